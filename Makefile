@@ -1,0 +1,40 @@
+# The two commands: `make demo` and `make test`. Each sets up what it needs first
+# (Debian packages, uv, the virtual environment from requirements/lock.txt) and is idempotent.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export KIOSK_REPO_ROOT := $(CURDIR)
+
+.PHONY: setup test lint typecheck imports pytest demo lock screenshots package clean
+
+setup:
+	@./packaging/bootstrap.sh
+
+lint: setup
+	$(VENV)/bin/ruff check kiosk hardware models ui server tests
+	$(VENV)/bin/ruff format --check kiosk hardware models ui server tests
+
+typecheck: setup
+	$(VENV)/bin/mypy kiosk hardware models server ui
+
+imports: setup
+	$(VENV)/bin/lint-imports
+
+pytest: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+
+test: setup
+	@$(MAKE) --no-print-directory lint typecheck imports pytest
+
+demo: setup
+	@./packaging/demo.sh
+
+# Regenerate the pinned lock (pins only, no registry hosts). dlib comes from dlib-bin:
+# the override drops face_recognition's `dlib` requirement so it is never compiled.
+lock:
+	uv pip compile pyproject.toml --extra dev --override requirements/overrides.txt \
+	  --python-version 3.11 --no-header --no-annotate -o requirements/lock.txt
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,149 @@
+"""The kiosk's one typed configuration tree.
+
+Sources, strongest first: environment variables ``KIOSK_...`` (nested keys joined by ``__``,
+e.g. ``KIOSK_DEVICES__CAMERA__TYPE=opencv``), the TOML file named by ``--config`` or
+``KIOSK_CONFIG``, then the defaults, which run the whole kiosk on simulated devices with an
+embedded SQLite database under the data directory.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from hardware.config import DevicesConfig
+from models.errors import ConfigError
+
+DEFAULT_DATA_DIR = Path(os.environ.get("KIOSK_HOME", "var/kiosk"))
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseConfig(_Section):
+    url: str | None = Field(
+        None, description="SQLAlchemy URL; default sqlite:///<data_dir>/kiosk.db (WAL mode)"
+    )
+    echo: bool = False
+
+
+class LoggingConfig(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    json_lines: bool = False
+    file: Path | None = None
+
+
+class FaceConfig(_Section):
+    threshold: float = Field(0.5, gt=0, lt=1, description="match when distance <= threshold")
+    detect_max_side: int = Field(320, ge=80, le=2000)
+    max_image_pixels: int = Field(50_000_000, gt=0)
+    capture_window_s: float = Field(6.0, gt=0, le=120)
+    max_attempts: int = Field(3, ge=1, le=10)
+    liveness_required: bool = True
+
+
+class StorageConfig(_Section):
+    key_file: Path | None = None
+    key: SecretStr | None = None
+    retention_hours: float = Field(24.0, ge=0)
+
+
+class SyncConfig(_Section):
+    server_url: str | None = None
+    client_cert: Path | None = None
+    client_key: Path | None = None
+    ca_cert: Path | None = None
+    batch_size: int = Field(50, ge=1, le=1000)
+    interval_s: float = Field(5.0, gt=0)
+
+
+class KioskConfig(BaseSettings):
+    """Everything a kiosk reads at start-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KIOSK_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    kiosk_id: str = Field("kiosk-01", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    site: str = "SIM"
+    data_dir: Path = DEFAULT_DATA_DIR
+    devices: DevicesConfig = Field(default_factory=DevicesConfig)
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    face: FaceConfig = Field(default_factory=FaceConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    sync: SyncConfig = Field(default_factory=SyncConfig)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (env_settings, init_settings)
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.data_dir / 'kiosk.db'}"
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_config(path: Path | str | None = None, **overrides: Any) -> KioskConfig:
+    """Load the configuration; raise :class:`ConfigError` naming the key and the problem."""
+    if path is None:
+        env_path = os.environ.get("KIOSK_CONFIG")
+        path = Path(env_path) if env_path else None
+    data: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{path}: file not found") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot be read ({exc.__class__.__name__})") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    data = _merge(data, overrides)
+    try:
+        return KioskConfig(**data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "(root)"
+        raise ConfigError(f"{key}: {first['msg']}") from exc
+
+
+def masked_dump(config: KioskConfig) -> dict[str, Any]:
+    """The effective configuration as plain data, secrets masked."""
+    dumped: dict[str, Any] = _mask_secrets(config.model_dump(mode="json"), config)
+    return dumped
+
+
+def _mask_secrets(node: Any, model: Any) -> Any:
+    if isinstance(model, SecretStr):
+        return "********" if model.get_secret_value() else ""
+    if isinstance(model, BaseModel) and isinstance(node, dict):
+        return {key: _mask_secrets(node.get(key), getattr(model, key)) for key in node}
+    return node

@@ -1,0 +1,1 @@
+"""The data model: SQLAlchemy tables and the typed records that cross layers. Pure."""
