@@ -6,6 +6,7 @@ silently ignored setting. The defaults run the whole kiosk on simulated devices.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,11 +28,21 @@ class SimulatedChipReaderConfig(_DeviceConfig):
 
 
 class PcscChipReaderConfig(_DeviceConfig):
+    """A PC/SC reader through pcscd (pyscard)."""
+
     type: Literal["pcsc"] = "pcsc"
+    # Case-insensitive part of the reader name ("Virtual PCD", "ACR1252"); "" = first reader.
     reader_pattern: str = ""
+    # SCARD_SHARE_EXCLUSIVE: no other application may talk to the chip while we read it.
     exclusive: bool = True
+    # None = detect (reader's SCARD_ATTR_MAXINPUT, else known reader names).
     extended_length: bool | None = None
+    # Protocols offered at connect; contactless chips (T=CL) appear as T=1 in PC/SC.
+    protocols: tuple[Literal["T1", "T0"], ...] = Field(("T1",), min_length=1)
+    # How long the monitor waits in one SCardGetStatusChange call (also its reaction time).
     poll_interval_s: float = Field(0.2, gt=0, le=10)
+    # After a failed transmit, how long to wait for pcscd to report the card gone.
+    removal_grace_s: float = Field(1.0, ge=0, le=10)
 
 
 ChipReaderConfig = Annotated[
@@ -44,8 +55,14 @@ ChipReaderConfig = Annotated[
 
 class SimulatedMrzReaderConfig(_DeviceConfig):
     type: Literal["simulated"] = "simulated"
-    documents: list[str] = Field(default_factory=list)
-    present_delay_s: float = Field(0.0, ge=0, le=60)
+    documents: list[str] = Field(
+        default_factory=list, description="MRZ texts presented in turn, lines joined by newlines"
+    )
+    present_delay_s: float = Field(0.0, ge=0, le=60, description="pause before each document")
+    remove_after_s: float | None = Field(
+        None, ge=0, le=3600, description="remove each document after this; None: wait for remove()"
+    )
+    loop: bool = False
 
 
 class SerialMrzReaderConfig(_DeviceConfig):
@@ -54,11 +71,21 @@ class SerialMrzReaderConfig(_DeviceConfig):
     baud: int = Field(9600, gt=0)
     framing: Literal["crlf", "stx_etx"] = "crlf"
     reconnect_s: float = Field(2.0, gt=0, le=300)
+    frame_gap_ms: int = Field(
+        500, gt=0, le=10_000, description="a pause this long inside a frame discards it"
+    )
+    presence_timeout_s: float | None = Field(
+        None, gt=0, le=3600, description="report the document removed this long after its scan"
+    )
+    degraded_after_discards: int = Field(
+        3, ge=1, le=1000, description="garbage frames in a row that make the status degraded"
+    )
 
 
 class KeyboardWedgeMrzReaderConfig(_DeviceConfig):
     type: Literal["keyboard"] = "keyboard"
     inter_key_timeout_ms: int = Field(80, gt=0, le=5000)
+    max_pending_keys: int = Field(4096, ge=256, le=65536)
 
 
 MrzReaderConfig = Annotated[
@@ -70,12 +97,31 @@ MrzReaderConfig = Annotated[
 # --- camera ------------------------------------------------------------------------------
 
 
+SceneName = Literal[
+    "traveller",
+    "nobody",
+    "two_people",
+    "poor_light",
+    "motion_blur",
+    "printed_photo",
+    "moved_photo",
+    "screen_replay",
+    "video",
+]
+
+
 class SimulatedCameraConfig(_DeviceConfig):
+    """A camera that plays a scripted scene (see ``hardware.sim.scenes``)."""
+
     type: Literal["simulated"] = "simulated"
-    scene: str = "traveller"
+    scene: SceneName = "traveller"
+    face_image: Path | None = Field(None, description="photo of the simulated traveller")
+    second_face_image: Path | None = Field(None, description="second person (two_people)")
+    video: Path | None = Field(None, description="video file played by the 'video' scene")
     fps: float = Field(15.0, gt=0, le=120)
     width: int = Field(640, ge=64, le=8192)
     height: int = Field(480, ge=64, le=8192)
+    seed: int = 0
 
 
 class OpenCvCameraConfig(_DeviceConfig):
@@ -95,7 +141,12 @@ CameraConfig = Annotated[SimulatedCameraConfig | OpenCvCameraConfig, Field(discr
 
 class SimulatedGateConfig(_DeviceConfig):
     type: Literal["simulated"] = "simulated"
-    transit_s: float = Field(0.0, ge=0, le=60)
+    transit_s: float = Field(0.0, ge=0, le=60, description="time a traveller takes to pass")
+    auto_passage: bool = Field(
+        True, description="a simulated traveller walks through whenever a door opens"
+    )
+    heartbeat_s: float = Field(1.0, gt=0, le=60)
+    open_timeout_s: float = Field(15.0, gt=0, le=600)
 
 
 class SerialGateConfig(_DeviceConfig):
@@ -103,6 +154,8 @@ class SerialGateConfig(_DeviceConfig):
     port: str = "/dev/ttyUSB1"
     baud: int = Field(9600, gt=0)
     heartbeat_s: float = Field(1.0, gt=0, le=60)
+    heartbeat_misses: int = Field(2, ge=1, le=100, description="missed PONGs that mean lost")
+    command_timeout_s: float = Field(1.0, gt=0, le=30)
     open_timeout_s: float = Field(15.0, gt=0, le=600)
 
 

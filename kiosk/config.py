@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from hardware.config import DevicesConfig
+from kiosk.policy.config import PolicyConfig
 from models.errors import ConfigError
 
 DEFAULT_DATA_DIR = Path(os.environ.get("KIOSK_HOME", "var/kiosk"))
@@ -35,6 +36,14 @@ class DatabaseConfig(_Section):
         None, description="SQLAlchemy URL; default sqlite:///<data_dir>/kiosk.db (WAL mode)"
     )
     echo: bool = False
+    schema_name: str | None = Field(
+        None,
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="PostgreSQL only: the schema to use (search_path); default the server's",
+    )
+    busy_timeout_ms: int = Field(
+        10_000, ge=0, le=600_000, description="SQLite only: wait this long for a write lock"
+    )
 
 
 class LoggingConfig(_Section):
@@ -53,9 +62,25 @@ class FaceConfig(_Section):
 
 
 class StorageConfig(_Section):
-    key_file: Path | None = None
-    key: SecretStr | None = None
-    retention_hours: float = Field(24.0, ge=0)
+    key_file: Path | None = Field(
+        None,
+        description="AES-256 key for biometric data (32 raw bytes or base64), mode 0600; "
+        "default <data_dir>/storage.key, created on first use",
+    )
+    key: SecretStr | None = Field(
+        None, description="the storage key as base64 (KIOSK_STORAGE__KEY); wins over key_file"
+    )
+    retention_hours: float = Field(
+        24.0, ge=0, description="purge face images, templates and referral names after this"
+    )
+    audit_key_file: Path | None = Field(
+        None,
+        description="Ed25519 key signing audit checkpoints (PEM, mode 0600); "
+        "default <data_dir>/audit-signing.pem, created on first use",
+    )
+    audit_checkpoint_every: int = Field(
+        100, ge=1, le=100_000, description="sign an audit checkpoint every N entries"
+    )
 
 
 class SyncConfig(_Section):
@@ -83,6 +108,7 @@ class KioskConfig(BaseSettings):
     face: FaceConfig = Field(default_factory=FaceConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     sync: SyncConfig = Field(default_factory=SyncConfig)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
 
     @classmethod
     def settings_customise_sources(
@@ -98,6 +124,14 @@ class KioskConfig(BaseSettings):
     @property
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{self.data_dir / 'kiosk.db'}"
+
+    @property
+    def storage_key_file(self) -> Path:
+        return self.storage.key_file or self.data_dir / "storage.key"
+
+    @property
+    def audit_key_file(self) -> Path:
+        return self.storage.audit_key_file or self.data_dir / "audit-signing.pem"
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

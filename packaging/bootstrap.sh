@@ -29,11 +29,11 @@ if ! command -v uv >/dev/null 2>&1; then
   python3.11 -m pip install --quiet uv 2>/dev/null || python3 -m pip install --quiet uv
 fi
 
-want=$( (cat "$LOCK"; cat pyproject.toml) | sha256sum | cut -d' ' -f1)
+want=$( (cat "$LOCK" pyproject.toml packaging/bootstrap.sh) | sha256sum | cut -d' ' -f1)
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
   echo "bootstrap: building $VENV from $LOCK"
   [ -x "$VENV/bin/python" ] || uv venv --quiet --python 3.11 "$VENV"
   uv pip sync --quiet --python "$VENV/bin/python" "$LOCK"
-  uv pip install --quiet --python "$VENV/bin/python" --no-deps --no-build-isolation -e .
+  uv pip install --quiet --python "$VENV/bin/python" --no-deps --no-build-isolation --config-settings editable_mode=compat -e .
   echo "$want" > "$STAMP"
 fi

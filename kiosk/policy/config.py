@@ -1,0 +1,55 @@
+"""Policy configuration of one deployment (the ``[policy]`` section of the kiosk's TOML)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kiosk.policy import caricom
+
+ReasonName = Literal[
+    "document_unreadable",
+    "chip_anomaly",
+    "authentication_failed",
+    "clone_suspected",
+    "biometric_mismatch",
+    "liveness_failed",
+    "watchlist_hit",
+    "lost_or_stolen",
+    "not_on_manifest",
+    "minor",
+    "expired_document",
+    "not_eligible",
+    "system_malfunction",
+]
+
+_DEFAULT_REJECT: list[ReasonName] = ["not_eligible"]
+
+
+class PolicyConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    profile: str = "caricom"
+    eligible_issuers: list[str] = Field(default_factory=lambda: sorted(caricom.ISSUERS))
+    eligible_nationalities: list[str] = Field(default_factory=lambda: sorted(caricom.NATIONALITIES))
+    # issuer -> the nationalities that make its documents eligible (GBR only for GBD).
+    issuer_nationality_rules: dict[str, list[str]] = Field(
+        default_factory=lambda: {k: sorted(v) for k, v in caricom.ISSUER_NATIONALITY_RULES.items()}
+    )
+    eligible_document_types: list[str] = Field(default_factory=lambda: ["P"])
+    minimum_age: int = Field(18, ge=0, le=120)
+    # Days of validity the document must have left on the day of travel (0: valid today).
+    minimum_remaining_validity_days: int = Field(0, ge=0, le=3650)
+    # Passive Authentication is always mandatory; these make AA/CA mandatory when offered.
+    require_active_authentication_when_offered: bool = True
+    require_chip_authentication_when_offered: bool = True
+    face_threshold: float | None = Field(
+        None, gt=0, lt=1, description="overrides face.threshold when set"
+    )
+    liveness_required: bool = True
+    manifest_required: bool = False
+    # Offline rule: refer when the watchlist copy is older than this.
+    watchlist_max_age_hours: float = Field(24.0, gt=0)
+    # Reasons that reject outright (use the staffed booth) instead of referring to an officer.
+    reject_reasons: list[ReasonName] = Field(default_factory=lambda: list(_DEFAULT_REJECT))

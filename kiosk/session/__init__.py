@@ -1,0 +1,1 @@
+"""The traveller transaction: an explicit state machine driven by device events."""

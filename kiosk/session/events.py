@@ -1,0 +1,107 @@
+"""Plain-Python events of the session engine; the UI subscribes and turns them into Qt signals.
+
+Events carry no personal data except :class:`Decided`, whose ``referral`` is for the officer
+screens only and is never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class State(StrEnum):
+    WAITING = "waiting"
+    DOCUMENT = "document"
+    CHIP = "chip"
+    FACE_CAPTURE = "face_capture"
+    LIVENESS = "liveness"
+    MATCHING = "matching"
+    SCREENING = "screening"
+    DECISION = "decision"
+    GATE = "gate"
+    DONE = "done"
+    REFER = "refer"
+    RETRY = "retry"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class StateEntered:
+    transaction_id: str | None
+    state: State
+
+
+@dataclass(frozen=True)
+class Progress:
+    transaction_id: str
+    state: State
+    fraction: float
+
+
+@dataclass(frozen=True)
+class Guidance:
+    """One instruction for the traveller: a stable code and an English default text."""
+
+    transaction_id: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Decided:
+    transaction_id: str
+    decision: str
+    reasons: tuple[str, ...]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Finished:
+    transaction_id: str
+    outcome: str  # accepted | referred | rejected | cancelled | fault
+
+
+@dataclass(frozen=True)
+class Fault:
+    transaction_id: str | None
+    code: str
+    user_message: str
+
+
+SessionEvent = StateEntered | Progress | Guidance | Decided | Finished | Fault
+Listener = Callable[[SessionEvent], Any]
+
+
+class EventBus:
+    """Synchronous fan-out to subscribers; a failing subscriber never breaks the engine."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Listener] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def publish(self, event: SessionEvent) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("session event listener failed on %s", type(event).__name__)

@@ -1,0 +1,183 @@
+"""Typed plain records that cross layers: decisions, reasons, check results, transactions.
+
+Pure: no SQLAlchemy, no devices, no network (the import-linter contract "kiosk.icao is pure"
+covers this module). The session engine builds these; :mod:`kiosk.storage.recorder` turns a
+:class:`DecidedTransaction` into database rows.
+
+Personal data: a :class:`DocumentSummary` carries no name and no document number, only a keyed
+token of the number (for de-duplication) and what policy statistics need. Names and the birth
+date travel only in a :class:`ReferralSubject`, which exists only when an officer must see the
+traveller, and which the purge clears after the retention period.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from models.errors import StorageError
+
+_TRANSACTION_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class InvalidRecordError(StorageError):
+    """A record handed to storage breaks one of its rules."""
+
+    code = "record_invalid"
+
+
+class Decision(StrEnum):
+    ACCEPT = "accept"
+    REFER = "refer"
+    REJECT = "reject"
+
+
+class ReasonCode(StrEnum):
+    """Why a traveller was not accepted, after the Frontex ABC exception categories."""
+
+    DOCUMENT_UNREADABLE = "document_unreadable"
+    CHIP_ANOMALY = "chip_anomaly"
+    AUTHENTICATION_FAILED = "authentication_failed"
+    CLONE_SUSPECTED = "clone_suspected"
+    BIOMETRIC_MISMATCH = "biometric_mismatch"
+    LIVENESS_FAILED = "liveness_failed"
+    WATCHLIST_HIT = "watchlist_hit"
+    LOST_OR_STOLEN = "lost_or_stolen"
+    NOT_ON_MANIFEST = "not_on_manifest"
+    MINOR = "minor"
+    EXPIRED_DOCUMENT = "expired_document"
+    NOT_ELIGIBLE = "not_eligible"
+    SYSTEM_MALFUNCTION = "system_malfunction"
+
+
+class CheckStatus(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_SUPPORTED = "not_supported"
+    NOT_PERFORMED = "not_performed"
+
+
+class ReferralStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+    CANCELLED = "cancelled"
+
+
+class ReferralOutcome(StrEnum):
+    """What the officer decided at the manual booth."""
+
+    ADMITTED = "admitted"
+    REFUSED = "refused"
+    SECONDARY_INSPECTION = "secondary_inspection"
+
+
+class BlobKind(StrEnum):
+    """Biometric data kept (encrypted) for the retention period."""
+
+    FACE_IMAGE = "face_image"
+    FACE_TEMPLATE = "face_template"
+    CHIP_PORTRAIT = "chip_portrait"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One check of a transaction; ``reason`` is a stable machine code, ``message`` for humans."""
+
+    name: str
+    status: CheckStatus
+    reason: str | None = None
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        if not 0 < len(self.name) <= 64:
+            raise InvalidRecordError("check name must be 1..64 characters")
+        if self.reason is not None and not 0 < len(self.reason) <= 64:
+            raise InvalidRecordError("check reason must be 1..64 characters")
+        if len(self.message) > 500:
+            raise InvalidRecordError("check message longer than 500 characters")
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSummary:
+    """What is kept about the document: no raw MRZ, no name, no plain document number."""
+
+    doc_type: str
+    issuer: str
+    nationality: str | None = None
+    expiry_date: date | None = None
+    number_token: str | None = None
+    chip_read: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0 < len(self.doc_type) <= 2 or not 0 < len(self.issuer) <= 3:
+            raise InvalidRecordError("document type or issuer code has a bad length")
+        if self.nationality is not None and not 0 < len(self.nationality) <= 3:
+            raise InvalidRecordError("nationality code has a bad length")
+        if self.number_token is not None and len(self.number_token) != 64:
+            raise InvalidRecordError("document number token must be 64 hex characters")
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralSubject:
+    """Who the officer is looking for; kept only on the referral, cleared by the purge."""
+
+    surname: str
+    given_names: str
+    birth_date: date | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.surname) > 120 or len(self.given_names) > 120:
+            raise InvalidRecordError("referral name longer than 120 characters")
+
+
+@dataclass(frozen=True, slots=True)
+class BiometricSample:
+    """A face image or template to be stored encrypted with its transaction."""
+
+    kind: BlobKind
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DecidedTransaction:
+    """Everything the session engine hands to storage when a transaction has been decided.
+
+    Accept carries no reason; refer and reject carry at least one. Every non-accept decision
+    opens a referral (the traveller goes to the manual booth).
+    """
+
+    transaction_id: str
+    kiosk_id: str
+    started_at: datetime
+    decided_at: datetime
+    decision: Decision
+    reasons: tuple[ReasonCode, ...] = ()
+    checks: tuple[CheckResult, ...] = ()
+    document: DocumentSummary | None = None
+    referral_subject: ReferralSubject | None = None
+    samples: tuple[BiometricSample, ...] = ()
+    timings_ms: Mapping[str, float] = field(default_factory=dict)
+    policy: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _TRANSACTION_ID.match(self.transaction_id):
+            raise InvalidRecordError("transaction id must be 1..64 of [A-Za-z0-9._-]")
+        for moment in (self.started_at, self.decided_at):
+            if moment.tzinfo is None or moment.utcoffset() is None:
+                raise InvalidRecordError("transaction times must be timezone-aware")
+        if self.decision is Decision.ACCEPT and self.reasons:
+            raise InvalidRecordError("an accept decision carries no reason")
+        if self.decision is not Decision.ACCEPT and not self.reasons:
+            raise InvalidRecordError("a refer or reject decision needs at least one reason")
+        if len(set(self.reasons)) != len(self.reasons):
+            raise InvalidRecordError("reason codes repeat")
+        names = [check.name for check in self.checks]
+        if len(set(names)) != len(names):
+            raise InvalidRecordError("check names repeat")
+
+    @property
+    def needs_referral(self) -> bool:
+        return self.decision is not Decision.ACCEPT
