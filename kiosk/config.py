@@ -53,7 +53,9 @@ class LoggingConfig(_Section):
 
 
 class FaceConfig(_Section):
-    threshold: float = Field(0.5, gt=0, lt=1, description="match when distance <= threshold")
+    threshold: float = Field(
+        0.6, gt=0, lt=1.5, description="match when the face distance <= threshold"
+    )
     detect_max_side: int = Field(320, ge=80, le=2000)
     max_image_pixels: int = Field(50_000_000, gt=0)
     capture_window_s: float = Field(6.0, gt=0, le=120)
@@ -64,7 +66,7 @@ class FaceConfig(_Section):
 class StorageConfig(_Section):
     key_file: Path | None = Field(
         None,
-        description="AES-256 key for biometric data (32 raw bytes or base64), mode 0600; "
+        description="AES-256 key for biometric data (base64 of 32 bytes), mode 0600; "
         "default <data_dir>/storage.key, created on first use",
     )
     key: SecretStr | None = Field(
@@ -92,6 +94,19 @@ class SyncConfig(_Section):
     interval_s: float = Field(5.0, gt=0)
 
 
+class ScreeningConfig(_Section):
+    """Screening of travellers against the lost/stolen, watchlist and manifest lists."""
+
+    watchlist_threshold: float = Field(0.88, gt=0, le=1, description="hit when score >= this")
+    dob_partial_penalty: float = Field(0.05, ge=0, le=1)
+    dob_mismatch_penalty: float = Field(0.25, ge=0, le=1)
+    nationality_mismatch_penalty: float = Field(0.05, ge=0, le=1)
+    max_hits: int = Field(10, ge=1, le=1000)
+    manifest_name_threshold: float = Field(0.92, gt=0, le=1)
+    manifest_window_days: int = Field(1, ge=0, le=30, description="arrival date tolerance")
+    require_manifest: bool = False
+
+
 class KioskConfig(BaseSettings):
     """Everything a kiosk reads at start-up."""
 
@@ -108,6 +123,7 @@ class KioskConfig(BaseSettings):
     face: FaceConfig = Field(default_factory=FaceConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     sync: SyncConfig = Field(default_factory=SyncConfig)
+    screening: ScreeningConfig = Field(default_factory=ScreeningConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
 
     @classmethod

@@ -59,6 +59,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of the record (tests swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        pass
+
+
 HUMAN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(txn)s] %(message)s"
 
 
@@ -79,7 +94,7 @@ def setup_logging(
     formatter: logging.Formatter = (
         JsonFormatter() if json_lines else logging.Formatter(HUMAN_FORMAT)
     )
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    handlers: list[logging.Handler] = [_StderrHandler()]
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
         handlers.append(

@@ -53,4 +53,9 @@ class ChipImage:
     # Chip Authentication private keys (PKCS#8 DER) by key id (None when DG14 names no id).
     ca_private_keys: dict[int | None, bytes] = field(default_factory=dict)
     behaviour: ChipBehaviour = field(default_factory=ChipBehaviour)
+    # Hash of Active Authentication (hashlib name); None: SHA-1 for RSA (ISO/IEC 9796-2
+    # trailer 'BC'), SHA-256/384/512 for ECDSA by key size.
+    aa_hash_algorithm: str | None = None
+    # Whether the chip accepts extended-length APDUs.
+    extended_length: bool = True
     atr: bytes = bytes.fromhex("3B8880014D52544430303031D8")  # ATR of a type-A passport

@@ -29,8 +29,7 @@ def register(sub: Any, name: str, help_text: str) -> None:
         # The benchmark's own options are parsed in _run, from its module, so that listing
         # the benchmarks does not import the heavy dependencies of each.
         bench_parser = benches.add_parser(bench, help=bench_help, add_help=False)
-        bench_parser.add_argument("bench_args", nargs=argparse.REMAINDER)
-        bench_parser.set_defaults(handler=_run, bench_module=module_name)
+        bench_parser.set_defaults(handler=_run, bench_module=module_name, accepts_extra_args=True)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -38,7 +37,7 @@ def _run(args: argparse.Namespace) -> int:
     parser = argparse.ArgumentParser(prog=f"kiosk bench {args.bench}")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     module.add_arguments(parser)
-    bench_args = parser.parse_args(args.bench_args)
+    bench_args = parser.parse_args(args.extra_args)
     bench_args.config = args.config
     bench_args.bench = args.bench
     figures: dict[str, Any] = module.run(bench_args)

@@ -23,7 +23,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("config_cmd", "show the effective configuration"),
     "mrz": ("mrz_cmd", "parse and validate machine readable zones"),
     "demo": ("demo_cmd", "run transactions on simulated devices"),
+    "sim": ("sim_cmd", "simulated passports, PKI and cards"),
+    "face": ("face_cmd", "face verification and evaluation"),
     "bench": ("bench_cmd", "benchmarks: a table, or one JSON object with --json"),
+    "chip": ("chip_cmd", "read passport chips over PC/SC"),
+    "audit": ("audit_cmd", "verify the audit log"),
+    "screening": ("screening_cmd", "import and query lost/stolen, watchlist and manifest lists"),
 }
 
 Handler = Callable[[argparse.Namespace], int]
@@ -58,7 +63,10 @@ def _build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = _build_parser(args_list)
-    args = parser.parse_args(args_list)
+    args, extra = parser.parse_known_args(args_list)
+    if extra and not getattr(args, "accepts_extra_args", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra_args = extra
     level = args.log_level or os.environ.get("KIOSK_LOG_LEVEL", "INFO").upper()
     if level not in LEVELS:
         level = "INFO"

@@ -1,0 +1,212 @@
+"""1:1 face verification: the traveller at the gate against the photo on the chip.
+
+:class:`FaceMatcher` is the interface: ``template()`` turns an RGB image into a
+:class:`FaceTemplate` (or a typed :class:`ImageRejected`), ``verify()`` compares two
+templates. :class:`DlibFaceMatcher` is the face_recognition (dlib ResNet) backend, arranged
+for speed: the HOG detector runs on a copy scaled down to ``detect_max_side`` (the full
+detector on a multi-megapixel photo is what makes the plain recipe slow), and only the face
+crop of the full-resolution image is given to the landmark predictor and the encoder.
+
+A :class:`VerificationTransaction` encodes the chip photo once per transaction, whatever the
+number of live attempts. Templates are never logged.
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from kiosk.face.dlib_models import dlib_models
+from kiosk.face.geometry import Points
+from kiosk.face.images import (
+    DEFAULT_MAX_PIXELS,
+    ImageRejected,
+    Rejection,
+    RgbImage,
+    decode_image,
+)
+from kiosk.face.quality import FrameQuality, assess_frame, to_gray
+
+Box = tuple[int, int, int, int]  # left, top, right, bottom
+
+
+@dataclass(frozen=True)
+class FaceTemplate:
+    encoding: npt.NDArray[np.float64]
+    box: Box
+    landmarks: Points
+    quality: FrameQuality
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Verification:
+    distance: float
+    score: float  # 1 - distance, clipped to 0..1; higher is more alike
+    match: bool
+    threshold: float
+
+
+def score_from_distance(distance: float) -> float:
+    return float(min(1.0, max(0.0, 1.0 - distance)))
+
+
+class FaceMatcher(abc.ABC):
+    """Makes face templates and compares them against a configured distance threshold."""
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold = threshold
+
+    def template(self, image: RgbImage) -> FaceTemplate | ImageRejected:
+        """The template of the one face in ``image`` (8-bit RGB), or why there is none."""
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8 or image.size == 0:
+            return ImageRejected(Rejection.UNREADABLE_IMAGE, "not_rgb")
+        start = time.perf_counter()
+        result = self._template(np.ascontiguousarray(image))
+        if isinstance(result, FaceTemplate):
+            result.timings_ms["total"] = (time.perf_counter() - start) * 1e3
+        return result
+
+    def verify(self, probe: FaceTemplate, reference: FaceTemplate) -> Verification:
+        distance = float(np.linalg.norm(probe.encoding - reference.encoding))
+        return Verification(
+            distance=distance,
+            score=score_from_distance(distance),
+            match=distance <= self.threshold,
+            threshold=self.threshold,
+        )
+
+    @abc.abstractmethod
+    def _template(self, image: RgbImage) -> FaceTemplate | ImageRejected: ...
+
+
+class DlibFaceMatcher(FaceMatcher):
+    """face_recognition's models, detector on a small copy, encoder on the full-size crop."""
+
+    def __init__(
+        self, threshold: float, detect_max_side: int = 320, max_detect_side: int = 1280
+    ) -> None:
+        super().__init__(threshold)
+        self.detect_max_side = detect_max_side
+        self.max_detect_side = max(detect_max_side, max_detect_side)
+
+    def detect(self, image: RgbImage) -> list[Box]:
+        """Face boxes in full-resolution coordinates, largest first.
+
+        The detector runs on a copy at most ``detect_max_side`` pixels on its long side; if
+        it finds nothing there (a small face in a large picture) it tries twice that, up to
+        ``max_detect_side``.
+        """
+        import cv2
+
+        models = dlib_models()
+        longest = max(image.shape[:2])
+        # (long side, upsampling) from cheapest to dearest; stop at the first that finds one
+        for side, upsample in ((self.detect_max_side, 0), *self._fallbacks()):
+            scale = min(1.0, side / longest)
+            small = (
+                image
+                if scale >= 1.0
+                else cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            )
+            with models.lock:
+                found = list(models.detector(small, upsample))
+            if found:
+                break
+        boxes = [
+            (
+                int(r.left() / scale),
+                int(r.top() / scale),
+                int(r.right() / scale),
+                int(r.bottom() / scale),
+            )
+            for r in found
+        ]
+        return sorted(boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]), reverse=True)
+
+    def _fallbacks(self) -> list[tuple[int, int]]:
+        steps, side = [(self.detect_max_side, 1)], self.detect_max_side * 2
+        while side <= self.max_detect_side:
+            steps.append((side, 1))
+            side *= 2
+        return steps
+
+    def _template(self, image: RgbImage) -> FaceTemplate | ImageRejected:
+        models = dlib_models()
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        boxes = self.detect(image)
+        timings["detect"] = (time.perf_counter() - start) * 1e3
+        if not boxes:
+            return ImageRejected(Rejection.NO_FACE, "no_face")
+        width = boxes[0][2] - boxes[0][0]
+        if sum(1 for b in boxes if (b[2] - b[0]) >= 0.5 * width) > 1:
+            return ImageRejected(Rejection.SEVERAL_FACES, f"{len(boxes)}_faces")
+        crop, box, origin = _crop(image, boxes[0])
+        rect = models.dlib.rectangle(*box)
+        start = time.perf_counter()
+        with models.lock:
+            shape5 = models.landmarks5(crop, rect)
+            shape68 = models.landmarks68(crop, rect)
+            timings["landmarks"] = (time.perf_counter() - start) * 1e3
+            start = time.perf_counter()
+            encoding = np.array(models.encoder.compute_face_descriptor(crop, shape5, 1))
+        timings["encode"] = (time.perf_counter() - start) * 1e3
+        landmarks = np.array([(p.x, p.y) for p in shape68.parts()], dtype=np.float64) + origin
+        quality = assess_frame(to_gray(image, bgr=False), 1, landmarks)
+        return FaceTemplate(
+            encoding=encoding,
+            box=boxes[0],
+            landmarks=landmarks,
+            quality=quality,
+            timings_ms=timings,
+        )
+
+
+def _crop(image: RgbImage, box: Box) -> tuple[RgbImage, Box, npt.NDArray[np.float64]]:
+    """The face with a margin (the encoder's chip reaches 25% past the box), and the box in
+    crop coordinates."""
+    left, top, right, bottom = box
+    margin = int(0.6 * max(right - left, bottom - top))
+    height, width = image.shape[:2]
+    x0, y0 = max(0, left - margin), max(0, top - margin)
+    x1, y1 = min(width, right + margin), min(height, bottom + margin)
+    crop = np.ascontiguousarray(image[y0:y1, x0:x1])
+    return crop, (left - x0, top - y0, right - x0, bottom - y0), np.array([x0, y0], float)
+
+
+class VerificationTransaction:
+    """One traveller's verification: the chip photo is decoded and encoded only once."""
+
+    def __init__(self, matcher: FaceMatcher, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+        self.matcher = matcher
+        self.max_pixels = max_pixels
+        self._references: dict[str, FaceTemplate | ImageRejected] = {}
+        self.encodings = 0
+
+    def reference(self, photo: bytes) -> FaceTemplate | ImageRejected:
+        """The template of the chip photo (JPEG or JPEG 2000 bytes), cached by its hash."""
+        key = hashlib.sha256(photo).hexdigest()
+        cached = self._references.get(key)
+        if cached is None:
+            decoded = decode_image(photo, self.max_pixels)
+            cached = (
+                decoded if isinstance(decoded, ImageRejected) else self.matcher.template(decoded)
+            )
+            self.encodings += 1
+            self._references[key] = cached
+        return cached
+
+    def verify(self, live: RgbImage | FaceTemplate, photo: bytes) -> Verification | ImageRejected:
+        reference = self.reference(photo)
+        if isinstance(reference, ImageRejected):
+            return reference
+        probe = live if isinstance(live, FaceTemplate) else self.matcher.template(live)
+        if isinstance(probe, ImageRejected):
+            return probe
+        return self.matcher.verify(probe, reference)

@@ -1,0 +1,85 @@
+"""Access control: PACE when EF.CardAccess offers a supported variant, otherwise BAC.
+
+This is what a reader at a gate does with a mix of old (BAC-only) and new passports
+(ICAO 9303 Part 11 section 4.2 and Part 10 section 3.11).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from kiosk.icao.bac import perform_bac
+from kiosk.icao.errors import AccessDeniedError, ApduError, SecurityInfoError, TlvError
+from kiosk.icao.files import EMRTD_AID, FileReader
+from kiosk.icao.pace import PaceInfo, PacePassword, parse_card_access, perform_pace, supported
+from kiosk.icao.rng import RandomBytes, system_random
+from kiosk.icao.sm import SecureMessaging
+from kiosk.icao.transport import ApduChannel
+from models.errors import ParseError
+
+log = logging.getLogger(__name__)
+
+SFI_CARD_ACCESS = 0x1C
+
+
+@dataclass(frozen=True)
+class AccessResult:
+    protocol: str  # "PACE" or "BAC"
+    sm: SecureMessaging
+    pace_info: PaceInfo | None
+    card_access: bytes | None
+
+
+def read_card_access(channel: ApduChannel) -> bytes | None:
+    """EF.CardAccess read by short EF identifier in the master file; None when absent."""
+    try:
+        return FileReader(channel).read_file(sfi=SFI_CARD_ACCESS)
+    except (ApduError, ParseError) as exc:
+        log.info("no EF.CardAccess (%s)", exc.code)
+        return None
+
+
+def _preference(info: PaceInfo) -> tuple[int, int, int]:
+    suite = info.suite
+    assert suite is not None
+    return (suite.agreement == "ECDH", suite.cipher.value == "AES", suite.key_length)
+
+
+def choose_pace(infos: list[PaceInfo]) -> PaceInfo | None:
+    usable = [info for info in infos if supported(info)]
+    return max(usable, key=_preference) if usable else None
+
+
+def establish_access(
+    channel: ApduChannel,
+    *,
+    mrz_info: str | None = None,
+    can: str | None = None,
+    rng: RandomBytes = system_random,
+) -> AccessResult:
+    """Open the chip with PACE (MRZ or CAN) or BAC (MRZ) and select the eMRTD application."""
+    if mrz_info is None and can is None:
+        raise ValueError("give the MRZ information or the CAN")
+    card_access = read_card_access(channel)
+    info: PaceInfo | None = None
+    if card_access is not None:
+        try:
+            info = choose_pace(parse_card_access(card_access))
+        except (SecurityInfoError, TlvError) as exc:
+            log.warning("EF.CardAccess unusable (%s); falling back to BAC", exc.code)
+    reader = FileReader(channel)
+    if info is not None:
+        if can is not None:
+            password = PacePassword.from_can(can)
+        else:
+            assert mrz_info is not None
+            password = PacePassword.from_mrz_information(mrz_info)
+        sm = perform_pace(channel, password, info, rng)
+        reader.select_application(EMRTD_AID)
+        return AccessResult("PACE", sm, info, card_access)
+    if mrz_info is None:
+        raise AccessDeniedError("this chip offers only BAC, which needs the MRZ, not the CAN")
+    reader.select_application(EMRTD_AID)
+    sm = perform_bac(channel, mrz_info, rng)
+    return AccessResult("BAC", sm, None, card_access)

@@ -1,0 +1,259 @@
+"""The serial relay gate against a fake relay board on a real pseudo-terminal pair."""
+
+from __future__ import annotations
+
+import os
+import select
+import threading
+import time
+import tty
+from collections.abc import Iterator
+
+import pytest
+
+from hardware.config import SerialGateConfig
+from hardware.gate import (
+    GateCommandError,
+    GateEmergencyError,
+    GateError,
+    GateFaultError,
+    GateState,
+    Sensor,
+)
+from hardware.serial_gate import SerialGate
+
+WAIT_S = 3.0
+
+
+class FakeBoard:
+    """A relay board: answers commands on the pty master, records them, pushes events."""
+
+    def __init__(self) -> None:
+        self.master, self.slave = os.openpty()
+        tty.setraw(self.slave)
+        self.path = os.ttyname(self.slave)
+        self.received: list[str] = []
+        self.answer_pings = True
+        self.refuse: set[str] = set()
+        self._changed = threading.Condition()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="fake-relay-board")
+        self._thread.start()
+
+    def push(self, line: str) -> None:
+        os.write(self.master, line.encode() + b"\r\n")
+
+    def wait_for(self, line: str, count: int = 1) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: self.received.count(line) >= count, WAIT_S)
+
+    def commands(self) -> list[str]:
+        return [line for line in self.received if line != "PING"]
+
+    def unplug(self) -> None:
+        self._stop.set()
+        self._thread.join(WAIT_S)
+        for fd in (self.master, self.slave):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def _serve(self) -> None:
+        buffer = b""
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self.master], [], [], 0.02)
+            if not ready:
+                continue
+            try:
+                buffer += os.read(self.master, 1024)
+            except OSError:
+                return
+            while b"\r\n" in buffer:
+                raw, buffer = buffer.split(b"\r\n", 1)
+                self._answer(raw.decode())
+
+    def _answer(self, line: str) -> None:
+        with self._changed:
+            self.received.append(line)
+            self._changed.notify_all()
+        if line == "PING":
+            if self.answer_pings:
+                self.push("PONG")
+        elif line in self.refuse:
+            self.push("ERR jammed")
+        else:
+            self.push("OK")
+
+
+@pytest.fixture
+def board() -> Iterator[FakeBoard]:
+    fake = FakeBoard()
+    yield fake
+    fake.unplug()
+
+
+def make_gate(board: FakeBoard, **settings: object) -> SerialGate:
+    config = SerialGateConfig.model_validate(
+        {
+            "port": board.path,
+            "heartbeat_s": 0.05,
+            "heartbeat_misses": 2,
+            "command_timeout_s": 0.2,
+            **settings,
+        }
+    )
+    gate = SerialGate(config)
+    gate.open()
+    return gate
+
+
+def test_commands_go_to_the_board_and_its_events_come_back(board: FakeBoard) -> None:
+    gate = make_gate(board)
+    try:
+        # GIVEN an open gate: it closed both doors and checked the board first
+        assert gate.state is GateState.CLOSED
+        assert board.commands()[0] == "CLOSE ALL"
+        assert board.wait_for("PING")
+        # WHEN the kiosk opens the entry and the board reports a traveller
+        gate.open_entry()
+        board.push("EVT PRESENCE 1")
+        assert gate.wait_sensor(Sensor.PRESENCE, True, WAIT_S)
+        gate.close_entry()
+        board.push("EVT TAILGATE 1")
+        assert gate.wait_sensor(Sensor.TAILGATING, True, WAIT_S)
+        board.push("EVT PRESENCE 0")
+        assert gate.wait_sensor(Sensor.PRESENCE, False, WAIT_S)
+        gate.open_exit()
+        # THEN the board got the documented command lines, in order
+        assert board.commands() == ["CLOSE ALL", "OPEN ENTRY", "CLOSE ENTRY", "OPEN EXIT"]
+        assert gate.state is GateState.EXIT_OPEN
+        # AND heartbeats keep going
+        assert board.wait_for("PING", 3)
+    finally:
+        gate.close()
+    assert board.commands()[-1] == "CLOSE ALL"
+    alive = {t.name for t in threading.enumerate()}
+    assert "kiosk-gate" not in alive and "kiosk-gate-serial" not in alive
+
+
+def test_noise_from_the_board_is_ignored(board: FakeBoard) -> None:
+    gate = make_gate(board)
+    try:
+        board.push("\x00\xff garbage")
+        board.push("EVT PRESENCE maybe")
+        board.push("EVT WHATEVER 1")
+        board.push("X" * 5000)
+        gate.open_entry()
+        assert gate.state is GateState.ENTRY_OPEN
+        deadline = time.monotonic() + WAIT_S
+        while gate.unknown_lines < 4 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert gate.unknown_lines == 4
+        assert not gate.sensor(Sensor.PRESENCE)
+    finally:
+        gate.close()
+
+
+def test_a_refused_command_closes_the_doors_and_faults(board: FakeBoard) -> None:
+    gate = make_gate(board)
+    try:
+        gate.open_entry()
+        board.refuse.add("CLOSE ENTRY")
+        with pytest.raises(GateCommandError):
+            gate.close_entry()
+        assert gate.state is GateState.FAULT
+        assert board.commands()[-2:] == ["CLOSE ENTRY", "CLOSE ALL"]
+        with pytest.raises(GateFaultError):
+            gate.open_exit()
+        board.refuse.clear()
+        gate.reset()
+        assert gate.state is GateState.CLOSED
+    finally:
+        gate.close()
+
+
+def test_lost_heartbeat_closes_the_doors_and_emergency_still_opens(board: FakeBoard) -> None:
+    gate = make_gate(board)
+    try:
+        gate.open_exit()
+        # WHEN the board stops answering PING (but still takes commands)
+        board.answer_pings = False
+        # THEN the watchdog closes all doors and the gate is faulted
+        assert gate.wait_state(GateState.FAULT, WAIT_S)
+        assert board.wait_for("CLOSE ALL", 2)
+        assert gate.status.last_error == "gate_heartbeat_lost"
+        with pytest.raises(GateFaultError):
+            gate.open_exit()
+        # WHEN the officer pulls the emergency release on the faulted gate
+        gate.emergency_release()
+        # THEN the board is told to release, and the gate stays in emergency
+        assert board.wait_for("EMERGENCY")
+        assert gate.state is GateState.EMERGENCY
+        pings = board.received.count("PING")
+        assert board.wait_for("PING", pings + 3)
+        assert gate.state is GateState.EMERGENCY
+        assert board.commands()[-1] == "EMERGENCY"
+        with pytest.raises(GateEmergencyError):
+            gate.open_entry()
+    finally:
+        gate.close()
+    assert board.commands()[-1] == "EMERGENCY"  # closing the software leaves the doors released
+
+
+def test_the_boards_emergency_input_and_fault_events(board: FakeBoard) -> None:
+    gate = make_gate(board)
+    try:
+        board.push("EVT FAULT door_jammed")
+        assert gate.wait_state(GateState.FAULT, WAIT_S)
+        assert gate.status.last_error == "gate_board_fault"
+        board.push("EVT EMERGENCY")
+        assert gate.wait_state(GateState.EMERGENCY, WAIT_S)
+        gate.reset()
+        assert gate.state is GateState.CLOSED
+    finally:
+        gate.close()
+
+
+def test_the_port_vanishing_faults_the_gate_and_reset_reconnects(
+    tmp_path: object, board: FakeBoard
+) -> None:
+    link = f"{tmp_path}/ttyGATE"
+    os.symlink(board.path, link)
+    gate = make_gate(board, port=link)
+    second = FakeBoard()
+    try:
+        gate.open_entry()
+        # WHEN the board is unplugged
+        board.unplug()
+        # THEN the gate faults (it cannot even send CLOSE ALL; the board's own watchdog must)
+        assert gate.wait_state(GateState.FAULT, WAIT_S)
+        assert gate.status.last_error in ("gate_link_lost", "gate_heartbeat_lost")
+        with pytest.raises(GateFaultError):
+            gate.reset()
+        # WHEN it is plugged in again THEN reset reconnects and closes the doors
+        os.unlink(link)
+        os.symlink(second.path, link)
+        gate.reset()
+        assert gate.state is GateState.CLOSED
+        assert second.commands() == ["CLOSE ALL"]
+    finally:
+        gate.close()
+        second.unplug()
+
+
+def test_opening_a_gate_whose_port_is_missing_fails_with_a_typed_error(tmp_path: object) -> None:
+    gate = SerialGate(SerialGateConfig(port=f"{tmp_path}/nothing", heartbeat_s=0.05))
+    with pytest.raises(GateError):
+        gate.open()
+    assert "kiosk-gate" not in {t.name for t in threading.enumerate()}
+
+
+def test_a_silent_board_fails_open_cleanly(board: FakeBoard) -> None:
+    board.answer_pings = False
+    start = time.monotonic()
+    with pytest.raises(GateFaultError):
+        make_gate(board)
+    assert time.monotonic() - start < WAIT_S
+    alive = {t.name for t in threading.enumerate()}
+    assert "kiosk-gate" not in alive and "kiosk-gate-serial" not in alive
