@@ -1,0 +1,1 @@
+"""Test PKI of simulated states: CSCAs, link and DS certificates, CRLs, master lists."""

@@ -1,0 +1,91 @@
+"""Writing CMS SignedData the way states sign EF.SOD, EF.CardSecurity and master lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from asn1crypto import algos, cms, core
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+
+from hardware.sim.pki.keys import SigningKey
+from hardware.sim.pki.signatures import SignatureScheme, hash_algorithm
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A certificate with its private key and the scheme it signs with."""
+
+    certificate: x509.Certificate
+    key: SigningKey
+    scheme: SignatureScheme
+
+    @property
+    def certificate_der(self) -> bytes:
+        return self.certificate.public_bytes(serialization.Encoding.DER)
+
+
+def digest(name: str, data: bytes) -> bytes:
+    h = hashes.Hash(hash_algorithm(name))
+    h.update(data)
+    return h.finalize()
+
+
+def sign_content(
+    content_type: str,
+    content: bytes,
+    signer: Signer,
+    *,
+    digest_algorithm: str | None = None,
+    signing_time: dt.datetime | None = None,
+    extra_certificates: tuple[bytes, ...] = (),
+    include_certificate: bool = True,
+) -> bytes:
+    """DER ContentInfo holding SignedData over ``content`` (signed attributes: content type,
+    message digest and, when given, signing time)."""
+    digest_name = digest_algorithm or signer.scheme.hash
+    attrs = [
+        cms.CMSAttribute({"type": "content_type", "values": [content_type]}),
+        cms.CMSAttribute({"type": "message_digest", "values": [digest(digest_name, content)]}),
+    ]
+    if signing_time is not None:
+        attrs.append(
+            cms.CMSAttribute(
+                {"type": "signing_time", "values": [cms.Time({"utc_time": signing_time})]}
+            )
+        )
+    signed_attrs = cms.CMSAttributes(attrs)
+    # The signature covers the DER SET OF the attributes (RFC 5652 5.4).
+    signature = signer.scheme.sign(signer.key, signed_attrs.untag().dump())
+    cert = asn1_x509.Certificate.load(signer.certificate_der)
+    signer_info = cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": cms.SignerIdentifier(
+                name="issuer_and_serial_number",
+                value=cms.IssuerAndSerialNumber(
+                    {"issuer": cert.issuer, "serial_number": cert.serial_number}
+                ),
+            ),
+            "digest_algorithm": algos.DigestAlgorithm({"algorithm": digest_name}),
+            "signed_attrs": signed_attrs,
+            "signature_algorithm": signer.scheme.cms_algorithm(),
+            "signature": signature,
+        }
+    )
+    certificates = [cert] if include_certificate else []
+    certificates += [asn1_x509.Certificate.load(c) for c in extra_certificates]
+    fields = {
+        "version": "v3",
+        "digest_algorithms": [algos.DigestAlgorithm({"algorithm": digest_name})],
+        "encap_content_info": cms.EncapsulatedContentInfo(
+            {"content_type": content_type, "content": core.ParsableOctetString(content)}
+        ),
+        "signer_infos": [signer_info],
+    }
+    if certificates:
+        fields["certificates"] = certificates
+    signed = cms.SignedData(fields)
+    return bytes(cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump())
