@@ -92,6 +92,9 @@ class SyncConfig(_Section):
     ca_cert: Path | None = None
     batch_size: int = Field(50, ge=1, le=1000)
     interval_s: float = Field(5.0, gt=0)
+    timeout_s: float = Field(10.0, gt=0, le=300, description="per HTTP request")
+    backoff_base_s: float = Field(1.0, gt=0, description="first retry wait (then doubling)")
+    backoff_cap_s: float = Field(300.0, gt=0, description="longest retry wait")
 
 
 class ScreeningConfig(_Section):

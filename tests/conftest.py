@@ -43,3 +43,12 @@ def _no_leaked_threads() -> Iterator[None]:
         t.join(timeout=2.0)
     still = [t.name for t in leaked if t.is_alive()]
     assert not still, f"test left threads running: {still}"
+
+
+@pytest.fixture(scope="session")
+def passports(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Personalised chips of the shipped profiles (``passports.chip_image(name)``) and their
+    test PKI (``passports.pki``), built once per test session in a temporary directory."""
+    from hardware.sim.passports import PassportFactory
+
+    return PassportFactory(tmp_path_factory.mktemp("sim-cache"))

@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "chip": ("chip_cmd", "read passport chips over PC/SC"),
     "audit": ("audit_cmd", "verify the audit log"),
     "screening": ("screening_cmd", "import and query lost/stolen, watchlist and manifest lists"),
+    "server": ("server_cmd", "the central server: run, enrol devices, users"),
+    "sync": ("sync_cmd", "store-and-forward sync with the central server"),
 }
 
 Handler = Callable[[argparse.Namespace], int]

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from hardware.sim.chip.secure_messaging import ChipSecureMessaging
+from hardware.sim.pki.dh_groups import load_dh_pkcs8
 from kiosk.icao import tlv
 from kiosk.icao.apdu import (
     SW_CONDITIONS,
@@ -83,6 +84,7 @@ class _DhKey:
 
 
 ID_DH_PUBLIC_NUMBER = "1.2.840.10046.2.1"  # X9.42 DH: parameters p, g, q
+DH_KEY_AGREEMENT = "1.2.840.113549.1.3.1"  # PKCS #3 DH: parameters p, g
 
 
 def _load_ca_key(pkcs8: bytes) -> object:
@@ -93,6 +95,10 @@ def _load_ca_key(pkcs8: bytes) -> object:
         p, _g, q = (int.from_bytes(item.value, "big") for item in params[0].children()[:3])
         x = int.from_bytes(tlv.decode_one(private.value, 0x02).value, "big")
         return _DhKey(p, q, x)
+    if oid.value == oid_contents(DH_KEY_AGREEMENT):
+        # PKCS #3 keys carry no q: take it from the standard group with the same p and g.
+        key = load_dh_pkcs8(pkcs8)
+        return _DhKey(key.p, key.q, key.x)
     return serialization.load_der_private_key(pkcs8, None)
 
 

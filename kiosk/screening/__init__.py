@@ -1,0 +1,2 @@
+"""Screening of travellers: lost and stolen documents, the person watchlist and the advance
+passenger manifest."""

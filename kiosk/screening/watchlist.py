@@ -1,0 +1,245 @@
+"""The person watchlist: fuzzy name search with phonetic blocking.
+
+Every name token is transliterated (ICAO) and put in two blocks: its phonetic code
+(metaphone) and its first four letters. The index keeps, for each block, the entries holding
+a token in it, sorted by birth year. A
+query only scores the entries that share a code with one of its tokens; when the configured
+penalty for a different birth date makes a hit impossible, it also only reads the entries
+born within a year of the traveller or with no known birth date. The candidates are then
+scored exactly as :meth:`WatchlistIndex.brute_force` scores every entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import jellyfish
+import numpy as np
+import numpy.typing as npt
+
+from kiosk.screening.matching import (
+    AGREEMENTS,
+    NO_TOKEN,
+    Agreement,
+    FloatArray,
+    IntArray,
+    PartialDate,
+    ScoreWeights,
+    birth_agreement,
+    name_scores,
+    penalties,
+    token_similarities,
+)
+from kiosk.screening.normalise import name_tokens, normalise_code
+
+
+@dataclass(frozen=True, slots=True)
+class WatchlistEntry:
+    """One name of a listed person (aliases are further entries with the same reference)."""
+
+    reference: str
+    list_name: str
+    surname: str
+    given_names: str = ""
+    birth_date: PartialDate | None = None
+    nationality: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PersonQuery:
+    """The traveller as the watchlist sees them."""
+
+    surname: str
+    given_names: str = ""
+    birth_date: PartialDate | None = None
+    nationality: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WatchlistHit:
+    entry: WatchlistEntry
+    score: float
+    name_score: float
+    birth_date: Agreement
+    nationality: Agreement
+
+    @property
+    def list_name(self) -> str:
+        return self.entry.list_name
+
+    @property
+    def matched_fields(self) -> tuple[str, ...]:
+        fields = ["name"]
+        if self.birth_date in (Agreement.EXACT, Agreement.PARTIAL):
+            fields.append("birth_date")
+        if self.nationality is Agreement.EXACT:
+            fields.append("nationality")
+        return tuple(fields)
+
+
+def block_keys(token: str) -> tuple[str, str]:
+    """The blocks a name token belongs to: its metaphone code and its first four letters
+    (Jaro-Winkler rewards a shared prefix, so similar tokens rarely differ in both)."""
+    return "M" + (jellyfish.metaphone(token) or token), "P" + token[:4]
+
+
+class WatchlistIndex:
+    """An immutable, searchable copy of the loaded watchlist entries."""
+
+    def __init__(self, entries: Iterable[WatchlistEntry], weights: ScoreWeights | None = None):
+        self.weights = weights or ScoreWeights()
+        self.entries: list[WatchlistEntry] = list(entries)
+        vocabulary: dict[str, int] = {}
+        rows: list[list[int]] = []
+        for entry in self.entries:
+            tokens = name_tokens(entry.surname, entry.given_names)
+            rows.append([vocabulary.setdefault(token, len(vocabulary)) for token in tokens])
+        self._vocabulary = vocabulary
+        self._tokens: list[str] = list(vocabulary)
+        self._token_array: npt.NDArray[np.object_] = np.array(self._tokens + [""], dtype=object)
+        # one extra 0 at the end: the length of the padding token NO_TOKEN (-1)
+        self._token_lengths: IntArray = np.fromiter(
+            (len(t) for t in [*self._tokens, ""]), dtype=np.int32, count=len(self._tokens) + 1
+        )
+        width = max((len(row) for row in rows), default=1) or 1
+        self._rows: IntArray = np.full((len(rows), width), NO_TOKEN, dtype=np.int32)
+        for i, row in enumerate(rows):
+            self._rows[i, : len(row)] = row
+        self._births: npt.NDArray[np.int32] = np.fromiter(
+            (e.birth_date.code if e.birth_date else 0 for e in self.entries),
+            dtype=np.int32,
+            count=len(self.entries),
+        )
+        nationalities = sorted({normalise_code(e.nationality) for e in self.entries} | {""})
+        self._nationality_ids = {code: i for i, code in enumerate(nationalities)}
+        self._nationalities: npt.NDArray[np.int16] = np.fromiter(
+            (self._nationality_ids[normalise_code(e.nationality)] for e in self.entries),
+            dtype=np.int16,
+            count=len(self.entries),
+        )
+        self._build_blocks()
+
+    def _build_blocks(self) -> None:
+        codes: dict[str, int] = {}
+        token_code = np.array(
+            [[codes.setdefault(key, len(codes)) for key in block_keys(t)] for t in self._tokens],
+            dtype=np.int64,
+        ).reshape(len(self._tokens), 2)
+        self._codes = codes
+        row_index, position = np.nonzero(self._rows != NO_TOKEN)
+        code_of = token_code[self._rows[row_index, position]].ravel()
+        row_index = np.repeat(row_index, 2)
+        rows = row_index.astype(np.int32)
+        years = (self._births[rows] // 10000).astype(np.int16)
+        order = np.lexsort((rows, years, code_of))
+        code_of, rows, years = code_of[order], rows[order], years[order]
+        # a row whose two tokens share a block is listed there once
+        first = np.ones(rows.size, dtype=bool)
+        first[1:] = (code_of[1:] != code_of[:-1]) | (rows[1:] != rows[:-1])
+        code_of, rows, years = code_of[first], rows[first], years[first]
+        self._block_rows: IntArray = rows
+        self._block_years: npt.NDArray[np.int16] = years
+        counts = np.bincount(code_of, minlength=len(codes))
+        self._block_starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @property
+    def nbytes(self) -> int:
+        arrays = (self._rows, self._births, self._nationalities, self._block_rows)
+        return sum(int(a.nbytes) for a in arrays) + int(self._block_years.nbytes)
+
+    def candidates(self, query: PersonQuery, threshold: float) -> IntArray:
+        """Rows sharing a phonetic block with the query (and a birth year, when that is safe)."""
+        year = query.birth_date.year if query.birth_date else 0
+        by_year = year > 0 and threshold + self.weights.dob_mismatch_penalty > 1.0
+        parts: list[IntArray] = []
+        keys = {
+            key
+            for token in name_tokens(query.surname, query.given_names)
+            for key in block_keys(token)
+        }
+        for key in keys:
+            code = self._codes.get(key)
+            if code is None:
+                continue
+            start, end = int(self._block_starts[code]), int(self._block_starts[code + 1])
+            if not by_year:
+                parts.append(self._block_rows[start:end])
+                continue
+            years = self._block_years[start:end]
+            unknown_end, low, high = np.searchsorted(years, [1, year - 1, year + 2])
+            parts.append(self._block_rows[start : start + unknown_end])
+            parts.append(self._block_rows[start + low : start + high])
+        if not parts:
+            return np.empty(0, dtype=np.int32)
+        return np.unique(np.concatenate(parts))
+
+    def search(
+        self, query: PersonQuery, threshold: float, limit: int | None = None
+    ) -> list[WatchlistHit]:
+        """Entries scoring at least ``threshold``, best first."""
+        return self._hits(query, self.candidates(query, threshold), threshold, limit)
+
+    def brute_force(
+        self, query: PersonQuery, threshold: float, limit: int | None = None
+    ) -> list[WatchlistHit]:
+        """The same search over every entry, without blocking (for checking recall)."""
+        rows = np.arange(len(self.entries), dtype=np.int32)
+        return self._hits(query, rows, threshold, limit)
+
+    def _hits(
+        self, query: PersonQuery, rows: IntArray, threshold: float, limit: int | None
+    ) -> list[WatchlistHit]:
+        tokens = name_tokens(query.surname, query.given_names)
+        if not tokens or rows.size == 0:
+            return []
+        names = self._name_scores(tokens, rows)
+        birth = birth_agreement(
+            query.birth_date.code if query.birth_date else 0, self._births[rows]
+        )
+        nationality = self._nationality_agreement(query.nationality, rows)
+        scores = names - penalties(birth, nationality, self.weights)
+        keep = np.nonzero(scores >= threshold)[0]
+        keep = keep[np.argsort(-scores[keep], kind="stable")]
+        if limit is not None:
+            keep = keep[:limit]
+        return [
+            WatchlistHit(
+                entry=self.entries[int(rows[i])],
+                score=round(float(scores[i]), 4),
+                name_score=round(float(names[i]), 4),
+                birth_date=AGREEMENTS[int(birth[i])],
+                nationality=AGREEMENTS[int(nationality[i])],
+            )
+            for i in keep
+        ]
+
+    def _name_scores(self, tokens: Sequence[str], rows: IntArray) -> FloatArray:
+        row_tokens = self._rows[rows]
+        query_lengths = np.array([len(t) for t in tokens], dtype=np.int32)
+        if row_tokens.size >= len(self._tokens):
+            sims = token_similarities(tokens, self._tokens)
+            return name_scores(sims, query_lengths, row_tokens, self._token_lengths)
+        used_mask = np.zeros(len(self._tokens) + 1, dtype=bool)
+        used_mask[row_tokens] = True
+        used_mask[-1] = False
+        used = np.nonzero(used_mask)[0]
+        local_of = np.full(len(self._tokens) + 1, NO_TOKEN, dtype=np.int32)
+        local_of[used] = np.arange(used.size, dtype=np.int32)
+        sims = token_similarities(tokens, self._token_array[used].tolist())
+        lengths = np.append(self._token_lengths[used], 0).astype(np.int32)
+        return name_scores(sims, query_lengths, local_of[row_tokens], lengths)
+
+    def _nationality_agreement(self, nationality: str, rows: IntArray) -> npt.NDArray[np.int8]:
+        listed = self._nationalities[rows]
+        code = normalise_code(nationality)
+        out = np.full(rows.shape, 3, dtype=np.int8)
+        if not code:
+            return out
+        wanted = self._nationality_ids.get(code, -1)
+        out[listed != 0] = 2
+        out[listed == wanted] = 0
+        return out

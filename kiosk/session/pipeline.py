@@ -1,0 +1,351 @@
+"""The real pipeline: each step of a transaction done with the kiosk's devices and services.
+
+Wired by the composition root (``kiosk.app``). Device work happens here, on the engine's step
+threads, never on a UI thread. Nothing personal is logged; the parsed MRZ and the chip's data
+stay in memory for the length of the transaction and go to storage only as the records say.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+import numpy as np
+
+from hardware.camera import Camera
+from hardware.chip_reader import ChipReader
+from hardware.gate import Gate, GateState, Sensor
+from kiosk.face.images import ImageRejected
+from kiosk.face.liveness import PresentationAttackDetector
+from kiosk.face.matcher import VerificationTransaction
+from kiosk.face.quality import BestFrame, Guidance
+from kiosk.face.tracker import FaceTracker, Observation
+from kiosk.icao.errors import AccessDeniedError
+from kiosk.icao.lds.dg2 import parse_dg2
+from kiosk.icao.mrz import parse_mrz
+from kiosk.icao.reader import PassportRead, read_passport
+from kiosk.policy.engine import DocumentFacts, PolicyDecision, TransactionFacts
+from kiosk.screening.manifest import ManifestStatus
+from kiosk.screening.screening import Screener, Traveller
+from kiosk.session.steps import CaptureStep, ChipStep, DocumentStep, GuidanceSink, ScreeningStep
+from models.errors import KioskError, ParseError
+from models.records import (
+    BiometricSample,
+    BlobKind,
+    CheckResult,
+    CheckStatus,
+    DecidedTransaction,
+    DocumentSummary,
+    ReasonCode,
+    ReferralSubject,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ChipVerdict:
+    """What document authentication concluded (``kiosk.icao.auth`` provides the real one)."""
+
+    checks: dict[str, CheckStatus]
+    authentic: bool
+    details: Any = None
+
+
+class ChipVerifier(Protocol):
+    def __call__(self, read: PassportRead, optical_mrz: Any) -> ChipVerdict: ...
+
+
+class Recorder(Protocol):
+    def __call__(self, record: DecidedTransaction) -> None: ...
+
+
+@dataclass(frozen=True)
+class CaptureSettings:
+    frames: int = 30  # frames looked at per attempt (liveness needs a track)
+    window_s: float = 6.0
+    detect_every: int = 8
+    detect_max_side: int = 320
+
+
+class KioskPipeline:
+    """Implements :class:`kiosk.session.steps.Pipeline` over devices and services."""
+
+    def __init__(
+        self,
+        *,
+        chip_reader: ChipReader,
+        camera: Camera,
+        gate: Gate,
+        verifier: ChipVerifier,
+        matcher: Callable[[], VerificationTransaction],
+        liveness: PresentationAttackDetector,
+        screener: Screener,
+        recorder: Recorder,
+        kiosk_id: str,
+        face_threshold: float,
+        capture: CaptureSettings = CaptureSettings(),
+        card_wait_s: float = 5.0,
+        passage_wait_s: float = 20.0,
+        keep_samples: bool = True,
+    ) -> None:
+        self.chip_reader = chip_reader
+        self.camera = camera
+        self.gate = gate
+        self.verifier = verifier
+        self.new_verification = matcher
+        self.liveness = liveness
+        self.screener = screener
+        self.recorder = recorder
+        self.kiosk_id = kiosk_id
+        self._threshold = face_threshold
+        self.capture = capture
+        self.card_wait_s = card_wait_s
+        self.passage_wait_s = passage_wait_s
+        self.keep_samples = keep_samples
+        self._verification: VerificationTransaction | None = None
+        self._started_at = datetime.now(UTC)
+        self._portrait: bytes | None = None
+        self._live_jpeg: bytes | None = None
+
+    def face_threshold(self) -> float:
+        return self._threshold
+
+    # --- document ------------------------------------------------------------------------
+
+    def read_document(self, lines: list[str]) -> DocumentStep:
+        self._started_at = datetime.now(UTC)
+        self._verification = self.new_verification()
+        self._portrait = self._live_jpeg = None
+        result = parse_mrz("\n".join(lines))
+        if not result.valid:
+            log.info("MRZ not valid: %d error(s)", len(result.errors))
+            return DocumentStep(readable=False, parsed=result)
+        f = result.fields
+        facts = DocumentFacts(
+            document_type=f.document_type,
+            issuing_state=f.issuing_state,
+            nationality=f.nationality,
+            date_of_birth=latest_birth_date(f.date_of_birth),
+            date_of_expiry=f.date_of_expiry,
+        )
+        try:
+            info = result.mrz_information()
+        except KioskError:
+            return DocumentStep(readable=False, facts=facts, parsed=result)
+        return DocumentStep(readable=True, facts=facts, mrz_information=info, parsed=result)
+
+    # --- chip ----------------------------------------------------------------------------
+
+    def read_chip(self, document: DocumentStep, cancel: threading.Event) -> ChipStep:
+        reader = self.chip_reader
+        deadline = time.monotonic() + self.card_wait_s
+        while not reader.card_present():
+            if cancel.is_set() or time.monotonic() > deadline:
+                return ChipStep(read=False, error="no_chip")
+            time.sleep(0.02)
+        reader.connect()
+        try:
+            limits = reader.limits
+            try:
+                read = read_passport(
+                    reader.transmit,
+                    mrz_info=document.mrz_information,
+                    extended_length=limits.extended_length,
+                    max_response_bytes=limits.max_response_bytes,
+                )
+            except AccessDeniedError:
+                log.info("chip access denied")
+                return ChipStep(read=False, error="access_denied")
+            except (ParseError, KioskError) as exc:
+                if getattr(exc, "code", "").startswith("chip_reader") or "removed" in exc.code:
+                    raise
+                log.info("chip read failed: %s", exc.code)
+                return ChipStep(read=False, error=exc.code)
+            verdict = self.verifier(read, document.parsed)
+            portrait = _portrait(read)
+            self._portrait = portrait
+            return ChipStep(
+                read=True,
+                checks=verdict.checks,
+                authentic=verdict.authentic,
+                portrait=portrait,
+                access=read.access,
+                details=verdict.details,
+            )
+        finally:
+            reader.disconnect()
+
+    # --- face ----------------------------------------------------------------------------
+
+    def capture_face(self, cancel: threading.Event, guidance: GuidanceSink) -> CaptureStep:
+        settings = self.capture
+        tracker = FaceTracker(
+            detect_every=settings.detect_every, detect_max_side=settings.detect_max_side
+        )
+        best = BestFrame()
+        observations: list[Observation] = []
+        last_code: str | None = None
+        last_index = -1
+        deadline = time.monotonic() + settings.window_s
+        while len(observations) < settings.frames and time.monotonic() < deadline:
+            if cancel.is_set():
+                break
+            frame = self.camera.wait_frame(last_index, timeout_s=1.0)
+            if frame is None:
+                continue
+            last_index = frame.index
+            observation = tracker.process(frame.image, frame.timestamp)
+            observations.append(observation)
+            best.offer(frame.image, observation.quality, observation.landmarks)
+            code = observation.quality.guidance.code
+            if code != last_code:
+                last_code = code
+                guidance(code, observation.quality.guidance.text)
+        if best.image is None:
+            worst = observations[-1].quality.guidance if observations else Guidance.NO_FACE
+            return CaptureStep(ok=False, frames=list(observations), guidance=worst.code)
+        return CaptureStep(ok=True, best_frame=best.image, frames=list(observations))
+
+    def check_liveness(self, capture: CaptureStep) -> bool:
+        result = self.liveness.assess(capture.frames)
+        log.info("liveness %s", "live" if result.live else f"refused ({result.reason})")
+        return bool(result.live)
+
+    def match_face(self, capture: CaptureStep, portrait: bytes) -> float | None:
+        verification = self._verification or self.new_verification()
+        rgb = np.ascontiguousarray(capture.best_frame[:, :, ::-1])
+        outcome = verification.verify(rgb, portrait)
+        if isinstance(outcome, ImageRejected):
+            log.info("face not verified: %s", outcome.code)
+            return None
+        self._live_jpeg = _jpeg(capture.best_frame)
+        log.info("face distance %.3f", outcome.distance)
+        return float(outcome.distance)
+
+    # --- screening -----------------------------------------------------------------------
+
+    def screen(self, document: DocumentStep) -> ScreeningStep:
+        f = document.parsed.fields
+        traveller = Traveller(
+            surname=f.surname,
+            given_names=f.given_names,
+            birth_date=f.date_of_birth if isinstance(f.date_of_birth, date) else None,
+            nationality=f.nationality,
+            document_number=f.document_number,
+            issuer=f.issuing_state,
+            doc_type=(f.document_type or "P")[:1],
+            expiry_date=f.date_of_expiry,
+        )
+        result = self.screener.screen(traveller)
+        manifest = result.manifest
+        on_manifest: bool | None = None
+        if manifest.status is not ManifestStatus.NO_MANIFEST:
+            on_manifest = manifest.status is ManifestStatus.EXPECTED
+        return ScreeningStep(
+            lost_or_stolen=result.lost_stolen.hit,
+            watchlist_hits=len(result.watchlist.hits),
+            watchlist_age_hours=result.watchlist.list.age_hours,
+            on_manifest=on_manifest,
+            details=result,
+        )
+
+    # --- records and gate ----------------------------------------------------------------
+
+    def record(
+        self,
+        transaction_id: str,
+        document: DocumentStep,
+        chip: ChipStep | None,
+        facts: TransactionFacts,
+        decision: PolicyDecision,
+        timings_ms: dict[str, float],
+    ) -> None:
+        checks = tuple(
+            CheckResult(name=name, status=status)
+            for name, status in sorted((chip.checks if chip else {}).items())
+        )
+        summary = None
+        subject = None
+        parsed = document.parsed
+        if parsed is not None and facts.document is not None:
+            summary = DocumentSummary(
+                doc_type=facts.document.document_type[:2] or "P",
+                issuer=facts.document.issuing_state[:3] or "XXX",
+                nationality=facts.document.nationality[:3] or None,
+                expiry_date=facts.document.date_of_expiry,
+                chip_read=bool(chip and chip.read),
+            )
+            subject = ReferralSubject(
+                surname=parsed.fields.surname[:120],
+                given_names=parsed.fields.given_names[:120],
+                birth_date=facts.document.date_of_birth,
+            )
+        samples: list[BiometricSample] = []
+        if self.keep_samples and decision.decision.value != "accept":
+            if self._portrait:
+                samples.append(BiometricSample(BlobKind.CHIP_PORTRAIT, self._portrait))
+            if self._live_jpeg:
+                samples.append(BiometricSample(BlobKind.FACE_IMAGE, self._live_jpeg))
+        reasons = tuple(dict.fromkeys(ReasonCode(code) for code in decision.reason_codes))
+        record = DecidedTransaction(
+            transaction_id=transaction_id,
+            kiosk_id=self.kiosk_id,
+            started_at=self._started_at,
+            decided_at=datetime.now(UTC),
+            decision=decision.decision,
+            reasons=reasons,
+            checks=checks,
+            document=summary,
+            referral_subject=subject if decision.decision.value != "accept" else None,
+            samples=tuple(samples),
+            timings_ms={k: float(v) for k, v in timings_ms.items()},
+        )
+        self.recorder(record)
+
+    def pass_gate(self, transaction_id: str, cancel: threading.Event) -> str:
+        gate = self.gate
+        gate.open_exit()
+        try:
+            entered = gate.wait_sensor(Sensor.PRESENCE, True, self.passage_wait_s)
+            if entered:
+                gate.wait_sensor(Sensor.PRESENCE, False, self.passage_wait_s)
+            return "passed" if entered else "timeout"
+        finally:
+            if gate.state is not GateState.EMERGENCY:
+                gate.close_all()
+
+
+def latest_birth_date(value: object) -> date | None:
+    """A birth date for the age rules; a partial one counts as the latest it could be."""
+    if isinstance(value, date):
+        return value
+    year = getattr(value, "year", None)
+    if not isinstance(year, int):
+        return None
+    month = getattr(value, "month", None) or 12
+    return date(year, month, 28 if month == 2 else 30)
+
+
+def _portrait(read: PassportRead) -> bytes | None:
+    raw = read.files.get("DG2")
+    if raw is None:
+        return None
+    try:
+        dg2 = parse_dg2(raw)
+    except ParseError as exc:
+        log.info("DG2 unreadable: %s", exc.code)
+        return None
+    return next((face.image for face in dg2.faces if face.image), None)
+
+
+def _jpeg(image_bgr: Any) -> bytes | None:
+    import cv2
+
+    ok, buffer = cv2.imencode(".jpg", image_bgr, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return bytes(buffer) if ok else None

@@ -1,0 +1,144 @@
+"""Fuzzy watchlist search: variants found, others not, blocking as good as brute force."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from kiosk.screening.matching import (
+    NO_TOKEN,
+    Agreement,
+    PartialDate,
+    name_score,
+    name_scores,
+    token_similarities,
+)
+from kiosk.screening.synthetic import people, queries
+from kiosk.screening.watchlist import PersonQuery, WatchlistEntry, WatchlistIndex
+
+THRESHOLD = 0.88
+DOB = PartialDate(1971, 4, 23)
+
+
+@pytest.fixture(scope="module")
+def index() -> WatchlistIndex:
+    listed = [
+        WatchlistEntry("W1", "UN", "Müller", "Hans Peter", DOB, "DEU"),
+        WatchlistEntry("W2", "UN", "Al-Rashid", "Mohammed Yusuf", PartialDate(1980), "SYR"),
+        WatchlistEntry("W3", "INTERPOL", "Øvergård", "Bjørn", None, "NOR"),
+        WatchlistEntry("W4", "INTERPOL", "Fernández García", "José Luis", PartialDate(1966, 2, 1)),
+    ]
+    # many unrelated people, so that blocking has work to do
+    return WatchlistIndex(listed + people(3000, seed=7))
+
+
+def _refs(index: WatchlistIndex, query: PersonQuery) -> list[str]:
+    return [hit.entry.reference for hit in index.search(query, THRESHOLD)]
+
+
+@pytest.mark.parametrize(
+    ("query", "reference"),
+    [
+        (PersonQuery("MUELLER", "HANS PETER", DOB, "DEU"), "W1"),  # ICAO transliteration
+        (PersonQuery("MULLER", "HANS PETER", DOB, "DEU"), "W1"),  # accent dropped
+        (PersonQuery("Hans Peter", "Müller", DOB, "DEU"), "W1"),  # reordered
+        (PersonQuery("Muller", "Hans", DOB, ""), "W1"),  # middle name missing
+        (PersonQuery("ALRASHID", "MOHAMED YUSUF", PartialDate(1980, 5, 5)), "W2"),  # typo
+        (PersonQuery("OVERGAARD", "BJORN", PartialDate(1990, 1, 1), "NOR"), "W3"),
+        (PersonQuery("FERNANDEZ GARCIA", "JOSE LUIS", PartialDate(1966, 2, 1), "ESP"), "W4"),
+        (PersonQuery("FERNANDES GARCIA", "JOSE", PartialDate(1966, 1, 2)), "W4"),  # swapped
+    ],
+)
+def test_variants_of_listed_people_are_found(
+    index: WatchlistIndex, query: PersonQuery, reference: str
+) -> None:
+    # GIVEN a listed person WHEN a variant of their name is searched THEN they are a hit
+    hits = index.search(query, THRESHOLD)
+    assert hits and hits[0].entry.reference == reference
+    assert "name" in hits[0].matched_fields
+    assert hits[0].list_name == hits[0].entry.list_name
+
+
+def test_exact_match_scores_one_with_all_fields(index: WatchlistIndex) -> None:
+    hit = index.search(PersonQuery("Müller", "Hans Peter", DOB, "DEU"), THRESHOLD)[0]
+    assert hit.score == pytest.approx(1.0)
+    assert hit.matched_fields == ("name", "birth_date", "nationality")
+    assert hit.list_name == "UN"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        PersonQuery("Okonkwo", "Chiamaka", DOB, "NGA"),
+        PersonQuery("Wang", "Xiu Ying", PartialDate(2001, 3, 3), "CHN"),
+        PersonQuery("Miller", "Anna", DOB, "USA"),
+    ],
+)
+def test_unrelated_people_are_not_listed_people(index: WatchlistIndex, query: PersonQuery) -> None:
+    assert not {"W1", "W2", "W3", "W4"} & set(_refs(index, query))
+
+
+def test_birth_date_mismatch_lowers_score(index: WatchlistIndex) -> None:
+    same = index.brute_force(PersonQuery("Muller", "Hans Peter", DOB), 0.0)
+    other = index.brute_force(PersonQuery("Muller", "Hans Peter", PartialDate(1971, 4, 24)), 0.0)
+    far = index.brute_force(PersonQuery("Muller", "Hans Peter", PartialDate(1990, 1, 1)), 0.0)
+    w1 = [{h.entry.reference: h for h in hits}["W1"] for hits in (same, other, far)]
+    assert w1[0].birth_date is Agreement.EXACT
+    assert w1[1].birth_date is Agreement.PARTIAL
+    assert w1[2].birth_date is Agreement.MISMATCH
+    assert w1[0].score > w1[1].score > w1[2].score
+    assert w1[0].name_score == w1[2].name_score
+    assert "W1" not in _refs(index, PersonQuery("Muller", "Hans Peter", PartialDate(1990, 1, 1)))
+
+
+def test_vectorised_name_score_equals_reference() -> None:
+    rng = random.Random(3)
+    listed = [["MUELLER", "HANS", "PETER"], ["SMITH", "JOHN"], ["LI", "WEI"], ["AL", "RASHID"]]
+    vocabulary = sorted({t for row in listed for t in row})
+    rows = np.full((len(listed), 3), NO_TOKEN, dtype=np.int32)
+    for i, row in enumerate(listed):
+        rows[i, : len(row)] = [vocabulary.index(t) for t in row]
+    lengths = np.array([len(t) for t in vocabulary] + [0], dtype=np.int32)
+    for _ in range(20):
+        query = rng.sample(vocabulary, rng.randint(1, 3))
+        sims = token_similarities(query, vocabulary)
+        q_lengths = np.array([len(t) for t in query], dtype=np.int32)
+        fast = name_scores(sims, q_lengths, rows, lengths)
+        slow = [name_score(query, row) for row in listed]
+        assert fast == pytest.approx(slow, abs=1e-5)
+
+
+def test_blocked_search_recall_against_brute_force() -> None:
+    # GIVEN 20,000 synthetic people and 150 queries (variants and unrelated people)
+    entries = people(20_000, seed=11)
+    index = WatchlistIndex(entries)
+    expected = found = 0
+    for query in queries(entries, 150, seed=12):
+        brute = {id(h.entry) for h in index.brute_force(query, THRESHOLD)}
+        blocked = {id(h.entry) for h in index.search(query, THRESHOLD)}
+        assert blocked <= brute  # the same scorer: blocking only removes candidates
+        expected += len(brute)
+        found += len(brute & blocked)
+    # THEN the blocked search finds at least 99 % of what brute force finds
+    assert expected > 100
+    assert found / expected >= 0.99
+
+
+def test_empty_index_and_empty_query() -> None:
+    assert WatchlistIndex([]).search(PersonQuery("Smith"), THRESHOLD) == []
+    index = WatchlistIndex(people(50))
+    assert index.search(PersonQuery("", ""), THRESHOLD) == []
+    assert index.search(PersonQuery("1234"), THRESHOLD) == []
+
+
+def test_partial_dates_parse_and_reject() -> None:
+    assert PartialDate.parse("1970") == PartialDate(1970)
+    assert PartialDate.parse("1970-05-XX") == PartialDate(1970, 5)
+    assert str(PartialDate.parse("1970-05-03")) == "1970-05-03"
+    from models.errors import ParseError
+
+    for bad in ("70", "1970-13-01", "1970-02-30", "1970-00-05", "abcd"):
+        with pytest.raises(ParseError):
+            PartialDate.parse(bad)
