@@ -47,6 +47,12 @@ class ReaderUnavailableError(ChipReaderError):
     code = "chip_reader_unavailable"
 
 
+class ReaderServiceUnavailableError(ReaderUnavailableError):
+    """The smart card service (pcscd) is not running or stopped."""
+
+    code = "chip_reader_service_unavailable"
+
+
 class CardEvent(Enum):
     INSERTED = "inserted"
     REMOVED = "removed"
@@ -164,11 +170,16 @@ class ChipReader(abc.ABC):
                 response = self._transmit(bytes(apdu))
             except ChipReaderError as exc:
                 self.stats.last_error = exc.code
+                if isinstance(exc, CardRemovedError | ReaderUnavailableError):
+                    self._connected = False  # the driver has dropped the card handle
                 raise
         elapsed = time.perf_counter() - start
         if len(response) < 2:
             self.stats.last_error = "short_response"
-            raise ChipReaderError(f"response of {len(response)} bytes has no status word")
+            raise ChipReaderError(
+                f"response of {len(response)} bytes has no status word",
+                code="chip_card_unresponsive",
+            )
         sw = response[-2:].hex().upper()
         self.stats.apdus += 1
         self.stats.bytes_sent += len(apdu)

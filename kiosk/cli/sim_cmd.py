@@ -61,10 +61,44 @@ def _profiles(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_card(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--profile", required=True, help="passport profile (see 'kiosk sim profiles')"
+    )
+    parser.add_argument(
+        "--vpcd", default="localhost:35963", metavar="HOST:PORT", help="where vpcd listens"
+    )
+    parser.add_argument(
+        "--cache-dir", type=Path, help="test PKI and chip image cache (default <data_dir>/sim)"
+    )
+
+
+def _card(args: argparse.Namespace) -> int:
+    import signal
+    import sys
+    import threading
+
+    from hardware.sim.chip import PassportChip
+    from hardware.sim.passports import PassportFactory
+    from hardware.sim.vpcd import parse_vpcd_address
+    from kiosk.config import load_config
+    from kiosk.sim_card import run_sim_card
+
+    host, port = parse_vpcd_address(args.vpcd)
+    cache_dir = args.cache_dir or load_config(args.config).data_dir / "sim"
+    chip = PassportChip(PassportFactory(cache_dir).chip_image(args.profile))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # At a terminal the card can be taken away and put back; otherwise it stays until stopped.
+    commands = sys.stdin if sys.stdin.isatty() else None
+    return run_sim_card(chip, host, port, stop, commands=commands)
+
+
 # "pki init" is nested one level: (group, action) pairs.
 ACTIONS: dict[tuple[str, ...], tuple[Callable[[argparse.ArgumentParser], None], Handler, str]] = {
     ("pki", "init"): (_add_pki_init, _pki_init, "create a test PKI (CSCAs, DS, CRLs, master list)"),
     ("profiles",): (_add_profiles, _profiles, "list the simulated passport profiles"),
+    ("card",): (_add_card, _card, "put a simulated passport on vpcd (the real PC/SC path)"),
 }
 
 
