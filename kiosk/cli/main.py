@@ -31,6 +31,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "screening": ("screening_cmd", "import and query lost/stolen, watchlist and manifest lists"),
     "server": ("server_cmd", "the central server: run, enrol devices, users"),
     "sync": ("sync_cmd", "store-and-forward sync with the central server"),
+    "trust": ("trust_cmd", "import and list CSCA certificates, CRLs and master lists"),
+    "passport": ("passport_cmd", "verify passport chip files offline"),
+    "db": ("db_cmd", "database migrations and key files"),
 }
 
 Handler = Callable[[argparse.Namespace], int]

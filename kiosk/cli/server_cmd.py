@@ -1,0 +1,116 @@
+"""``kiosk server``: run the central server, enrol devices, add users.
+
+The server reads the ``[server]`` table of ``--config`` and ``KIOSK_SERVER_...`` variables."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+from typing import Any
+
+ROLES = ("officer", "supervisor", "technician", "administrator")
+
+
+def register(sub: Any, name: str, help_text: str) -> None:
+    parser = sub.add_parser(name, help=help_text)
+    parser.add_argument("--data-dir", type=Path, help="server data directory (CA, database)")
+    parser.add_argument("--db", help="SQLAlchemy database URL (default SQLite in the data dir)")
+    parser.set_defaults(handler=_run)
+    actions = parser.add_subparsers(dest="action")
+    run = actions.add_parser("run", help="serve the API (default)")
+    run.add_argument("--host")
+    run.add_argument("--port", type=int)
+    run.add_argument("--no-tls", action="store_true", help="plain HTTP (behind a TLS proxy)")
+    run.set_defaults(handler=_run)
+    enrol = actions.add_parser("enrol-device", help="issue a kiosk's key and certificate")
+    enrol.add_argument("device", metavar="NAME")
+    enrol.add_argument("--out", type=Path, required=True, help="directory for the credentials")
+    enrol.add_argument("--server-url", help="URL written into the config snippet")
+    enrol.set_defaults(handler=_enrol)
+    revoke = actions.add_parser("revoke-device", help="refuse a device from now on")
+    revoke.add_argument("device", metavar="NAME")
+    revoke.set_defaults(handler=_revoke)
+    user = actions.add_parser("add-user", help="add a person (password from stdin or prompt)")
+    user.add_argument("user", metavar="NAME")
+    user.add_argument("--role", choices=ROLES, required=True)
+    user.set_defaults(handler=_add_user)
+
+
+def _config(args: argparse.Namespace, **extra: Any) -> Any:
+    from server.config import load_server_config
+
+    return load_server_config(
+        args.config,
+        data_dir=getattr(args, "data_dir", None),
+        database_url=getattr(args, "db", None),
+        **extra,
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
+    from server.runner import run_server
+
+    tls = False if getattr(args, "no_tls", False) else None
+    config = _config(
+        args, host=getattr(args, "host", None), port=getattr(args, "port", None), tls=tls
+    )
+    run_server(config)
+    return 0
+
+
+def _enrol(args: argparse.Namespace) -> int:
+    from server.accounts import enrol_device, write_device_credentials
+    from server.app import build_state
+
+    config = _config(args)
+    state = build_state(config)
+    try:
+        enrolled = enrol_device(state.database, state.ca, args.device, days=config.device_cert_days)
+    finally:
+        state.database.close()
+    url = args.server_url or f"https://{config.server_names[0]}:{config.port}"
+    snippet = write_device_credentials(enrolled, args.out, url)
+    print(f"device {args.device} enrolled; credentials in {args.out}; config: {snippet}")
+    return 0
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    from server.accounts import revoke_device
+    from server.app import build_state
+
+    state = build_state(_config(args))
+    try:
+        found = revoke_device(state.database, args.device, actor="cli")
+    finally:
+        state.database.close()
+    if not found:
+        print(f"kiosk: no device {args.device}", file=sys.stderr)
+        return 1
+    print(f"device {args.device} revoked")
+    return 0
+
+
+def _read_password() -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise SystemExit("kiosk: the passwords differ")
+    return first
+
+
+def _add_user(args: argparse.Namespace) -> int:
+    from server.accounts import add_user
+    from server.app import build_state
+    from server.security.tokens import Role
+
+    password = _read_password()
+    state = build_state(_config(args))
+    try:
+        add_user(state.database, args.user, Role(args.role), password)
+    finally:
+        state.database.close()
+    print(f"user {args.user} added ({args.role})")
+    return 0

@@ -1,0 +1,121 @@
+"""Pulling versioned list deltas from the server and applying them locally.
+
+Lost/stolen documents and watchlist entries are written to the kiosk's screening tables;
+for every list the version reached is kept in ``list_versions``, so the next pull asks only
+for what changed after it. A page of changes and the new version are committed together:
+an interrupted pull resumes where it stopped."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from kiosk.storage.database import Database
+from kiosk.sync.client import ServerClient
+from kiosk.sync.errors import ServerUnreachableError
+from models.base import utc_now
+from models.tables import ListVersionRow, LostStolenDocumentRow, WatchlistEntryRow
+
+log = logging.getLogger(__name__)
+
+LIST_NAMES = ("lost_stolen", "watchlist", "manifest", "trust", "config")
+MAX_PAGES = 1000
+
+Applier = Callable[[Session, int, dict[str, Any]], None]
+
+
+def _date(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _apply_lost_stolen(session: Session, version: int, change: dict[str, Any]) -> None:
+    """Key ``ISSUER:NUMBER``; data: document_number, issuer, doc_type, status, reported_on."""
+    issuer, _, number = str(change["key"]).partition(":")
+    session.execute(
+        delete(LostStolenDocumentRow).where(
+            LostStolenDocumentRow.issuer == issuer,
+            LostStolenDocumentRow.document_number == number,
+        )
+    )
+    data = change.get("data")
+    if change["op"] == "upsert" and isinstance(data, dict):
+        session.add(
+            LostStolenDocumentRow(
+                document_number=str(data.get("document_number", number))[:20],
+                issuer=str(data.get("issuer", issuer))[:3],
+                doc_type=(str(data["doc_type"])[:2] if data.get("doc_type") else None),
+                status=str(data.get("status", "stolen"))[:16],
+                reported_on=_date(data.get("reported_on")),
+                list_version=version,
+            )
+        )
+
+
+def _apply_watchlist(session: Session, version: int, change: dict[str, Any]) -> None:
+    """Key: the entry's external id; data: surname, given_names, birth_date, nationality."""
+    key = str(change["key"])[:64]
+    session.execute(delete(WatchlistEntryRow).where(WatchlistEntryRow.external_id == key))
+    data = change.get("data")
+    if change["op"] == "upsert" and isinstance(data, dict):
+        session.add(
+            WatchlistEntryRow(
+                external_id=key,
+                surname=str(data.get("surname", ""))[:120],
+                given_names=str(data.get("given_names", ""))[:120],
+                birth_date=_date(data.get("birth_date")),
+                nationality=(str(data["nationality"])[:3] if data.get("nationality") else None),
+                category=str(data.get("category", "alert"))[:32],
+                list_version=version,
+            )
+        )
+
+
+APPLIERS: dict[str, Applier] = {
+    "lost_stolen": _apply_lost_stolen,
+    "watchlist": _apply_watchlist,
+}
+
+
+def local_versions(database: Database) -> dict[str, int]:
+    with database.read() as session:
+        rows = session.query(ListVersionRow).all()
+        return {row.name: row.version for row in rows}
+
+
+def pull_list(database: Database, client: ServerClient, name: str) -> int:
+    """Bring list ``name`` up to the server's version; the number of changes applied."""
+    applier = APPLIERS.get(name)
+    applied = 0
+    for _ in range(MAX_PAGES):
+        since = local_versions(database).get(name, 0)
+        delta = client.list_delta(name, since)
+        if not isinstance(delta, dict) or not isinstance(delta.get("changes"), list):
+            raise ServerUnreachableError(f"list {name}: unexpected answer")
+        changes: list[dict[str, Any]] = delta["changes"]
+        version = int(delta.get("version", since))
+        with database.write() as session:
+            for change in changes:
+                if applier is not None:
+                    applier(session, int(change["version"]), change)
+            row = session.get(ListVersionRow, name)
+            if row is None:
+                row = ListVersionRow(name=name, version=0, entries=0)
+                session.add(row)
+            row.version = max(version, since)
+            row.entries = (row.entries or 0) + len(changes)
+            row.updated_at = utc_now()
+        applied += len(changes)
+        if not delta.get("more"):
+            break
+    if applied:
+        log.info("list %s: %d changes applied", name, applied)
+    return applied
+
+
+def pull_all(database: Database, client: ServerClient) -> dict[str, int]:
+    return {name: pull_list(database, client, name) for name in LIST_NAMES}

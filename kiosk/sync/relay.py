@@ -1,0 +1,145 @@
+"""The outbox relay: takes due messages in order, posts them in batches, marks them sent.
+
+All of its state is in the outbox rows (``sent_at``, ``attempts``, ``next_attempt_at``), so
+a restarted kiosk simply carries on. A message is marked sent only after the server has
+answered for it (accepted or duplicate: both mean "the server has it"), so a lost answer
+means a resend, which the server ignores: every message arrives exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from kiosk.storage import outbox
+from kiosk.storage.database import Database
+from kiosk.sync import contact
+from kiosk.sync.backoff import Backoff
+from kiosk.sync.client import ServerClient
+from kiosk.sync.errors import ServerRefusedError, SyncError
+from models.base import utc_now
+from models.tables import OutboxMessageRow
+
+log = logging.getLogger(__name__)
+
+# outbox kind -> batch endpoint under /v1/kiosk
+ENDPOINTS: dict[str, str] = {
+    "decision": "decisions",
+    "referral": "referrals",
+    "audit_checkpoint": "audit-checkpoints",
+}
+REFUSED_RETRY_FACTOR = 8  # a refused message waits longer than an unreachable server
+
+
+@dataclass(frozen=True)
+class _Pending:
+    id: int
+    kind: str
+    attempts: int
+    payload: dict[str, Any]
+
+
+@dataclass
+class RelayReport:
+    sent: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def reached_server(self) -> bool:
+        return self.sent > 0 or (self.failed == 0 and not self.errors)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        database: Database,
+        client: ServerClient,
+        *,
+        batch_size: int,
+        backoff: Backoff,
+    ) -> None:
+        self.database = database
+        self.client = client
+        self.batch_size = batch_size
+        self.backoff = backoff
+
+    def _take(self, now: datetime) -> list[_Pending]:
+        with self.database.read() as session:
+            rows: Sequence[OutboxMessageRow] = outbox.pending(
+                session, limit=self.batch_size, now=now
+            )
+            return [_Pending(r.id, r.kind, r.attempts, dict(r.payload)) for r in rows]
+
+    def relay_once(self) -> RelayReport:
+        """Send one batch per kind of what is due now; the report says what happened."""
+        report = RelayReport()
+        batch = self._take(utc_now())
+        by_kind: dict[str, list[_Pending]] = defaultdict(list)
+        for message in batch:
+            by_kind[message.kind].append(message)
+        for kind, messages in by_kind.items():
+            self._send(kind, messages, report)
+        if batch:
+            contact.record(self.database, ok=not report.errors, error="; ".join(report.errors))
+        return report
+
+    def drain(self, *, max_batches: int = 1_000_000) -> RelayReport:
+        """Relay until nothing is due or a batch fails (then the backoff decides when next)."""
+        total = RelayReport()
+        for _ in range(max_batches):
+            report = self.relay_once()
+            total.sent += report.sent
+            total.duplicates += report.duplicates
+            total.failed += report.failed
+            total.errors += report.errors
+            if report.failed or report.sent == 0:
+                break
+        return total
+
+    def _send(self, kind: str, messages: list[_Pending], report: RelayReport) -> None:
+        endpoint = ENDPOINTS.get(kind)
+        if endpoint is None:
+            self._failed(messages, f"no server endpoint for messages of kind {kind}", 8, report)
+            return
+        try:
+            answer = self.client.post_batch(endpoint, [m.payload for m in messages])
+        except ServerRefusedError as exc:
+            if len(messages) > 1 and exc.status_code in (413, 422):
+                for message in messages:  # find the one the server refuses; send the rest
+                    self._send(kind, [message], report)
+                return
+            self._failed(messages, str(exc), REFUSED_RETRY_FACTOR, report)
+            return
+        except SyncError as exc:
+            self._failed(messages, str(exc), 1, report)
+            return
+        duplicates = int(answer.get("duplicates", 0)) if isinstance(answer, dict) else 0
+        with self.database.write() as session:
+            outbox.mark_sent(session, [m.id for m in messages])
+        report.sent += len(messages)
+        report.duplicates += duplicates
+        log.info(
+            "relayed %d %s messages (%d already on the server)", len(messages), kind, duplicates
+        )
+
+    def _failed(
+        self, messages: list[_Pending], error: str, factor: int, report: RelayReport
+    ) -> None:
+        attempts = min(m.attempts for m in messages) + 1
+        wait = self.backoff.delay(attempts) * factor
+        with self.database.write() as session:
+            outbox.mark_failed(
+                session,
+                [m.id for m in messages],
+                error=error,
+                next_attempt_at=utc_now() + timedelta(seconds=wait),
+            )
+        report.failed += len(messages)
+        report.errors.append(error)
+        log.warning("relay of %d messages failed, retry in %.1f s: %s", len(messages), wait, error)

@@ -1,0 +1,187 @@
+"""Tables only the central server holds: enrolled devices and their certificates, users,
+decisions and referrals received from kiosks, list versions and their changes, heartbeats,
+audit checkpoints received and the server's own audit of officer actions.
+
+They have their OWN metadata (:data:`ServerBase.metadata`) and a ``server_`` prefix, so the
+kiosk schema and the server schema can share one PostgreSQL database or live apart; the
+server's Alembic history (``server/migrations``) keeps its revision in
+``server_alembic_version``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from models.base import NAMING_CONVENTION, JSONDocument, UTCDateTime, utc_now
+
+
+class ServerBase(DeclarativeBase):
+    """Base of the server's tables (separate metadata from the kiosk's)."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: dict[Any, Any] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSONDocument,
+        list[str]: JSONDocument,
+        list[dict[str, Any]]: JSONDocument,
+    }
+
+
+class DeviceRow(ServerBase):
+    """An enrolled kiosk (or booth device); ``name`` is its certificate's common name."""
+
+    __tablename__ = "server_devices"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site: Mapped[str | None] = mapped_column(String(64))
+    enrolled_at: Mapped[datetime] = mapped_column(default=utc_now)
+    revoked_at: Mapped[datetime | None]
+
+
+class DeviceCertificateRow(ServerBase):
+    """Every certificate issued to a device; a revoked one is refused on every request."""
+
+    __tablename__ = "server_device_certificates"
+
+    serial: Mapped[str] = mapped_column(String(64), primary_key=True)  # hex
+    device_name: Mapped[str] = mapped_column(
+        String(64), ForeignKey("server_devices.name", ondelete="CASCADE"), index=True
+    )
+    fingerprint_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(default=utc_now)
+    not_after: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class UserRow(ServerBase):
+    """A person: officer, supervisor, technician or administrator (argon2 password hash)."""
+
+    __tablename__ = "server_users"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    disabled_at: Mapped[datetime | None]
+
+
+class ReceivedDecisionRow(ServerBase):
+    """A decision as a kiosk reported it; the transaction id makes a resend a no-op."""
+
+    __tablename__ = "server_decisions"
+    __table_args__ = (Index("ix_server_decisions_kiosk_decided", "kiosk_id", "decided_at"),)
+
+    transaction_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str] = mapped_column(String(8))
+    reasons: Mapped[list[str]]
+    started_at: Mapped[datetime]
+    decided_at: Mapped[datetime]
+    policy: Mapped[str | None] = mapped_column(String(64))
+    document: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    checks: Mapped[list[dict[str, Any]]]
+    timings_ms: Mapped[dict[str, Any]]
+    received_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class ReferralQueueRow(ServerBase):
+    """A traveller referred to the officer booth, and the officer's resolution.
+
+    A resolution stays pending for its kiosk until the kiosk acknowledges it
+    (``delivered_at``), so none is lost whatever order concurrent officers commit in."""
+
+    __tablename__ = "server_referrals"
+    __table_args__ = (
+        Index("ix_server_referrals_status_created", "status", "created_at"),
+        Index("ix_server_referrals_kiosk_delivery", "kiosk_id", "status", "delivered_at"),
+    )
+
+    transaction_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    reasons: Mapped[list[str]]
+    created_at: Mapped[datetime]
+    surname: Mapped[str | None] = mapped_column(String(120))
+    given_names: Mapped[str | None] = mapped_column(String(120))
+    birth_date: Mapped[date | None]
+    received_at: Mapped[datetime] = mapped_column(default=utc_now)
+    resolved_at: Mapped[datetime | None]
+    officer: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None]
+
+
+class ListVersionServerRow(ServerBase):
+    """The newest version of one distributed list (lost_stolen, watchlist, ...)."""
+
+    __tablename__ = "server_list_versions"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class ListChangeRow(ServerBase):
+    """One change of a list at a version: ``op`` upsert|delete of the entry called ``key``."""
+
+    __tablename__ = "server_list_changes"
+    __table_args__ = (Index("ix_server_list_changes_list_version", "list_name", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    list_name: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(BigInteger)
+    op: Mapped[str] = mapped_column(String(8))
+    key: Mapped[str] = mapped_column(String(128))
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class HeartbeatRow(ServerBase):
+    """The last heartbeat of each device, for the technicians."""
+
+    __tablename__ = "server_heartbeats"
+
+    device_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime]
+    sent_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    backlog: Mapped[int]
+    software_version: Mapped[str | None] = mapped_column(String(32))
+    devices: Mapped[dict[str, Any]]
+
+
+class ReceivedCheckpointRow(ServerBase):
+    """A signed audit checkpoint as a kiosk sent it (kept to check the kiosk's chain later)."""
+
+    __tablename__ = "server_audit_checkpoints"
+    __table_args__ = (UniqueConstraint("kiosk_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    kiosk_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    prev_checkpoint_seq: Mapped[int] = mapped_column(BigInteger)
+    time: Mapped[datetime]
+    key_id: Mapped[str] = mapped_column(String(16))
+    signature: Mapped[str] = mapped_column(String(256))
+    public_key_pem: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class ServerAuditEventRow(ServerBase):
+    """What people did on the server (resolutions, uploads, enrolments, revocations)."""
+
+    __tablename__ = "server_audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    time: Mapped[datetime] = mapped_column(default=utc_now)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(128))
+    details: Mapped[dict[str, Any]]

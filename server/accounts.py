@@ -1,0 +1,141 @@
+"""Enrolling devices and adding users: used by the CLI and the administrator endpoints."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select, update
+
+from models.base import utc_now
+from models.errors import ConfigError, KioskError
+from models.server_tables import DeviceCertificateRow, DeviceRow, ServerAuditEventRow, UserRow
+from server.database import ServerDatabase
+from server.security.ca import DeviceCA, IssuedCertificate, write_private_file
+from server.security.passwords import hash_password
+from server.security.tokens import Role
+
+log = logging.getLogger(__name__)
+
+MIN_PASSWORD = 12
+
+
+class AccountError(KioskError):
+    code = "server_account"
+    user_message = "The account operation was refused."
+
+
+@dataclass(frozen=True)
+class EnrolledDevice:
+    name: str
+    certificate: IssuedCertificate
+    ca_pem: bytes
+
+
+def enrol_device(
+    database: ServerDatabase, ca: DeviceCA, name: str, *, days: int, actor: str = "cli"
+) -> EnrolledDevice:
+    """A new key and certificate for ``name`` (re-enrolment revokes the older certificates)."""
+    issued = ca.issue(name, days=days, client=True)
+    now = utc_now()
+    with database.session() as session:
+        device = session.get(DeviceRow, name)
+        if device is None:
+            session.add(DeviceRow(name=name, enrolled_at=now))
+        else:
+            device.revoked_at = None
+            session.execute(
+                update(DeviceCertificateRow)
+                .where(DeviceCertificateRow.device_name == name)
+                .where(DeviceCertificateRow.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+        session.flush()
+        session.add(
+            DeviceCertificateRow(
+                serial=issued.serial_hex,
+                device_name=name,
+                fingerprint_sha256=issued.fingerprint_sha256,
+                issued_at=now,
+                not_after=issued.not_after,
+            )
+        )
+        session.add(
+            ServerAuditEventRow(
+                actor=actor,
+                action="device.enrol",
+                subject=name,
+                details={"serial": issued.serial_hex},
+                time=now,
+            )
+        )
+    log.info("device %s enrolled (certificate %s)", name, issued.serial_hex)
+    return EnrolledDevice(name=name, certificate=issued, ca_pem=ca.cert_pem)
+
+
+def revoke_device(database: ServerDatabase, name: str, *, actor: str) -> bool:
+    now = utc_now()
+    with database.session() as session:
+        device = session.get(DeviceRow, name)
+        if device is None:
+            return False
+        device.revoked_at = now
+        session.execute(
+            update(DeviceCertificateRow)
+            .where(DeviceCertificateRow.device_name == name)
+            .where(DeviceCertificateRow.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        session.add(
+            ServerAuditEventRow(
+                actor=actor, action="device.revoke", subject=name, details={}, time=now
+            )
+        )
+    log.info("device %s revoked", name)
+    return True
+
+
+def write_device_credentials(enrolled: EnrolledDevice, out: Path, server_url: str) -> Path:
+    """Write key (0600), certificate, CA and a kiosk configuration snippet into ``out``."""
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key_path = out / "kiosk.key"
+    cert_path = out / "kiosk.pem"
+    ca_path = out / "ca.pem"
+    write_private_file(key_path, enrolled.certificate.key_pem)
+    cert_path.write_bytes(enrolled.certificate.cert_pem)
+    ca_path.write_bytes(enrolled.ca_pem)
+    snippet = out / "sync.toml"
+    snippet.write_text(
+        f'kiosk_id = "{enrolled.name}"\n\n'
+        "[sync]\n"
+        f'server_url = "{server_url}"\n'
+        f'client_cert = "{cert_path.resolve()}"\n'
+        f'client_key = "{key_path.resolve()}"\n'
+        f'ca_cert = "{ca_path.resolve()}"\n',
+        encoding="utf-8",
+    )
+    return snippet
+
+
+def add_user(
+    database: ServerDatabase, name: str, role: Role, password: str, *, actor: str = "cli"
+) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ConfigError(f"password must have at least {MIN_PASSWORD} characters")
+    password_hash = hash_password(password)
+    now = utc_now()
+    with database.session() as session:
+        if session.scalar(select(UserRow.name).where(UserRow.name == name)) is not None:
+            raise AccountError(f"user {name} exists already")
+        session.add(UserRow(name=name, role=role.value, password_hash=password_hash))
+        session.add(
+            ServerAuditEventRow(
+                actor=actor,
+                action="user.add",
+                subject=name,
+                details={"role": role.value},
+                time=now,
+            )
+        )
+    log.info("user %s added with role %s", name, role.value)

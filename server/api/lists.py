@@ -1,0 +1,103 @@
+"""Versioned lists (lost/stolen, watchlist, manifests, trust lists, configuration): each
+upload by an administrator makes the next version; kiosks pull the changes after theirs."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from models.base import utc_now
+from models.server_tables import ListChangeRow, ListVersionServerRow, ServerAuditEventRow
+from server.api.schemas import ListChangeOut, ListDelta, ListName, ListUpload, ListVersionOut
+from server.ingest import insert_new
+from server.state import ServerState
+
+DEFAULT_PAGE = 1000
+MAX_PAGE = 5000
+
+
+def current_version(state: ServerState, name: ListName) -> ListVersionOut:
+    with state.database.sessions() as session:
+        version = session.scalar(
+            select(ListVersionServerRow.version).where(ListVersionServerRow.name == name.value)
+        )
+        count = session.scalar(
+            select(func.count())
+            .select_from(ListChangeRow)
+            .where(ListChangeRow.list_name == name.value)
+        )
+    return ListVersionOut(name=name, version=int(version or 0), changes=int(count or 0))
+
+
+def delta(state: ServerState, name: ListName, since: int, limit: int) -> ListDelta:
+    with state.database.sessions() as session:
+        latest = session.scalar(
+            select(ListVersionServerRow.version).where(ListVersionServerRow.name == name.value)
+        )
+        rows = session.scalars(
+            select(ListChangeRow)
+            .where(ListChangeRow.list_name == name.value, ListChangeRow.version > since)
+            .order_by(ListChangeRow.version, ListChangeRow.id)
+            .limit(limit + 1)
+        ).all()
+        more = len(rows) > limit
+        if more:
+            # A page ends on a whole version, or a kiosk would skip the rest of one; a
+            # version bigger than a page (uploads are bounded) is sent whole.
+            cut = rows[limit].version
+            rows = [row for row in rows if row.version < cut] or list(
+                session.scalars(
+                    select(ListChangeRow)
+                    .where(ListChangeRow.list_name == name.value, ListChangeRow.version == cut)
+                    .order_by(ListChangeRow.id)
+                ).all()
+            )
+    version = rows[-1].version if more else int(latest or 0)
+    changes = [
+        ListChangeOut(version=row.version, op=row.op, key=row.key, data=row.data) for row in rows
+    ]
+    return ListDelta(
+        name=name, since=since, version=max(version, since), more=more, changes=changes
+    )
+
+
+def upload(state: ServerState, name: ListName, body: ListUpload, actor: str) -> ListVersionOut:
+    """Append ``body`` as the next version of list ``name``."""
+    now = utc_now()
+    with state.database.session() as session:
+        insert_new(
+            session,
+            ListVersionServerRow.__table__,  # type: ignore[arg-type]
+            [{"name": name.value, "version": 0, "updated_at": now}],
+            ["name"],
+            "name",
+        )
+        row = session.execute(
+            select(ListVersionServerRow)
+            .where(ListVersionServerRow.name == name.value)
+            .with_for_update()
+        ).scalar_one()
+        row.version += 1
+        row.updated_at = now
+        version = row.version
+        session.add_all(
+            ListChangeRow(
+                list_name=name.value,
+                version=version,
+                op=change.op,
+                key=change.key,
+                data=change.data,
+                uploaded_by=actor,
+                created_at=now,
+            )
+            for change in body.changes
+        )
+        session.add(
+            ServerAuditEventRow(
+                actor=actor,
+                action="list.upload",
+                subject=name.value,
+                details={"version": version, "changes": len(body.changes)},
+                time=now,
+            )
+        )
+    return current_version(state, name)

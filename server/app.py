@@ -1,0 +1,136 @@
+"""The FastAPI application: :func:`create_app` wires configuration, database (migrated at
+start), device CA, token service and metrics, then the routers. OpenAPI at /docs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from kiosk import __version__
+from server.api import kiosk_routes, people_routes
+from server.config import ServerConfig
+from server.database import ServerDatabase, open_server_database
+from server.metrics import ServerMetrics
+from server.middleware import BodyLimit, RequestMetrics
+from server.security.ca import DeviceCA
+from server.security.tokens import TokenService, load_or_create_secret
+from server.state import ServerState, server_state
+
+log = logging.getLogger(__name__)
+
+# Endpoints anyone may call: liveness, metrics for the scraper, the API description.
+PUBLIC_PATHS = frozenset(
+    {
+        "/healthz",
+        "/metrics",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+        "/openapi.json",
+        "/v1/auth/token",
+    }
+)
+
+
+def build_state(config: ServerConfig, database: ServerDatabase | None = None) -> ServerState:
+    """Open (and migrate) the database, the CA and the token secret."""
+    config.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    ca = DeviceCA.open_or_create(config.ca_dir)
+    if config.token_secret is not None:
+        secret = config.token_secret.get_secret_value().encode("utf-8")
+    else:
+        secret = load_or_create_secret(config.data_dir / "token.secret")
+    db = database or open_server_database(config)
+    return ServerState(
+        config=config,
+        database=db,
+        ca=ca,
+        tokens=TokenService(secret, config.token_lifetime_s),
+        metrics=ServerMetrics(),
+    )
+
+
+def create_app(config: ServerConfig, *, state: ServerState | None = None) -> FastAPI:
+    """The server application; the database is migrated here, before the first request."""
+    server = state or build_state(config)
+    owns_database = state is None
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_database:
+            server.database.close()
+
+    app = FastAPI(
+        title="Kiosk central server",
+        version=__version__,
+        description="Store-and-forward sync of e-gate kiosks; officer booths; technicians.",
+        lifespan=lifespan,
+    )
+    app.state.server = server
+    for router in (
+        kiosk_routes.router,
+        people_routes.auth,
+        people_routes.officer,
+        people_routes.supervisor,
+        people_routes.technician,
+        people_routes.admin,
+    ):
+        app.include_router(router)
+    _add_operational_routes(app)
+    _add_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(RequestMetrics, metrics=server.metrics)
+    return app
+
+
+def _add_operational_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["operations"], summary="liveness and database check")
+    def healthz(state: ServerState = Depends(server_state)) -> dict[str, str]:
+        try:
+            with state.database.sessions() as session:
+                session.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            return {"status": "degraded", "database": "unreachable"}
+        return {"status": "ok", "database": state.database.dialect}
+
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        response_class=PlainTextResponse,
+    )
+    def metrics(state: ServerState = Depends(server_state)) -> PlainTextResponse:
+        return PlainTextResponse(
+            generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST
+        )
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        """Field errors without the offending input: it may be personal data, or a value
+        (NaN) that JSON cannot even carry back."""
+        errors = [
+            {
+                "loc": [str(part) if not isinstance(part, int) else part for part in e["loc"]],
+                "msg": str(e.get("msg", "invalid")),
+                "type": str(e.get("type", "value_error")),
+            }
+            for e in exc.errors()[:50]
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(_request: Request, exc: Any) -> JSONResponse:
+        log.error("database unavailable: %s", exc.__class__.__name__)
+        return JSONResponse({"detail": "database unavailable, retry later"}, status_code=503)

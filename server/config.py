@@ -1,0 +1,100 @@
+"""The central server's configuration.
+
+Sources, strongest first: environment variables ``KIOSK_SERVER_...`` (nested keys joined by
+``__``), the ``[server]`` table of the TOML file given with ``--config`` (or a file holding
+only server keys), then the defaults: an embedded SQLite database and the device CA under
+``data_dir``, listening on 127.0.0.1:8443 with TLS.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from models.errors import ConfigError
+
+DEFAULT_SERVER_DIR = Path(os.environ.get("KIOSK_SERVER_HOME", "var/server"))
+
+
+class ServerConfig(BaseSettings):
+    """Everything the server reads at start-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KIOSK_SERVER_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    data_dir: Path = DEFAULT_SERVER_DIR
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default sqlite:///<data_dir>/server.db"
+    )
+    database_schema: str | None = Field(
+        None, pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="PostgreSQL schema (search_path)"
+    )
+    pool_size: int = Field(8, ge=1, le=100)
+    host: str = "127.0.0.1"
+    port: int = Field(8443, ge=0, le=65535)
+    tls: bool = Field(True, description="serve HTTPS with client certificates (mutual TLS)")
+    tls_cert: Path | None = Field(None, description="server certificate; default issued by the CA")
+    tls_key: Path | None = None
+    server_names: list[str] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1"],
+        description="DNS names / IP addresses in the generated server certificate",
+    )
+    token_lifetime_s: int = Field(900, ge=30, le=86_400)
+    token_secret: SecretStr | None = Field(
+        None, description="HS256 secret; default <data_dir>/token.secret, created on first run"
+    )
+    max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    max_batch_items: int = Field(500, ge=1, le=10_000)
+    max_clock_skew_s: float = Field(300.0, ge=0, description="refuse times this far in future")
+    device_cert_days: int = Field(825, ge=1, le=3650)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (env_settings, init_settings)
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'server.db'}"
+
+    @property
+    def ca_dir(self) -> Path:
+        return self.data_dir / "ca"
+
+
+def load_server_config(path: Path | str | None = None, **overrides: Any) -> ServerConfig:
+    """The ``[server]`` table of ``path`` (if any) with ``overrides`` (None values ignored)."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        try:
+            parsed = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{path}: file not found") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot be read ({exc.__class__.__name__})") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+        section = parsed.get("server", {})
+        if not isinstance(section, dict):
+            raise ConfigError(f"{path}: [server] must be a table")
+        data = dict(section)
+    data.update({key: value for key, value in overrides.items() if value is not None})
+    try:
+        return ServerConfig(**data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "(root)"
+        raise ConfigError(f"server.{key}: {first['msg']}") from exc

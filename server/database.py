@@ -1,0 +1,87 @@
+"""The server's database: engine, sessions and its own Alembic history run at start-up."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from server import migrations
+from server.config import ServerConfig
+
+log = logging.getLogger(__name__)
+
+
+def create_server_engine(url: str, *, schema: str | None = None, pool_size: int = 8) -> Engine:
+    parsed = make_url(url)
+    connect_args: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        connect_args["timeout"] = 30
+        connect_args["check_same_thread"] = False
+    else:
+        options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        if schema:
+            connect_args["options"] = f"-csearch_path={schema}"
+    engine = create_engine(parsed, connect_args=connect_args, **options)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute("PRAGMA synchronous=FULL")
+            finally:
+                cursor.close()
+
+    return engine
+
+
+class ServerDatabase:
+    """An engine and its session factory; :meth:`session` commits or rolls back."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessions = sessionmaker(bind=engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def migrate(self) -> None:
+        with self.engine.begin() as connection:
+            migrations.upgrade(connection)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_server_database(config: ServerConfig) -> ServerDatabase:
+    """The configured database, migrated to the newest server schema."""
+    engine = create_server_engine(
+        config.database, schema=config.database_schema, pool_size=config.pool_size
+    )
+    database = ServerDatabase(engine)
+    try:
+        database.migrate()
+    except BaseException:
+        database.close()
+        raise
+    log.info("server database ready (%s)", database.dialect)
+    return database

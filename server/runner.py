@@ -1,0 +1,111 @@
+"""Running the server on uvicorn: TLS with optional client certificates verified against the
+device CA (kiosk endpoints then require one; people use tokens), our h11 protocol that hands
+the peer certificate to the app. :class:`ServerThread` runs it in-process (tests, demo)."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import threading
+import time
+from pathlib import Path
+
+import uvicorn
+
+from server.app import create_app
+from server.config import ServerConfig
+from server.state import ServerState
+from server.tls import ClientCertH11Protocol
+
+log = logging.getLogger(__name__)
+
+
+def uvicorn_config(
+    config: ServerConfig, *, state: ServerState | None = None, log_level: str = "warning"
+) -> uvicorn.Config:
+    app = create_app(config, state=state)
+    server_state: ServerState = app.state.server
+    options: dict[str, object] = {}
+    if config.tls:
+        if config.tls_cert and config.tls_key:
+            cert, key = config.tls_cert, config.tls_key
+        else:
+            cert, key = server_state.ca.server_credentials(config.server_names)
+        options.update(
+            ssl_certfile=str(cert),
+            ssl_keyfile=str(key),
+            ssl_ca_certs=str(server_state.ca.cert_path),
+            # A presented certificate must chain to the device CA or the handshake fails;
+            # officer booths without one log in with tokens.
+            ssl_cert_reqs=ssl.CERT_OPTIONAL,
+        )
+    return uvicorn.Config(
+        app,
+        host=config.host,
+        port=config.port,
+        http=ClientCertH11Protocol,
+        lifespan="on",
+        log_level=log_level,
+        access_log=False,
+        timeout_keep_alive=30,
+        server_header=False,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def run_server(config: ServerConfig) -> None:
+    """Serve until interrupted (``kiosk server run``)."""
+    uvi = uvicorn_config(config, log_level="info")
+    scheme = "https" if config.tls else "http"
+    log.info("server listening on %s://%s:%d", scheme, config.host, config.port)
+    uvicorn.Server(uvi).run()
+
+
+class ServerThread:
+    """The server on a background thread named ``kiosk-server``; ``port=0`` picks a free port."""
+
+    def __init__(self, config: ServerConfig, *, state: ServerState | None = None) -> None:
+        self.config = config
+        self._uvicorn = uvicorn.Server(uvicorn_config(config, state=state))
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        servers = getattr(self._uvicorn, "servers", [])
+        for server in servers:
+            for sock in server.sockets:
+                return int(sock.getsockname()[1])
+        raise RuntimeError("server not started")
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self.config.tls else "http"
+        return f"{scheme}://{self.config.host}:{self.port}"
+
+    @property
+    def ca_cert(self) -> Path:
+        state: ServerState = self._uvicorn.config.app.state.server  # type: ignore[union-attr]
+        return state.ca.cert_path
+
+    def start(self, timeout_s: float = 20.0) -> ServerThread:
+        self._thread = threading.Thread(target=self._uvicorn.run, name="kiosk-server", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self._uvicorn.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        if self._thread is None:
+            return
+        self._uvicorn.should_exit = True
+        self._thread.join(timeout_s)
+        self._thread = None
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()

@@ -1,0 +1,83 @@
+"""Short-lived bearer tokens for people (JWT, HS256). The secret comes from the configuration
+or a 0600 file under the data directory created on first run."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+
+import jwt
+
+from server.security.ca import write_private_file
+
+ALGORITHM = "HS256"
+ISSUER = "kiosk-server"
+
+
+class Role(StrEnum):
+    OFFICER = "officer"
+    SUPERVISOR = "supervisor"
+    TECHNICIAN = "technician"
+    ADMINISTRATOR = "administrator"
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user: str
+    role: Role
+    expires_at: datetime
+
+
+class InvalidTokenError(Exception):
+    """The token is missing, malformed, expired or signed with another key."""
+
+
+def load_or_create_secret(path: Path) -> bytes:
+    if path.exists():
+        data = path.read_bytes().strip()
+        if len(data) >= 32:
+            return data
+    secret = secrets.token_hex(32).encode("ascii")
+    write_private_file(path, secret)
+    return secret
+
+
+class TokenService:
+    def __init__(self, secret: bytes, lifetime_s: int) -> None:
+        self._secret = secret
+        self.lifetime_s = lifetime_s
+
+    def issue(self, user: str, role: Role, *, now: datetime | None = None) -> tuple[str, datetime]:
+        moment = now or datetime.now(UTC)
+        expires = moment + timedelta(seconds=self.lifetime_s)
+        claims = {
+            "iss": ISSUER,
+            "sub": user,
+            "role": role.value,
+            "iat": int(moment.timestamp()),
+            "exp": int(expires.timestamp()),
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM), expires
+
+    def verify(self, token: str) -> TokenClaims:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                issuer=ISSUER,
+                options={"require": ["exp", "iat", "sub", "iss"]},
+            )
+            role = Role(str(claims.get("role")))
+        except (jwt.PyJWTError, ValueError) as exc:
+            raise InvalidTokenError(str(exc)) from exc
+        return TokenClaims(
+            user=str(claims["sub"]),
+            role=role,
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        )

@@ -1,0 +1,27 @@
+"""What every request handler needs, built once by :func:`server.app.create_app`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from server.config import ServerConfig
+from server.database import ServerDatabase
+from server.metrics import ServerMetrics
+from server.security.ca import DeviceCA
+from server.security.tokens import TokenService
+
+
+@dataclass
+class ServerState:
+    config: ServerConfig
+    database: ServerDatabase
+    ca: DeviceCA
+    tokens: TokenService
+    metrics: ServerMetrics
+
+
+def server_state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.server
+    return state

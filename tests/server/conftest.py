@@ -1,0 +1,217 @@
+"""Fixtures of the server tests: a private PostgreSQL schema for the session (dropped after),
+a server state with an enrolled kiosk, the real server on a loopback port, a kiosk database.
+
+When ``CI=true`` and PostgreSQL is unreachable the tests FAIL (they are not skipped)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from kiosk.config import KioskConfig, load_config
+from kiosk.storage.database import Database, open_database
+from models.records import (
+    CheckResult,
+    CheckStatus,
+    DecidedTransaction,
+    Decision,
+    DocumentSummary,
+    ReasonCode,
+    ReferralSubject,
+)
+from server.accounts import add_user, enrol_device, write_device_credentials
+from server.app import build_state, create_app
+from server.config import ServerConfig
+from server.runner import ServerThread
+from server.security.tokens import Role
+from server.state import ServerState
+
+POSTGRES_URL = os.environ.get(
+    "KIOSK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _no_kiosk_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("KIOSK_") and name != "KIOSK_TEST_POSTGRES_URL":
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def pg_schema() -> Iterator[str]:
+    """A schema of its own for this test session in the machine's PostgreSQL."""
+    engine = create_engine(POSTGRES_URL)
+    schema = f"kiosk_server_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+    except OperationalError as exc:
+        engine.dispose()
+        message = f"PostgreSQL unreachable at {POSTGRES_URL}: {exc.__class__.__name__}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield schema
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        engine.dispose()
+
+
+@dataclass
+class ServerSetup:
+    config: ServerConfig
+    state: ServerState
+    device: str
+    credentials: Path
+
+    def user(self, role: Role) -> str:
+        """A fresh user with ``role``; its name."""
+        name = f"{role.value}-{uuid.uuid4().hex[:6]}"
+        add_user(self.state.database, name, role, PASSWORD)
+        return name
+
+
+@pytest.fixture
+def server_setup(pg_schema: str, tmp_path: Path) -> Iterator[ServerSetup]:
+    config = ServerConfig(
+        data_dir=tmp_path / "server",
+        database_url=POSTGRES_URL,
+        database_schema=pg_schema,
+        port=0,
+        pool_size=4,
+    )
+    state = build_state(config)
+    device = f"kiosk-{uuid.uuid4().hex[:8]}"
+    enrolled = enrol_device(state.database, state.ca, device, days=30)
+    credentials = tmp_path / "credentials"
+    write_device_credentials(enrolled, credentials, "https://127.0.0.1")
+    try:
+        yield ServerSetup(config, state, device, credentials)
+    finally:
+        state.database.close()
+
+
+@pytest.fixture
+def running_server(server_setup: ServerSetup) -> Iterator[ServerThread]:
+    with ServerThread(server_setup.config, state=server_setup.state) as server:
+        yield server
+
+
+def kiosk_config_for(
+    setup: ServerSetup, home: Path, server_url: str, **sync: object
+) -> KioskConfig:
+    return load_config(
+        data_dir=home,
+        kiosk_id=setup.device,
+        sync={
+            "server_url": server_url,
+            "client_cert": str(setup.credentials / "kiosk.pem"),
+            "client_key": str(setup.credentials / "kiosk.key"),
+            "ca_cert": str(setup.credentials / "ca.pem"),
+            **sync,
+        },
+    )
+
+
+@pytest.fixture
+def kiosk_database(tmp_path: Path, server_setup: ServerSetup) -> Iterator[Database]:
+    config = load_config(data_dir=tmp_path / "kiosk", kiosk_id=server_setup.device)
+    database = open_database(config)
+    try:
+        yield database
+    finally:
+        database.close()
+
+
+def make_decided(index: int, kiosk_id: str, *, now: datetime | None = None) -> DecidedTransaction:
+    """Transaction ``index`` of a kiosk: every third one referred, the others accepted."""
+    decided = (now or datetime.now(UTC)) - timedelta(minutes=5)
+    refer = index % 3 == 0
+    return DecidedTransaction(
+        transaction_id=f"{kiosk_id}-{index:06d}",
+        kiosk_id=kiosk_id,
+        started_at=decided - timedelta(seconds=8),
+        decided_at=decided,
+        decision=Decision.REFER if refer else Decision.ACCEPT,
+        reasons=(ReasonCode.BIOMETRIC_MISMATCH,) if refer else (),
+        checks=(
+            CheckResult("sod_signature", CheckStatus.PASSED),
+            CheckResult("face_match", CheckStatus.FAILED if refer else CheckStatus.PASSED),
+        ),
+        document=DocumentSummary("P", "UTO", "UTO", date(2031, 1, 1), "ab" * 32, True),
+        referral_subject=ReferralSubject("ERIKSSON", "ANNA", date(1974, 8, 12)) if refer else None,
+        timings_ms={"chip": 800.0, "face": 1200.0},
+        policy="caricom",
+    )
+
+
+MakeDecided = Callable[[int, str], DecidedTransaction]
+
+
+@pytest.fixture
+def decided() -> MakeDecided:
+    return make_decided
+
+
+@pytest.fixture
+def kiosk_config_factory() -> Callable[..., KioskConfig]:
+    return kiosk_config_for
+
+
+def with_client_certificate(app: Any, cert_pem: str) -> Any:
+    """The app as uvicorn with :class:`server.tls.ClientCertH11Protocol` would call it for a
+    connection that presented ``cert_pem`` (for in-process tests)."""
+
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            scope["extensions"] = {"tls": {"client_cert_chain": [cert_pem]}}
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+@pytest.fixture
+def asgi_app(server_setup: ServerSetup) -> Any:
+    return create_app(server_setup.config, state=server_setup.state)
+
+
+@pytest.fixture
+def device_client(server_setup: ServerSetup, asgi_app: Any) -> Iterator[TestClient]:
+    """An in-process client presenting the enrolled kiosk's certificate."""
+    pem = (server_setup.credentials / "kiosk.pem").read_text()
+    with TestClient(
+        with_client_certificate(asgi_app, pem), base_url="https://testserver"
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def people_client(asgi_app: Any) -> Iterator[TestClient]:
+    """An in-process client without a certificate (people log in with tokens)."""
+    with TestClient(asgi_app, base_url="https://testserver") as client:
+        yield client
+
+
+def login(client: TestClient, name: str) -> dict[str, str]:
+    answer = client.post("/v1/auth/token", json={"username": name, "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+@pytest.fixture
+def token_headers() -> Callable[[TestClient, str], dict[str, str]]:
+    return login
