@@ -307,6 +307,10 @@ class Gate(abc.ABC):
         """Call ``listener`` on the gate's worker thread for every event."""
         self._listeners.append(listener)
 
+    def remove_listener(self, listener: GateListener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
     def wait_state(self, state: GateState, timeout_s: float) -> bool:
         return self._wait(lambda: self._state is state, timeout_s)
 

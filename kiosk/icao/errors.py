@@ -28,6 +28,19 @@ class SecurityInfoError(ParseError):
     code = "icao_security_info_invalid"
 
 
+class TruncatedFileError(ParseError):
+    """A file ended before the length its BER-TLV header claims (the chip answered 6B00 or
+    nothing more). ``partial`` holds the bytes that were read, for the caller to keep as the
+    file's content; the message gives byte counts only."""
+
+    code = "icao_file_truncated"
+
+    def __init__(self, partial: bytes, expected: int) -> None:
+        super().__init__(f"file ended after {len(partial)} of {expected} bytes")
+        self.partial = partial
+        self.expected = expected
+
+
 class ApduError(ProtocolError):
     """The chip answered a command with an error status word."""
 

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from kiosk.icao import tlv
 from kiosk.icao.apdu import SW_END_OF_FILE, SW_OK, CommandApdu, ResponseApdu, status_error
-from kiosk.icao.errors import TlvError, WrongLengthError
+from kiosk.icao.errors import (
+    OffsetOutOfRangeError,
+    TlvError,
+    TruncatedFileError,
+    WrongLengthError,
+)
 from kiosk.icao.transport import ApduChannel
 from models.errors import ParseError
 
@@ -54,7 +59,11 @@ class FileReader:
         return max(size, SHORT_CHUNK_SM)
 
     def read_file(self, fid: int | None = None, *, sfi: int | None = None) -> bytes:
-        """Read a whole BER-TLV file, by short EF identifier (no SELECT) or after SELECT."""
+        """Read a whole BER-TLV file, by short EF identifier (no SELECT) or after SELECT.
+
+        A file that ends before its header's length (the chip answers 6B00 or no more data)
+        raises :class:`TruncatedFileError` holding the bytes read.
+        """
         if sfi is None:
             if fid is None:
                 raise ValueError("give a file identifier or a short EF identifier")
@@ -71,9 +80,12 @@ class FileReader:
             raise ParseError(f"file claims {total} bytes, more than {MAX_FILE_BYTES}")
         data = bytearray(first[:total])
         while len(data) < total:
-            part = self._read_chunk(len(data), min(chunk, total - len(data)), None)
+            try:
+                part = self._read_chunk(len(data), min(chunk, total - len(data)), None)
+            except OffsetOutOfRangeError as exc:
+                raise TruncatedFileError(bytes(data), total) from exc
             if not part:
-                raise ParseError(f"file ended after {len(data)} of {total} bytes")
+                raise TruncatedFileError(bytes(data), total)
             data += part[: total - len(data)]
         return bytes(data)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from kiosk.icao.access import AccessResult, establish_access
 from kiosk.icao.apdu import SW_SECURITY_STATUS
-from kiosk.icao.errors import ApduError
+from kiosk.icao.errors import ApduError, TruncatedFileError
 from kiosk.icao.files import FileReader
 from kiosk.icao.lds.com import parse_com
 from kiosk.icao.lds.errors import LdsParseError
@@ -54,6 +54,8 @@ class PassportRead:
     timings_ms: dict[str, float] = field(default_factory=dict)
     access_result: AccessResult | None = None
     channel: ApduChannel | None = None  # still open: AA and CA use it
+    # files the chip holds fewer bytes of than their header claims (kept as read, in files)
+    truncated: tuple[str, ...] = ()
 
     @property
     def data_groups(self) -> dict[int, bytes]:
@@ -87,12 +89,20 @@ def read_passport(
     if access.card_access is not None:
         files["EF_CardAccess"] = access.card_access
     reader = FileReader(channel)
-    t0 = time.perf_counter()
-    files["EF_COM"] = reader.read_file(FID_EF_COM)
-    lap("EF_COM", t0)
-    t0 = time.perf_counter()
-    files["EF_SOD"] = reader.read_file(FID_EF_SOD)
-    lap("EF_SOD", t0)
+    truncated: list[str] = []
+
+    def read(name: str, fid: int) -> None:
+        t0 = time.perf_counter()
+        try:
+            files[name] = reader.read_file(fid)
+        except TruncatedFileError as exc:  # kept: verification reports it
+            log.warning("%s shorter than its header says", name)
+            files[name] = exc.partial
+            truncated.append(name)
+        lap(name, t0)
+
+    read("EF_COM", FID_EF_COM)
+    read("EF_SOD", FID_EF_SOD)
     listed: set[int] = set()
     try:
         listed.update(parse_com(files["EF_COM"]).data_groups)
@@ -109,9 +119,8 @@ def read_passport(
         if number in EAC_PROTECTED:
             skipped[name] = "needs_extended_access_control"
             continue
-        t0 = time.perf_counter()
         try:
-            files[name] = reader.read_file(0x0100 + number)
+            read(name, 0x0100 + number)
         except ApduError as exc:
             if exc.sw == SW_SECURITY_STATUS:
                 skipped[name] = "access_denied"
@@ -119,6 +128,14 @@ def read_passport(
                 skipped[name] = "not_found"
             else:
                 raise
-        lap(name, t0)
     timings["total"] = round(sum(v for k, v in timings.items()), 3)
-    return PassportRead(access.protocol, files, tuple(wanted), skipped, timings, access, channel)
+    return PassportRead(
+        access.protocol,
+        files,
+        tuple(wanted),
+        skipped,
+        timings,
+        access,
+        channel,
+        tuple(truncated),
+    )

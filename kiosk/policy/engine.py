@@ -64,7 +64,8 @@ class PolicyDecision:
 
     @property
     def reason_codes(self) -> list[str]:
-        return [r.code.value for r in self.reasons]
+        """Each reason code once, in the order the rules found them."""
+        return list(dict.fromkeys(r.code.value for r in self.reasons))
 
 
 _PA_CHECKS = ("sod_signature", "chain", "revocation", "hashes")
@@ -136,6 +137,8 @@ class PolicyEngine:
                 out.append(Reason(ReasonCode.CLONE_SUSPECTED, f"{name} failed"))
             elif required and status is CheckStatus.NOT_PERFORMED:
                 out.append(Reason(ReasonCode.AUTHENTICATION_FAILED, f"{name} not performed"))
+        if checks.get("document_readable") is CheckStatus.FAILED:
+            out.append(Reason(ReasonCode.CHIP_ANOMALY, "chip data malformed"))
         for name in ("mrz_consistency", "issuer_consistency"):
             if checks.get(name) is CheckStatus.FAILED:
                 out.append(Reason(ReasonCode.AUTHENTICATION_FAILED, f"{name} failed"))
@@ -145,6 +148,8 @@ class PolicyEngine:
 
     def _biometric_rules(self, facts: TransactionFacts) -> list[Reason]:
         out: list[Reason] = []
+        if facts.chip_read is not True:
+            return out  # no chip photo to compare with: the chip's reason says why
         threshold = self.config.face_threshold or facts.face_threshold
         if self.config.liveness_required and facts.liveness_passed is not True:
             out.append(Reason(ReasonCode.LIVENESS_FAILED, "liveness not confirmed"))

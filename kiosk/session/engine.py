@@ -12,6 +12,7 @@ back to waiting. Every step publishes a plain-Python event for the UI.
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import logging
 import secrets
@@ -179,7 +180,10 @@ class SessionEngine:
             except BaseException as exc:
                 future.set_exception(exc)
 
-        threading.Thread(target=body, name=f"kiosk-step-{state.value}", daemon=True).start()
+        context = contextvars.copy_context()  # the step logs under the transaction id
+        threading.Thread(
+            target=context.run, args=(body,), name=f"kiosk-step-{state.value}", daemon=True
+        ).start()
         deadline = time.monotonic() + timeout_s
         while True:
             try:

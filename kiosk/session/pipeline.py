@@ -19,7 +19,7 @@ import numpy as np
 
 from hardware.camera import Camera
 from hardware.chip_reader import ChipReader
-from hardware.gate import Gate, GateState, Sensor
+from hardware.gate import Gate, GateState, Sensor, SensorChanged
 from kiosk.face.images import ImageRejected
 from kiosk.face.liveness import PresentationAttackDetector
 from kiosk.face.matcher import VerificationTransaction
@@ -266,10 +266,18 @@ class KioskPipeline:
         decision: PolicyDecision,
         timings_ms: dict[str, float],
     ) -> None:
-        checks = tuple(
-            CheckResult(name=name, status=status)
-            for name, status in sorted((chip.checks if chip else {}).items())
-        )
+        detailed = getattr(chip.details, "checks", None) if chip else None
+        if isinstance(detailed, dict):
+            checks = tuple(detailed[name] for name in sorted(detailed))
+        else:
+            checks = tuple(
+                CheckResult(name=name, status=status)
+                for name, status in sorted((chip.checks if chip else {}).items())
+            )
+        if chip is not None and not chip.read:
+            checks += (
+                CheckResult("access_control", CheckStatus.FAILED, chip.error or "chip_unreadable"),
+            )
         summary = None
         subject = None
         parsed = document.parsed
@@ -309,14 +317,26 @@ class KioskPipeline:
         self.recorder(record)
 
     def pass_gate(self, transaction_id: str, cancel: threading.Event) -> str:
+        """Open the exit door and wait until one traveller has walked through."""
         gate = self.gate
-        gate.open_exit()
+        entered = threading.Event()
+        left = threading.Event()
+
+        def on_event(event: object) -> None:
+            if isinstance(event, SensorChanged) and event.sensor is Sensor.PRESENCE:
+                if event.active:
+                    entered.set()
+                elif entered.is_set():
+                    left.set()
+
+        gate.add_listener(on_event)
         try:
-            entered = gate.wait_sensor(Sensor.PRESENCE, True, self.passage_wait_s)
-            if entered:
-                gate.wait_sensor(Sensor.PRESENCE, False, self.passage_wait_s)
-            return "passed" if entered else "timeout"
+            gate.open_exit()
+            if not entered.wait(self.passage_wait_s):
+                return "timeout"
+            return "passed" if left.wait(self.passage_wait_s) else "timeout"
         finally:
+            gate.remove_listener(on_event)
             if gate.state is not GateState.EMERGENCY:
                 gate.close_all()
 

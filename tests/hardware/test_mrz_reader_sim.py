@@ -96,11 +96,15 @@ def test_wait_document_hands_each_scan_out_once_and_not_after_removal() -> None:
         reader.present(TD3)
         assert reader.wait_document(2.0) is not None
         assert reader.wait_document(0.05) is None  # taken already
-        removed = threading.Event()
-        reader.add_listener(lambda e: removed.set() if isinstance(e, DocumentRemoved) else None)
+        removals = threading.Semaphore(0)
+        reader.add_listener(
+            lambda e: removals.release() if isinstance(e, DocumentRemoved) else None
+        )
+        reader.remove()  # the first document leaves before the second arrives
+        assert removals.acquire(timeout=2.0)
         reader.present(TD2)
         reader.remove()
-        assert removed.wait(2.0)
+        assert removals.acquire(timeout=2.0)
         assert not reader.document_present
         assert reader.wait_document(0.05) is None  # removed before anyone took it
 

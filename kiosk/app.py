@@ -1,0 +1,161 @@
+"""The composition root: one place that builds a kiosk from its configuration.
+
+Everything is wired here and handed down explicitly (no singletons, no registries): devices
+from ``kiosk.devices``, the database, audit log and storage key, the screening lists, document
+verification, face services, the pipeline, the policy and the session engine.
+:class:`KioskRuntime` then connects device events to the engine.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hardware.chip_reader import CardEvent
+from hardware.mrz_reader import DocumentPresented, DocumentRemoved
+from kiosk.audit import open_audit_log
+from kiosk.audit.log import AuditLog
+from kiosk.config import KioskConfig
+from kiosk.devices import Devices
+from kiosk.face.liveness import LandmarkLiveness
+from kiosk.face.matcher import DlibFaceMatcher, VerificationTransaction
+from kiosk.policy.engine import PolicyEngine
+from kiosk.screening.importers import ListKind
+from kiosk.screening.screening import Screener, ScreeningLists, weights_of
+from kiosk.screening.store import ScreeningStore
+from kiosk.session.engine import SessionEngine
+from kiosk.session.events import EventBus
+from kiosk.session.pipeline import CaptureSettings, ChipVerifier, KioskPipeline
+from kiosk.storage.crypto_store import BlobCipher, load_storage_key
+from kiosk.storage.database import Database, open_database
+from kiosk.storage.recorder import record_transaction
+from models.records import DecidedTransaction
+
+log = logging.getLogger(__name__)
+
+
+def load_screening_lists(store: ScreeningStore, config: KioskConfig) -> ScreeningLists:
+    """The indexes of the lists stored locally (empty ones where none was imported)."""
+    manifest_info = store.info(ListKind.MANIFEST)
+    return ScreeningLists(
+        lost_stolen=store.load_lost_stolen(),
+        lost_stolen_info=store.info(ListKind.LOST_STOLEN),
+        watchlist=store.load_watchlist(weights_of(config.screening)),
+        watchlist_info=store.info(ListKind.WATCHLIST),
+        manifest=store.load_manifest() if manifest_info else None,
+        manifest_info=manifest_info,
+    )
+
+
+@dataclass
+class Kiosk:
+    """A built kiosk: its parts, ready to start."""
+
+    config: KioskConfig
+    devices: Devices
+    database: Database
+    audit: AuditLog
+    cipher: BlobCipher
+    screener: Screener
+    pipeline: KioskPipeline
+    engine: SessionEngine
+    bus: EventBus
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def reload_lists(self) -> None:
+        store = ScreeningStore(self.database)
+        self.screener = Screener(self.config.screening, load_screening_lists(store, self.config))
+        self.pipeline.screener = self.screener
+
+    def close(self) -> None:
+        self.engine.close()
+        for closer in reversed(self.closers):
+            closer()
+        self.database.close()
+
+
+def build_kiosk(
+    config: KioskConfig,
+    *,
+    verifier: ChipVerifier,
+    devices: Devices | None = None,
+    bus: EventBus | None = None,
+) -> Kiosk:
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    database = open_database(config)
+    audit = open_audit_log(config)
+    cipher = BlobCipher(load_storage_key(config))
+    devices = devices or Devices.from_config(config.devices)
+    store = ScreeningStore(database)
+    screener = Screener(config.screening, load_screening_lists(store, config))
+    threshold = config.policy.face_threshold or config.face.threshold
+    matcher = DlibFaceMatcher(threshold, detect_max_side=config.face.detect_max_side)
+
+    def recorder(record: DecidedTransaction) -> None:
+        record_transaction(database, record, cipher=cipher, audit=audit)
+
+    pipeline = KioskPipeline(
+        chip_reader=devices.chip_reader,
+        camera=devices.camera,
+        gate=devices.gate,
+        verifier=verifier,
+        matcher=lambda: VerificationTransaction(matcher, config.face.max_image_pixels),
+        liveness=LandmarkLiveness(),
+        screener=screener,
+        recorder=recorder,
+        kiosk_id=config.kiosk_id,
+        face_threshold=threshold,
+        capture=CaptureSettings(
+            window_s=config.face.capture_window_s, detect_max_side=config.face.detect_max_side
+        ),
+    )
+    engine = SessionEngine(
+        pipeline,
+        PolicyEngine(config.policy),
+        kiosk_id=config.kiosk_id,
+        max_face_attempts=config.face.max_attempts,
+        bus=bus,
+    )
+    return Kiosk(config, devices, database, audit, cipher, screener, pipeline, engine, engine.bus)
+
+
+class KioskRuntime:
+    """Opens the devices and drives the engine from their events."""
+
+    def __init__(self, kiosk: Kiosk) -> None:
+        self.kiosk = kiosk
+        self._started = False
+
+    def start(self) -> None:
+        devices = self.kiosk.devices
+        devices.open()
+        devices.mrz_reader.add_listener(self._on_mrz_event)
+        devices.chip_reader.add_listener(self._on_card_event)
+        self._started = True
+        log.info("kiosk %s started", self.kiosk.config.kiosk_id)
+
+    def _on_mrz_event(self, event: Any) -> None:
+        if isinstance(event, DocumentPresented):
+            if not self.kiosk.engine.document_presented(list(event.scan.lines)):
+                log.info("document presented while a transaction runs: ignored")
+        elif isinstance(event, DocumentRemoved):
+            self.kiosk.engine.document_removed()
+
+    def _on_card_event(self, event: CardEvent) -> None:
+        if event is CardEvent.REMOVED:
+            self.kiosk.engine.document_removed()
+
+    def stop(self) -> None:
+        if self._started:
+            self._started = False
+            self.kiosk.engine.close()
+            self.kiosk.devices.close()
+
+    def __enter__(self) -> KioskRuntime:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,1 @@
+"""The demo: complete transactions on simulated devices, one per scenario."""

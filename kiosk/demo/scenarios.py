@@ -1,0 +1,162 @@
+"""The demo's scenarios: which passport, who stands at the camera, what the lists say, and the
+decision and reasons a correct e-gate must reach.
+
+Every defective passport profile (``hardware.sim.profiles``) is a scenario of its own; its
+expected reason follows from the check the profile says must fail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hardware.sim.profiles import shipped_profiles
+
+# The live photo of each chip photo's person (another picture of the same face). The
+# Barbados profile's face (kit_1) is not frontal enough for the capture rules in any other
+# photo of the set, so no demo scenario uses that passport.
+LIVE_FACE = {
+    "rose_1.jpg": "rose_2.jpg",
+    "lin_1.jpg": "lin_1.jpg",
+    "alex_2.jpg": "alex_3.jpg",
+    "biden_1.jpg": "biden_2.jpg",
+}
+
+# failed check of a document -> the policy's reason (Frontex ABC categories)
+REASON_OF_CHECK = {
+    "access_control": "chip_anomaly",
+    "document_readable": "chip_anomaly",
+    "sod_signature": "authentication_failed",
+    "chain": "authentication_failed",
+    "revocation": "authentication_failed",
+    "hashes": "authentication_failed",
+    "active_authentication": "clone_suspected",
+    "chip_authentication": "clone_suspected",
+    "mrz_consistency": "authentication_failed",
+    "issuer_consistency": "authentication_failed",
+    "expiry": "expired_document",
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    profile: str
+    expected_decision: str
+    expected_reasons: tuple[str, ...] = ()
+    scene: str = "traveller"
+    live_face: str | None = None  # None: the chip photo's person
+    lost_stolen: bool = False
+    watchlist: bool = False
+    manifest: str | None = None  # None: no manifest; "with" / "without" the traveller
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _genuine(name: str, profile: str, description: str) -> Scenario:
+    return Scenario(name, description, profile, "accept")
+
+
+BASE: list[Scenario] = [
+    _genuine("genuine-traveller", "lca-genuine", "A Saint Lucian adult with a genuine passport"),
+    _genuine("genuine-tto", "tto-genuine", "Trinidad and Tobago passport, RSA-PSS signatures"),
+    _genuine("genuine-jam", "jam-genuine", "Jamaica passport, RSA PKCS#1 v1.5 signatures"),
+    _genuine("genuine-guy", "guy-genuine", "Guyana passport, P-521 CSCA, RSA signer"),
+    Scenario(
+        "expected-on-manifest",
+        "Genuine traveller who is on the passenger manifest",
+        "lca-genuine",
+        "accept",
+        manifest="with",
+    ),
+    Scenario(
+        "impostor",
+        "Someone else presents a genuine passport",
+        "lca-genuine",
+        "refer",
+        ("biometric_mismatch",),
+        live_face="alex_3.jpg",
+    ),
+    Scenario(
+        "photo-attack",
+        "A printed photo of the holder held up to the camera",
+        "lca-genuine",
+        "refer",
+        ("liveness_failed",),
+        scene="printed_photo",
+    ),
+    Scenario(
+        "moved-photo-attack",
+        "A photo of the holder moved in front of the camera",
+        "lca-genuine",
+        "refer",
+        ("liveness_failed",),
+        scene="moved_photo",
+    ),
+    Scenario(
+        "screen-replay",
+        "A photo of the holder shown on a screen",
+        "lca-genuine",
+        "refer",
+        ("liveness_failed",),
+        scene="screen_replay",
+    ),
+    Scenario(
+        "lost-stolen",
+        "The passport is on the lost and stolen list",
+        "lca-genuine",
+        "refer",
+        ("lost_or_stolen",),
+        lost_stolen=True,
+    ),
+    Scenario(
+        "watchlist-hit",
+        "The holder's name is on the watchlist",
+        "lca-genuine",
+        "refer",
+        ("watchlist_hit",),
+        watchlist=True,
+    ),
+    Scenario(
+        "not-on-manifest",
+        "A manifest is loaded and the traveller is not on it",
+        "lca-genuine",
+        "refer",
+        ("not_on_manifest",),
+        manifest="without",
+    ),
+    Scenario("minor", "A genuine passport of a twelve-year-old", "lca-minor", "refer", ("minor",)),
+    Scenario(
+        "nobody-at-camera",
+        "The traveller walks away before the photo",
+        "lca-genuine",
+        "refer",
+        ("biometric_mismatch", "liveness_failed"),
+        scene="nobody",
+    ),
+]
+
+
+def defective_scenarios() -> list[Scenario]:
+    out: list[Scenario] = []
+    for name, profile in shipped_profiles().items():
+        if profile.defect is None:
+            continue
+        expected = profile.expected
+        if expected.authentic and expected.failed_check is None:
+            out.append(Scenario(name, profile.description, name, "accept", tags=("defect",)))
+            continue
+        check = expected.failed_check or "authentication"
+        reason = REASON_OF_CHECK.get(check, "authentication_failed")
+        out.append(Scenario(name, profile.description, name, "refer", (reason,), tags=("defect",)))
+    return out
+
+
+def all_scenarios() -> list[Scenario]:
+    return BASE + defective_scenarios()
+
+
+def scenario(name: str) -> Scenario:
+    for item in all_scenarios():
+        if item.name == name:
+            return item
+    raise KeyError(name)

@@ -1,0 +1,220 @@
+"""The simulated world of the demo: passports, trust anchors, lists and devices per scenario.
+
+Each scenario gets a kiosk built by the real composition root (``kiosk.app``) over simulated
+devices: the MRZ reader presents the printed MRZ, the chip reader holds the personalised chip,
+the camera plays the scenario's scene and the gate lets the traveller through. The decision is
+whatever the real pipeline, policy and engine reach; nothing here knows the expected answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hardware.config import SimulatedCameraConfig, SimulatedGateConfig, SimulatedMrzReaderConfig
+from hardware.sim.camera import SimulatedCamera
+from hardware.sim.chip import PassportChip
+from hardware.sim.chip_reader import SimulatedChipReader
+from hardware.sim.gate import SimulatedGate
+from hardware.sim.mrz_reader import SimulatedMrzReader
+from hardware.sim.passports import PassportFactory
+from hardware.sim.personalise import FACES_DIR
+from hardware.sim.profiles import get_profile
+from kiosk.app import Kiosk, KioskRuntime, build_kiosk
+from kiosk.config import KioskConfig
+from kiosk.demo.scenarios import LIVE_FACE, Scenario
+from kiosk.devices import Devices
+from kiosk.icao.auth.anchors import TrustAnchors
+from kiosk.logs import transaction_context
+from kiosk.screening.importers import ListKind
+from kiosk.screening.lost_stolen import DocumentKey
+from kiosk.screening.manifest import ManifestEntry
+from kiosk.screening.matching import PartialDate
+from kiosk.screening.store import ScreeningStore
+from kiosk.screening.watchlist import WatchlistEntry
+from kiosk.session.events import Decided, Finished, SessionEvent
+from kiosk.session.verification import make_verifier
+
+log = logging.getLogger(__name__)
+
+LIVE_DIR = FACES_DIR / "live"
+
+# People on the demo's baseline lists: nobody the scenarios present, unless a scenario adds them.
+_BASELINE_WATCHLIST = [
+    WatchlistEntry("WL-0001", "demo", "KOWALSKI", "PIOTR", PartialDate(1975, 4, 2), "POL"),
+    WatchlistEntry("WL-0002", "demo", "DUVAL", "JEAN MARC", PartialDate(1969), "FRA"),
+    WatchlistEntry("WL-0003", "demo", "OKAFOR", "CHIDI", PartialDate(1990, 11, 30), "NGA"),
+]
+_BASELINE_LOST = [DocumentKey.of("JAM", "P", "JX0000001"), DocumentKey.of("LCA", "P", "LC0000042")]
+
+
+@dataclass
+class ScenarioResult:
+    scenario: str
+    expected: str
+    expected_reasons: tuple[str, ...]
+    decision: str | None
+    reasons: tuple[str, ...]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    outcome: str | None = None
+
+    @property
+    def as_expected(self) -> bool:
+        return self.decision == self.expected and set(self.expected_reasons) <= set(self.reasons)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "scenario": self.scenario,
+            "expected": self.expected,
+            "expected_reasons": list(self.expected_reasons),
+            "decision": self.decision,
+            "reasons": list(self.reasons),
+            "as_expected": self.as_expected,
+            "timings_ms": self.timings_ms,
+        }
+
+
+def live_face(scenario: Scenario) -> Path:
+    if scenario.live_face is not None:
+        return LIVE_DIR / scenario.live_face
+    chip_face = get_profile(scenario.profile).face.image
+    return LIVE_DIR / LIVE_FACE.get(chip_face, chip_face)
+
+
+class DemoWorld:
+    """Builds the shared parts once (test PKI, passports, trust anchors) and runs scenarios."""
+
+    def __init__(self, config: KioskConfig, *, camera_fps: float = 30.0) -> None:
+        self.config = config
+        self.camera_fps = camera_fps
+        self.factory = PassportFactory(config.data_dir / "sim")
+        pki = self.factory.pki
+        paths = pki.trust_anchor_paths()
+        self.anchors = TrustAnchors(
+            cscas=tuple(p.read_bytes() for p in paths if "-link-" not in p.name),
+            links=tuple(p.read_bytes() for p in paths if "-link-" in p.name),
+            crls=tuple(p.read_bytes() for p in pki.crl_paths()),
+        )
+
+    def _devices(self, scenario: Scenario) -> Devices:
+        camera = SimulatedCamera(
+            SimulatedCameraConfig(
+                scene=scenario.scene,
+                face_image=live_face(scenario),
+                fps=self.camera_fps,
+            )
+        )
+        return Devices(
+            chip_reader=SimulatedChipReader(),
+            mrz_reader=SimulatedMrzReader(SimulatedMrzReaderConfig()),
+            camera=camera,
+            gate=SimulatedGate(SimulatedGateConfig(auto_passage=True)),
+        )
+
+    def _lists(self, kiosk: Kiosk, scenario: Scenario) -> None:
+        profile = get_profile(scenario.profile)
+        doc = profile.document
+        store = ScreeningStore(kiosk.database)
+        lost = list(_BASELINE_LOST)
+        if scenario.lost_stolen:
+            lost.append(DocumentKey.of(doc.issuing_state, "P", doc.document_number))
+        store.replace(ListKind.LOST_STOLEN, [lost])
+        watch = list(_BASELINE_WATCHLIST)
+        if scenario.watchlist:
+            birth = doc.birth_date
+            watch.append(
+                WatchlistEntry(
+                    "WL-0100",
+                    "demo",
+                    doc.surname,
+                    doc.given_names,
+                    PartialDate(birth.year, birth.month, birth.day),
+                    doc.nationality,
+                )
+            )
+        store.replace(ListKind.WATCHLIST, [watch])
+        if scenario.manifest is not None:
+            today = dt.date.today()
+            other = ManifestEntry(
+                "BAPTISTE",
+                "LOUIS",
+                "LC5550001",
+                "LCA",
+                "LCA",
+                dt.date(1970, 1, 5),
+                "M",
+                dt.date(2031, 1, 1),
+                "LI321",
+                today,
+            )
+            entries = [other]
+            if scenario.manifest == "with":
+                entries.append(
+                    ManifestEntry(
+                        doc.surname,
+                        doc.given_names,
+                        doc.document_number,
+                        doc.issuing_state,
+                        doc.nationality,
+                        doc.birth_date,
+                        doc.sex,
+                        doc.expiry_date,
+                        "LI321",
+                        today,
+                    )
+                )
+            store.replace(ListKind.MANIFEST, [entries])
+        else:
+            store.replace(ListKind.MANIFEST, [])
+        kiosk.reload_lists()
+
+    def run(self, scenario: Scenario, timeout_s: float = 120.0) -> ScenarioResult:
+        image = self.factory.chip_image(scenario.profile)
+        printed = self.factory.printed_mrz(scenario.profile)
+        devices = self._devices(scenario)
+        kiosk = build_kiosk(
+            self.config, verifier=make_verifier(lambda: self.anchors), devices=devices
+        )
+        finished = threading.Event()
+        decided: list[Decided] = []
+        outcome: list[str] = []
+
+        def on_event(event: SessionEvent) -> None:
+            if isinstance(event, Decided):
+                decided.append(event)
+            elif isinstance(event, Finished):
+                outcome.append(event.outcome)
+                finished.set()
+
+        kiosk.bus.subscribe(on_event)
+        runtime = KioskRuntime(kiosk)
+        try:
+            self._lists(kiosk, scenario)
+            runtime.start()
+            assert isinstance(devices.chip_reader, SimulatedChipReader)
+            assert isinstance(devices.mrz_reader, SimulatedMrzReader)
+            devices.chip_reader.insert(PassportChip(image))
+            with transaction_context(f"demo-{scenario.name}"):
+                devices.mrz_reader.present(printed)
+            started = time.monotonic()
+            if not finished.wait(timeout_s):
+                log.error("scenario %s did not finish in %.0fs", scenario.name, timeout_s)
+            kiosk.engine.wait_idle(10.0)
+            log.debug("scenario %s took %.2fs", scenario.name, time.monotonic() - started)
+        finally:
+            runtime.stop()
+            kiosk.close()
+        last = decided[-1] if decided else None
+        return ScenarioResult(
+            scenario.name,
+            scenario.expected_decision,
+            scenario.expected_reasons,
+            last.decision if last else None,
+            last.reasons if last else (),
+            dict(last.timings_ms) if last else {},
+            outcome[-1] if outcome else None,
+        )

@@ -1,0 +1,109 @@
+"""Importing trust files into the store, with progress and a summary for the technician."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kiosk.icao.auth.anchors import CertificateParseError
+from kiosk.trust.errors import TrustFileError
+from kiosk.trust.files import trust_items
+from kiosk.trust.master_list import parse_master_list
+from kiosk.trust.store import ADDED, DUPLICATE, TrustStore
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+
+
+@dataclass
+class ImportSummary:
+    added: int = 0
+    duplicates: int = 0
+    rejected: list[dict[str, str]] = field(default_factory=list)
+    master_lists: list[dict[str, object]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "added": self.added,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "master_lists": self.master_lists,
+        }
+
+
+def _quiet(_message: str) -> None:
+    return None
+
+
+def import_files(
+    paths: list[Path], store: TrustStore, progress: Progress = _quiet
+) -> ImportSummary:
+    summary = ImportSummary()
+    for path in paths:
+        progress(f"reading {path.name}")
+        try:
+            items = trust_items(path.read_bytes())
+        except OSError as exc:
+            summary.rejected.append(
+                {"file": str(path), "reason": f"unreadable ({exc.__class__.__name__})"}
+            )
+            continue
+        except TrustFileError as exc:
+            summary.rejected.append({"file": str(path), "reason": str(exc)})
+            continue
+        certificates: list[tuple[bytes, str]] = []
+        crls: list[bytes] = []
+        for index, item in enumerate(items):
+            where = path.name if len(items) == 1 else f"{path.name}#{index + 1}"
+            try:
+                if item.kind == "master_list":
+                    listed = parse_master_list(item.der, store.anchors())
+                    certificates += [(der, f"ML {path.name}") for der in listed.certificates]
+                    if listed.signer_certificate is not None:
+                        certificates.append((listed.signer_certificate, f"ML signer {path.name}"))
+                    summary.master_lists.append(
+                        {
+                            "file": where,
+                            "certificates": len(listed.certificates),
+                            "signer_verified": listed.signer_verified,
+                            "signer": listed.signer_status,
+                        }
+                    )
+                    progress(
+                        f"{where}: master list of {len(listed.certificates)} certificates, "
+                        f"signer {listed.signer_status}"
+                    )
+                elif item.kind == "crl":
+                    crls.append(item.der)
+                else:
+                    certificates.append((item.der, path.name))
+            except (TrustFileError, CertificateParseError) as exc:
+                summary.rejected.append({"file": where, "reason": str(exc)})
+        try:
+            added, duplicates = store.add_certificates(certificates)
+        except CertificateParseError as exc:
+            summary.rejected.append({"file": path.name, "reason": str(exc)})
+            continue
+        summary.added += added
+        summary.duplicates += duplicates
+        for der in crls:
+            try:
+                outcome = store.add_crl(der, path.name)
+            except CertificateParseError as exc:
+                outcome = str(exc)
+            if outcome == ADDED:
+                summary.added += 1
+            elif outcome == DUPLICATE:
+                summary.duplicates += 1
+            else:
+                summary.rejected.append({"file": path.name, "reason": outcome})
+        progress(f"{path.name}: {added} added, {duplicates} duplicates")
+    log.info(
+        "trust import: %d added, %d duplicates, %d rejected",
+        summary.added,
+        summary.duplicates,
+        len(summary.rejected),
+    )
+    return summary

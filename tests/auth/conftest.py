@@ -1,0 +1,46 @@
+"""Simulated passports read in-process and the trust anchors of their test PKI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from hardware.sim.chip import PassportChip
+from hardware.sim.passports import PassportFactory
+from hardware.sim.pki.test_pki import TestPki
+from kiosk.icao.auth.anchors import TrustAnchors
+
+TRUST_DATA = Path(__file__).resolve().parent.parent / "data" / "trust"
+
+
+@pytest.fixture(scope="session")
+def passports(tmp_path_factory: pytest.TempPathFactory) -> PassportFactory:
+    return PassportFactory(tmp_path_factory.mktemp("auth-sim-cache"))
+
+
+def pki_anchors(pki: TestPki) -> TrustAnchors:
+    cscas, links = [], []
+    for path in pki.trust_anchor_paths():
+        (links if "link" in path.name else cscas).append(path.read_bytes())
+    crls = [path.read_bytes() for path in pki.crl_paths()]
+    return TrustAnchors(tuple(cscas), tuple(links), tuple(crls))
+
+
+@pytest.fixture(scope="session")
+def anchors(passports: PassportFactory) -> TrustAnchors:
+    return pki_anchors(passports.pki)
+
+
+@pytest.fixture
+def chip_for(passports: PassportFactory) -> ChipFactory:
+    def make(name: str) -> PassportChip:
+        chip = PassportChip(passports.chip_image(name))
+        chip.power_on()
+        return chip
+
+    return make
+
+
+ChipFactory = Callable[[str], PassportChip]
