@@ -1,0 +1,105 @@
+"""What the technician sees of each device: kind, driver, status and last error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hardware.camera import Camera
+from hardware.chip_reader import ChipReader
+from hardware.gate import Gate
+from hardware.mrz_reader import MrzReader
+
+DRIVER_NAMES = {
+    "SimulatedCamera": "simulated",
+    "OpenCvCamera": "opencv",
+    "SimulatedChipReader": "simulated",
+    "PcscChipReader": "pcsc",
+    "SimulatedMrzReader": "simulated",
+    "SerialMrzReader": "serial",
+    "KeyboardWedgeMrzReader": "keyboard",
+    "SimulatedGate": "simulated",
+    "SerialGate": "serial",
+}
+
+
+@dataclass(frozen=True)
+class DeviceReport:
+    kind: str
+    driver: str
+    status: str
+    last_error: str | None
+    detail: str = ""
+
+    @property
+    def healthy(self) -> bool:
+        return self.status in ("running", "ok", "closed", "ready", "entry_open", "exit_open")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "driver": self.driver,
+            "status": self.status,
+            "last_error": self.last_error,
+            "detail": self.detail,
+        }
+
+
+def _driver(device: object) -> str:
+    name = type(device).__name__
+    return DRIVER_NAMES.get(name, name)
+
+
+def camera_report(camera: Camera) -> DeviceReport:
+    resolution = camera.resolution
+    detail = f"{resolution[0]}x{resolution[1]}" if resolution else ""
+    return DeviceReport("camera", _driver(camera), camera.status.value, camera.last_error, detail)
+
+
+def chip_reader_report(reader: ChipReader) -> DeviceReport:
+    try:
+        present = reader.card_present()
+        status = "ready"
+    except Exception as exc:  # a reader that cannot even answer this is offline
+        present = False
+        status = "offline"
+        error = getattr(exc, "code", type(exc).__name__)
+        return DeviceReport("chip_reader", _driver(reader), status, error, reader.name)
+    detail = f"{reader.name}; card {'present' if present else 'absent'}; {reader.stats.apdus} APDUs"
+    return DeviceReport("chip_reader", _driver(reader), status, reader.stats.last_error, detail)
+
+
+def mrz_reader_report(reader: MrzReader) -> DeviceReport:
+    status = reader.status
+    detail = f"{reader.scans} scans"
+    return DeviceReport(
+        "mrz_reader", _driver(reader), status.health.value, status.last_error, detail
+    )
+
+
+def gate_report(gate: Gate) -> DeviceReport:
+    status = gate.status
+    detail = f"presence {'yes' if status.presence else 'no'}"
+    if status.tailgating:
+        detail += ", TAILGATING"
+    return DeviceReport("gate", _driver(gate), status.state.value, status.last_error, detail)
+
+
+def device_reports(
+    *,
+    camera: Camera | None = None,
+    chip_reader: ChipReader | None = None,
+    mrz_reader: MrzReader | None = None,
+    gate: Gate | None = None,
+) -> list[DeviceReport]:
+    """One report per device given, in a stable order."""
+    reports = []
+    if camera is not None:
+        reports.append(camera_report(camera))
+    if chip_reader is not None:
+        reports.append(chip_reader_report(chip_reader))
+    if mrz_reader is not None:
+        reports.append(mrz_reader_report(mrz_reader))
+    if gate is not None:
+        reports.append(gate_report(gate))
+    return reports

@@ -1,0 +1,132 @@
+"""Sample referrals for rehearsals, demos and screenshots of the officer booth.
+
+They are built from the simulated Saint Lucia passport (``hardware/sim/profiles``): a
+fictitious traveller whose chip photo ships with the simulator. Written through the normal
+recorder, so they carry an outbox row and an audit entry like any real referral.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from kiosk.audit.log import AuditLog
+from kiosk.storage.crypto_store import BlobCipher
+from kiosk.storage.database import Database
+from kiosk.storage.recorder import record_transaction
+from models.records import (
+    BiometricSample,
+    BlobKind,
+    CheckResult,
+    CheckStatus,
+    DecidedTransaction,
+    Decision,
+    DocumentSummary,
+    ReasonCode,
+    ReferralSubject,
+)
+from models.tables import TransactionRow
+
+FACES = Path(__file__).resolve().parents[2] / "hardware" / "sim" / "profiles" / "faces"
+PASSED, FAILED = CheckStatus.PASSED, CheckStatus.FAILED
+
+
+def _live_capture(photo: bytes) -> bytes:
+    """The chip photo seen 'by the camera': a wider, slightly darker crop."""
+    from PIL import Image, ImageEnhance
+
+    with Image.open(io.BytesIO(photo)) as image:
+        picture = ImageEnhance.Brightness(image.convert("RGB")).enhance(0.9)
+        w, h = picture.size
+        picture = picture.crop((int(w * 0.05), int(h * 0.02), int(w * 0.95), int(h * 0.98)))
+    out = io.BytesIO()
+    picture.save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+def sample_referrals(
+    kiosk_id: str, cipher: BlobCipher, now: datetime | None = None
+) -> list[DecidedTransaction]:
+    moment = now or datetime.now(UTC)
+    photo = (FACES / "rose_1.jpg").read_bytes()
+    other = (FACES / "kit_1.jpg").read_bytes()
+    common = (
+        CheckResult("mrz_consistency", PASSED),
+        CheckResult("sod_signature", PASSED),
+        CheckResult("chain", PASSED, message="CSCA LCA, DS valid"),
+        CheckResult("hashes", PASSED),
+        CheckResult("active_authentication", PASSED),
+    )
+    cases = [
+        (
+            "mismatch",
+            (ReasonCode.BIOMETRIC_MISMATCH,),
+            (
+                CheckResult("face_match", FAILED, "biometric_mismatch", "distance 0.71 > 0.60"),
+                CheckResult("liveness", PASSED),
+                CheckResult("watchlist", PASSED),
+                CheckResult("lost_stolen", PASSED),
+            ),
+            ReferralSubject("JOSEPH", "MARIE ANGELA", date(1987, 3, 14)),
+            other,
+        ),
+        (
+            "watchlist",
+            (ReasonCode.WATCHLIST_HIT,),
+            (
+                CheckResult("face_match", PASSED, message="distance 0.38 <= 0.60"),
+                CheckResult("liveness", PASSED),
+                CheckResult(
+                    "watchlist", FAILED, "watchlist_hit", "1 candidate, score 0.93 (name, DOB)"
+                ),
+                CheckResult("lost_stolen", PASSED),
+            ),
+            ReferralSubject("JOSEPH", "MARIE ANGELA", date(1987, 3, 14)),
+            photo,
+        ),
+    ]
+    records = []
+    for index, (label, reasons, checks, subject, live) in enumerate(cases):
+        txn = f"{kiosk_id}-sample-{label}-{index + 1:02d}"
+        decided = moment - timedelta(minutes=4 - index * 2)
+        records.append(
+            DecidedTransaction(
+                transaction_id=txn,
+                kiosk_id=kiosk_id,
+                started_at=decided - timedelta(seconds=11),
+                decided_at=decided,
+                decision=Decision.REFER,
+                reasons=reasons,
+                checks=common + checks,
+                document=DocumentSummary(
+                    "P",
+                    "LCA",
+                    "LCA",
+                    date(2033, 5, 19),
+                    cipher.document_token("LCA", "LC1234567"),
+                    True,
+                ),
+                referral_subject=subject,
+                samples=(
+                    BiometricSample(BlobKind.CHIP_PORTRAIT, photo),
+                    BiometricSample(BlobKind.FACE_IMAGE, _live_capture(live)),
+                ),
+                policy="caricom",
+            )
+        )
+    return records
+
+
+def seed_sample_referrals(
+    database: Database, cipher: BlobCipher, audit: AuditLog | None, kiosk_id: str
+) -> list[str]:
+    """Record the sample referrals (those not recorded yet); returns their transaction ids."""
+    ids = []
+    for record in sample_referrals(kiosk_id, cipher):
+        with database.read() as session:
+            known = session.get(TransactionRow, record.transaction_id) is not None
+        if not known:
+            record_transaction(database, record, cipher=cipher, audit=audit)
+        ids.append(record.transaction_id)
+    return ids

@@ -1,0 +1,184 @@
+"""GIVEN the traveller window over a session engine and simulated devices WHEN a traveller
+goes through the gate (or not) THEN the screens follow the engine, guidance is shown one
+message at a time in the chosen language, and a timeout clears everything personal."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtWidgets import QLabel, QPushButton
+from pytestqt.qtbot import QtBot
+
+from hardware.gate import GateCommand
+from hardware.sim.camera import SimulatedCamera
+from hardware.sim.gate import SimulatedGate
+from kiosk.session.engine import SessionEngine
+from ui.i18n import messages
+from ui.theme import MIN_TOUCH_PX
+from ui.traveller.screens import CameraScreen
+from ui.traveller.window import TravellerWindow
+
+from .conftest import TRAVELLER_MRZ, ScriptedPipeline
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(
+    qtbot: QtBot, engine: SessionEngine, camera: SimulatedCamera
+) -> Iterator[TravellerWindow]:
+    win = TravellerWindow(engine.bus, camera, idle_ms=30_000, result_ms=30_000)
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    yield win
+    win.close()
+    assert not win.idle_timer.isActive() and not win.animation.isActive()
+    for screen in win.screens.values():
+        if isinstance(screen, CameraScreen):
+            assert not screen.preview.timer.isActive()
+
+
+def visited(window: TravellerWindow) -> list[str]:
+    names: list[str] = []
+    window.stack.currentChanged.connect(lambda _: names.append(window.current_screen))
+    return names
+
+
+def test_an_accepted_traveller_sees_every_step_and_the_gate_opens(
+    qtbot: QtBot, window: TravellerWindow, engine: SessionEngine, gate: SimulatedGate
+) -> None:
+    screens = visited(window)
+    window.screens["welcome"].button.click()  # type: ignore[union-attr]
+    assert window.current_screen == "passport"
+    assert engine.document_presented(TRAVELLER_MRZ.splitlines())
+    qtbot.waitUntil(lambda: window.current_screen == "proceed", timeout=10_000)
+    assert engine.wait_idle(10)
+    qtbot.wait(50)
+    assert screens[:5] == ["passport", "chip", "camera", "liveness", "wait"]
+    assert window.current_screen == "proceed"  # the result stays after the engine is idle
+    assert GateCommand.OPEN_EXIT in gate.commands
+
+
+def test_a_mismatch_sends_the_traveller_to_an_officer(
+    qtbot: QtBot,
+    window: TravellerWindow,
+    engine: SessionEngine,
+    pipeline: ScriptedPipeline,
+    gate: SimulatedGate,
+) -> None:
+    pipeline.distance = 0.9
+    assert engine.document_presented(TRAVELLER_MRZ.splitlines())
+    qtbot.waitUntil(lambda: window.current_screen == "officer", timeout=15_000)
+    assert engine.wait_idle(15)
+    qtbot.wait(50)
+    assert window.current_screen == "officer"
+    assert GateCommand.OPEN_EXIT not in gate.commands
+    assert window.screens["officer"].title.text() == messages("en")["officer.title"]
+
+
+def test_guidance_is_one_message_at_a_time_in_the_chosen_language(
+    qtbot: QtBot, window: TravellerWindow
+) -> None:
+    window.set_language("es")
+    window.show_screen("camera")
+    screen = window.screens["camera"]
+    assert isinstance(screen, CameraScreen)
+    window.on_guidance("move_closer", "Please move closer")
+    window.on_guidance("too_dark", "It is too dark")
+    assert screen.guidance.text() == messages("es")["guidance.too_dark"]
+    window.set_language("nl")
+    assert screen.guidance.text() == messages("nl")["guidance.too_dark"]
+    assert screen.title.text() == messages("nl")["camera.title"]
+
+
+def test_engine_events_reach_the_window_on_the_gui_thread(
+    qtbot: QtBot, window: TravellerWindow, engine: SessionEngine
+) -> None:
+    threads: list[threading.Thread] = []
+    window.bridge.state_entered.connect(lambda _s: threads.append(threading.current_thread()))
+    assert engine.document_presented(TRAVELLER_MRZ.splitlines())
+    qtbot.waitUntil(lambda: window.current_screen == "proceed", timeout=10_000)
+    engine.wait_idle(10)
+    assert threads and all(t is threading.main_thread() for t in threads)
+
+
+@pytest.mark.parametrize("large_text", [False, True])
+def test_every_button_is_a_touch_target_of_at_least_44_px(
+    qtbot: QtBot, window: TravellerWindow, large_text: bool
+) -> None:
+    window.set_large_text(large_text)
+    for language in ("en", "fr", "es", "nl"):
+        window.set_language(language)
+        for name in window.screens:
+            window.show_screen(name)
+            qtbot.wait(1)
+            buttons = [b for b in window.findChildren(QPushButton) if b.isVisible()]
+            assert buttons
+            for button in buttons:
+                size = button.size()
+                assert size.width() >= MIN_TOUCH_PX and size.height() >= MIN_TOUCH_PX, (
+                    f"{button.text()!r} on {name} is {size.width()}x{size.height()}"
+                )
+                assert button.fontMetrics().horizontalAdvance(button.text()) < size.width()
+    window.show_screen("welcome")
+
+
+def test_high_contrast_and_large_text_change_the_look(window: TravellerWindow) -> None:
+    normal = window.screens["welcome"].title.font().pixelSize()
+    window.set_large_text(True)
+    window.set_high_contrast(True)
+    assert window.screens["welcome"].title.font().pixelSize() > normal
+    assert "#000000" in window.styleSheet()
+
+
+def test_a_timeout_returns_to_welcome_and_clears_every_personal_detail(
+    qtbot: QtBot, engine: SessionEngine, camera: SimulatedCamera
+) -> None:
+    window = TravellerWindow(engine.bus, camera, idle_ms=300, result_ms=300)
+    qtbot.addWidget(window)
+    window.show()
+    window.set_language("fr")
+    window.set_high_contrast(True)
+    window.show_screen("camera")
+    screen = window.screens["camera"]
+    assert isinstance(screen, CameraScreen)
+    qtbot.waitUntil(lambda: screen.preview.image is not None, timeout=5000)
+    window.on_guidance("hold_still", "Hold still")
+    assert screen.guidance.isVisible()
+
+    qtbot.waitUntil(lambda: window.current_screen == "welcome", timeout=3000)
+
+    for other in window.screens.values():
+        if isinstance(other, CameraScreen):
+            assert other.preview.image is None
+            assert not other.preview.timer.isActive()
+            assert other.guidance.text() == "" and not other.guidance.isVisible()
+    assert window.catalogue.language == "en" and not window.high_contrast
+    assert window.screens["welcome"].title.text() == messages("en")["welcome.title"]
+    window.close()
+
+
+def test_a_result_screen_times_out_to_welcome(qtbot: QtBot, engine: SessionEngine) -> None:
+    window = TravellerWindow(engine.bus, None, idle_ms=10_000, result_ms=200)
+    qtbot.addWidget(window)
+    window.on_decided("refer", ["biometric_mismatch"])
+    window.on_state("waiting")  # the engine is idle again: the result screen must stay a while
+    assert window.current_screen == "officer"
+    qtbot.waitUntil(lambda: window.current_screen == "welcome", timeout=2000)
+    window.close()
+
+
+def test_no_screen_shows_a_raw_message_key_in_any_language(window: TravellerWindow) -> None:
+    keys = set(messages("en"))
+    for language in ("en", "fr", "es", "nl"):
+        window.set_language(language)
+        for name in window.screens:
+            window.show_screen(name)
+            texts = [label.text() for label in window.findChildren(QLabel) if label.text()]
+            texts += [b.text() for b in window.findChildren(QPushButton)]
+            raw = [t for t in texts if t in keys or (("." in t) and " " not in t)]
+            assert not raw, f"{name} in {language} shows {raw}"
+    window.show_screen("welcome")

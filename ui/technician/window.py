@@ -1,0 +1,248 @@
+"""The technician console: devices and self-tests, logs, health (sync backlog, last contact,
+trust-list freshness), the effective configuration, and the diagnostics bundle export.
+
+Device and database work runs on the console's worker threads; the GUI thread only shows
+results. The console starts the camera for its live view if nobody else did, and stops it
+again on close.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QCloseEvent, QFont
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QMainWindow,
+    QPlainTextEdit,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hardware.camera import Camera, CameraStatus
+from hardware.chip_reader import ChipReader
+from hardware.gate import Gate
+from hardware.mrz_reader import MrzReader
+from kiosk.config import KioskConfig
+from kiosk.diagnostics.bundle import build_bundle, safe_config
+from kiosk.diagnostics.devices import device_reports
+from kiosk.diagnostics.health import sync_health, trust_health
+from kiosk.diagnostics.log_buffer import LogBuffer
+from kiosk.storage.database import Database
+from ui.technician.devices_tab import DevicesTab
+from ui.technician.log_view import LogView
+from ui.theme import desk_style
+from ui.workers import Worker
+
+
+def _ago(moment: str | None) -> str:
+    if not moment:
+        return "never"
+    when = datetime.fromisoformat(moment)
+    seconds = int((datetime.now(UTC) - when).total_seconds())
+    if seconds < 120:
+        return f"{moment[:19]}Z ({seconds} s ago)"
+    return f"{moment[:19]}Z ({seconds // 60} min ago)"
+
+
+class TechnicianWindow(QMainWindow):
+    def __init__(
+        self,
+        config: KioskConfig,
+        log_buffer: LogBuffer,
+        *,
+        database: Database | None = None,
+        camera: Camera | None = None,
+        chip_reader: ChipReader | None = None,
+        mrz_reader: MrzReader | None = None,
+        gate: Gate | None = None,
+        refresh_ms: int = 2000,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.database = database
+        self.log_buffer = log_buffer
+        self.camera = camera
+        self._devices: dict[str, Any] = {
+            "camera": camera,
+            "chip_reader": chip_reader,
+            "mrz_reader": mrz_reader,
+            "gate": gate,
+        }
+        self.health: dict[str, Any] = {}
+        self.worker = Worker("technician", threads=3, parent=self)
+        self.setWindowTitle(f"Technician console – {config.kiosk_id}")
+        self.setStyleSheet(desk_style())
+
+        self.devices_tab = DevicesTab(
+            self.worker, camera=camera, chip_reader=chip_reader, mrz_reader=mrz_reader, gate=gate
+        )
+        self.log_view = LogView(log_buffer)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.devices_tab, "Devices")
+        self.tabs.addTab(self.log_view, "Logs")
+        self.tabs.addTab(self._health_tab(), "Health")
+        self.tabs.addTab(self._config_tab(), "Configuration")
+        root = QWidget()
+        root.setObjectName("deskRoot")
+        layout = QVBoxLayout(root)
+        title = QLabel(f"Kiosk {config.kiosk_id} · site {config.site}")
+        title.setObjectName("title")
+        layout.addWidget(title)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(root)
+
+        self._started_camera = False
+        if camera is not None and camera.status is CameraStatus.STOPPED:
+            camera.start()
+            self._started_camera = True
+        self.devices_tab.preview.start()
+        self.timer = QTimer(self)
+        self.timer.setInterval(refresh_ms)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+        self.refresh()
+
+    # --- tabs ---------------------------------------------------------------------------
+
+    def _health_tab(self) -> QWidget:
+        tab = QWidget()
+        form = QFormLayout(tab)
+        self.backlog_label = QLabel("…")
+        self.contact_label = QLabel("…")
+        self.sync_error_label = QLabel("…")
+        self.trust_label = QLabel("…")
+        self.trust_detail_label = QLabel("…")
+        form.addRow("Sync backlog (messages waiting)", self.backlog_label)
+        form.addRow("Last contact with the server", self.contact_label)
+        form.addRow("Last sync error", self.sync_error_label)
+        form.addRow("Trust list", self.trust_label)
+        form.addRow("Trust store", self.trust_detail_label)
+        self.export_button = QPushButton("Export diagnostics bundle…")
+        self.export_button.setObjectName("primary")
+        self.export_button.clicked.connect(self._ask_export)
+        self.export_status = QLabel(
+            "The bundle holds no personal data: configuration (secrets "
+            "masked), device status, self-tests, recent logs, versions."
+        )
+        self.export_status.setObjectName("muted")
+        self.export_status.setWordWrap(True)
+        form.addRow(self.export_button)
+        form.addRow(self.export_status)
+        return tab
+
+    def _config_tab(self) -> QWidget:
+        self.config_view = QPlainTextEdit()
+        self.config_view.setReadOnly(True)
+        self.config_view.setFont(QFont("DejaVu Sans Mono", 10))
+        self.config_view.setPlainText(json.dumps(safe_config(self.config), indent=2))
+        return self.config_view
+
+    # --- refreshing ---------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        self.devices_tab.refresh()
+        database = self.database
+        if database is None:
+            self._show_health({"sync": None, "trust": None})
+            return
+        self.worker.submit(
+            lambda: {
+                "sync": sync_health(database).as_dict(),
+                "trust": trust_health(database).as_dict(),
+            },
+            self._show_health,
+        )
+
+    def _show_health(self, health: Any) -> None:
+        self.health = dict(health)
+        sync, trust = self.health.get("sync"), self.health.get("trust")
+        if sync is None:
+            self.backlog_label.setText("unknown (no database)")
+            self.contact_label.setText("unknown")
+            self.sync_error_label.setText("–")
+        else:
+            backlog = sync["backlog"]
+            self.backlog_label.setText("unknown" if backlog is None else str(backlog))
+            self.contact_label.setText(_ago(sync["last_contact_at"]))
+            failures = sync["consecutive_failures"]
+            error = sync["last_error"] or "–"
+            self.sync_error_label.setText(
+                f"{error} ({failures} failure(s) in a row)" if failures else error
+            )
+        if trust is None or trust["state"] == "unknown":
+            self.trust_label.setText("unknown")
+            self.trust_detail_label.setText("no trust list loaded")
+        else:
+            self.trust_label.setText(f"{trust['state']} (updated {_ago(trust['updated_at'])})")
+            self.trust_detail_label.setText(
+                f"{trust['certificates']} certificates, {trust['crls']} CRLs; oldest CRL next "
+                f"update {trust['oldest_crl_next_update'] or '–'}"
+            )
+
+    # --- bundle -------------------------------------------------------------------------
+
+    def _ask_export(self) -> None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        name, _ = QFileDialog.getSaveFileName(
+            self,
+            "Export diagnostics bundle",
+            f"diagnostics-{self.config.kiosk_id}-{stamp}.zip",
+            "Zip files (*.zip)",
+        )
+        if name:
+            self.export_bundle(Path(name))
+
+    def export_bundle(self, path: Path) -> None:
+        """Write the bundle on a worker thread; the status line says when it is done."""
+        devices: dict[str, Any] = {k: v for k, v in self._devices.items() if v is not None}
+        results = list(self.devices_tab.results.values())
+        lines = self.log_buffer.lines()
+        health = dict(self.health)
+        config = self.config
+        self.export_button.setEnabled(False)
+        self.export_status.setText("Writing the bundle…")
+
+        def write() -> Path:
+            return build_bundle(
+                path,
+                config=config,
+                devices=device_reports(**devices),
+                selftests=results,
+                log_lines=lines,
+                health=health,
+            )
+
+        def done(written: Any) -> None:
+            self.export_button.setEnabled(True)
+            self.export_status.setText(f"Bundle written: {written}")
+            self.last_bundle = Path(written)
+
+        def failed(error: BaseException) -> None:
+            self.export_button.setEnabled(True)
+            self.export_status.setText(f"Export failed: {type(error).__name__}")
+
+        self.worker.submit(write, done, failed)
+
+    # --- life cycle ---------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        self.timer.stop()
+        self.devices_tab.preview.clear()
+        self.log_view.close_view()
+        self.worker.close()
+        if self._started_camera and self.camera is not None:
+            self.camera.stop()
+            self._started_camera = False
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)

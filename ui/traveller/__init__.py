@@ -1,0 +1,1 @@
+"""The traveller e-gate application."""

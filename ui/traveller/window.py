@@ -1,0 +1,329 @@
+"""The traveller e-gate window: full screen, driven by the session engine's events.
+
+The engine publishes plain events on its worker thread; :class:`~ui.bridge.SessionBridge`
+re-emits them on the GUI thread and this window maps them to screens. Nothing here calls a
+device: the preview only reads the camera's newest frame. After a result, or when nobody
+touches the screen for ``idle_ms``, the window goes back to the welcome screen and clears
+everything personal (the preview picture, guidance), and resets language and display modes
+for the next traveller.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QMouseEvent
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hardware.camera import Camera
+from kiosk.session.events import EventBus, State
+from ui.bridge import SessionBridge
+from ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, Catalogue
+from ui.theme import (
+    CALM,
+    HIGH_CONTRAST,
+    LARGE_TEXT_FACTOR,
+    TRAVELLER_TYPE,
+    traveller_style,
+)
+from ui.traveller.screens import CameraScreen, MessageScreen
+
+SCREENS = (
+    "welcome",
+    "passport",
+    "chip",
+    "camera",
+    "liveness",
+    "wait",
+    "proceed",
+    "officer",
+    "cancelled",
+)
+RESULT_SCREENS = ("proceed", "officer", "cancelled")
+STEPS = (
+    ("step.passport", ("passport",)),
+    ("step.chip", ("chip",)),
+    ("step.face", ("camera", "liveness")),
+    ("step.result", ("wait", "proceed", "officer")),
+)
+STATE_SCREENS: dict[str, str] = {
+    State.DOCUMENT.value: "chip",
+    State.CHIP.value: "chip",
+    State.FACE_CAPTURE.value: "camera",
+    State.RETRY.value: "camera",
+    State.LIVENESS.value: "liveness",
+    State.MATCHING.value: "wait",
+    State.SCREENING.value: "wait",
+    State.DECISION.value: "wait",
+    State.GATE.value: "proceed",
+    State.DONE.value: "proceed",
+    State.REFER.value: "officer",
+    State.CANCELLED.value: "cancelled",
+}
+
+
+class TravellerWindow(QWidget):
+    def __init__(
+        self,
+        bus: EventBus,
+        camera: Camera | None = None,
+        *,
+        idle_ms: int = 45_000,
+        result_ms: int = 8_000,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("travellerRoot")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.catalogue = Catalogue()
+        self.large_text = False
+        self.high_contrast = False
+        self.bridge = SessionBridge(bus, self)
+        self.screens: dict[str, MessageScreen | CameraScreen] = {
+            "welcome": MessageScreen("welcome", "welcome", button_key="welcome.start"),
+            "passport": MessageScreen("passport", "passport", hint=True),
+            "chip": MessageScreen("chip", "chip", progress=True),
+            "camera": CameraScreen("camera", camera),
+            "liveness": CameraScreen("liveness", camera),
+            "wait": MessageScreen("wait", "wait"),
+            "proceed": MessageScreen("proceed", "proceed"),
+            "officer": MessageScreen("officer", "officer"),
+            "cancelled": MessageScreen("cancelled", "cancelled"),
+        }
+        self.stack = QStackedWidget()
+        for screen in self.screens.values():
+            self.stack.addWidget(screen)
+        welcome = self.screens["welcome"]
+        assert isinstance(welcome, MessageScreen) and welcome.button is not None
+        start = welcome.button
+        start.clicked.connect(lambda: self.show_screen("passport"))
+
+        self.idle_timer = QTimer(self)
+        self.idle_timer.setSingleShot(True)
+        self.idle_timer.timeout.connect(self.reset_to_welcome)
+        self.idle_ms, self.result_ms = idle_ms, result_ms
+        self.animation = QTimer(self)
+        self.animation.setInterval(80)
+        self.animation.timeout.connect(self._animate)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self._top_bar())
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self._bottom_bar())
+
+        self.bridge.state_entered.connect(self.on_state)
+        self.bridge.guidance.connect(self.on_guidance)
+        self.bridge.decided.connect(self.on_decided)
+        self.bridge.progress.connect(self.on_progress)
+        self._apply_style()
+        self.retranslate()
+        self.show_screen("welcome")
+
+    # --- chrome -------------------------------------------------------------------------
+
+    def _top_bar(self) -> QWidget:
+        bar = QWidget()
+        bar.setObjectName("topBar")
+        bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(32, 12, 32, 12)
+        row.setSpacing(10)
+        self.brand = QLabel()
+        self.brand.setObjectName("brand")
+        row.addWidget(self.brand)
+        row.addStretch(1)
+        self.step_labels: list[QLabel] = []
+        for _key, _screens in STEPS:
+            label = QLabel()
+            label.setObjectName("step")
+            self.step_labels.append(label)
+            row.addWidget(label)
+        return bar
+
+    def _bottom_bar(self) -> QWidget:
+        bar = QWidget()
+        bar.setObjectName("bottomBar")
+        bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(32, 12, 32, 16)
+        row.setSpacing(12)
+        self.language_buttons: dict[str, QPushButton] = {}
+        group = QButtonGroup(self)
+        group.setExclusive(True)
+        for code, name in LANGUAGES.items():
+            button = QPushButton(name)
+            button.setObjectName("chip")
+            button.setCheckable(True)
+            button.setAccessibleName(name)
+            button.clicked.connect(lambda _=False, c=code: self.set_language(c))
+            group.addButton(button)
+            self.language_buttons[code] = button
+            row.addWidget(button)
+        self.language_buttons[DEFAULT_LANGUAGE].setChecked(True)
+        row.addStretch(1)
+        self.large_button = QPushButton()
+        self.contrast_button = QPushButton()
+        for button, handler in (
+            (self.large_button, self.set_large_text),
+            (self.contrast_button, self.set_high_contrast),
+        ):
+            button.setObjectName("chip")
+            button.setCheckable(True)
+            button.toggled.connect(handler)
+            row.addWidget(button)
+        return bar
+
+    def _apply_style(self) -> None:
+        palette = HIGH_CONTRAST if self.high_contrast else CALM
+        sizes = TRAVELLER_TYPE.scaled(LARGE_TEXT_FACTOR) if self.large_text else TRAVELLER_TYPE
+        self.setStyleSheet(traveller_style(palette, sizes))
+        for screen in self.screens.values():
+            screen.set_palette_colours(palette)
+        self._update_steps()
+
+    def retranslate(self) -> None:
+        c = self.catalogue
+        self.setWindowTitle(c.text("app.title"))
+        self.brand.setText(c.text("app.title"))
+        self.large_button.setText(c.text("a11y.large_text"))
+        self.contrast_button.setText(c.text("a11y.high_contrast"))
+        for label, (key, _screens) in zip(self.step_labels, STEPS, strict=True):
+            label.setText(c.text(key))
+        for screen in self.screens.values():
+            screen.retranslate(c)
+
+    def _update_steps(self) -> None:
+        current = self.current_screen
+        for label, (_key, screens) in zip(self.step_labels, STEPS, strict=True):
+            label.setObjectName("stepActive" if current in screens else "step")
+            label.style().unpolish(label)
+            label.style().polish(label)
+        visible = current not in ("welcome", "cancelled")
+        for label in self.step_labels:
+            label.setVisible(visible)
+
+    # --- accessibility and language -----------------------------------------------------
+
+    def set_language(self, language: str) -> None:
+        self.catalogue.set_language(language)
+        self.language_buttons[language].setChecked(True)
+        self.retranslate()
+        self._touch()
+
+    def set_large_text(self, on: bool) -> None:
+        self.large_text = on
+        if self.large_button.isChecked() != on:
+            self.large_button.setChecked(on)
+        self._apply_style()
+        self._touch()
+
+    def set_high_contrast(self, on: bool) -> None:
+        self.high_contrast = on
+        if self.contrast_button.isChecked() != on:
+            self.contrast_button.setChecked(on)
+        self._apply_style()
+        self._touch()
+
+    # --- screens ------------------------------------------------------------------------
+
+    @property
+    def current_screen(self) -> str:
+        widget = self.stack.currentWidget()
+        return getattr(widget, "name", "welcome")
+
+    def show_screen(self, name: str) -> None:
+        previous = self.current_screen
+        screen = self.screens[name]
+        for other_name, other in self.screens.items():
+            if isinstance(other, CameraScreen) and other_name != name:
+                other.preview.stop()
+        if isinstance(screen, CameraScreen):
+            screen.preview.start()
+        if name != previous and isinstance(screen, MessageScreen):
+            screen.clear()
+        self.stack.setCurrentWidget(screen)
+        if screen.animated:
+            self.animation.start()
+        else:
+            self.animation.stop()
+        self._update_steps()
+        if name == "welcome":
+            self.idle_timer.stop()
+        else:
+            self.idle_timer.start(self.result_ms if name in RESULT_SCREENS else self.idle_ms)
+
+    def _animate(self) -> None:
+        screen = self.screens[self.current_screen]
+        if isinstance(screen, MessageScreen):
+            screen.pictogram.advance()
+
+    def _touch(self) -> None:
+        """The traveller did something: restart the idle countdown."""
+        if self.current_screen not in ("welcome", *RESULT_SCREENS):
+            self.idle_timer.start(self.idle_ms)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        # presses on labels and screens (not accepted by a child) end up here
+        self._touch()
+        super().mousePressEvent(event)
+
+    def reset_to_welcome(self) -> None:
+        """Back to the welcome screen with nothing personal left anywhere on screen."""
+        for screen in self.screens.values():
+            screen.clear()
+        self.set_language(DEFAULT_LANGUAGE)
+        self.set_large_text(False)
+        self.set_high_contrast(False)
+        self.show_screen("welcome")
+
+    # --- engine events (GUI thread, via the bridge) -------------------------------------
+
+    def on_state(self, state: str) -> None:
+        if state == State.WAITING.value:
+            if self.current_screen not in RESULT_SCREENS:
+                self.reset_to_welcome()
+            return
+        name = STATE_SCREENS.get(state)
+        if name is not None and name != self.current_screen:
+            self.show_screen(name)
+        elif name is not None and name not in RESULT_SCREENS:
+            self.idle_timer.start(self.idle_ms)
+
+    def on_guidance(self, code: str, _english: str) -> None:
+        screen = self.screens[self.current_screen]
+        if not isinstance(screen, CameraScreen):
+            screen = self.screens["camera"]
+        assert isinstance(screen, CameraScreen)
+        screen.show_guidance(code, self.catalogue)
+
+    def on_decided(self, decision: str, _reasons: list[str]) -> None:
+        self.show_screen("proceed" if decision == "accept" else "officer")
+
+    def on_progress(self, _state: str, fraction: float) -> None:
+        screen = self.screens["chip"]
+        if isinstance(screen, MessageScreen):
+            screen.set_fraction(fraction)
+
+    # --- life cycle ---------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Stop every timer and unsubscribe from the engine (idempotent)."""
+        self.idle_timer.stop()
+        self.animation.stop()
+        for screen in self.screens.values():
+            if isinstance(screen, CameraScreen):
+                screen.preview.clear()
+        self.bridge.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
