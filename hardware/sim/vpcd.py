@@ -210,9 +210,21 @@ class VpcdCardLink:
         return None
 
 
+def _quick_ack(sock: socket.socket) -> None:
+    """Acknowledge at once (Linux). vpcd writes the length prefix and the APDU separately
+    with Nagle's algorithm on: without this, each APDU waits out our delayed ACK (~40 ms)."""
+    option = getattr(socket, "TCP_QUICKACK", None)
+    if option is not None:
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, option, 1)
+        except OSError:
+            pass
+
+
 def _read_exact(sock: socket.socket, size: int) -> bytes | None:
     chunks = bytearray()
     while len(chunks) < size:
+        _quick_ack(sock)
         chunk = sock.recv(size - len(chunks))
         if not chunk:
             return None

@@ -23,6 +23,7 @@ from models.errors import DeviceNotAvailableError
 # action -> (module under kiosk.cli defining add_action, one-line help)
 ACTIONS: dict[str, tuple[str, str]] = {
     "readers": ("chip_cmd", "list the PC/SC readers and whether a card is in"),
+    "read": ("chip_read_cmd", "open a passport chip with the MRZ or CAN and read every file"),
 }
 
 

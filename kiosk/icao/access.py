@@ -21,6 +21,9 @@ from models.errors import ParseError
 log = logging.getLogger(__name__)
 
 SFI_CARD_ACCESS = 0x1C
+# EF.CardAccess holds a few SecurityInfos (well under 1 KB); it is read before any secure
+# messaging, so a larger claim is refused rather than read APDU after APDU.
+MAX_CARD_ACCESS_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class AccessResult:
 def read_card_access(channel: ApduChannel) -> bytes | None:
     """EF.CardAccess read by short EF identifier in the master file; None when absent."""
     try:
-        return FileReader(channel).read_file(sfi=SFI_CARD_ACCESS)
+        return FileReader(channel).read_file(sfi=SFI_CARD_ACCESS, max_bytes=MAX_CARD_ACCESS_BYTES)
     except (ApduError, ParseError) as exc:
         log.info("no EF.CardAccess (%s)", exc.code)
         return None

@@ -58,11 +58,14 @@ class FileReader:
             size -= size % 16 + 1
         return max(size, SHORT_CHUNK_SM)
 
-    def read_file(self, fid: int | None = None, *, sfi: int | None = None) -> bytes:
+    def read_file(
+        self, fid: int | None = None, *, sfi: int | None = None, max_bytes: int = MAX_FILE_BYTES
+    ) -> bytes:
         """Read a whole BER-TLV file, by short EF identifier (no SELECT) or after SELECT.
 
         A file that ends before its header's length (the chip answers 6B00 or no more data)
-        raises :class:`TruncatedFileError` holding the bytes read.
+        raises :class:`TruncatedFileError` holding the bytes read; one whose header claims
+        more than ``max_bytes`` raises :class:`ParseError` before it is read.
         """
         if sfi is None:
             if fid is None:
@@ -76,8 +79,8 @@ class FileReader:
             total = tlv.total_length(first)
         except TlvError as exc:
             raise TlvError(f"file does not start with a BER-TLV header: {exc}") from exc
-        if total > MAX_FILE_BYTES:
-            raise ParseError(f"file claims {total} bytes, more than {MAX_FILE_BYTES}")
+        if total > max_bytes:
+            raise ParseError(f"file claims {total} bytes, more than {max_bytes}")
         data = bytearray(first[:total])
         while len(data) < total:
             try:

@@ -89,3 +89,67 @@ def test_emulator_answers_pace_generic_mapping() -> None:
         assert chip.transmit(H(command)).hex().upper() == response
     # AND AES secure messaging is on with SSC 0
     assert chip.sm is not None and chip.sm.ssc == 0 and chip.access_granted
+
+
+def test_emulator_session_after_bac_is_the_worked_example_session() -> None:
+    # GIVEN the specimen chip with the chip's random values of Appendix D.3
+    rng = ReplayRandom([H("4608F91988702212"), H("0B4F80323EB3191CB04970CB4052790B")])
+    image = ChipImage(
+        application_files={0x011E: EF_COM}, mrz_information="L898902C<369080619406236"
+    )
+    chip = PassportChip(image, rng=rng)
+    chip.power_on()
+    chip.transmit(H("00A4040C07A0000002471001"))
+    # WHEN GET CHALLENGE and EXTERNAL AUTHENTICATE of the example arrive
+    for command, _response in BAC_AND_SM[:2]:
+        chip.transmit(H(command))
+    # THEN the chip holds KSEnc, KSMAC and the SSC of Appendix D.3, with 3DES
+    assert chip.sm is not None and chip.access_granted
+    assert chip.sm.kind.value == "3DES"
+    assert chip.sm.ks_enc.hex().upper() == "979EC13B1CBFE9DCD01AB0FED307EAE5"
+    assert chip.sm.ks_mac.hex().upper() == "F1CB1F1FB5ADF208806B89DC579DC1F8"
+    assert chip.sm.ssc == 0x887022120C06C226
+
+
+def test_emulator_refuses_the_bac_example_with_another_mrz() -> None:
+    # GIVEN a chip personalised with another document number, same random values
+    rng = ReplayRandom([H("4608F91988702212"), H("0B4F80323EB3191CB04970CB4052790B")])
+    image = ChipImage(
+        application_files={0x011E: EF_COM}, mrz_information="L898902D<769080619406236"
+    )
+    chip = PassportChip(image, rng=rng)
+    chip.power_on()
+    chip.transmit(H("00A4040C07A0000002471001"))
+    chip.transmit(H(BAC_AND_SM[0][0]))
+    # WHEN the example's EXTERNAL AUTHENTICATE arrives THEN it is refused, nothing opens
+    assert chip.transmit(H(BAC_AND_SM[1][0]))[-2:] == H("6300")
+    assert chip.sm is None and not chip.access_granted
+    assert chip.transmit(H("00B0000004")) == H("6982")
+
+
+def test_emulator_session_after_pace_is_the_worked_example_session() -> None:
+    # GIVEN the chip of Appendix G.1 after the example's exchange
+    rng = ReplayRandom(
+        [
+            H("3F00C4D39D153F2B2A214A078D899B22"),
+            H("498FF49756F2DC1587840041839A85982BE7761D14715FB091EFA7BCE9058560"),
+            H("107CF58696EF6155053340FD633392BA81909DF7B9706F226F32086C7AFF974A"),
+        ]
+    )
+    image = ChipImage(
+        application_files={0x011E: EF_COM},
+        master_files={0x011C: H("31143012060A04007F0007020204020202010202010D")},
+        mrz_information="T22000129364081251010318",
+        bac=False,
+        pace=[PaceParameters("0.4.0.127.0.7.2.2.4.2.2", 13)],
+    )
+    chip = PassportChip(image, rng=rng)
+    chip.power_on()
+    for command, _response in PACE:
+        chip.transmit(H(command))
+    # THEN its session keys are KSEnc and KSMAC of Appendix G.1, AES with a 16-byte SSC of 0
+    assert chip.sm is not None
+    assert chip.sm.kind.value == "AES"
+    assert chip.sm.ks_enc.hex().upper() == "F5F0E35C0D7161EE6724EE513A0D9A7F"
+    assert chip.sm.ks_mac.hex().upper() == "FE251C7858B356B24514B3BD5F4297D1"
+    assert chip.sm.ssc == 0 and chip.sm.block == 16
