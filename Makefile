@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export KIOSK_REPO_ROOT := $(CURDIR)
 
-.PHONY: setup test lint typecheck imports pytest demo lock screenshots package clean
+.PHONY: setup test lint typecheck imports pytest demo lock screenshots package package-test clean
 
 setup:
 	@./packaging/bootstrap.sh
@@ -38,3 +38,11 @@ lock:
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Debian packages of the kiosk and the server (build/packages/); DEB_REVISION=N sets the
+# packaging revision. package-test installs them in a debootstrap root (slow; not in `make test`).
+package: setup
+	@./packaging/deb/build_debs.sh
+
+package-test: setup
+	@./packaging/test_install.sh
