@@ -31,7 +31,7 @@ from kiosk.icao.mrz import parse_mrz
 from kiosk.icao.reader import PassportRead, read_passport
 from kiosk.policy.engine import DocumentFacts, PolicyDecision, TransactionFacts
 from kiosk.screening.manifest import ManifestStatus
-from kiosk.screening.screening import Screener, Traveller
+from kiosk.screening.screening import Screener, ScreeningResult, Traveller
 from kiosk.session.steps import CaptureStep, ChipStep, DocumentStep, GuidanceSink, ScreeningStep
 from models.errors import KioskError, ParseError
 from models.records import (
@@ -112,6 +112,8 @@ class KioskPipeline:
         self._started_at = datetime.now(UTC)
         self._portrait: bytes | None = None
         self._live_jpeg: bytes | None = None
+        self._liveness_reason: str | None = None
+        self._screening: ScreeningResult | None = None
 
     def face_threshold(self) -> float:
         return self._threshold
@@ -122,6 +124,8 @@ class KioskPipeline:
         self._started_at = datetime.now(UTC)
         self._verification = self.new_verification()
         self._portrait = self._live_jpeg = None
+        self._liveness_reason = None
+        self._screening = None
         result = parse_mrz("\n".join(lines))
         if not result.valid:
             log.info("MRZ not valid: %d error(s)", len(result.errors))
@@ -215,6 +219,7 @@ class KioskPipeline:
     def check_liveness(self, capture: CaptureStep) -> bool:
         result = self.liveness.assess(capture.frames)
         log.info("liveness %s", "live" if result.live else f"refused ({result.reason})")
+        self._liveness_reason = None if result.live else str(result.reason)
         return bool(result.live)
 
     def match_face(self, capture: CaptureStep, portrait: bytes) -> float | None:
@@ -243,6 +248,7 @@ class KioskPipeline:
             expiry_date=f.date_of_expiry,
         )
         result = self.screener.screen(traveller)
+        self._screening = result
         manifest = result.manifest
         on_manifest: bool | None = None
         if manifest.status is not ManifestStatus.NO_MANIFEST:
@@ -278,6 +284,7 @@ class KioskPipeline:
             checks += (
                 CheckResult("access_control", CheckStatus.FAILED, chip.error or "chip_unreadable"),
             )
+        checks += self._face_checks(chip, facts) + self._screening_checks()
         summary = None
         subject = None
         parsed = document.parsed
@@ -315,6 +322,80 @@ class KioskPipeline:
             timings_ms={k: float(v) for k, v in timings_ms.items()},
         )
         self.recorder(record)
+
+    def _face_checks(
+        self, chip: ChipStep | None, facts: TransactionFacts
+    ) -> tuple[CheckResult, ...]:
+        """What the officer reads about the face: the score against the threshold."""
+        if chip is None or not chip.read:
+            return ()
+        distance, threshold = facts.face_distance, self._threshold
+        if distance is None:
+            face = CheckResult("face_match", CheckStatus.NOT_PERFORMED, "no_face", "no usable face")
+        else:
+            ok = distance <= threshold
+            face = CheckResult(
+                "face_match",
+                CheckStatus.PASSED if ok else CheckStatus.FAILED,
+                None if ok else "biometric_mismatch",
+                f"distance {distance:.2f} {'<=' if ok else '>'} {threshold:.2f}",
+            )
+        if facts.liveness_passed is None:
+            live = CheckResult("liveness", CheckStatus.NOT_PERFORMED, "no_capture", "no capture")
+        elif facts.liveness_passed:
+            live = CheckResult("liveness", CheckStatus.PASSED, None, "live")
+        else:
+            reason = (self._liveness_reason or "liveness_failed")[:64]
+            live = CheckResult("liveness", CheckStatus.FAILED, reason, f"refused: {reason}")
+        return face, live
+
+    def _screening_checks(self) -> tuple[CheckResult, ...]:
+        """Screening outcomes with the list versions, without any name."""
+        result = self._screening
+        if result is None:
+            return ()
+        out = []
+        lost = result.lost_stolen
+        version = lost.list.info.version if lost.list.info else None
+        out.append(
+            CheckResult(
+                "lost_stolen",
+                CheckStatus.FAILED if lost.hit else CheckStatus.PASSED,
+                "lost_or_stolen" if lost.hit else None,
+                f"lost/stolen list v{version}" if version else "no lost/stolen list loaded",
+            )
+        )
+        watch = result.watchlist
+        sources = sorted({hit.entry.list_name for hit in watch.hits}) if watch.hits else []
+        best = max((hit.score for hit in watch.hits), default=0.0)
+        out.append(
+            CheckResult(
+                "watchlist",
+                CheckStatus.FAILED if watch.hit else CheckStatus.PASSED,
+                "watchlist_hit" if watch.hit else None,
+                (
+                    f"{len(watch.hits)} candidate(s), best score {best:.2f}, "
+                    f"source {', '.join(sources)}"
+                )[:500]
+                if watch.hit
+                else "no candidate",
+            )
+        )
+        manifest = result.manifest
+        status = {
+            ManifestStatus.EXPECTED: CheckStatus.PASSED,
+            ManifestStatus.NOT_EXPECTED: CheckStatus.FAILED,
+            ManifestStatus.NO_MANIFEST: CheckStatus.NOT_PERFORMED,
+        }[manifest.status]
+        out.append(
+            CheckResult(
+                "manifest",
+                status,
+                "not_on_manifest" if status is CheckStatus.FAILED else None,
+                manifest.status.value,
+            )
+        )
+        return tuple(out)
 
     def pass_gate(self, transaction_id: str, cancel: threading.Event) -> str:
         """Open the exit door and wait until one traveller has walked through."""
