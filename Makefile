@@ -30,6 +30,11 @@ test: setup
 demo: setup
 	@./packaging/demo.sh
 
+# Every main screen of the three applications (traveller in every language), rendered
+# offscreen on simulated devices into docs/screenshots/*.png (see docs/SCREENSHOTS.md).
+screenshots: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m ui.screenshots docs/screenshots
+
 # Regenerate the pinned lock (pins only, no registry hosts). dlib comes from dlib-bin:
 # the override drops face_recognition's `dlib` requirement so it is never compiled.
 lock:

@@ -20,7 +20,8 @@ from kiosk.audit.log import AuditLog
 from kiosk.config import KioskConfig
 from kiosk.devices import Devices
 from kiosk.face.liveness import LandmarkLiveness
-from kiosk.face.matcher import DlibFaceMatcher, VerificationTransaction
+from kiosk.face.matcher import DlibFaceMatcher, FaceMatcher, VerificationTransaction
+from kiosk.face.remote import ProcessFaceDetector, ProcessFaceMatcher
 from kiosk.policy.engine import PolicyEngine
 from kiosk.screening.importers import ListKind
 from kiosk.screening.screening import Screener, ScreeningLists, weights_of
@@ -31,6 +32,7 @@ from kiosk.session.pipeline import CaptureSettings, ChipVerifier, KioskPipeline
 from kiosk.storage.crypto_store import BlobCipher, load_storage_key
 from kiosk.storage.database import Database, open_database
 from kiosk.storage.recorder import record_transaction
+from kiosk.sync.background import BackgroundSync, start_background_sync
 from models.records import DecidedTransaction
 
 log = logging.getLogger(__name__)
@@ -91,7 +93,17 @@ def build_kiosk(
     store = ScreeningStore(database)
     screener = Screener(config.screening, load_screening_lists(store, config))
     threshold = config.policy.face_threshold or config.face.threshold
-    matcher = DlibFaceMatcher(threshold, detect_max_side=config.face.detect_max_side)
+    matcher: FaceMatcher
+    detector: ProcessFaceDetector | None = None
+    if config.face.matcher_process:  # dlib off this process's GIL; the workers preload models
+        matcher = ProcessFaceMatcher(
+            threshold,
+            detect_max_side=config.face.detect_max_side,
+            max_pixels=config.face.max_image_pixels,
+        ).start()
+        detector = ProcessFaceDetector().start()
+    else:
+        matcher = DlibFaceMatcher(threshold, detect_max_side=config.face.detect_max_side)
 
     def recorder(record: DecidedTransaction) -> None:
         record_transaction(database, record, cipher=cipher, audit=audit)
@@ -110,6 +122,7 @@ def build_kiosk(
         capture=CaptureSettings(
             window_s=config.face.capture_window_s, detect_max_side=config.face.detect_max_side
         ),
+        face_detector=detector.detect if detector else None,
     )
     engine = SessionEngine(
         pipeline,
@@ -118,15 +131,19 @@ def build_kiosk(
         max_face_attempts=config.face.max_attempts,
         bus=bus,
     )
-    return Kiosk(config, devices, database, audit, cipher, screener, pipeline, engine, engine.bus)
+    kiosk = Kiosk(config, devices, database, audit, cipher, screener, pipeline, engine, engine.bus)
+    kiosk.closers += [matcher.close] + ([detector.close] if detector else [])
+    return kiosk
 
 
 class KioskRuntime:
-    """Opens the devices and drives the engine from their events."""
+    """Opens the devices and drives the engine from their events; runs the background sync
+    (outbox relay and list pulls) when a server is configured."""
 
     def __init__(self, kiosk: Kiosk) -> None:
         self.kiosk = kiosk
         self._started = False
+        self.sync: BackgroundSync | None = None
 
     def start(self) -> None:
         devices = self.kiosk.devices
@@ -134,6 +151,11 @@ class KioskRuntime:
         devices.mrz_reader.add_listener(self._on_mrz_event)
         devices.chip_reader.add_listener(self._on_card_event)
         self._started = True
+        try:
+            self.sync = start_background_sync(self.kiosk.config, self.kiosk.database)
+        except BaseException:
+            self.stop()
+            raise
         log.info("kiosk %s started", self.kiosk.config.kiosk_id)
 
     def _on_mrz_event(self, event: Any) -> None:
@@ -150,8 +172,13 @@ class KioskRuntime:
     def stop(self) -> None:
         if self._started:
             self._started = False
-            self.kiosk.engine.close()
-            self.kiosk.devices.close()
+            try:
+                if self.sync is not None:
+                    self.sync.close()
+                    self.sync = None
+            finally:
+                self.kiosk.engine.close()
+                self.kiosk.devices.close()
 
     def __enter__(self) -> KioskRuntime:
         self.start()

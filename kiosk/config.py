@@ -8,6 +8,7 @@ embedded SQLite database under the data directory.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from pathlib import Path
@@ -61,6 +62,11 @@ class FaceConfig(_Section):
     capture_window_s: float = Field(6.0, gt=0, le=120)
     max_attempts: int = Field(3, ge=1, le=10)
     liveness_required: bool = True
+    matcher_process: bool = Field(
+        True,
+        description="compute face templates in a worker process (keeps dlib off the GUI's "
+        "GIL); false runs them in the kiosk process",
+    )
 
 
 class StorageConfig(_Section):
@@ -163,8 +169,54 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# What the central server may set (configuration deltas that ``kiosk/sync`` applies, kept in
+# <data_dir>/central-config.json and merged over the TOML file at start; environment
+# variables still win): the decision policy, screening thresholds and the face match
+# settings below. Never devices, storage, keys, database or sync.
+CENTRAL_CONFIG_FILE = "central-config.json"
+CENTRAL_FIELDS: dict[str, frozenset[str] | None] = {
+    "policy": None,  # every field
+    "screening": None,
+    "face": frozenset({"threshold", "liveness_required", "max_attempts", "capture_window_s"}),
+}
+
+
+def central_sections(data_dir: Path) -> dict[str, dict[str, Any]]:
+    """The sections of the central configuration file in ``data_dir`` ({} when none)."""
+    path = data_dir / CENTRAL_CONFIG_FILE
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.__class__.__name__})") from exc
+    sections = document.get("sections") if isinstance(document, dict) else None
+    if not isinstance(sections, dict):
+        raise ConfigError(f"{path}: no sections table")
+    for name, values in sections.items():
+        allowed = CENTRAL_FIELDS.get(name, frozenset())
+        if not isinstance(values, dict):
+            raise ConfigError(f"{path}: {name} must be a table")
+        refused = [k for k in values if allowed is not None and k not in allowed]
+        if refused:
+            raise ConfigError(f"{path}: {name}.{refused[0]} may not be set centrally")
+    return sections
+
+
+def _validated(data: dict[str, Any], origin: str = "") -> KioskConfig:
+    try:
+        return KioskConfig(**data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "(root)"
+        raise ConfigError(f"{origin}{key}: {first['msg']}") from exc
+
+
 def load_config(path: Path | str | None = None, **overrides: Any) -> KioskConfig:
-    """Load the configuration; raise :class:`ConfigError` naming the key and the problem."""
+    """Load the configuration; raise :class:`ConfigError` naming the key and the problem.
+
+    The central configuration of the data directory (see :data:`CENTRAL_FIELDS`) is merged
+    over the file and ``overrides``."""
     if path is None:
         env_path = os.environ.get("KIOSK_CONFIG")
         path = Path(env_path) if env_path else None
@@ -180,12 +232,11 @@ def load_config(path: Path | str | None = None, **overrides: Any) -> KioskConfig
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
     data = _merge(data, overrides)
-    try:
-        return KioskConfig(**data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or "(root)"
-        raise ConfigError(f"{key}: {first['msg']}") from exc
+    config = _validated(data)
+    central = central_sections(config.data_dir)
+    if not central:
+        return config
+    return _validated(_merge(data, central), f"{CENTRAL_CONFIG_FILE}: ")
 
 
 def masked_dump(config: KioskConfig) -> dict[str, Any]:

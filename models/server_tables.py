@@ -185,3 +185,34 @@ class ServerAuditEventRow(ServerBase):
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str | None] = mapped_column(String(128))
     details: Mapped[dict[str, Any]]
+
+
+class DeviceAuditKeyRow(ServerBase):
+    """The public key a kiosk signs its audit checkpoints with: given at enrolment, or taken
+    from its first checkpoint over mutual TLS (trust on first use). A change is refused."""
+
+    __tablename__ = "server_device_audit_keys"
+
+    device_name: Mapped[str] = mapped_column(
+        String(64), ForeignKey("server_devices.name", ondelete="CASCADE"), primary_key=True
+    )
+    key_id: Mapped[str] = mapped_column(String(16))
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))  # enrolment | first_use
+    registered_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class AuditAnomalyRow(ServerBase):
+    """A checkpoint the server refused (bad signature, unknown key, rewritten history), kept
+    for the supervisors; one row per kiosk, sequence number and kind."""
+
+    __tablename__ = "server_audit_anomalies"
+    __table_args__ = (UniqueConstraint("kiosk_id", "seq", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    kiosk_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(String(300))
+    key_id: Mapped[str | None] = mapped_column(String(16))
+    detected_at: Mapped[datetime] = mapped_column(default=utc_now)

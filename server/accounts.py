@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from models.base import utc_now
 from models.errors import ConfigError, KioskError
 from models.server_tables import DeviceCertificateRow, DeviceRow, ServerAuditEventRow, UserRow
+from server.audit_checkpoints import parse_public_key, set_enrolled_key
 from server.database import ServerDatabase
 from server.security.ca import DeviceCA, IssuedCertificate, write_private_file
 from server.security.passwords import hash_password
@@ -34,9 +35,20 @@ class EnrolledDevice:
 
 
 def enrol_device(
-    database: ServerDatabase, ca: DeviceCA, name: str, *, days: int, actor: str = "cli"
+    database: ServerDatabase,
+    ca: DeviceCA,
+    name: str,
+    *,
+    days: int,
+    actor: str = "cli",
+    audit_public_key_pem: str | None = None,
 ) -> EnrolledDevice:
-    """A new key and certificate for ``name`` (re-enrolment revokes the older certificates)."""
+    """A new key and certificate for ``name`` (re-enrolment revokes the older certificates).
+
+    ``audit_public_key_pem``: the kiosk's audit checkpoint key (Ed25519, PEM); without it
+    the server takes the key of the kiosk's first checkpoint (trust on first use)."""
+    if audit_public_key_pem is not None:
+        parse_public_key(audit_public_key_pem)  # refuse a bad key before issuing anything
     issued = ca.issue(name, days=days, client=True)
     now = utc_now()
     with database.session() as session:
@@ -70,6 +82,9 @@ def enrol_device(
                 time=now,
             )
         )
+        if audit_public_key_pem is not None:
+            session.flush()
+            set_enrolled_key(session, name, audit_public_key_pem, actor=actor)
     log.info("device %s enrolled (certificate %s)", name, issued.serial_hex)
     return EnrolledDevice(name=name, certificate=issued, ca_pem=ca.cert_pem)
 

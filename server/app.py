@@ -16,18 +16,22 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from kiosk import __version__
-from server.api import kiosk_routes, people_routes
+from server.api import audit_routes, kiosk_routes, people_routes
+from server.api.schemas import error_responses
 from server.config import ServerConfig
 from server.database import ServerDatabase, open_server_database
 from server.metrics import ServerMetrics
 from server.middleware import BodyLimit, RequestMetrics
 from server.security.ca import DeviceCA
+from server.security.login_limit import LoginLimiter
+from server.security.metrics_access import require_metrics_access
 from server.security.tokens import TokenService, load_or_create_secret
 from server.state import ServerState, server_state
 
 log = logging.getLogger(__name__)
 
-# Endpoints anyone may call: liveness, metrics for the scraper, the API description.
+# Endpoints that need no device certificate: liveness, the API description, log in, and
+# /metrics (open to ServerConfig.metrics_allow, a technician's token for everyone else).
 PUBLIC_PATHS = frozenset(
     {
         "/healthz",
@@ -56,6 +60,7 @@ def build_state(config: ServerConfig, database: ServerDatabase | None = None) ->
         ca=ca,
         tokens=TokenService(secret, config.token_lifetime_s),
         metrics=ServerMetrics(),
+        login_limiter=LoginLimiter(config.login_max_failures, config.login_window_s),
     )
 
 
@@ -84,6 +89,7 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Fas
         people_routes.supervisor,
         people_routes.technician,
         people_routes.admin,
+        audit_routes.router,
     ):
         app.include_router(router)
     _add_operational_routes(app)
@@ -108,8 +114,13 @@ def _add_operational_routes(app: FastAPI) -> None:
         tags=["operations"],
         summary="Prometheus metrics",
         response_class=PlainTextResponse,
+        responses=error_responses(401, 403),
     )
-    def metrics(state: ServerState = Depends(server_state)) -> PlainTextResponse:
+    def metrics(
+        state: ServerState = Depends(server_state), _access: None = Depends(require_metrics_access)
+    ) -> PlainTextResponse:
+        """Open to clients in ``metrics_allow`` (loopback by default); others need the
+        token of a technician or an administrator."""
         return PlainTextResponse(
             generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST
         )

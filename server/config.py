@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import os
 import tomllib
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, IPvAnyNetwork, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from models.errors import ConfigError
 
 DEFAULT_SERVER_DIR = Path(os.environ.get("KIOSK_SERVER_HOME", "var/server"))
+
+
+def _loopback() -> list[IPv4Network | IPv6Network]:
+    return [IPv4Network("127.0.0.0/8"), IPv6Network("::1/128")]
 
 
 class ServerConfig(BaseSettings):
@@ -53,6 +58,23 @@ class ServerConfig(BaseSettings):
     max_batch_items: int = Field(500, ge=1, le=10_000)
     max_clock_skew_s: float = Field(300.0, ge=0, description="refuse times this far in future")
     device_cert_days: int = Field(825, ge=1, le=3650)
+    login_max_failures: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        description="failed logins per user name, and per client address, "
+        "within login_window_s before further attempts get 429 with Retry-After",
+    )
+    login_window_s: float = Field(300.0, gt=0, le=86_400)
+    # /metrics: the Prometheus scraper usually runs on the server host itself, so clients
+    # from these networks read it without credentials; any other client must present the
+    # bearer token of a technician or an administrator. An empty list makes the token
+    # mandatory for everyone. Behind a reverse proxy the proxy is the client: list it only
+    # if it restricts /metrics itself.
+    metrics_allow: list[IPvAnyNetwork] = Field(
+        default_factory=_loopback,
+        description="networks that read /metrics without a token (default loopback only)",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -45,7 +45,10 @@ def uvicorn_config(
         port=config.port,
         http=ClientCertH11Protocol,
         lifespan="on",
-        log_level=log_level,
+        log_level=log_level.lower(),
+        # uvicorn's own loggers propagate to the handlers of kiosk.logs.setup_logging (JSON
+        # lines, log file) instead of a dictConfig of uvicorn's; the level still applies.
+        log_config=None,
         access_log=False,
         timeout_keep_alive=30,
         server_header=False,
@@ -53,9 +56,9 @@ def uvicorn_config(
     )
 
 
-def run_server(config: ServerConfig) -> None:
-    """Serve until interrupted (``kiosk server run``)."""
-    uvi = uvicorn_config(config, log_level="info")
+def run_server(config: ServerConfig, *, log_level: str = "info") -> None:
+    """Serve until interrupted (``kiosk server run``); ``log_level`` is also uvicorn's."""
+    uvi = uvicorn_config(config, log_level=log_level)
     scheme = "https" if config.tls else "http"
     log.info("server listening on %s://%s:%d", scheme, config.host, config.port)
     uvicorn.Server(uvi).run()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
@@ -10,6 +10,7 @@ from server.config import ServerConfig
 from server.database import ServerDatabase
 from server.metrics import ServerMetrics
 from server.security.ca import DeviceCA
+from server.security.login_limit import LoginLimiter
 from server.security.tokens import TokenService
 
 
@@ -20,6 +21,7 @@ class ServerState:
     ca: DeviceCA
     tokens: TokenService
     metrics: ServerMetrics
+    login_limiter: LoginLimiter = field(default_factory=lambda: LoginLimiter(5, 300.0))
 
 
 def server_state(request: Request) -> ServerState:

@@ -8,6 +8,11 @@
 * ``technician`` - the console over the configured devices and the kiosk database.
 * ``all`` - the three windows in one process, sharing one kiosk.
 
+``--demo`` (``make demo``) starts the central server embedded on a loopback port (SQLite and
+device CA under ``<data_dir>/demo-server``), enrols the kiosk, creates the demo officer and
+points the kiosk's sync and the officer booth at it; sample referrals are recorded and reach
+the booth through the server like real ones.
+
 Start-up work (database, models, PKI) happens before the windows show, so it never freezes
 them; the face models are loaded then too (loading them holds the GIL for about a second).
 """
@@ -18,11 +23,11 @@ import argparse
 import logging
 import os
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
-DEMO_OFFICER = ("officer", "officer-demo")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,39 +38,132 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--demo",
         action="store_true",
-        help="officer: add sample referrals and the demo officer account",
+        help="embedded central server, demo officer account and sample referrals",
     )
     return parser
 
 
 def _officer_source(config: Any, kiosk: Any, demo: bool) -> Any:
+    from kiosk.demo.embedded_server import DEMO_OFFICER
     from kiosk.officer.accounts import OfficerAccounts
     from kiosk.officer.local import LocalReferralSource
     from kiosk.officer.remote import HttpReferralSource
     from kiosk.officer.samples import seed_sample_referrals
 
-    if config.sync.server_url and not demo:
-        return HttpReferralSource(config.sync.server_url)
-    accounts = OfficerAccounts.load(config.data_dir / "officers.json")
-    if demo and DEMO_OFFICER[0] not in accounts:
-        accounts.add(*DEMO_OFFICER)
+    threshold = config.policy.face_threshold or config.face.threshold
     if demo:
         seed_sample_referrals(kiosk.database, kiosk.cipher, kiosk.audit, config.kiosk_id)
         print(f"officer booth demo: sign in as {DEMO_OFFICER[0]} / {DEMO_OFFICER[1]}")
+    if config.sync.server_url:
+        ca = str(config.sync.ca_cert) if config.sync.ca_cert else True
+        return HttpReferralSource(config.sync.server_url, verify=ca, face_threshold=threshold)
+    accounts = OfficerAccounts.load(config.data_dir / "officers.json")
+    if demo and DEMO_OFFICER[0] not in accounts:
+        accounts.add(*DEMO_OFFICER)
     return LocalReferralSource(
-        kiosk.database,
-        accounts,
-        cipher=kiosk.cipher,
-        audit=kiosk.audit,
-        face_threshold=config.policy.face_threshold or config.face.threshold,
+        kiosk.database, accounts, cipher=kiosk.cipher, audit=kiosk.audit, face_threshold=threshold
     )
+
+
+@dataclass
+class Launched:
+    """What :func:`launch` opened, closed in reverse order by :meth:`close`."""
+
+    kiosk: Any
+    runtime: Any
+    server: Any = None
+    windows: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        try:
+            for window in self.windows.values():
+                getattr(window, "shutdown", lambda: None)()
+                window.close()
+            self.runtime.stop()
+            self.kiosk.close()
+        finally:
+            if self.server is not None:
+                self.server.stop()
+
+
+def launch(args: argparse.Namespace, config: Any, buffer: Any) -> Launched:
+    """Start the kiosk (and the demo server) and show the windows ``args.app`` asks for."""
+    from kiosk.app import KioskRuntime, build_kiosk
+    from kiosk.demo.world import DemoWorld
+    from kiosk.face.dlib_models import dlib_models
+    from kiosk.session.verification import make_verifier
+
+    server = None
+    if args.demo:
+        from kiosk.demo.embedded_server import EmbeddedServer
+
+        server = EmbeddedServer(config.data_dir / "demo-server", config.kiosk_id).start()
+        config = server.kiosk_config(config)
+        print(f"demo: central server on {server.url} (kiosk {config.kiosk_id} enrolled)")
+    try:
+        world = DemoWorld(config)
+        kiosk = build_kiosk(
+            config,
+            verifier=make_verifier(lambda: world.anchors),
+            devices=world._devices(world_default_scenario()),
+        )
+    except BaseException:
+        if server is not None:
+            server.stop()
+        raise
+    launched = Launched(kiosk, KioskRuntime(kiosk), server)
+    try:
+        launched.runtime.start()
+        dlib_models()
+        _show_windows(args, config, buffer, world, launched)
+    except BaseException:
+        launched.close()
+        raise
+    return launched
+
+
+def _show_windows(
+    args: argparse.Namespace, config: Any, buffer: Any, world: Any, launched: Launched
+) -> None:
+    kiosk, windows = launched.kiosk, launched.windows
+    if args.app in ("traveller", "all"):
+        from ui.rehearsal import RehearsalPanel
+        from ui.traveller.window import TravellerWindow
+
+        traveller = TravellerWindow(kiosk.bus, kiosk.devices.camera)
+        windows["traveller"] = traveller
+        traveller.resize(1280, 800)
+        traveller.show() if args.windowed or args.app == "all" else traveller.showFullScreen()
+        windows["rehearsal"] = RehearsalPanel(world, kiosk)
+        windows["rehearsal"].show()
+    if args.app in ("officer", "all"):
+        from ui.officer.window import OfficerWindow
+
+        source = _officer_source(config, kiosk, args.demo or args.app == "all")
+        windows["officer"] = OfficerWindow(source)
+        windows["officer"].resize(1440, 900)
+        windows["officer"].show()
+    if args.app in ("technician", "all"):
+        from ui.technician.window import TechnicianWindow
+
+        d = kiosk.devices
+        windows["technician"] = TechnicianWindow(
+            config,
+            buffer,
+            database=kiosk.database,
+            camera=d.camera,
+            chip_reader=d.chip_reader,
+            mrz_reader=d.mrz_reader,
+            gate=d.gate,
+        )
+        windows["technician"].resize(1440, 900)
+        windows["technician"].show()
 
 
 def run(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from PySide6.QtWidgets import QApplication
 
-    from kiosk.app import KioskRuntime, build_kiosk
     from kiosk.config import load_config
     from kiosk.diagnostics.log_buffer import LogBuffer
     from kiosk.logs import setup_logging
@@ -76,76 +174,29 @@ def run(argv: list[str] | None = None) -> int:
     except KioskError as exc:
         print(f"configuration: {exc}", file=sys.stderr)
         return 2
-    setup_logging(
-        config.logging.level, json_lines=config.logging.json_lines, file=config.logging.file
-    )
-    buffer = LogBuffer()
-    buffer.install()
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-
-    from kiosk.demo.world import DemoWorld
-    from kiosk.face.dlib_models import dlib_models
-    from kiosk.session.verification import make_verifier
-
-    simulated = config.devices.chip_reader.type == "simulated"
-    if not simulated:
+    if config.devices.chip_reader.type != "simulated":
         print(
             "the GUI launcher wires simulated devices; real devices start through the kiosk "
             "service (kiosk.app.KioskRuntime)",
             file=sys.stderr,
         )
         return 2
-    world = DemoWorld(config)
-    kiosk = build_kiosk(
-        config,
-        verifier=make_verifier(lambda: world.anchors),
-        devices=world._devices(world_default_scenario()),
+    setup_logging(
+        config.logging.level, json_lines=config.logging.json_lines, file=config.logging.file
     )
-    runtime = KioskRuntime(kiosk)
-    windows: list[Any] = []
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per sync request otherwise
+    buffer = LogBuffer()
+    buffer.install()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
     try:
-        runtime.start()
-        dlib_models()
-        if args.app in ("traveller", "all"):
-            from ui.rehearsal import RehearsalPanel
-            from ui.traveller.window import TravellerWindow
-
-            traveller = TravellerWindow(kiosk.bus, kiosk.devices.camera)
-            traveller.resize(1280, 800)
-            traveller.show() if args.windowed or args.app == "all" else traveller.showFullScreen()
-            panel = RehearsalPanel(world, kiosk)
-            panel.show()
-            windows += [traveller, panel]
-        if args.app in ("officer", "all"):
-            from ui.officer.window import OfficerWindow
-
-            officer = OfficerWindow(_officer_source(config, kiosk, args.demo or args.app == "all"))
-            officer.resize(1440, 900)
-            officer.show()
-            windows.append(officer)
-        if args.app in ("technician", "all"):
-            from ui.technician.window import TechnicianWindow
-
-            d = kiosk.devices
-            technician = TechnicianWindow(
-                config,
-                buffer,
-                database=kiosk.database,
-                camera=d.camera,
-                chip_reader=d.chip_reader,
-                mrz_reader=d.mrz_reader,
-                gate=d.gate,
-            )
-            technician.resize(1440, 900)
-            technician.show()
-            windows.append(technician)
+        launched = launch(args, config, buffer)
+    except KioskError as exc:
+        print(f"start-up: {exc.user_message} ({exc.code}): {exc}", file=sys.stderr)
+        return 1
+    try:
         return int(app.exec())
     finally:
-        for window in windows:
-            getattr(window, "shutdown", lambda: None)()
-            window.close()
-        runtime.stop()
-        kiosk.close()
+        launched.close()
 
 
 def world_default_scenario() -> Any:
@@ -161,7 +212,7 @@ def main() -> int:
         and os.environ.get("QT_QPA_PLATFORM") is None
     ):
         print(
-            "no display: run `kiosk demo --headless` for the scenarios without windows",
+            "no display: run `kiosk demo --headless --all` for the scenarios without windows",
             file=sys.stderr,
         )
         return 2

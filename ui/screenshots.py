@@ -194,6 +194,15 @@ def technician_shots(app: object, out: Path, home: Path, camera: object) -> list
     return written
 
 
+def _optimise(path: Path) -> None:
+    """Re-encode losslessly with Pillow's optimiser (smaller files in the repository)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        picture = image.convert("RGB")
+    picture.save(path, format="PNG", optimize=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ui.screenshots", description=__doc__)
     parser.add_argument("outdir", type=Path)
@@ -220,8 +229,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         camera.stop()
     for path in written:
+        _optimise(path)
         print(path)
-    print(f"{len(written)} screenshots in {out}")
+    total = sum(path.stat().st_size for path in written)
+    print(f"{len(written)} screenshots in {out} ({total / 1e6:.1f} MB)")
     return 0
 
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 ROLES = ("officer", "supervisor", "technician", "administrator")
+UVICORN_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
 def register(sub: Any, name: str, help_text: str) -> None:
@@ -28,6 +30,11 @@ def register(sub: Any, name: str, help_text: str) -> None:
     enrol.add_argument("device", metavar="NAME")
     enrol.add_argument("--out", type=Path, required=True, help="directory for the credentials")
     enrol.add_argument("--server-url", help="URL written into the config snippet")
+    enrol.add_argument(
+        "--audit-public-key",
+        type=Path,
+        help="the kiosk's audit checkpoint public key (PEM); default: trust its first checkpoint",
+    )
     enrol.set_defaults(handler=_enrol)
     revoke = actions.add_parser("revoke-device", help="refuse a device from now on")
     revoke.add_argument("device", metavar="NAME")
@@ -56,7 +63,9 @@ def _run(args: argparse.Namespace) -> int:
     config = _config(
         args, host=getattr(args, "host", None), port=getattr(args, "port", None), tls=tls
     )
-    run_server(config)
+    # the level of `kiosk --log-level` (as main resolved it) applies to uvicorn's logs too
+    level = (getattr(args, "log_level", None) or os.environ.get("KIOSK_LOG_LEVEL", "")).lower()
+    run_server(config, log_level=level if level in UVICORN_LEVELS else "info")
     return 0
 
 
@@ -65,9 +74,22 @@ def _enrol(args: argparse.Namespace) -> int:
     from server.app import build_state
 
     config = _config(args)
+    audit_key = None
+    if args.audit_public_key is not None:
+        try:
+            audit_key = args.audit_public_key.read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"kiosk: {args.audit_public_key}: cannot be read ({exc})", file=sys.stderr)
+            return 2
     state = build_state(config)
     try:
-        enrolled = enrol_device(state.database, state.ca, args.device, days=config.device_cert_days)
+        enrolled = enrol_device(
+            state.database,
+            state.ca,
+            args.device,
+            days=config.device_cert_days,
+            audit_public_key_pem=audit_key,
+        )
     finally:
         state.database.close()
     url = args.server_url or f"https://{config.server_names[0]}:{config.port}"

@@ -22,12 +22,14 @@ def register(sub: Any, name: str, help_text: str) -> None:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from kiosk.sync.central_config import central_config_status
     from kiosk.sync.status import sync_status
 
     config = load_config(args.config)
     with open_database(config) as database:
         status = sync_status(database)
     status["server_url"] = config.sync.server_url
+    status["central_config"] = central_config_status(config.data_dir)
     if args.json:
         print(json.dumps(status))
         return 0
@@ -39,6 +41,11 @@ def _status(args: argparse.Namespace) -> int:
     print(f"failures        {status['consecutive_failures']}")
     for name, info in status["lists"].items():
         print(f"list {name:<10} version {info['version']} ({info['changes']} changes)")
+    central = status["central_config"]
+    if central["version"] is not None:
+        print(f"central config  version {central['version']}: {', '.join(central['sections'])}")
+    for refused in central["rejected"]:
+        print(f"  refused v{refused.get('version')}: {refused.get('reason')}")
     return 0
 
 

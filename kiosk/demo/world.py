@@ -176,9 +176,12 @@ class DemoWorld:
         image = self.factory.chip_image(scenario.profile)
         printed = self.factory.printed_mrz(scenario.profile)
         devices = self._devices(scenario)
-        kiosk = build_kiosk(
-            self.config, verifier=make_verifier(lambda: self.anchors), devices=devices
+        # One kiosk per scenario, with no window to keep responsive: the face models run in
+        # this process instead of starting two worker processes for every scenario.
+        config = self.config.model_copy(
+            update={"face": self.config.face.model_copy(update={"matcher_process": False})}
         )
+        kiosk = build_kiosk(config, verifier=make_verifier(lambda: self.anchors), devices=devices)
         finished = threading.Event()
         decided: list[Decided] = []
         outcome: list[str] = []

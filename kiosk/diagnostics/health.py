@@ -66,17 +66,18 @@ def sync_health(database: Database) -> SyncHealth:
         with database.read() as session:
             backlog = outbox.backlog(session)
             status = session.get(SyncStatusRow, "server")
+            if status is None:
+                return SyncHealth(backlog, None, None, 0, None)
+            # read inside the session: the row is detached (and expired) once it closes
+            return SyncHealth(
+                backlog,
+                status.last_contact_at,
+                status.last_success_at,
+                status.consecutive_failures,
+                status.last_error,
+            )
     except SQLAlchemyError:
         return SyncHealth(None, None, None, 0, "database unavailable")
-    if status is None:
-        return SyncHealth(backlog, None, None, 0, None)
-    return SyncHealth(
-        backlog,
-        status.last_contact_at,
-        status.last_success_at,
-        status.consecutive_failures,
-        status.last_error,
-    )
 
 
 def trust_health(database: Database, max_age: timedelta = timedelta(hours=48)) -> TrustHealth:
@@ -86,10 +87,11 @@ def trust_health(database: Database, max_age: timedelta = timedelta(hours=48)) -
             certificates = session.scalar(select(func.count(TrustCertificateRow.id))) or 0
             crls = session.scalar(select(func.count(TrustCrlRow.id))) or 0
             oldest = session.scalar(select(func.min(TrustCrlRow.next_update)))
-            version = session.get(ListVersionRow, "trust")
+            updated = session.scalar(
+                select(ListVersionRow.updated_at).where(ListVersionRow.name == "trust")
+            )
     except SQLAlchemyError:
         return TrustHealth("unknown", 0, 0, None, None)
-    updated = version.updated_at if version is not None else None
     if certificates == 0:
         return TrustHealth("unknown", 0, crls, updated, oldest)
     now = utc_now()

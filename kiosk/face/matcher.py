@@ -81,6 +81,10 @@ class FaceMatcher(abc.ABC):
             threshold=self.threshold,
         )
 
+    def close(self) -> None:
+        """Release what the matcher holds (a worker process); in-process, nothing."""
+        return None
+
     @abc.abstractmethod
     def _template(self, image: RgbImage) -> FaceTemplate | ImageRejected: ...
 

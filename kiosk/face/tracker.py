@@ -5,10 +5,15 @@ on every frame while no face is held). In between, the 68-point predictor is run
 full frame with the box carried over from the last frame's landmarks, which costs a few
 milliseconds instead of tens. Each processed frame yields an :class:`Observation` with the
 landmarks and a capture-quality record, which both the best-frame keeper and liveness use.
+
+The detector holds the GIL for 25 ms or more (far more when the CPU is busy), so a kiosk hands
+the tracker a ``detect`` function that runs it in a worker process
+(:class:`kiosk.face.remote.ProcessFaceDetector`); without one it runs here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -18,6 +23,9 @@ import numpy.typing as npt
 from kiosk.face.dlib_models import dlib_models
 from kiosk.face.geometry import Points
 from kiosk.face.quality import FrameQuality, Guidance, QualityLimits, assess_frame, to_gray
+
+Box = tuple[int, int, int, int]  # left, top, right, bottom
+Detect = Callable[[npt.NDArray[np.uint8], int], list[Box]]  # (image, upsample) -> boxes
 
 
 @dataclass(frozen=True)
@@ -36,7 +44,9 @@ class FaceTracker:
         detect_every: int = 8,
         detect_max_side: int = 320,
         limits: QualityLimits = QualityLimits(),
+        detect: Detect | None = None,
     ) -> None:
+        self.detect = detect or _detect_here
         self.detect_every = detect_every
         self.detect_max_side = detect_max_side
         self.limits = limits
@@ -64,18 +74,16 @@ class FaceTracker:
         return Observation(timestamp, self._faces, landmarks, quality, quality.exposure, detected)
 
     def _detect(self, gray: npt.NDArray[np.uint8]) -> None:
-        models = dlib_models()
         self._since_detect = 0
         scale = min(1.0, self.detect_max_side / max(gray.shape[:2]))
         small = gray if scale >= 1 else cv2.resize(gray, None, fx=scale, fy=scale)
-        with models.lock:
-            found = list(models.detector(small, 1))
+        found = self.detect(np.ascontiguousarray(small, dtype=np.uint8), 1)
         self._faces = len(found)
         if not found:
             self._landmarks = None
             return
-        best = max(found, key=lambda r: r.width() * r.height())
-        box = np.array([best.left(), best.top(), best.right(), best.bottom()]) / scale
+        best = max(found, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
+        box = np.array(best, dtype=np.float64) / scale
         landmarks = self._predict(gray, box)
         bounds = _bounds(landmarks)
         self._box_offset = (box - bounds) / max(1.0, bounds[2] - bounds[0])
@@ -98,6 +106,13 @@ class FaceTracker:
         with models.lock:
             shape = models.landmarks68(gray, rect)
         return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+
+
+def _detect_here(image: npt.NDArray[np.uint8], upsample: int) -> list[Box]:
+    models = dlib_models()
+    with models.lock:
+        found = list(models.detector(image, upsample))
+    return [(r.left(), r.top(), r.right(), r.bottom()) for r in found]
 
 
 def _bounds(points: Points) -> npt.NDArray[np.float64]:

@@ -54,6 +54,11 @@ class NoteRequiredError(OfficerError):
     user_message = "A note is required."
 
 
+class SessionExpiredError(OfficerError):
+    code = "officer_session_expired"
+    user_message = "Your session has expired. Sign out and sign in again."
+
+
 class SourceUnavailableError(OfficerError):
     code = "referral_source_unavailable"
     user_message = "The referral service cannot be reached."
@@ -113,15 +118,17 @@ class ReferralDetail:
     chip_portrait: bytes | None = field(default=None, repr=False)
     live_capture: bytes | None = field(default=None, repr=False)
     screening_hits: tuple[ScreeningHit, ...] = ()
-    complete: bool = True  # False when the source has only the summary (e.g. the server)
+    complete: bool = True  # False when the source has only the summary, without checks
+    images_note: str | None = None  # why there are no photos (e.g. they stay at the kiosk)
 
 
 def screening_hits(checks: tuple[CheckLine, ...]) -> tuple[ScreeningHit, ...]:
-    """The screening checks that did not pass, with the list they came from."""
+    """The screening checks that failed (a hit), with the list they came from; a check not
+    performed (no manifest loaded, say) is no hit: the checks table shows it."""
     hits = []
     for check in checks:
         source = SCREENING_SOURCES.get(check.name)
-        if source is not None and check.status != "passed":
+        if source is not None and check.status == "failed":
             hits.append(ScreeningHit(source, check.status, check.message or check.reason or ""))
     return tuple(hits)
 

@@ -1,19 +1,23 @@
 """Referrals from the central server's officer API (the booth of a site with a server).
 
-    POST {base}/api/v1/auth/login                       {"username", "password"} -> token
-    GET  {base}/api/v1/referrals?status=open            -> {"items": [ReferralOut...]}
-    GET  {base}/api/v1/referrals/{transaction_id}       -> ReferralOut (+ checks when offered)
-    POST {base}/api/v1/referrals/{id}/resolution        {"outcome", "note"}
+    POST {base}/v1/auth/token                       {"username", "password"} -> bearer token
+    GET  {base}/v1/referrals?status=open            -> {"items": [ReferralOut...]}
+    GET  {base}/v1/referrals/{transaction_id}       -> ReferralDetailOut (checks, document)
+    POST {base}/v1/referrals/{id}/resolution        {"outcome", "note"}; 409 when resolved
 
-The server audits every call it serves under the token's officer. Network failures and
-unexpected answers become :class:`SourceUnavailableError`; answers are bounded and checked.
+The server audits every look and every resolution under the token's user. The kiosk never
+sends the chip photo or the live capture to the server, so a referral seen here has none and
+says so. Network failures and unexpected answers become :class:`SourceUnavailableError`, an
+expired token :class:`SessionExpiredError`; answers are bounded and checked.
 """
 
 from __future__ import annotations
 
 import logging
+import ssl
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -25,18 +29,28 @@ from kiosk.officer.referrals import (
     ReferralDetail,
     ReferralNotFoundError,
     ReferralSummary,
+    SessionExpiredError,
     SourceUnavailableError,
     clean_note,
     face_score,
     screening_hits,
 )
+from models.errors import ConfigError
 from models.records import ReferralOutcome
 
 log = logging.getLogger(__name__)
 
-LOGIN_PATH = "/api/v1/auth/login"
-REFERRALS_PATH = "/api/v1/referrals"
-MAX_ITEMS = 1000
+LOGIN_PATH = "/v1/auth/token"
+REFERRALS_PATH = "/v1/referrals"
+MAX_ITEMS = 500  # the server's largest page
+MAX_CHECKS = 64
+IMAGES_AT_KIOSK = "Photos stay at the kiosk: they are not sent to the server."
+DOCUMENT_LABELS = (
+    ("doc_type", "Document type"),
+    ("issuer", "Issuing state"),
+    ("nationality", "Nationality"),
+    ("expiry_date", "Expiry date"),
+)
 
 
 class HttpReferralSource:
@@ -46,8 +60,16 @@ class HttpReferralSource:
         *,
         timeout_s: float = 5.0,
         transport: httpx.BaseTransport | None = None,
-        verify: bool | str = True,
+        verify: bool | str | ssl.SSLContext = True,
+        face_threshold: float | None = None,
     ) -> None:
+        """``verify``: True (system CAs), a CA file (the server's own CA) or a context."""
+        self.face_threshold = face_threshold
+        if isinstance(verify, str):
+            try:
+                verify = ssl.create_default_context(cafile=verify)
+            except (OSError, ssl.SSLError) as exc:
+                raise ConfigError(f"the server CA {verify} cannot be read") from exc
         self._client = httpx.Client(
             base_url=base_url.rstrip("/"), timeout=timeout_s, transport=transport, verify=verify
         )
@@ -67,6 +89,8 @@ class HttpReferralSource:
 
     @staticmethod
     def _json(response: httpx.Response) -> dict[str, Any]:
+        if response.status_code == 401:
+            raise SessionExpiredError("the server refused the token")
         if response.status_code >= 400:
             raise SourceUnavailableError(f"server answered {response.status_code}")
         try:
@@ -88,30 +112,35 @@ class HttpReferralSource:
         return OfficerSession(officer_id=username, token=token, role=str(data.get("role", "")))
 
     def open_referrals(self, session: OfficerSession) -> list[ReferralSummary]:
-        data = self._json(self._call("GET", REFERRALS_PATH, session, params={"status": "open"}))
+        data = self._json(
+            self._call(
+                "GET", REFERRALS_PATH, session, params={"status": "open", "limit": MAX_ITEMS}
+            )
+        )
         items = data.get("items")
         if not isinstance(items, list) or len(items) > MAX_ITEMS:
             raise SourceUnavailableError("server answer has no list of referrals")
         return [_summary(item) for item in items]
 
     def referral(self, session: OfficerSession, transaction_id: str) -> ReferralDetail:
-        response = self._call("GET", f"{REFERRALS_PATH}/{transaction_id}", session)
+        response = self._call("GET", _path(transaction_id), session)
         if response.status_code == 404:
             raise ReferralNotFoundError(f"no referral {transaction_id}")
         data = self._json(response)
         summary = _summary(data)
         raw_checks = data.get("checks")
-        checks = tuple(_check(c) for c in raw_checks) if isinstance(raw_checks, list) else ()
-        document = {"Name": summary.display_name}
-        if summary.birth_date:
-            document["Date of birth"] = summary.birth_date.isoformat()
+        if not isinstance(raw_checks, list) or len(raw_checks) > MAX_CHECKS:
+            raise SourceUnavailableError("server answer has no list of checks")
+        checks = tuple(_check(c) for c in raw_checks)
         return ReferralDetail(
             summary=summary,
             checks=checks,
-            document=document,
+            document=_document(summary, data.get("document")),
             face_score=face_score(checks),
+            face_threshold=self.face_threshold,
             screening_hits=screening_hits(checks),
             complete=bool(checks),
+            images_note=IMAGES_AT_KIOSK,
         )
 
     def resolve(
@@ -122,19 +151,20 @@ class HttpReferralSource:
         note: str,
     ) -> None:
         body = {"outcome": outcome.value, "note": clean_note(note)}
-        response = self._call(
-            "POST", f"{REFERRALS_PATH}/{transaction_id}/resolution", session, json=body
-        )
+        response = self._call("POST", f"{_path(transaction_id)}/resolution", session, json=body)
         if response.status_code == 404:
             raise ReferralNotFoundError(f"no referral {transaction_id}")
         if response.status_code == 409:
             raise ReferralClosedError(f"referral {transaction_id} is already resolved")
-        if response.status_code >= 400:
-            raise SourceUnavailableError(f"server answered {response.status_code}")
+        self._json(response)
         log.info("referral %s resolved on the server: %s", transaction_id, outcome.value)
 
     def close(self) -> None:
         self._client.close()
+
+
+def _path(transaction_id: str) -> str:
+    return f"{REFERRALS_PATH}/{quote(transaction_id, safe='')}"
 
 
 def _text(item: dict[str, Any], key: str, limit: int = 200) -> str | None:
@@ -144,6 +174,24 @@ def _text(item: dict[str, Any], key: str, limit: int = 200) -> str | None:
     if not isinstance(value, str) or len(value) > limit:
         raise SourceUnavailableError(f"server answer has a bad {key}")
     return value
+
+
+def _document(summary: ReferralSummary, raw: Any) -> dict[str, str]:
+    data: dict[str, str] = {}
+    if summary.surname or summary.given_names:
+        data["Name"] = summary.display_name
+    if summary.birth_date is not None:
+        data["Date of birth"] = summary.birth_date.isoformat()
+    if raw is None:
+        return data
+    if not isinstance(raw, dict):
+        raise SourceUnavailableError("server answer has a bad document")
+    for key, label in DOCUMENT_LABELS:
+        data[label] = _text(raw, key, 16) or "-"
+    chip_read = raw.get("chip_read")
+    if isinstance(chip_read, bool):
+        data["Chip read"] = "yes" if chip_read else "no"
+    return data
 
 
 def _summary(item: Any) -> ReferralSummary:

@@ -17,14 +17,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from hardware.camera import Camera
+from hardware.camera import Camera, CameraError
 from hardware.chip_reader import ChipReader
 from hardware.gate import Gate, GateState, Sensor, SensorChanged
 from kiosk.face.images import ImageRejected
 from kiosk.face.liveness import PresentationAttackDetector
 from kiosk.face.matcher import VerificationTransaction
 from kiosk.face.quality import BestFrame, Guidance
-from kiosk.face.tracker import FaceTracker, Observation
+from kiosk.face.tracker import Detect, FaceTracker, Observation
 from kiosk.icao.errors import AccessDeniedError
 from kiosk.icao.lds.dg2 import parse_dg2
 from kiosk.icao.mrz import parse_mrz
@@ -71,6 +71,11 @@ class CaptureSettings:
     window_s: float = 6.0
     detect_every: int = 8
     detect_max_side: int = 320
+    # Stop early once this many frames are in, a good frame is kept and liveness already has
+    # enough evidence (checked every ``liveness_every`` frames, so only a few looks per attempt).
+    early_stop_frames: int = 15
+    liveness_every: int = 3
+    frame_timeout_s: float = 2.0  # no new frame for this long: the camera failed
 
 
 class KioskPipeline:
@@ -93,6 +98,7 @@ class KioskPipeline:
         card_wait_s: float = 5.0,
         passage_wait_s: float = 20.0,
         keep_samples: bool = True,
+        face_detector: Detect | None = None,
     ) -> None:
         self.chip_reader = chip_reader
         self.camera = camera
@@ -108,12 +114,14 @@ class KioskPipeline:
         self.card_wait_s = card_wait_s
         self.passage_wait_s = passage_wait_s
         self.keep_samples = keep_samples
+        self.face_detector = face_detector  # the tracker's detector (a worker process's)
         self._verification: VerificationTransaction | None = None
         self._started_at = datetime.now(UTC)
         self._portrait: bytes | None = None
         self._live_jpeg: bytes | None = None
         self._liveness_reason: str | None = None
         self._screening: ScreeningResult | None = None
+        self._reference_ready: threading.Event | None = None
 
     def face_threshold(self) -> float:
         return self._threshold
@@ -126,6 +134,7 @@ class KioskPipeline:
         self._portrait = self._live_jpeg = None
         self._liveness_reason = None
         self._screening = None
+        self._reference_ready = None
         result = parse_mrz("\n".join(lines))
         if not result.valid:
             log.info("MRZ not valid: %d error(s)", len(result.errors))
@@ -174,6 +183,8 @@ class KioskPipeline:
             verdict = self.verifier(read, document.parsed)
             portrait = _portrait(read)
             self._portrait = portrait
+            if portrait is not None:
+                self._encode_reference_in_background(portrait)
             return ChipStep(
                 read=True,
                 checks=verdict.checks,
@@ -190,19 +201,26 @@ class KioskPipeline:
     def capture_face(self, cancel: threading.Event, guidance: GuidanceSink) -> CaptureStep:
         settings = self.capture
         tracker = FaceTracker(
-            detect_every=settings.detect_every, detect_max_side=settings.detect_max_side
+            detect_every=settings.detect_every,
+            detect_max_side=settings.detect_max_side,
+            detect=self.face_detector,
         )
         best = BestFrame()
         observations: list[Observation] = []
         last_code: str | None = None
         last_index = -1
         deadline = time.monotonic() + settings.window_s
+        last_frame_at = time.monotonic()
         while len(observations) < settings.frames and time.monotonic() < deadline:
             if cancel.is_set():
                 break
-            frame = self.camera.wait_frame(last_index, timeout_s=1.0)
+            frame = self.camera.wait_frame(last_index, timeout_s=min(1.0, settings.frame_timeout_s))
             if frame is None:
+                if time.monotonic() - last_frame_at > settings.frame_timeout_s:
+                    raise CameraError("the camera stopped delivering frames")
+                cancel.wait(0.02)  # a stopped camera answers at once: do not spin
                 continue
+            last_frame_at = time.monotonic()
             last_index = frame.index
             observation = tracker.process(frame.image, frame.timestamp)
             observations.append(observation)
@@ -211,10 +229,45 @@ class KioskPipeline:
             if code != last_code:
                 last_code = code
                 guidance(code, observation.quality.guidance.text)
+            if best.image is not None and self._enough_evidence(observations):
+                break
         if best.image is None:
             worst = observations[-1].quality.guidance if observations else Guidance.NO_FACE
             return CaptureStep(ok=False, frames=list(observations), guidance=worst.code)
         return CaptureStep(ok=True, best_frame=best.image, frames=list(observations))
+
+    def _enough_evidence(self, observations: list[Observation]) -> bool:
+        """True when the frames so far already convince the liveness check."""
+        settings, count = self.capture, len(observations)
+        if count < settings.early_stop_frames or count >= settings.frames:
+            return False
+        if (count - settings.early_stop_frames) % max(1, settings.liveness_every):
+            return False
+        return bool(self.liveness.assess(observations).live)
+
+    def _encode_reference_in_background(self, portrait: bytes) -> None:
+        """Start the chip photo's template now, while the traveller faces the camera; the
+        transaction's cache hands it to :meth:`match_face`."""
+        verification = self._verification
+        if verification is None:
+            return
+        ready = threading.Event()
+
+        def encode() -> None:
+            try:
+                verification.reference(portrait)
+            except Exception as exc:  # match_face encodes again and reports the problem
+                log.info("chip photo pre-encoding failed: %s", type(exc).__name__)
+            finally:
+                ready.set()
+
+        self._reference_ready = ready
+        threading.Thread(target=encode, name="kiosk-portrait-template", daemon=True).start()
+
+    def _await_reference(self, timeout_s: float = 10.0) -> None:
+        ready = self._reference_ready
+        if ready is not None:
+            ready.wait(timeout_s)
 
     def check_liveness(self, capture: CaptureStep) -> bool:
         result = self.liveness.assess(capture.frames)
@@ -223,6 +276,7 @@ class KioskPipeline:
         return bool(result.live)
 
     def match_face(self, capture: CaptureStep, portrait: bytes) -> float | None:
+        self._await_reference()
         verification = self._verification or self.new_verification()
         rgb = np.ascontiguousarray(capture.best_frame[:, :, ::-1])
         outcome = verification.verify(rgb, portrait)

@@ -30,3 +30,10 @@ class ServerRefusedError(SyncError):
 class SyncNotConfiguredError(SyncError):
     code = "sync_not_configured"
     user_message = "No central server is configured."
+
+
+class ListApplyError(SyncError):
+    """A list delta could not be applied locally (storage, file system, malformed change); its
+    version is not recorded, so the next cycle tries again."""
+
+    code = "sync_list_apply"

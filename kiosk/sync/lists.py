@@ -1,9 +1,11 @@
 """Pulling versioned list deltas from the server and applying them locally.
 
-Lost/stolen documents and watchlist entries are written to the kiosk's screening tables;
-for every list the version reached is kept in ``list_versions``, so the next pull asks only
-for what changed after it. A page of changes and the new version are committed together:
-an interrupted pull resumes where it stopped."""
+Lost/stolen documents, watchlist entries and manifest entries are written to the kiosk's
+screening tables in the transaction that records the version reached (``list_versions``),
+so an interrupted pull resumes where it stopped. Trust-list changes go to the trust store and
+configuration changes to the central configuration file (``kiosk/sync/trust_delta.py``,
+``kiosk/sync/central_config.py``) before the version is recorded: applying them again
+after an interruption changes nothing."""
 
 from __future__ import annotations
 
@@ -13,12 +15,19 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import delete
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from kiosk.config import KioskConfig
+from kiosk.screening.normalise import normalise_code, normalise_document_number
 from kiosk.storage.database import Database
+from kiosk.sync.central_config import apply_config_changes
 from kiosk.sync.client import ServerClient
-from kiosk.sync.errors import ServerUnreachableError
+from kiosk.sync.errors import ListApplyError, ServerUnreachableError
+from kiosk.sync.manifest_delta import apply_manifest_change
+from kiosk.sync.trust_delta import apply_trust_changes
 from models.base import utc_now
+from models.errors import KioskError
 from models.tables import ListVersionRow, LostStolenDocumentRow, WatchlistEntryRow
 
 log = logging.getLogger(__name__)
@@ -27,6 +36,7 @@ LIST_NAMES = ("lost_stolen", "watchlist", "manifest", "trust", "config")
 MAX_PAGES = 1000
 
 Applier = Callable[[Session, int, dict[str, Any]], None]
+PageApplier = Callable[[list[dict[str, Any]]], None]
 
 
 def _date(value: Any) -> date | None:
@@ -34,8 +44,10 @@ def _date(value: Any) -> date | None:
 
 
 def _apply_lost_stolen(session: Session, version: int, change: dict[str, Any]) -> None:
-    """Key ``ISSUER:NUMBER``; data: document_number, issuer, doc_type, status, reported_on."""
+    """Key ``ISSUER:NUMBER``; data: document_number, issuer, doc_type, status, reported_on.
+    Stored normalised, as :class:`kiosk.screening.store.ScreeningStore` expects."""
     issuer, _, number = str(change["key"]).partition(":")
+    issuer, number = normalise_code(issuer)[:3], normalise_document_number(number)[:20]
     session.execute(
         delete(LostStolenDocumentRow).where(
             LostStolenDocumentRow.issuer == issuer,
@@ -46,8 +58,8 @@ def _apply_lost_stolen(session: Session, version: int, change: dict[str, Any]) -
     if change["op"] == "upsert" and isinstance(data, dict):
         session.add(
             LostStolenDocumentRow(
-                document_number=str(data.get("document_number", number))[:20],
-                issuer=str(data.get("issuer", issuer))[:3],
+                document_number=number,
+                issuer=issuer,
                 doc_type=(str(data["doc_type"])[:2] if data.get("doc_type") else None),
                 status=str(data.get("status", "stolen"))[:16],
                 reported_on=_date(data.get("reported_on")),
@@ -78,6 +90,7 @@ def _apply_watchlist(session: Session, version: int, change: dict[str, Any]) -> 
 APPLIERS: dict[str, Applier] = {
     "lost_stolen": _apply_lost_stolen,
     "watchlist": _apply_watchlist,
+    "manifest": apply_manifest_change,
 }
 
 
@@ -87,8 +100,16 @@ def local_versions(database: Database) -> dict[str, int]:
         return {row.name: row.version for row in rows}
 
 
-def pull_list(database: Database, client: ServerClient, name: str) -> int:
-    """Bring list ``name`` up to the server's version; the number of changes applied."""
+def pull_list(
+    database: Database,
+    client: ServerClient,
+    name: str,
+    *,
+    apply_page: PageApplier | None = None,
+) -> int:
+    """Bring list ``name`` up to the server's version; the number of changes applied.
+    ``apply_page`` applies a page of changes outside the database (before its version is
+    recorded); otherwise the list's row applier does, in the version's transaction."""
     applier = APPLIERS.get(name)
     applied = 0
     for _ in range(MAX_PAGES):
@@ -98,17 +119,24 @@ def pull_list(database: Database, client: ServerClient, name: str) -> int:
             raise ServerUnreachableError(f"list {name}: unexpected answer")
         changes: list[dict[str, Any]] = delta["changes"]
         version = int(delta.get("version", since))
-        with database.write() as session:
-            for change in changes:
-                if applier is not None:
-                    applier(session, int(change["version"]), change)
-            row = session.get(ListVersionRow, name)
-            if row is None:
-                row = ListVersionRow(name=name, version=0, entries=0)
-                session.add(row)
-            row.version = max(version, since)
-            row.entries = (row.entries or 0) + len(changes)
-            row.updated_at = utc_now()
+        try:
+            if apply_page is not None and changes:
+                apply_page(changes)
+            with database.write() as session:
+                for change in changes:
+                    if applier is not None:
+                        applier(session, int(change["version"]), change)
+                row = session.get(ListVersionRow, name)
+                if row is None:
+                    row = ListVersionRow(name=name, version=0, entries=0)
+                    session.add(row)
+                row.version = max(version, since)
+                row.entries = (row.entries or 0) + len(changes)
+                row.updated_at = utc_now()
+        except (KioskError, SQLAlchemyError, OSError, KeyError, TypeError, ValueError) as exc:
+            raise ListApplyError(
+                f"list {name}: changes after version {since} not applied ({exc.__class__.__name__})"
+            ) from exc
         applied += len(changes)
         if not delta.get("more"):
             break
@@ -117,5 +145,15 @@ def pull_list(database: Database, client: ServerClient, name: str) -> int:
     return applied
 
 
-def pull_all(database: Database, client: ServerClient) -> dict[str, int]:
-    return {name: pull_list(database, client, name) for name in LIST_NAMES}
+def pull_all(database: Database, client: ServerClient, config: KioskConfig) -> dict[str, int]:
+    def trust(changes: list[dict[str, Any]]) -> None:
+        apply_trust_changes(database, changes)
+
+    def central(changes: list[dict[str, Any]]) -> None:
+        apply_config_changes(config, changes)
+
+    page_appliers: dict[str, PageApplier] = {"trust": trust, "config": central}
+    return {
+        name: pull_list(database, client, name, apply_page=page_appliers.get(name))
+        for name in LIST_NAMES
+    }

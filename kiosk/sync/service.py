@@ -54,7 +54,7 @@ class SyncService:
         report = CycleReport(relay=self.relay.drain())
         try:
             report.resolutions = pull_resolutions(self.database, self.client)
-            report.list_changes = sum(pull_all(self.database, self.client).values())
+            report.list_changes = sum(pull_all(self.database, self.client, self.config).values())
             self._heartbeat()
             contact.record(self.database, ok=True)
         except SyncError as exc:

@@ -1,5 +1,6 @@
 """What ``kiosk sync status`` and the technician console show: backlog, oldest unsent
-message, last contact with the server, list versions."""
+message, last contact with the server, list versions (and the central configuration, when
+the caller adds it)."""
 
 from __future__ import annotations
 
@@ -21,21 +22,27 @@ def sync_status(database: Database) -> dict[str, Any]:
         )
         contact = session.get(SyncStatusRow, PEER)
         versions = session.scalars(select(ListVersionRow).order_by(ListVersionRow.name)).all()
+        lists = {
+            row.name: {
+                "version": row.version,
+                "changes": row.entries,
+                "updated_at": _iso(row.updated_at),
+            }
+            for row in versions
+        }
         return {
+            # the contract of `kiosk sync status --json`
             "backlog": backlog,
+            "oldest_unsent": _iso(oldest),
+            "last_contact": _iso(contact.last_contact_at if contact else None),
+            "list_versions": {name: info["version"] for name, info in lists.items()},
+            # details
+            "lists": lists,
             "oldest_unsent_at": oldest.isoformat() if oldest else None,
             "last_contact_at": _iso(contact.last_contact_at if contact else None),
             "last_success_at": _iso(contact.last_success_at if contact else None),
             "consecutive_failures": contact.consecutive_failures if contact else 0,
             "last_error": contact.last_error if contact else None,
-            "lists": {
-                row.name: {
-                    "version": row.version,
-                    "changes": row.entries,
-                    "updated_at": _iso(row.updated_at),
-                }
-                for row in versions
-            },
         }
 
 

@@ -44,62 +44,13 @@ def import_files(
     for path in paths:
         progress(f"reading {path.name}")
         try:
-            items = trust_items(path.read_bytes())
+            data = path.read_bytes()
         except OSError as exc:
             summary.rejected.append(
                 {"file": str(path), "reason": f"unreadable ({exc.__class__.__name__})"}
             )
             continue
-        except TrustFileError as exc:
-            summary.rejected.append({"file": str(path), "reason": str(exc)})
-            continue
-        certificates: list[tuple[bytes, str]] = []
-        crls: list[bytes] = []
-        for index, item in enumerate(items):
-            where = path.name if len(items) == 1 else f"{path.name}#{index + 1}"
-            try:
-                if item.kind == "master_list":
-                    listed = parse_master_list(item.der, store.anchors())
-                    certificates += [(der, f"ML {path.name}") for der in listed.certificates]
-                    if listed.signer_certificate is not None:
-                        certificates.append((listed.signer_certificate, f"ML signer {path.name}"))
-                    summary.master_lists.append(
-                        {
-                            "file": where,
-                            "certificates": len(listed.certificates),
-                            "signer_verified": listed.signer_verified,
-                            "signer": listed.signer_status,
-                        }
-                    )
-                    progress(
-                        f"{where}: master list of {len(listed.certificates)} certificates, "
-                        f"signer {listed.signer_status}"
-                    )
-                elif item.kind == "crl":
-                    crls.append(item.der)
-                else:
-                    certificates.append((item.der, path.name))
-            except (TrustFileError, CertificateParseError) as exc:
-                summary.rejected.append({"file": where, "reason": str(exc)})
-        try:
-            added, duplicates = store.add_certificates(certificates)
-        except CertificateParseError as exc:
-            summary.rejected.append({"file": path.name, "reason": str(exc)})
-            continue
-        summary.added += added
-        summary.duplicates += duplicates
-        for der in crls:
-            try:
-                outcome = store.add_crl(der, path.name)
-            except CertificateParseError as exc:
-                outcome = str(exc)
-            if outcome == ADDED:
-                summary.added += 1
-            elif outcome == DUPLICATE:
-                summary.duplicates += 1
-            else:
-                summary.rejected.append({"file": path.name, "reason": outcome})
-        progress(f"{path.name}: {added} added, {duplicates} duplicates")
+        import_data(path.name, data, store, summary, progress)
     log.info(
         "trust import: %d added, %d duplicates, %d rejected",
         summary.added,
@@ -107,3 +58,66 @@ def import_files(
         len(summary.rejected),
     )
     return summary
+
+
+def import_data(
+    name: str,
+    data: bytes,
+    store: TrustStore,
+    summary: ImportSummary,
+    progress: Progress = _quiet,
+) -> None:
+    """Import one file's content (certificate, CRL, master list, LDIF; DER or PEM) called
+    ``name`` in the summary; what was added, duplicate or rejected goes into ``summary``."""
+    try:
+        items = trust_items(data)
+    except TrustFileError as exc:
+        summary.rejected.append({"file": name, "reason": str(exc)})
+        return
+    certificates: list[tuple[bytes, str]] = []
+    crls: list[bytes] = []
+    for index, item in enumerate(items):
+        where = name if len(items) == 1 else f"{name}#{index + 1}"
+        try:
+            if item.kind == "master_list":
+                listed = parse_master_list(item.der, store.anchors())
+                certificates += [(der, f"ML {name}") for der in listed.certificates]
+                if listed.signer_certificate is not None:
+                    certificates.append((listed.signer_certificate, f"ML signer {name}"))
+                summary.master_lists.append(
+                    {
+                        "file": where,
+                        "certificates": len(listed.certificates),
+                        "signer_verified": listed.signer_verified,
+                        "signer": listed.signer_status,
+                    }
+                )
+                progress(
+                    f"{where}: master list of {len(listed.certificates)} certificates, "
+                    f"signer {listed.signer_status}"
+                )
+            elif item.kind == "crl":
+                crls.append(item.der)
+            else:
+                certificates.append((item.der, name))
+        except (TrustFileError, CertificateParseError) as exc:
+            summary.rejected.append({"file": where, "reason": str(exc)})
+    try:
+        added, duplicates = store.add_certificates(certificates)
+    except CertificateParseError as exc:
+        summary.rejected.append({"file": name, "reason": str(exc)})
+        return
+    summary.added += added
+    summary.duplicates += duplicates
+    for der in crls:
+        try:
+            outcome = store.add_crl(der, name)
+        except CertificateParseError as exc:
+            outcome = str(exc)
+        if outcome == ADDED:
+            summary.added += 1
+        elif outcome == DUPLICATE:
+            summary.duplicates += 1
+        else:
+            summary.rejected.append({"file": name, "reason": outcome})
+    progress(f"{name}: {added} added, {duplicates} duplicates")

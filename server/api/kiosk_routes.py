@@ -31,6 +31,7 @@ from server.api.schemas import (
     StoredResult,
     error_responses,
 )
+from server.audit_checkpoints import check_checkpoints, record_anomalies
 from server.ingest import store_checkpoints, store_decisions, store_referrals
 from server.security.identity import DeviceIdentity, require_device
 from server.state import ServerState, server_state
@@ -210,8 +211,23 @@ def post_checkpoints(
     device: DeviceIdentity = Depends(require_device),
     state: ServerState = Depends(server_state),
 ) -> StoredResult:
+    """Checkpoints signed by the device's audit key (registered at enrolment, or on first
+    use); a bad signature, another key or a rewritten checkpoint refuses the batch (422) and
+    is recorded for the supervisors (``GET /v1/audit/anomalies``)."""
     _check_sender(device, (item.kiosk_id for item in batch.items))
     _check_clock(state, "time", enumerate(item.time for item in batch.items))
+    stored = 0
     with state.database.session() as session:
-        stored = store_checkpoints(session, batch.items)
+        anomalies = check_checkpoints(session, device.name, batch.items)
+        if not anomalies:
+            stored = store_checkpoints(session, batch.items)
+    if anomalies:
+        with state.database.session() as session:
+            record_anomalies(session, device.name, anomalies)
+        state.metrics.items.labels("checkpoint", "refused").inc(len(anomalies))
+        first = anomalies[0]
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=f"audit checkpoint {first.seq} refused: {first.kind} ({first.detail})",
+        )
     return StoredResult(accepted=stored, duplicates=len(batch.items) - stored)

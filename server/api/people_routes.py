@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from sqlalchemy import select
 
 from models.base import utc_now
@@ -14,6 +14,7 @@ from models.records import ReferralStatus
 from models.server_tables import (
     DeviceRow,
     HeartbeatRow,
+    ReceivedDecisionRow,
     ReferralQueueRow,
     ServerAuditEventRow,
     UserRow,
@@ -23,6 +24,7 @@ from server.api import lists
 from server.api.schemas import (
     AuditEventList,
     AuditEventOut,
+    CheckOut,
     DeviceList,
     DeviceOut,
     Identifier,
@@ -30,6 +32,7 @@ from server.api.schemas import (
     ListUpload,
     ListVersionOut,
     LoginIn,
+    ReferralDetailOut,
     ReferralList,
     ReferralOut,
     ResolutionIn,
@@ -47,7 +50,7 @@ from server.state import ServerState, server_state
 log = logging.getLogger(__name__)
 
 ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422, 503)
-auth = APIRouter(prefix="/v1/auth", tags=["people"], responses=ERRORS)
+auth = APIRouter(prefix="/v1/auth", tags=["people"], responses={**ERRORS, **error_responses(429)})
 officer = APIRouter(prefix="/v1/referrals", tags=["officer booth"], responses=ERRORS)
 technician = APIRouter(prefix="/v1/devices", tags=["technician"], responses=ERRORS)
 admin = APIRouter(prefix="/v1/admin", tags=["administrator"], responses=ERRORS)
@@ -60,14 +63,26 @@ ADMINISTRATORS = require_role(Role.ADMINISTRATOR)
 
 
 @auth.post("/token", response_model=TokenOut, summary="log in")
-def login(body: LoginIn, state: ServerState = Depends(server_state)) -> TokenOut:
-    """A short-lived bearer token for a user name and password."""
+def login(body: LoginIn, request: Request, state: ServerState = Depends(server_state)) -> TokenOut:
+    """A short-lived bearer token for a user name and password. Too many failures for the
+    name or from the client address: 429 with ``Retry-After`` (see ``login_max_failures``)."""
+    address = request.client.host if request.client else "unknown"
+    wait = state.login_limiter.retry_after(body.username, address)
+    if wait is not None:
+        state.metrics.refused.labels("login_throttled").inc()
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail=f"too many failed logins; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
     with state.database.sessions() as session:
         user = session.get(UserRow, body.username)
     valid = verify_password(user.password_hash if user else None, body.password)
     if not valid or user is None or user.disabled_at is not None:
+        state.login_limiter.failed(body.username, address)
         time.sleep(0.05)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="wrong user name or password")
+    state.login_limiter.succeeded(body.username)
     token, expires = state.tokens.issue(user.name, Role(user.role))
     log.info("user %s logged in", user.name)
     return TokenOut(access_token=token, role=user.role, expires_at=expires)
@@ -94,17 +109,36 @@ def list_referrals(
     return ReferralList(items=[_referral_out(row) for row in rows])
 
 
-@officer.get("/{transaction_id}", response_model=ReferralOut, summary="one referral")
+@officer.get("/{transaction_id}", response_model=ReferralDetailOut, summary="one referral")
 def get_referral(
     transaction_id: Identifier,
     user: TokenClaims = Depends(OFFICERS),
     state: ServerState = Depends(server_state),
-) -> ReferralOut:
-    with state.database.sessions() as session:
+) -> ReferralDetailOut:
+    """The referral with the checks and document summary of its decision; audited."""
+    with state.database.session() as session:
         row = session.get(ReferralQueueRow, transaction_id)
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such referral")
-    return _referral_out(row)
+        if row is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such referral")
+        decision = session.get(ReceivedDecisionRow, transaction_id)
+        session.add(
+            ServerAuditEventRow(
+                actor=user.user,
+                action="referral.view",
+                subject=transaction_id,
+                details={"role": user.role.value},
+                time=utc_now(),
+            )
+        )
+        summary = _referral_out(row)
+        checks = [CheckOut.model_validate(c) for c in decision.checks] if decision else []
+        return ReferralDetailOut(
+            **summary.model_dump(),
+            decision=decision.decision if decision else None,
+            policy=decision.policy if decision else None,
+            checks=checks,
+            document=dict(decision.document) if decision and decision.document else None,
+        )
 
 
 @officer.post("/{transaction_id}/resolution", response_model=ReferralOut, summary="resolve")

@@ -321,6 +321,25 @@ class ReferralList(BaseModel):
     items: list[ReferralOut]
 
 
+class CheckOut(BaseModel):
+    name: str
+    status: str
+    reason: str | None = None
+    message: str = ""
+
+
+class ReferralDetailOut(ReferralOut):
+    """One referral with what its kiosk reported of the decision: every check with its status
+    and reason, the document summary, the policy. The photos never leave the kiosk, so
+    ``images_at_kiosk`` is always true: the booth says so instead of showing them."""
+
+    decision: str | None
+    policy: str | None
+    checks: list[CheckOut]
+    document: dict[str, Any] | None
+    images_at_kiosk: bool = True
+
+
 class ResolutionIn(Strict):
     outcome: ReferralOutcome
     note: Note2000
@@ -371,6 +390,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         409: "conflict with the current state",
         413: "request body too large",
         422: "invalid request: wrong types, unknown fields, clock skew",
+        429: "too many failed attempts: wait Retry-After seconds",
         503: "database unavailable, retry later",
     }
     return {code: {"model": ErrorOut, "description": descriptions[code]} for code in codes}

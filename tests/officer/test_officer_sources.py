@@ -25,6 +25,7 @@ from kiosk.officer.referrals import (
     OfficerSession,
     ReferralClosedError,
     ReferralNotFoundError,
+    SessionExpiredError,
     SourceUnavailableError,
 )
 from kiosk.officer.remote import HttpReferralSource
@@ -118,16 +119,16 @@ REFERRAL = {
 
 def server(request: httpx.Request) -> httpx.Response:
     path = request.url.path
-    if path == "/api/v1/auth/login":
+    if path == "/v1/auth/token":
         body = json.loads(request.content)
         if body["password"] != "pw":
             return httpx.Response(401, json={"detail": "login failed"})
         return httpx.Response(200, json={"access_token": "tok", "role": "officer"})
     if request.headers.get("Authorization") != "Bearer tok":
         return httpx.Response(401)
-    if path == "/api/v1/referrals":
+    if path == "/v1/referrals":
         return httpx.Response(200, json={"items": [REFERRAL]})
-    if path == "/api/v1/referrals/k1-0001":
+    if path == "/v1/referrals/k1-0001":
         checks = [
             {
                 "name": "watchlist",
@@ -137,9 +138,9 @@ def server(request: httpx.Request) -> httpx.Response:
             }
         ]
         return httpx.Response(200, json={**REFERRAL, "checks": checks})
-    if path == "/api/v1/referrals/k1-0001/resolution":
+    if path == "/v1/referrals/k1-0001/resolution":
         return httpx.Response(200, json={"stored": True})
-    if path == "/api/v1/referrals/k1-0002/resolution":
+    if path == "/v1/referrals/k1-0002/resolution":
         return httpx.Response(409)
     return httpx.Response(404)
 
@@ -159,7 +160,7 @@ def test_the_http_source_speaks_the_officer_api() -> None:
             remote.resolve(officer, "k1-0002", ReferralOutcome.ADMITTED, "ok")
         with pytest.raises(ReferralNotFoundError):
             remote.referral(officer, "nope")
-        with pytest.raises(SourceUnavailableError):
+        with pytest.raises(SessionExpiredError):
             remote.open_referrals(OfficerSession("officer1", token="stale"))
     finally:
         remote.close()

@@ -88,8 +88,8 @@ def test_an_officer_reviews_and_admits_a_referral_with_a_note(
     assert not view.chip_photo.picture.pixmap().isNull()
     assert not view.live_photo.picture.pixmap().isNull()
     assert view.score.text() == "0.71" and "NO match" in view.score_caption.text()
-    check_names = {view.checks.item(r, 0).text() for r in range(view.checks.rowCount())}
-    assert {"face match", "sod signature", "watchlist"} <= check_names
+    check_names = {view.checks.item(r, 0).toolTip() for r in range(view.checks.rowCount())}
+    assert {"face_match", "sod_signature", "watchlist"} <= check_names
     assert view.hits.text() == "none"
 
     # every action waits for a note

@@ -5,7 +5,7 @@ status and reason, the document data, screening hits with their source, and the 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QBrush, QColor, QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -28,6 +28,27 @@ ACTIONS = (
     (ReferralOutcome.REFUSED, "Refuse", "refuse", "Ctrl+2"),
     (ReferralOutcome.SECONDARY_INSPECTION, "Secondary inspection", "secondary", "Ctrl+3"),
 )
+CHECK_LABELS = {
+    "access_control": "Chip access control",
+    "sod_signature": "Document security object signature",
+    "chain": "Certificate chain to the issuing CSCA",
+    "revocation": "Document signer not revoked",
+    "hashes": "Data group hashes",
+    "active_authentication": "Active authentication (anti-cloning)",
+    "chip_authentication": "Chip authentication (anti-cloning)",
+    "mrz_consistency": "Chip MRZ matches printed MRZ",
+    "issuer_consistency": "Issuing state matches the signer",
+    "expiry": "Document not expired",
+    "document_readable": "Chip files readable",
+    "face_match": "Face match (chip photo / live)",
+    "liveness": "Liveness",
+    "enough_frames": "Enough camera frames",
+    "lost_stolen": "Lost and stolen documents",
+    "watchlist": "Watchlist",
+    "manifest": "Passenger manifest (API)",
+}
+STATUS_ORDER = {"failed": 0, "not_performed": 1, "not_supported": 2, "passed": 3}
+STATUS_COLOURS = {"passed": "#1b7f3b", "failed": "#b3261e"}
 STATUS_MARKS = {
     "passed": "✔ passed",
     "failed": "✖ failed",
@@ -48,6 +69,7 @@ class PhotoBox(QFrame):
         self.setObjectName("card")
         self.picture = QLabel("no image")
         self.picture.setObjectName("muted")
+        self.picture.setWordWrap(True)
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.picture.setFixedSize(180, 220)
         label = QLabel(caption)
@@ -57,7 +79,7 @@ class PhotoBox(QFrame):
         layout.addWidget(self.picture)
         layout.addWidget(label)
 
-    def set_png(self, png: bytes | None) -> None:
+    def set_png(self, png: bytes | None, missing: str = "no image") -> None:
         pixmap = QPixmap()
         if png and pixmap.loadFromData(png):
             self.picture.setPixmap(
@@ -69,7 +91,7 @@ class PhotoBox(QFrame):
             )
         else:
             self.picture.clear()
-            self.picture.setText("no image")
+            self.picture.setText(missing)
 
 
 class ReferralView(QWidget):
@@ -159,8 +181,9 @@ class ReferralView(QWidget):
         self.subheader.setText(
             f"{s.transaction_id}  ·  {s.kiosk_id}  ·  {s.created_at:%H:%M:%S}  ·  {reasons}"
         )
-        self.chip_photo.set_png(chip_png)
-        self.live_photo.set_png(live_png)
+        missing = detail.images_note or "no image"
+        self.chip_photo.set_png(chip_png, missing)
+        self.live_photo.set_png(live_png, missing)
         if detail.face_score is None:
             self.score.setText("–")
             self.score_caption.setText("face distance not available")
@@ -172,12 +195,19 @@ class ReferralView(QWidget):
                 verdict = " – match" if detail.face_score <= threshold else " – NO match"
                 verdict = f" (threshold {threshold:.2f}){verdict}"
             self.score_caption.setText("face distance" + verdict)
-        self.checks.setRowCount(len(detail.checks))
-        for row, check in enumerate(detail.checks):
-            self.checks.setItem(row, 0, QTableWidgetItem(check.name.replace("_", " ")))
-            self.checks.setItem(
-                row, 1, QTableWidgetItem(STATUS_MARKS.get(check.status, check.status))
-            )
+        # what needs the officer's eye first: failed, then not performed, then passed
+        ordered = sorted(detail.checks, key=lambda c: STATUS_ORDER.get(c.status, 1))
+        self.checks.setRowCount(len(ordered))
+        for row, check in enumerate(ordered):
+            label = CHECK_LABELS.get(check.name, check.name.replace("_", " "))
+            name_item = QTableWidgetItem(label)
+            name_item.setToolTip(check.name)
+            self.checks.setItem(row, 0, name_item)
+            status_item = QTableWidgetItem(STATUS_MARKS.get(check.status, check.status))
+            colour = STATUS_COLOURS.get(check.status)
+            if colour:
+                status_item.setForeground(QBrush(QColor(colour)))
+            self.checks.setItem(row, 1, status_item)
             reason = check.message or check.reason or ""
             self.checks.setItem(row, 2, QTableWidgetItem(reason))
         self.checks.resizeColumnToContents(0)

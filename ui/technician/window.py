@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -135,8 +136,9 @@ class TechnicianWindow(QMainWindow):
         )
         self.export_status.setObjectName("muted")
         self.export_status.setWordWrap(True)
-        form.addRow(self.export_button)
-        form.addRow(self.export_status)
+        self.export_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        form.addRow("Diagnostics", self.export_button)
+        form.addRow("", self.export_status)
         return tab
 
     def _config_tab(self) -> QWidget:
