@@ -63,9 +63,10 @@ class FaceConfig(_Section):
     max_attempts: int = Field(3, ge=1, le=10)
     liveness_required: bool = True
     matcher_process: bool = Field(
-        True,
-        description="compute face templates in a worker process (keeps dlib off the GUI's "
-        "GIL); false runs them in the kiosk process",
+        False,
+        description="compute face templates and detection in worker processes, which keeps "
+        "dlib off the interpreter lock of a GUI in the same process; the e-gate launcher "
+        "(python -m ui) always turns it on, a headless kiosk runs them in its own process",
     )
 
 

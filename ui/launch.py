@@ -100,6 +100,11 @@ def launch(args: argparse.Namespace, config: Any, buffer: Any) -> Launched:
         server = EmbeddedServer(config.data_dir / "demo-server", config.kiosk_id).start()
         config = server.kiosk_config(config)
         print(f"demo: central server on {server.url} (kiosk {config.kiosk_id} enrolled)")
+    # The windows share this process: dlib must run in worker processes, or it would hold
+    # the interpreter lock and freeze the screen while it computes.
+    config = config.model_copy(
+        update={"face": config.face.model_copy(update={"matcher_process": True})}
+    )
     try:
         world = DemoWorld(config)
         kiosk = build_kiosk(

@@ -35,7 +35,9 @@ def test_a_real_transaction_reaches_proceed_without_stalling_the_gui(
     qtbot: QtBot, tmp_path: Path
 ) -> None:
     config = load_config(
-        data_dir=tmp_path / "home", kiosk_id="kiosk-real", face={"capture_window_s": 3.0}
+        data_dir=tmp_path / "home",
+        kiosk_id="kiosk-real",
+        face={"capture_window_s": 3.0, "matcher_process": True},
     )
     world = DemoWorld(config, camera_fps=15)
     genuine = scenario("genuine-traveller")
