@@ -1,19 +1,26 @@
 """The composition root: one place that builds a kiosk from its configuration.
 
 Everything is wired here and handed down explicitly (no singletons, no registries): devices
-from ``kiosk.devices``, the database, audit log and storage key, the screening lists, document
-verification, face services, the pipeline, the policy and the session engine.
-:class:`KioskRuntime` then connects device events to the engine.
+from the configuration through ``kiosk.devices.DRIVERS``, the database, audit log and storage
+key, the screening lists from the store, document verification against the kiosk's trust store
+(reloaded when it changes), face services with the one resolved threshold, the pipeline, the
+policy, the session engine and the lane's service state. The packaged service (``kiosk run``,
+``python -m ui traveller``), the demo (a configuration with simulated devices whose test PKI is
+imported into the trust store), the benchmarks and the tests all build their kiosk here.
+:class:`KioskRuntime` then opens the devices, supervises the lane and connects device events
+to the engine.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from hardware.chip_reader import CardEvent
+from hardware.gate import GateState
 from hardware.mrz_reader import DocumentPresented, DocumentRemoved
 from kiosk.audit import open_audit_log
 from kiosk.audit.log import AuditLog
@@ -22,13 +29,17 @@ from kiosk.devices import Devices
 from kiosk.face.liveness import LandmarkLiveness
 from kiosk.face.matcher import DlibFaceMatcher, FaceMatcher, VerificationTransaction
 from kiosk.face.remote import ProcessFaceDetector, ProcessFaceMatcher
+from kiosk.lane import Lane, LaneCause, LaneStatus
+from kiosk.lane_supervisor import LaneSupervisor
 from kiosk.policy.engine import PolicyEngine
 from kiosk.screening.importers import ListKind
 from kiosk.screening.screening import Screener, ScreeningLists, weights_of
 from kiosk.screening.store import ScreeningStore
 from kiosk.session.engine import SessionEngine
 from kiosk.session.events import EventBus
-from kiosk.session.pipeline import CaptureSettings, ChipVerifier, KioskPipeline
+from kiosk.session.pipeline import CaptureSettings, KioskPipeline
+from kiosk.session.trust_anchors import StoreAnchors
+from kiosk.session.verification import make_verifier
 from kiosk.storage.crypto_store import BlobCipher, load_storage_key
 from kiosk.storage.database import Database, open_database
 from kiosk.storage.recorder import record_transaction
@@ -64,12 +75,35 @@ class Kiosk:
     pipeline: KioskPipeline
     engine: SessionEngine
     bus: EventBus
+    lane: Lane
+    anchors: StoreAnchors
+    supervisor: LaneSupervisor
+    # Set while a technician rehearses on a lane taken out of service (TECHNICIAN only).
+    rehearsal: threading.Event = field(default_factory=threading.Event)
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def reload_lists(self) -> None:
         store = ScreeningStore(self.database)
         self.screener = Screener(self.config.screening, load_screening_lists(store, self.config))
         self.pipeline.screener = self.screener
+        self.supervisor.note_lists_loaded()
+
+    def admits_travellers(self) -> bool:
+        """May a transaction start now? In service, or rehearsing on a lane the technician
+        (and nothing else) took out of service."""
+        status = self.lane.status()
+        if status.in_service:
+            return True
+        return self.rehearsal.is_set() and status.causes == (LaneCause.TECHNICIAN,)
+
+    def take_out_of_service(self, detail: str = "technician") -> None:
+        self.lane.set(LaneCause.TECHNICIAN, detail)
+
+    def return_to_service(self) -> LaneStatus:
+        """Clear the technician's cause (ending any rehearsal) and re-check the others."""
+        self.rehearsal.clear()
+        self.lane.clear(LaneCause.TECHNICIAN)
+        return self.supervisor.check()
 
     def close(self) -> None:
         self.engine.close()
@@ -81,10 +115,11 @@ class Kiosk:
 def build_kiosk(
     config: KioskConfig,
     *,
-    verifier: ChipVerifier,
     devices: Devices | None = None,
     bus: EventBus | None = None,
 ) -> Kiosk:
+    """Build the kiosk ``config`` describes. ``devices`` replaces the configured drivers for
+    tests that wrap a device to inject a fault; every product path leaves it None."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
     database = open_database(config)
     audit = open_audit_log(config)
@@ -92,7 +127,10 @@ def build_kiosk(
     devices = devices or Devices.from_config(config.devices)
     store = ScreeningStore(database)
     screener = Screener(config.screening, load_screening_lists(store, config))
-    threshold = config.policy.face_threshold or config.face.threshold
+    anchors = StoreAnchors(database)
+    verifier = make_verifier(anchors.current)
+    lane = Lane()
+    threshold = config.face_threshold
     matcher: FaceMatcher
     detector: ProcessFaceDetector | None = None
     if config.face.matcher_process:  # dlib off this process's GIL; the workers preload models
@@ -131,37 +169,104 @@ def build_kiosk(
         max_face_attempts=config.face.max_attempts,
         bus=bus,
     )
-    kiosk = Kiosk(config, devices, database, audit, cipher, screener, pipeline, engine, engine.bus)
+    kiosk_ref: list[Kiosk] = []
+    supervisor = LaneSupervisor(
+        lane, config, devices, database, anchors, lambda: kiosk_ref[0].reload_lists()
+    )
+    kiosk = Kiosk(
+        config,
+        devices,
+        database,
+        audit,
+        cipher,
+        screener,
+        pipeline,
+        engine,
+        engine.bus,
+        lane,
+        anchors,
+        supervisor,
+    )
+    kiosk_ref.append(kiosk)
+    engine.admits = kiosk.admits_travellers
+    supervisor.note_lists_loaded()
     kiosk.closers += [matcher.close] + ([detector.close] if detector else [])
     return kiosk
 
 
 class KioskRuntime:
-    """Opens the devices and drives the engine from their events; runs the background sync
-    (outbox relay and list pulls) when a server is configured."""
+    """Opens the devices (one that fails puts the lane out of service, naming it; the kiosk
+    still starts), supervises the lane, drives the engine from device events, and runs the
+    background sync (outbox relay, list pulls, heartbeat with the lane's state) when a server
+    is configured."""
 
     def __init__(self, kiosk: Kiosk) -> None:
         self.kiosk = kiosk
         self._started = False
         self.sync: BackgroundSync | None = None
+        self._in_service = threading.Event()
+        self._remove_lane_listener: Callable[[], None] | None = None
+        self._camera_ready: threading.Thread | None = None
 
     def start(self) -> None:
-        devices = self.kiosk.devices
-        devices.open()
+        kiosk = self.kiosk
+        devices = kiosk.devices
+        self._remove_lane_listener = kiosk.lane.add_listener(self._on_lane)
         devices.mrz_reader.add_listener(self._on_mrz_event)
         devices.chip_reader.add_listener(self._on_card_event)
+        kiosk.supervisor.open_devices()
         self._started = True
         try:
-            self.sync = start_background_sync(self.kiosk.config, self.kiosk.database)
+            self._on_lane(kiosk.supervisor.check())
+            kiosk.supervisor.start()
+            self._camera_ready = threading.Thread(
+                target=self._await_first_frame, name="kiosk-camera-ready", daemon=True
+            )
+            self._camera_ready.start()
+            self.sync = start_background_sync(
+                kiosk.config, kiosk.database, lane=lambda: lane_report(kiosk)
+            )
         except BaseException:
             self.stop()
             raise
-        log.info("kiosk %s started", self.kiosk.config.kiosk_id)
+        status = kiosk.lane.status()
+        log.info(
+            "kiosk %s started, %s",
+            kiosk.config.kiosk_id,
+            "in service" if status.in_service else "OUT OF SERVICE: " + _causes(status),
+        )
+
+    def _await_first_frame(self) -> None:
+        # Readiness is an event: the camera's first frame re-checks the lane at once, however
+        # long the camera takes to start (a busy machine, a slow USB camera).
+        camera = self.kiosk.devices.camera
+        while self._started and camera.latest_frame() is None:
+            camera.wait_frame(-1, timeout_s=1.0)
+        if self._started:
+            self.kiosk.supervisor.check()
+
+    def _on_lane(self, status: LaneStatus) -> None:
+        if status.in_service:
+            self._in_service.set()
+        else:
+            self._in_service.clear()
+            gate = self.kiosk.devices.gate
+            if self._started and "gate" in self.kiosk.supervisor.opened:
+                try:
+                    if gate.state is GateState.ENTRY_OPEN:
+                        gate.close_entry()  # out of service: nobody comes in
+                except Exception:
+                    log.warning("could not close the entry door")
+
+    def wait_in_service(self, timeout_s: float) -> bool:
+        """Wait until the lane is in service (devices ready, trust and lists loaded)."""
+        return self._in_service.wait(timeout_s)
 
     def _on_mrz_event(self, event: Any) -> None:
         if isinstance(event, DocumentPresented):
+            self.kiosk.supervisor.refresh_data()
             if not self.kiosk.engine.document_presented(list(event.scan.lines)):
-                log.info("document presented while a transaction runs: ignored")
+                log.info("document presented while busy or out of service: ignored")
         elif isinstance(event, DocumentRemoved):
             self.kiosk.engine.document_removed()
 
@@ -170,15 +275,22 @@ class KioskRuntime:
             self.kiosk.engine.document_removed()
 
     def stop(self) -> None:
+        if self._remove_lane_listener is not None:
+            self._remove_lane_listener()
+            self._remove_lane_listener = None
         if self._started:
             self._started = False
             try:
+                if self._camera_ready is not None:
+                    self._camera_ready.join(5.0)
+                    self._camera_ready = None
+                self.kiosk.supervisor.close()
                 if self.sync is not None:
                     self.sync.close()
                     self.sync = None
             finally:
                 self.kiosk.engine.close()
-                self.kiosk.devices.close()
+                self.kiosk.supervisor.close_devices()
 
     def __enter__(self) -> KioskRuntime:
         self.start()
@@ -186,3 +298,20 @@ class KioskRuntime:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _causes(status: LaneStatus) -> str:
+    return "; ".join(f.detail or f.cause.value for f in status.faults)
+
+
+def lane_report(kiosk: Kiosk) -> dict[str, str]:
+    """The lane's state for the server's heartbeat: ``lane`` and one entry per cause
+    (``cause.N`` = ``cause:key``), plus each device's driver type."""
+    status = kiosk.lane.status()
+    report = {"lane": "in_service" if status.in_service else "out_of_service"}
+    for index, fault in enumerate(status.faults[:16]):
+        report[f"cause.{index + 1}"] = f"{fault.cause.value}:{fault.key}"[:64]
+    devices = kiosk.config.devices
+    for kind in ("chip_reader", "mrz_reader", "camera", "gate"):
+        report[f"driver.{kind}"] = getattr(devices, kind).type
+    return report

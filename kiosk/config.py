@@ -117,6 +117,44 @@ class ScreeningConfig(_Section):
     require_manifest: bool = False
 
 
+RequiredList = Literal["lost_stolen", "watchlist", "manifest"]
+_REQUIRED_LISTS: tuple[RequiredList, ...] = ("lost_stolen", "watchlist")
+
+
+class LaneConfig(_Section):
+    """When the lane goes out of service by itself, and what the closed screen says."""
+
+    check_interval_s: float = Field(
+        2.0, gt=0, le=300, description="how often devices, trust and lists are checked"
+    )
+    camera_stall_s: float = Field(
+        3.0,
+        gt=0,
+        le=300,
+        description="a camera whose newest frame is older than this is a device fault (a video "
+        "file's loop or a short reconnect is not)",
+    )
+    required_lists: list[RequiredList] = Field(
+        default_factory=lambda: list(_REQUIRED_LISTS),
+        description="lists without which the lane stays closed; each one is stale when its "
+        "copy is older than policy.watchlist_max_age_hours (never loaded counts as stale)",
+    )
+    require_trust_anchors: bool = Field(
+        True, description="out of service while the trust store holds no CSCA certificate"
+    )
+    crl_overdue_hours: float | None = Field(
+        168.0,
+        ge=0,
+        description="out of service (trust_stale) while a CRL is past its next update by more "
+        "than this; None: never",
+    )
+    closed_directions: str = Field(
+        "Please go to the staffed passport control desk.",
+        max_length=200,
+        description="where the closed screen sends travellers (the site's directions)",
+    )
+
+
 class KioskConfig(BaseSettings):
     """Everything a kiosk reads at start-up."""
 
@@ -135,6 +173,7 @@ class KioskConfig(BaseSettings):
     sync: SyncConfig = Field(default_factory=SyncConfig)
     screening: ScreeningConfig = Field(default_factory=ScreeningConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    lane: LaneConfig = Field(default_factory=LaneConfig)
 
     @classmethod
     def settings_customise_sources(
@@ -146,6 +185,11 @@ class KioskConfig(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (env_settings, init_settings)
+
+    @property
+    def face_threshold(self) -> float:
+        """The one face threshold: the policy's when it sets one, else the face section's."""
+        return self.policy.face_threshold or self.face.threshold
 
     @property
     def database_url(self) -> str:

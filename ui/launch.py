@@ -1,17 +1,19 @@
 """Start the applications: ``python -m ui traveller|officer|technician|all [--config FILE]``.
 
-* ``traveller`` - the e-gate, full screen, over the real kiosk (``kiosk.app.build_kiosk``).
-  With simulated devices (the default configuration) it runs on the demo world (test PKI,
-  simulated passports) and opens a rehearsal panel to put passports on the readers.
+* ``traveller`` - the e-gate, full screen, over the production kiosk built from the
+  configuration by ``kiosk.app.build_kiosk`` (the drivers it names, the trust store, the
+  stored lists); the packaged service starts this. While the lane is out of service it shows
+  the closed screen. With simulated chip and MRZ readers it also opens a rehearsal panel.
 * ``officer`` - the booth: the central server's referrals when ``sync.server_url`` is set,
   else the kiosk's own; ``--demo`` adds sample referrals and a demo officer account.
 * ``technician`` - the console over the configured devices and the kiosk database.
 * ``all`` - the three windows in one process, sharing one kiosk.
 
-``--demo`` (``make demo``) starts the central server embedded on a loopback port (SQLite and
-device CA under ``<data_dir>/demo-server``), enrols the kiosk, creates the demo officer and
-points the kiosk's sync and the officer booth at it; sample referrals are recorded and reach
-the booth through the server like real ones.
+``--demo`` (``make demo``) is a configuration of the same kiosk: simulated devices, the test
+PKI imported into the kiosk's trust store, the demo's lists; it starts the central server
+embedded on a loopback port (SQLite and device CA under ``<data_dir>/demo-server``), enrols
+the kiosk, creates the demo officer and points the kiosk's sync and the officer booth at it;
+sample referrals are recorded and reach the booth through the server like real ones.
 
 Start-up work (database, models, PKI) happens before the windows show, so it never freezes
 them; the face models are loaded then too (loading them holds the GIL for about a second).
@@ -50,7 +52,7 @@ def _officer_source(config: Any, kiosk: Any, demo: bool) -> Any:
     from kiosk.officer.remote import HttpReferralSource
     from kiosk.officer.samples import seed_sample_referrals
 
-    threshold = config.policy.face_threshold or config.face.threshold
+    threshold = config.face_threshold
     if demo:
         seed_sample_referrals(kiosk.database, kiosk.cipher, kiosk.audit, config.kiosk_id)
         print(f"officer booth demo: sign in as {DEMO_OFFICER[0]} / {DEMO_OFFICER[1]}")
@@ -72,6 +74,7 @@ class Launched:
     kiosk: Any
     runtime: Any
     server: Any = None
+    world: Any = None
     windows: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
@@ -86,61 +89,75 @@ class Launched:
                 self.server.stop()
 
 
+def _simulated_readers(config: Any) -> bool:
+    devices = config.devices
+    return bool(devices.chip_reader.type == "simulated" and devices.mrz_reader.type == "simulated")
+
+
 def launch(args: argparse.Namespace, config: Any, buffer: Any) -> Launched:
-    """Start the kiosk (and the demo server) and show the windows ``args.app`` asks for."""
+    """Start the production kiosk from ``config`` (``kiosk.app.build_kiosk``, whatever drivers
+    it names) and show the windows ``args.app`` asks for.
+
+    ``--demo`` is a configuration of the same kiosk: the embedded central server, simulated
+    devices, and the test PKI imported into the kiosk's trust store (as an operator imports a
+    master list), with the demo's screening lists."""
     from kiosk.app import KioskRuntime, build_kiosk
-    from kiosk.demo.world import DemoWorld
     from kiosk.face.dlib_models import dlib_models
-    from kiosk.session.verification import make_verifier
 
-    server = None
-    if args.demo:
-        from kiosk.demo.embedded_server import EmbeddedServer
-
-        server = EmbeddedServer(config.data_dir / "demo-server", config.kiosk_id).start()
-        config = server.kiosk_config(config)
-        print(f"demo: central server on {server.url} (kiosk {config.kiosk_id} enrolled)")
-    # The windows share this process: dlib must run in worker processes, or it would hold
-    # the interpreter lock and freeze the screen while it computes.
-    config = config.model_copy(
-        update={"face": config.face.model_copy(update={"matcher_process": True})}
-    )
+    server = world = None
     try:
-        world = DemoWorld(config)
-        kiosk = build_kiosk(
-            config,
-            verifier=make_verifier(lambda: world.anchors),
-            devices=world._devices(world_default_scenario()),
+        if args.demo:
+            from kiosk.demo.embedded_server import EmbeddedServer
+            from kiosk.demo.world import DemoWorld
+
+            server = EmbeddedServer(config.data_dir / "demo-server", config.kiosk_id).start()
+            config = server.kiosk_config(config)
+            print(f"demo: central server on {server.url} (kiosk {config.kiosk_id} enrolled)")
+            world = DemoWorld(config)
+            config = world.kiosk_config(world_default_scenario())
+        elif _simulated_readers(config):
+            from kiosk.demo.world import DemoWorld
+
+            # Rehearsal passports for the technician; nothing enters the trust store.
+            world = DemoWorld(config, import_trust=False)
+        # The windows share this process: dlib must run in worker processes, or it would hold
+        # the interpreter lock and freeze the screen while it computes.
+        config = config.model_copy(
+            update={"face": config.face.model_copy(update={"matcher_process": True})}
         )
+        kiosk = build_kiosk(config)
     except BaseException:
         if server is not None:
             server.stop()
         raise
-    launched = Launched(kiosk, KioskRuntime(kiosk), server)
+    launched = Launched(kiosk, KioskRuntime(kiosk), server, world)
     try:
+        if args.demo and world is not None:
+            world._lists(kiosk, world_default_scenario())
         launched.runtime.start()
         dlib_models()
-        _show_windows(args, config, buffer, world, launched)
+        _show_windows(args, config, buffer, launched)
     except BaseException:
         launched.close()
         raise
     return launched
 
 
-def _show_windows(
-    args: argparse.Namespace, config: Any, buffer: Any, world: Any, launched: Launched
-) -> None:
+def _show_windows(args: argparse.Namespace, config: Any, buffer: Any, launched: Launched) -> None:
     kiosk, windows = launched.kiosk, launched.windows
     if args.app in ("traveller", "all"):
-        from ui.rehearsal import RehearsalPanel
         from ui.traveller.window import TravellerWindow
 
         traveller = TravellerWindow(kiosk.bus, kiosk.devices.camera)
+        traveller.follow_lane(kiosk.lane, config.lane.closed_directions)
         windows["traveller"] = traveller
         traveller.resize(1280, 800)
         traveller.show() if args.windowed or args.app == "all" else traveller.showFullScreen()
-        windows["rehearsal"] = RehearsalPanel(world, kiosk)
-        windows["rehearsal"].show()
+        if launched.world is not None:
+            from ui.rehearsal import RehearsalPanel
+
+            windows["rehearsal"] = RehearsalPanel(launched.world, kiosk, demo=args.demo)
+            windows["rehearsal"].show()
     if args.app in ("officer", "all"):
         from ui.officer.window import OfficerWindow
 
@@ -151,16 +168,7 @@ def _show_windows(
     if args.app in ("technician", "all"):
         from ui.technician.window import TechnicianWindow
 
-        d = kiosk.devices
-        windows["technician"] = TechnicianWindow(
-            config,
-            buffer,
-            database=kiosk.database,
-            camera=d.camera,
-            chip_reader=d.chip_reader,
-            mrz_reader=d.mrz_reader,
-            gate=d.gate,
-        )
+        windows["technician"] = TechnicianWindow.for_kiosk(kiosk, buffer)
         windows["technician"].resize(1440, 900)
         windows["technician"].show()
 
@@ -178,13 +186,6 @@ def run(argv: list[str] | None = None) -> int:
         config = load_config(args.config)
     except KioskError as exc:
         print(f"configuration: {exc}", file=sys.stderr)
-        return 2
-    if config.devices.chip_reader.type != "simulated":
-        print(
-            "the GUI launcher wires simulated devices; real devices start through the kiosk "
-            "service (kiosk.app.KioskRuntime)",
-            file=sys.stderr,
-        )
         return 2
     setup_logging(
         config.logging.level, json_lines=config.logging.json_lines, file=config.logging.file

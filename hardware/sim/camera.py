@@ -20,6 +20,16 @@ class SimulatedCamera(Camera):
         self._index = 0
         self._interruptions = 0
 
+    def play(self, config: SimulatedCameraConfig) -> None:
+        """Play another scene from the next frame on (the rehearsal panel's traveller, an
+        impostor, a photo held up, nobody at the camera); the camera keeps running."""
+        scene = build_scene(config)
+        old, self._scene = self._scene, scene
+        self.config = config
+        self._index = 0
+        if old is not None:
+            old.close()
+
     def interrupt(self, reads: int = 1) -> None:
         """Make the next ``reads`` reads fail (the camera is 'unplugged' for a while)."""
         self._interruptions = reads

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,12 @@ def register(sub: Any, name: str, help_text: str) -> None:
     which.add_argument("--all", action="store_true", help="run every scenario (the default)")
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show the kiosk's log as the scenarios run (otherwise only the table, and the "
+        "log when --log-level is given)",
+    )
     parser.add_argument(
         "--data-dir",
         type=Path,
@@ -61,12 +68,19 @@ def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config, data_dir=str(data_dir))
     from kiosk.demo.world import DemoWorld
 
-    world = DemoWorld(config)
-    results = []
-    for item in scenarios:
-        if not args.json:
-            print(f"  running {item.name} ...", file=sys.stderr, flush=True)
-        results.append(world.run(item))
+    quiet = not args.verbose and args.log_level is None
+    if quiet:  # the table first; the log only when asked for
+        logging.disable(logging.WARNING)
+    try:
+        world = DemoWorld(config)
+        results = []
+        for index, item in enumerate(scenarios, 1):
+            if not args.json:
+                print(f"  [{index}/{len(scenarios)}] {item.name} ...", file=sys.stderr, flush=True)
+            results.append(world.run(item))
+    finally:
+        if quiet:
+            logging.disable(logging.NOTSET)
     if args.json:
         print(json.dumps([r.as_dict() for r in results], indent=1))
     else:

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "trust": ("trust_cmd", "import and list CSCA certificates, CRLs and master lists"),
     "passport": ("passport_cmd", "verify passport chip files offline"),
     "db": ("db_cmd", "database migrations and key files"),
+    "run": ("run_cmd", "run the lane headless: the production kiosk without a screen"),
 }
 
 Handler = Callable[[argparse.Namespace], int]

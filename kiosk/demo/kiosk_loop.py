@@ -25,7 +25,6 @@ from kiosk.demo.scenarios import scenario
 from kiosk.demo.world import DemoWorld
 from kiosk.session.engine import TransactionOutcome
 from kiosk.session.events import Finished, SessionEvent
-from kiosk.session.verification import make_verifier
 from models.errors import KioskError
 
 GENUINE = "genuine-traveller"
@@ -63,10 +62,8 @@ class DemoKioskLoop:
             for name in travellers
         }
         genuine = scenario(GENUINE)
-        self.devices = self.world._devices(genuine)
-        self.kiosk: Kiosk = build_kiosk(
-            config, verifier=make_verifier(lambda: self.world.anchors), devices=self.devices
-        )
+        self.kiosk: Kiosk = build_kiosk(self.world.kiosk_config(genuine))
+        self.devices = self.kiosk.devices
         self._finished = threading.Event()
         self.kiosk.bus.subscribe(self._on_event)
         if listener is not None:
@@ -75,6 +72,8 @@ class DemoKioskLoop:
         try:
             self.world._lists(self.kiosk, genuine)
             self.runtime.start()
+            if not self.runtime.wait_in_service(60.0):
+                raise TransactionHung(f"lane out of service: {self.kiosk.lane.status().as_dict()}")
         except BaseException:
             self.close()
             raise

@@ -1,7 +1,10 @@
 """The simulated world of the demo: passports, trust anchors, lists and devices per scenario.
 
-Each scenario gets a kiosk built by the real composition root (``kiosk.app``) over simulated
-devices: the MRZ reader presents the printed MRZ, the chip reader holds the personalised chip,
+The demo is a configuration of the real kiosk: each scenario's kiosk is built by the one
+composition root (``kiosk.app.build_kiosk``) from a configuration naming simulated devices,
+and the test PKI's CSCA, link certificates and CRLs are imported into the demo kiosk's trust
+store with the importer ``kiosk trust import`` uses, the way an operator imports a master
+list. The MRZ reader presents the printed MRZ, the chip reader holds the personalised chip,
 the camera plays the scenario's scene and the gate lets the traveller through. The decision is
 whatever the real pipeline, policy and engine reach; nothing here knows the expected answer.
 """
@@ -15,11 +18,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hardware.config import SimulatedCameraConfig, SimulatedGateConfig, SimulatedMrzReaderConfig
-from hardware.sim.camera import SimulatedCamera
+from hardware.config import (
+    DevicesConfig,
+    SimulatedCameraConfig,
+    SimulatedChipReaderConfig,
+    SimulatedGateConfig,
+    SimulatedMrzReaderConfig,
+)
 from hardware.sim.chip import PassportChip
 from hardware.sim.chip_reader import SimulatedChipReader
-from hardware.sim.gate import SimulatedGate
 from hardware.sim.mrz_reader import SimulatedMrzReader
 from hardware.sim.passports import PassportFactory
 from hardware.sim.personalise import FACES_DIR
@@ -27,8 +34,6 @@ from hardware.sim.profiles import get_profile
 from kiosk.app import Kiosk, KioskRuntime, build_kiosk
 from kiosk.config import KioskConfig
 from kiosk.demo.scenarios import LIVE_FACE, Scenario
-from kiosk.devices import Devices
-from kiosk.icao.auth.anchors import TrustAnchors
 from kiosk.logs import transaction_context
 from kiosk.screening.importers import ListKind
 from kiosk.screening.lost_stolen import DocumentKey
@@ -37,7 +42,9 @@ from kiosk.screening.matching import PartialDate
 from kiosk.screening.store import ScreeningStore
 from kiosk.screening.watchlist import WatchlistEntry
 from kiosk.session.events import Decided, Finished, SessionEvent
-from kiosk.session.verification import make_verifier
+from kiosk.storage.database import open_database
+from kiosk.trust.importer import ImportSummary, import_files
+from kiosk.trust.store import TrustStore
 
 log = logging.getLogger(__name__)
 
@@ -85,34 +92,55 @@ def live_face(scenario: Scenario) -> Path:
     return LIVE_DIR / LIVE_FACE.get(chip_face, chip_face)
 
 
-class DemoWorld:
-    """Builds the shared parts once (test PKI, passports, trust anchors) and runs scenarios."""
+def scene_config(scenario: Scenario, fps: float = 30.0) -> SimulatedCameraConfig:
+    """The simulated camera playing ``scenario``'s scene with its traveller's live face."""
+    return SimulatedCameraConfig.model_validate(
+        {"scene": scenario.scene, "face_image": live_face(scenario), "fps": fps}
+    )
 
-    def __init__(self, config: KioskConfig, *, camera_fps: float = 30.0) -> None:
+
+def demo_devices(scenario: Scenario, camera_fps: float = 30.0) -> DevicesConfig:
+    """The demo's devices: every one simulated, the camera playing ``scenario``."""
+    return DevicesConfig(
+        chip_reader=SimulatedChipReaderConfig(),
+        mrz_reader=SimulatedMrzReaderConfig(),
+        camera=scene_config(scenario, camera_fps),
+        gate=SimulatedGateConfig(auto_passage=True),
+    )
+
+
+class DemoWorld:
+    """Builds the shared parts once (test PKI, passports, the trust store's import) and runs
+    scenarios."""
+
+    def __init__(
+        self, config: KioskConfig, *, camera_fps: float = 30.0, import_trust: bool = True
+    ) -> None:
         self.config = config
         self.camera_fps = camera_fps
         self.factory = PassportFactory(config.data_dir / "sim")
-        pki = self.factory.pki
-        paths = pki.trust_anchor_paths()
-        self.anchors = TrustAnchors(
-            cscas=tuple(p.read_bytes() for p in paths if "-link-" not in p.name),
-            links=tuple(p.read_bytes() for p in paths if "-link-" in p.name),
-            crls=tuple(p.read_bytes() for p in pki.crl_paths()),
-        )
+        self.trust_import = self.import_trust() if import_trust else None
 
-    def _devices(self, scenario: Scenario) -> Devices:
-        camera = SimulatedCamera(
-            SimulatedCameraConfig(
-                scene=scenario.scene,
-                face_image=live_face(scenario),
-                fps=self.camera_fps,
-            )
-        )
-        return Devices(
-            chip_reader=SimulatedChipReader(),
-            mrz_reader=SimulatedMrzReader(SimulatedMrzReaderConfig()),
-            camera=camera,
-            gate=SimulatedGate(SimulatedGateConfig(auto_passage=True)),
+    def trust_files(self) -> list[Path]:
+        """The test PKI's trust files: CSCA and link certificates first, then the CRLs."""
+        pki = self.factory.pki
+        return [*pki.trust_anchor_paths(), *pki.crl_paths()]
+
+    def import_trust(self) -> ImportSummary:
+        """Import the test PKI into the demo kiosk's trust store (idempotent)."""
+        with open_database(self.config) as database:
+            summary = import_files(self.trust_files(), TrustStore(database))
+        if summary.rejected:
+            log.warning("demo trust import: %d rejected", len(summary.rejected))
+        return summary
+
+    def kiosk_config(self, scenario: Scenario, **face: object) -> KioskConfig:
+        """The demo kiosk's configuration for ``scenario``: simulated devices."""
+        return self.config.model_copy(
+            update={
+                "devices": demo_devices(scenario, self.camera_fps),
+                "face": self.config.face.model_copy(update=face),
+            }
         )
 
     def _lists(self, kiosk: Kiosk, scenario: Scenario) -> None:
@@ -175,13 +203,10 @@ class DemoWorld:
     def run(self, scenario: Scenario, timeout_s: float = 120.0) -> ScenarioResult:
         image = self.factory.chip_image(scenario.profile)
         printed = self.factory.printed_mrz(scenario.profile)
-        devices = self._devices(scenario)
         # One kiosk per scenario, with no window to keep responsive: the face models run in
         # this process instead of starting two worker processes for every scenario.
-        config = self.config.model_copy(
-            update={"face": self.config.face.model_copy(update={"matcher_process": False})}
-        )
-        kiosk = build_kiosk(config, verifier=make_verifier(lambda: self.anchors), devices=devices)
+        kiosk = build_kiosk(self.kiosk_config(scenario, matcher_process=False))
+        devices = kiosk.devices
         finished = threading.Event()
         decided: list[Decided] = []
         outcome: list[str] = []
@@ -198,6 +223,18 @@ class DemoWorld:
         try:
             self._lists(kiosk, scenario)
             runtime.start()
+            # Readiness is an event: the lane is in service once every device is ready (the
+            # camera's first frame), however long that takes on a busy machine.
+            if not runtime.wait_in_service(timeout_s):
+                status = kiosk.lane.status()
+                log.error("scenario %s: lane out of service", scenario.name)
+                return ScenarioResult(
+                    scenario.name,
+                    scenario.expected_decision,
+                    scenario.expected_reasons,
+                    None,
+                    tuple(f"out_of_service:{c.value}" for c in status.causes),
+                )
             assert isinstance(devices.chip_reader, SimulatedChipReader)
             assert isinstance(devices.mrz_reader, SimulatedMrzReader)
             devices.chip_reader.insert(PassportChip(image))

@@ -26,8 +26,19 @@ class DlibModels:
     lock: threading.Lock  # dlib objects are not documented as thread-safe
 
 
-@functools.cache
+_LOADING = threading.Lock()
+
+
 def dlib_models() -> DlibModels:
+    """The one set of models of this process. Guarded by a lock: two threads asking first at
+    once (the live capture and the chip photo's template) must get the same objects and the
+    same lock, or they would run one dlib detector concurrently (a segmentation fault)."""
+    with _LOADING:
+        return _load()
+
+
+@functools.cache
+def _load() -> DlibModels:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # face_recognition_models uses pkg_resources

@@ -112,11 +112,17 @@ class SessionEngine:
         self._worker: threading.Thread | None = None
         self.state = State.WAITING
         self.last_outcome: TransactionOutcome | None = None
+        # Whether the lane admits a traveller now (kiosk.app wires the lane's state here).
+        self.admits: Callable[[], bool] = lambda: True
 
     # --- driving the engine -------------------------------------------------------------
 
     def document_presented(self, lines: list[str]) -> bool:
-        """Start a transaction on a worker thread; False when one is already running."""
+        """Start a transaction on a worker thread; False when one is already running or the
+        lane is out of service (no transaction starts then)."""
+        if not self.admits():
+            log.info("lane out of service: no transaction started")
+            return False
         if not self._busy.acquire(blocking=False):
             return False
         self._cancel.clear()

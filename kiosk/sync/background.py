@@ -8,6 +8,7 @@ its outbox waits (``kiosk sync run`` can relay it later).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from kiosk.config import KioskConfig
 from kiosk.storage.database import Database
@@ -20,9 +21,14 @@ log = logging.getLogger(__name__)
 class BackgroundSync:
     """A :class:`SyncService` and its HTTP client, opened and closed together."""
 
-    def __init__(self, config: KioskConfig, database: Database) -> None:
+    def __init__(
+        self,
+        config: KioskConfig,
+        database: Database,
+        lane: Callable[[], dict[str, str]] | None = None,
+    ) -> None:
         self.client = ServerClient(config.sync)
-        self.service = SyncService(config, database, self.client)
+        self.service = SyncService(config, database, self.client, lane=lane)
 
     def start(self) -> None:
         self.service.start()
@@ -36,10 +42,15 @@ class BackgroundSync:
         log.info("sync stopped")
 
 
-def start_background_sync(config: KioskConfig, database: Database) -> BackgroundSync | None:
-    """The running background sync, or None when no server is configured."""
+def start_background_sync(
+    config: KioskConfig,
+    database: Database,
+    lane: Callable[[], dict[str, str]] | None = None,
+) -> BackgroundSync | None:
+    """The running background sync, or None when no server is configured. ``lane`` gives
+    the lane's state for the heartbeat (see :func:`kiosk.app.lane_report`)."""
     if not config.sync.server_url:
         return None
-    sync = BackgroundSync(config, database)
+    sync = BackgroundSync(config, database, lane)
     sync.start()
     return sync

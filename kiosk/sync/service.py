@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk import __version__
@@ -37,8 +38,16 @@ class CycleReport:
 
 
 class SyncService:
-    def __init__(self, config: KioskConfig, database: Database, client: ServerClient) -> None:
+    def __init__(
+        self,
+        config: KioskConfig,
+        database: Database,
+        client: ServerClient,
+        *,
+        lane: Callable[[], dict[str, str]] | None = None,
+    ) -> None:
         self.config = config
+        self.lane = lane
         self.database = database
         self.client = client
         self.backoff = Backoff(config.sync.backoff_base_s, config.sync.backoff_cap_s)
@@ -66,13 +75,20 @@ class SyncService:
     def _heartbeat(self) -> None:
         with self.database.read() as session:
             backlog = outbox.backlog(session)
+        lane = self.lane() if self.lane is not None else {}
+        # A lane out of service reports "maintenance" (a technician's doing) or "fault", with
+        # each cause in ``devices`` ("cause.N": "cause:key"; see kiosk.app.lane_report).
+        status = "ok"
+        if lane.get("lane") == "out_of_service":
+            causes = [v for k, v in lane.items() if k.startswith("cause.")]
+            status = "maintenance" if all(c.startswith("technician") for c in causes) else "fault"
         self.client.heartbeat(
             {
                 "sent_at": utc_now().isoformat(),
-                "status": "ok",
+                "status": status,
                 "backlog": backlog,
                 "software_version": __version__,
-                "devices": {},
+                "devices": lane,
             }
         )
 

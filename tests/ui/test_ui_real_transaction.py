@@ -24,7 +24,6 @@ from kiosk.demo.scenarios import scenario
 from kiosk.demo.world import DemoWorld
 from kiosk.face.dlib_models import dlib_models
 from kiosk.face.remote import ProcessFaceDetector, ProcessFaceMatcher
-from kiosk.session.verification import make_verifier
 from ui.traveller.window import TravellerWindow
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
@@ -41,8 +40,8 @@ def test_a_real_transaction_reaches_proceed_without_stalling_the_gui(
     )
     world = DemoWorld(config, camera_fps=15)
     genuine = scenario("genuine-traveller")
-    devices = world._devices(genuine)
-    kiosk = build_kiosk(config, verifier=make_verifier(lambda: world.anchors), devices=devices)
+    kiosk = build_kiosk(world.kiosk_config(genuine))
+    devices = kiosk.devices
     runtime = KioskRuntime(kiosk)
     window = TravellerWindow(kiosk.bus, devices.camera)
     qtbot.addWidget(window)
@@ -71,7 +70,7 @@ def test_a_real_transaction_reaches_proceed_without_stalling_the_gui(
         detector = getattr(kiosk.pipeline.face_detector, "__self__", None)
         assert isinstance(detector, ProcessFaceDetector)
         detector.wait_ready()
-        assert devices.camera.wait_frame(timeout_s=20) is not None
+        assert runtime.wait_in_service(60), kiosk.lane.status().as_dict()
         window.resize(1280, 800)
         window.show()
         qtbot.wait(200)

@@ -29,6 +29,7 @@ from kiosk.diagnostics.selftests import (
     gate_self_test,
     mrz_reader_self_test,
 )
+from kiosk.lane import Lane
 from ui.traveller.preview import CameraPreview
 from ui.workers import Worker
 
@@ -55,10 +56,16 @@ class DevicesTab(QWidget):
         chip_reader: ChipReader | None = None,
         mrz_reader: MrzReader | None = None,
         gate: Gate | None = None,
+        drivers: dict[str, str] | None = None,
+        lane: Lane | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.worker = worker
+        # The driver each device runs, as configured (``[devices.*] type``).
+        self.drivers = dict(drivers or {})
+        # Self-tests and door tests run only while this lane is out of service.
+        self.lane = lane
         self.devices: dict[str, Any] = {
             k: v
             for k, v in (
@@ -139,7 +146,7 @@ class DevicesTab(QWidget):
         for row, report in enumerate(self.reports):
             values = (
                 TITLES.get(report.kind, report.kind),
-                report.driver,
+                self.drivers.get(report.kind, report.driver),
                 report.status,
                 report.last_error or "–",
                 report.detail,
@@ -149,8 +156,19 @@ class DevicesTab(QWidget):
         for column in range(4):
             self.table.resizeColumnToContents(column)
 
+    def set_lane_in_service(self, in_service: bool) -> None:
+        """Self-tests are offered only while the lane is out of service."""
+        for button in self.buttons.values():
+            button.setEnabled(not in_service)
+            button.setToolTip("Take the lane out of service first" if in_service else "")
+
     def run_test(self, kind: str) -> None:
         test = self.tests[kind]
+        if self.lane is not None and self.lane.in_service:
+            self._show_result(
+                SelfTestResult(kind, False, "not run: take the lane out of service first")
+            )
+            return
         self.buttons[kind].setEnabled(False)
         self.worker.submit(test, self._show_result, lambda e: self.buttons[kind].setEnabled(True))
 

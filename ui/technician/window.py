@@ -18,6 +18,7 @@ from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QPlainTextEdit,
@@ -37,7 +38,9 @@ from kiosk.diagnostics.bundle import build_bundle, safe_config
 from kiosk.diagnostics.devices import device_reports
 from kiosk.diagnostics.health import sync_health, trust_health
 from kiosk.diagnostics.log_buffer import LogBuffer
+from kiosk.lane import Lane, LaneCause, LaneStatus
 from kiosk.storage.database import Database
+from ui.lane_bridge import LaneBridge
 from ui.technician.devices_tab import DevicesTab
 from ui.technician.log_view import LogView
 from ui.theme import desk_style
@@ -65,10 +68,14 @@ class TechnicianWindow(QMainWindow):
         chip_reader: ChipReader | None = None,
         mrz_reader: MrzReader | None = None,
         gate: Gate | None = None,
+        lane: Lane | None = None,
+        kiosk: Any = None,
         refresh_ms: int = 2000,
     ) -> None:
         super().__init__()
         self.config = config
+        self.lane = lane
+        self.kiosk = kiosk
         self.database = database
         self.log_buffer = log_buffer
         self.camera = camera
@@ -83,8 +90,17 @@ class TechnicianWindow(QMainWindow):
         self.setWindowTitle(f"Technician console – {config.kiosk_id}")
         self.setStyleSheet(desk_style())
 
+        devices = config.devices
         self.devices_tab = DevicesTab(
-            self.worker, camera=camera, chip_reader=chip_reader, mrz_reader=mrz_reader, gate=gate
+            self.worker,
+            camera=camera,
+            chip_reader=chip_reader,
+            mrz_reader=mrz_reader,
+            gate=gate,
+            drivers={
+                k: getattr(devices, k).type for k in ("camera", "chip_reader", "mrz_reader", "gate")
+            },
+            lane=lane,
         )
         self.log_view = LogView(log_buffer)
         self.tabs = QTabWidget()
@@ -98,6 +114,7 @@ class TechnicianWindow(QMainWindow):
         title = QLabel(f"Kiosk {config.kiosk_id} · site {config.site}")
         title.setObjectName("title")
         layout.addWidget(title)
+        layout.addWidget(self._lane_bar())
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(root)
 
@@ -111,6 +128,71 @@ class TechnicianWindow(QMainWindow):
         self.timer.timeout.connect(self.refresh)
         self.timer.start()
         self.refresh()
+
+    @classmethod
+    def for_kiosk(cls, kiosk: Any, log_buffer: LogBuffer, **kwargs: Any) -> TechnicianWindow:
+        """The console over a kiosk built by ``kiosk.app.build_kiosk``: its devices, its
+        database and its lane."""
+        d = kiosk.devices
+        return cls(
+            kiosk.config,
+            log_buffer,
+            database=kiosk.database,
+            camera=d.camera,
+            chip_reader=d.chip_reader,
+            mrz_reader=d.mrz_reader,
+            gate=d.gate,
+            lane=kiosk.lane,
+            kiosk=kiosk,
+            **kwargs,
+        )
+
+    # --- the lane -----------------------------------------------------------------------
+
+    def _lane_bar(self) -> QWidget:
+        bar = QWidget()
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.lane_label = QLabel("Lane: no lane (console only)")
+        self.lane_label.setObjectName("section")
+        self.lane_label.setWordWrap(True)
+        self.lane_button = QPushButton("Take lane out of service")
+        self.lane_button.clicked.connect(self.toggle_service)
+        self.lane_button.setVisible(self.lane is not None)
+        row.addWidget(self.lane_label, 1)
+        row.addWidget(self.lane_button)
+        if self.lane is not None:
+            self.lane_bridge = LaneBridge(self.lane, self)
+            self.lane_bridge.changed.connect(self.show_lane)
+            self.show_lane(self.lane.status())
+        return bar
+
+    def show_lane(self, status: LaneStatus) -> None:
+        if status.in_service:
+            self.lane_label.setText("Lane: IN SERVICE")
+        else:
+            causes = "; ".join(
+                f"{f.cause.value}" + (f" – {f.detail}" if f.detail else "") for f in status.faults
+            )
+            self.lane_label.setText(f"Lane: OUT OF SERVICE – {causes}")
+        technician = LaneCause.TECHNICIAN in status.causes
+        self.lane_button.setText("Return to service" if technician else "Take lane out of service")
+        self.devices_tab.set_lane_in_service(status.in_service)
+
+    def toggle_service(self) -> None:
+        lane = self.lane
+        if lane is None:
+            return
+        kiosk = self.kiosk
+        if lane.has(LaneCause.TECHNICIAN):
+            if kiosk is not None:
+                self.worker.submit(kiosk.return_to_service, lambda _: None)
+            else:
+                lane.clear(LaneCause.TECHNICIAN)
+        elif kiosk is not None:
+            kiosk.take_out_of_service("technician console")
+        else:
+            lane.set(LaneCause.TECHNICIAN, "technician console")
 
     # --- tabs ---------------------------------------------------------------------------
 
@@ -238,6 +320,8 @@ class TechnicianWindow(QMainWindow):
 
     def shutdown(self) -> None:
         self.timer.stop()
+        if getattr(self, "lane_bridge", None) is not None:
+            self.lane_bridge.close()
         self.devices_tab.preview.clear()
         self.log_view.close_view()
         self.worker.close()

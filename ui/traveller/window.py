@@ -23,9 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from hardware.camera import Camera
+from kiosk.lane import Lane, LaneStatus
 from kiosk.session.events import EventBus, State
 from ui.bridge import SessionBridge
 from ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, Catalogue
+from ui.lane_bridge import LaneBridge
 from ui.theme import (
     CALM,
     HIGH_CONTRAST,
@@ -96,7 +98,11 @@ class TravellerWindow(QWidget):
             "proceed": MessageScreen("proceed", "proceed"),
             "officer": MessageScreen("officer", "officer"),
             "cancelled": MessageScreen("cancelled", "cancelled"),
+            "closed": MessageScreen("closed", "officer", hint=True),
         }
+        self.closed = False
+        self.directions = ""
+        self.lane_bridge: LaneBridge | None = None
         self.stack = QStackedWidget()
         for screen in self.screens.values():
             self.stack.addWidget(screen)
@@ -200,6 +206,9 @@ class TravellerWindow(QWidget):
             label.setText(c.text(key))
         for screen in self.screens.values():
             screen.retranslate(c)
+        closed = self.screens["closed"]
+        if isinstance(closed, MessageScreen) and closed.hint is not None:
+            closed.hint.setText(self.directions)
 
     def _update_steps(self) -> None:
         current = self.current_screen
@@ -277,13 +286,33 @@ class TravellerWindow(QWidget):
         super().mousePressEvent(event)
 
     def reset_to_welcome(self) -> None:
-        """Back to the welcome screen with nothing personal left anywhere on screen."""
+        """Back to the welcome screen (the closed screen while the lane is out of service)
+        with nothing personal left anywhere on screen."""
         for screen in self.screens.values():
             screen.clear()
         self.set_language(DEFAULT_LANGUAGE)
         self.set_large_text(False)
         self.set_high_contrast(False)
-        self.show_screen("welcome")
+        self.show_screen("closed" if self.closed else "welcome")
+
+    # --- the lane -----------------------------------------------------------------------
+
+    def follow_lane(self, lane: Lane, directions: str) -> None:
+        """Show the closed screen, with the site's ``directions`` to the staffed desk,
+        whenever ``lane`` is out of service and no traveller is being served."""
+        self.directions = directions
+        self.lane_bridge = LaneBridge(lane, self)
+        self.lane_bridge.changed.connect(self.on_lane)
+        self.retranslate()
+        self.on_lane(lane.status())
+
+    def on_lane(self, status: LaneStatus) -> None:
+        self.closed = not status.in_service
+        idle = self.current_screen in ("welcome", "passport", "closed")
+        if self.closed and idle:
+            self.show_screen("closed")
+        elif not self.closed and self.current_screen == "closed":
+            self.show_screen("welcome")
 
     # --- engine events (GUI thread, via the bridge) -------------------------------------
 
@@ -323,6 +352,8 @@ class TravellerWindow(QWidget):
             if isinstance(screen, CameraScreen):
                 screen.preview.clear()
         self.bridge.close()
+        if self.lane_bridge is not None:
+            self.lane_bridge.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()

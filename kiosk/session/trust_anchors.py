@@ -1,0 +1,63 @@
+"""The trust anchors of Passive Authentication, read from the kiosk's trust store and reloaded
+when the store changes.
+
+Whatever ``kiosk trust import`` or a synced trust delta put into the store is what the next
+traveller is verified against, without a restart: :meth:`StoreAnchors.current` compares a
+cheap signature of the store (row counts and highest ids of the certificate and CRL tables)
+with the one it loaded and reloads only when it differs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from kiosk.icao.auth.anchors import TrustAnchors
+from kiosk.storage.database import Database
+from kiosk.trust.store import TrustStore
+from models.tables.trust import TrustCertificateRow, TrustCrlRow
+
+log = logging.getLogger(__name__)
+
+Signature = tuple[int, int, int, int]
+
+
+class StoreAnchors:
+    """Thread-safe cache of the store's trust anchors."""
+
+    def __init__(self, database: Database) -> None:
+        self.store = TrustStore(database)
+        self._database = database
+        self._lock = threading.Lock()
+        self._signature: Signature | None = None
+        self._anchors = TrustAnchors((), (), (), ())
+        self.loaded_at: datetime | None = None
+
+    def signature(self) -> Signature:
+        with self._database.read() as session:
+            certs = session.execute(
+                select(func.count(TrustCertificateRow.id), func.max(TrustCertificateRow.id))
+            ).one()
+            crls = session.execute(
+                select(func.count(TrustCrlRow.id), func.max(TrustCrlRow.id))
+            ).one()
+        return (int(certs[0]), int(certs[1] or 0), int(crls[0]), int(crls[1] or 0))
+
+    def current(self) -> TrustAnchors:
+        """The anchors as the store holds them now (reloaded when the store changed)."""
+        signature = self.signature()
+        with self._lock:
+            if signature != self._signature:
+                self._anchors = self.store.anchors()
+                self._signature = signature
+                self.loaded_at = datetime.now(UTC)
+                log.info(
+                    "trust anchors loaded: %d CSCA, %d link, %d CRL",
+                    len(self._anchors.cscas),
+                    len(self._anchors.links),
+                    len(self._anchors.crls),
+                )
+            return self._anchors
