@@ -51,8 +51,9 @@ class DemoKioskLoop:
         camera_fps: float = 60.0,
         travellers: tuple[str, ...] = (GENUINE, CHIP_REFUSED),
         listener: Callable[[SessionEvent], None] | None = None,
+        import_trust: bool = True,
     ) -> None:
-        self.world = DemoWorld(config, camera_fps=camera_fps)
+        self.world = DemoWorld(config, camera_fps=camera_fps, import_trust=import_trust)
         factory = self.world.factory
         self._travellers = {
             name: (
