@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export KIOSK_REPO_ROOT := $(CURDIR)
 
-.PHONY: setup test lint typecheck imports pytest demo lock screenshots package package-test clean
+.PHONY: setup test lint typecheck imports pytest demo rig lock screenshots package package-test clean
 
 setup:
 	@./packaging/bootstrap.sh
@@ -29,6 +29,12 @@ test: setup
 
 demo: setup
 	@./packaging/demo.sh
+
+# The production rig: the packaged lane service (`kiosk run`) from a TOML naming real drivers
+# (pcsc, serial, opencv, serial) on real-protocol stand-ins; a table, or RIG_ARGS=--json for
+# one JSON object as the last line. tests/rig runs the same cases in `make test`.
+rig: setup
+	$(PY) -m kiosk.rig $(RIG_ARGS)
 
 # Every main screen of the three applications (traveller in every language), rendered
 # offscreen on simulated devices into docs/screenshots/*.png (see docs/SCREENSHOTS.md).

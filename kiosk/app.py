@@ -207,6 +207,8 @@ class KioskRuntime:
         self._in_service = threading.Event()
         self._remove_lane_listener: Callable[[], None] | None = None
         self._camera_ready: threading.Thread | None = None
+        # Told why a presented document started no transaction ("out_of_service" | "busy").
+        self.on_refused: Callable[[str], None] | None = None
 
     def start(self) -> None:
         kiosk = self.kiosk
@@ -266,7 +268,10 @@ class KioskRuntime:
         if isinstance(event, DocumentPresented):
             self.kiosk.supervisor.refresh_data()
             if not self.kiosk.engine.document_presented(list(event.scan.lines)):
-                log.info("document presented while busy or out of service: ignored")
+                reason = "busy" if self.kiosk.admits_travellers() else "out_of_service"
+                log.info("document presented, no transaction started: %s", reason)
+                if self.on_refused is not None:
+                    self.on_refused(reason)
         elif isinstance(event, DocumentRemoved):
             self.kiosk.engine.document_removed()
 

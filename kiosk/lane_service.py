@@ -112,6 +112,10 @@ class LaneService:
         kiosk.lane.add_listener(self._on_lane)
         kiosk.bus.subscribe(self._on_session)
         runtime = KioskRuntime(kiosk)
+        runtime.on_refused = lambda reason: self._emit({"event": "refused", "reason": reason})
+        kiosk.devices.chip_reader.add_listener(
+            lambda card: self._emit({"event": "card", "card": card.value})
+        )
         try:
             runtime.start()
             status = kiosk.lane.status()

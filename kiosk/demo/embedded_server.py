@@ -45,6 +45,13 @@ class EmbeddedServer:
         return self._thread.url
 
     @property
+    def state(self) -> ServerState:
+        """The running server's state (its database, for adding accounts)."""
+        if self._state is None:
+            raise EmbeddedServerError("the demo server is not running")
+        return self._state
+
+    @property
     def credentials(self) -> Path:
         return self.data_dir / "kiosk-credentials"
 

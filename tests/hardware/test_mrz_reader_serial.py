@@ -7,11 +7,9 @@ symlink at a new pty) the way a USB serial reader does when unplugged and plugge
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
-import tty
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from hardware.mrz_reader import (
     StatusChanged,
 )
 from hardware.serial_mrz_reader import SerialMrzReader
+from hardware.sim.mrz_feed import PtyMrzFeed as Pty
 
 TD3 = (
     "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
@@ -38,25 +37,6 @@ TD1 = (
 )
 TD2 = ("I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<", "D231458907UTO7408122F1204159<<<<<<<6")
 WAIT_S = 5.0
-
-
-class Pty:
-    """A pseudo-terminal pair; the test writes on the master as the reader would."""
-
-    def __init__(self) -> None:
-        self.master, self.slave = os.openpty()
-        tty.setraw(self.slave)
-        self.path = os.ttyname(self.slave)
-
-    def write(self, data: bytes) -> None:
-        os.write(self.master, data)
-
-    def close(self) -> None:
-        for fd in (self.master, self.slave):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
 
 
 class Events:

@@ -1,0 +1,1 @@
+"""The production rig (``make rig``): the packaged lane service on real-protocol stand-ins."""
