@@ -19,7 +19,7 @@ from typing import Any
 from hardware.sim.chip_image import ChipImage
 from hardware.sim.chip_image_store import load_image, save_image
 from hardware.sim.defects import apply_defect
-from hardware.sim.personalise import Plan, build_image, plan_for, printed_mrz
+from hardware.sim.personalise import FACES_DIR, Plan, build_image, plan_for, printed_mrz
 from hardware.sim.pki.suites import DEFAULT_COUNTRIES
 from hardware.sim.pki.test_pki import TestPki
 from hardware.sim.profile_model import Profile
@@ -83,7 +83,12 @@ class PassportFactory:
             return self._pki
 
     def _image_path(self, profile: Profile) -> Path:
-        digest = hashlib.sha256(profile.model_dump_json().encode()).hexdigest()[:16]
+        # The face file's content is part of the key: a new portrait personalises again.
+        hasher = hashlib.sha256(profile.model_dump_json().encode())
+        face = FACES_DIR / profile.face.image
+        if face.is_file():
+            hasher.update(face.read_bytes())
+        digest = hasher.hexdigest()[:16]
         return self.cache_dir / "images" / self.pki.build_id / f"{profile.name}-{digest}.json"
 
     def chip_image(self, name: str) -> ChipImage:

@@ -93,6 +93,22 @@ stage_package() {
     echo "$root"
 }
 
+# install_licence ROOT PACKAGE: the Apache-2.0 text, the NOTICE of third-party data and
+# licences, and Debian's copyright file pointing at both.
+install_licence() {
+    local root=$1 doc=$1/usr/share/doc/$2
+    install -D -m 0644 LICENSE "$doc/LICENSE"
+    install -D -m 0644 NOTICE "$doc/NOTICE"
+    {
+        echo "$2: the open e-gate, licensed under the Apache License, Version 2.0."
+        echo
+        echo "The full text of the licence is in /usr/share/doc/$2/LICENSE (and"
+        echo "/usr/share/common-licenses/Apache-2.0). Third-party data and the bundled"
+        echo "Python packages, with their licences: /usr/share/doc/$2/NOTICE."
+    } > "$doc/copyright"
+    chmod 0644 "$doc/copyright"
+}
+
 # finish_package ROOT PKGDIR: control files, checksums, then the .deb.
 finish_package() {
     local root=$1 src=$2 package size
@@ -119,7 +135,9 @@ install -D -m 0755 "$HERE/kiosk/kiosk-wrapper.sh" "$root/usr/bin/kiosk"
 install -D -m 0644 "$HERE/kiosk/kiosk-gate.service" "$root/lib/systemd/system/kiosk-gate.service"
 install -D -m 0640 "$HERE/kiosk/kiosk.toml" "$root/etc/open-egate/kiosk.toml"
 install -D -m 0644 "$HERE/kiosk/open-egate-gate.pam" "$root/etc/pam.d/open-egate-gate"
+install -D -m 0644 "$HERE/kiosk/kiosk-lane.service" "$root/lib/systemd/system/kiosk-lane.service"
 install -D -m 0644 docs/OPERATOR.md "$root/usr/share/doc/open-egate-kiosk/OPERATOR.md"
+install_licence "$root" open-egate-kiosk
 finish_package "$root" "$HERE/kiosk"
 
 # 4. open-egate-server
@@ -131,4 +149,5 @@ install -D -m 0644 "$HERE/server/open-egate-server.service" \
     "$root/lib/systemd/system/open-egate-server.service"
 install -D -m 0640 "$HERE/server/server.toml" "$root/etc/open-egate/server.toml"
 install -D -m 0644 docs/OPERATOR.md "$root/usr/share/doc/open-egate-server/OPERATOR.md"
+install_licence "$root" open-egate-server
 finish_package "$root" "$HERE/server"

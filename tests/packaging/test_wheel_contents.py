@@ -38,7 +38,7 @@ def test_wheel_holds_every_data_file(tmp_path: Path) -> None:
     # GIVEN a clean copy of the sources (nothing from an earlier in-tree build)
     source = tmp_path / "src"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE", "NOTICE"):
         shutil.copy2(ROOT / name, source / name)
     for package in PACKAGES:
         shutil.copytree(
@@ -60,3 +60,8 @@ def test_wheel_holds_every_data_file(tmp_path: Path) -> None:
     assert any(name.startswith("models/migrations/") for name in shipped)
     assert sorted(expected - shipped) == []
     assert "kiosk/cli/main.py" in shipped
+    # AND the licence text and the NOTICE travel with it (in its dist-info)
+    assert any(
+        n.endswith((".dist-info/licenses/LICENSE", ".dist-info/LICENSE")) for n in shipped
+    ), sorted(n for n in shipped if "dist-info" in n)
+    assert any(n.endswith("/NOTICE") for n in shipped)
