@@ -39,9 +39,11 @@ def test_a_scan_typed_with_enter_after_each_line_is_one_document(
     wedge: KeyboardWedgeMrzReader,
 ) -> None:
     threads: list[str] = []
+    heard = threading.Event()
 
     def listener(event: MrzReaderEvent) -> None:
         threads.append(threading.current_thread().name)
+        heard.set()
 
     wedge.add_listener(listener)
     # WHEN the reader types a TD3 quickly, Enter after each line
@@ -50,6 +52,8 @@ def test_a_scan_typed_with_enter_after_each_line_is_one_document(
     scan = wedge.wait_document(2.0)
     assert scan is not None and scan.lines == TD3
     assert scan.source == "keyboard"
+    # (waiters wake before listeners are called: wait for the listener as an event)
+    assert heard.wait(2.0)
     assert threads == ["kiosk-mrz-wedge"]
     assert wedge.status.health is DeviceHealth.OK
 

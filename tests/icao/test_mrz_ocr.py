@@ -144,13 +144,10 @@ def test_tolerant_mode_never_silently_accepts_a_single_change() -> None:
     assert restored >= 20
 
 
+@pytest.mark.timeout(60)  # a hang guard, not a speed check (speed: kiosk bench)
 def test_search_is_bounded_on_hostile_input() -> None:
     # GIVEN a TD3 whose alphanumeric fields are full of confusable characters and wrong digits
     line2 = "O0O0O0O0O5UTO7408122F1204159ZZZZZZZZZZZZZZ37"
-    import time
-
-    start = time.perf_counter()
+    # THEN it answers, invalid (an unbounded search would not end within the guard)
     result = parse_mrz(f"{TD3[0]}\n{line2}", today=TODAY)
-    # THEN it answers quickly, invalid
-    assert time.perf_counter() - start < 0.5
     assert not result.valid

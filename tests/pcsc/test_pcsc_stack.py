@@ -100,15 +100,15 @@ def test_card_removed_mid_transaction(
     )
     stalled.start()
     # WHEN the card is pulled away before it answers
-    started = time.monotonic()
     with pytest.raises(CardRemovedError) as caught:
         pcsc_reader.transmit(bytes.fromhex("80CA000000"))
-    elapsed = time.monotonic() - started
+    # "at once": the error came while the card was still stalled, not after it answered
+    answered_first = card.release.is_set()  # type: ignore[attr-defined]
     card.release.set()  # type: ignore[attr-defined]
     stalled.join(5)
     # THEN a typed CardRemovedError, quickly, and the reader is ready for the next card
     assert caught.value.code == "chip_card_removed"
-    assert elapsed < 2.0
+    assert not answered_first
     assert not pcsc_reader.connected
     with pytest.raises(NoCardError):
         pcsc_reader.transmit(SELECT_EMRTD)
