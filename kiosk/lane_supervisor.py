@@ -64,7 +64,7 @@ class LaneSupervisor:
         self.database = database
         self.anchors = anchors
         self._reload_lists = reload_lists
-        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._check_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -211,7 +211,7 @@ class LaneSupervisor:
     def check(self) -> LaneStatus:
         """Bring every cause this supervisor owns up to date; the lane's status after it."""
         with self._check_lock:
-            now = self._clock()
+            now = self.clock()
             for part in (self._check_devices, lambda: self._check_trust(now)):
                 try:
                     part()
@@ -226,7 +226,7 @@ class LaneSupervisor:
     def refresh_data(self) -> None:
         """Before a transaction: trust anchors and lists as stored now (cheap when unchanged)."""
         with self._check_lock:
-            now = self._clock()
+            now = self.clock()
             try:
                 self._check_trust(now)
                 self._check_lists(now)

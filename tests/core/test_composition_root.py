@@ -29,6 +29,8 @@ from kiosk.devices import DRIVERS, create_driver
 from kiosk.lane import LaneCause
 from kiosk.screening.importers import ListKind
 from kiosk.screening.store import ScreeningStore
+from kiosk.trust.importer import import_files
+from kiosk.trust.store import TrustStore
 from models.tables import ListVersionRow
 
 INTERFACES = {"chip_reader": ChipReader, "mrz_reader": MrzReader, "camera": Camera, "gate": Gate}
@@ -176,4 +178,38 @@ def test_the_technician_takes_the_lane_out_and_back_and_rehearsal_is_admitted_on
         assert kiosk.lane.in_service and kiosk.admits_travellers()
     finally:
         runtime.stop()
+        kiosk.close()
+
+
+def test_a_crl_long_past_its_next_update_closes_the_lane_until_a_fresh_one_comes(
+    tmp_path: Path, passports
+) -> None:  # type: ignore[no-untyped-def]
+    # GIVEN a kiosk whose trust store holds the test PKI, imported as an operator does
+    config = load_config(None, data_dir=str(tmp_path / "home"), lane={"crl_overdue_hours": 48})
+    kiosk = build_kiosk(config)
+    try:
+        pki = passports.pki
+        files = [*pki.trust_anchor_paths(), *pki.crl_paths()]
+        summary = import_files(files, TrustStore(kiosk.database))
+        assert summary.added >= len(files) and not summary.rejected
+        kiosk.supervisor.check()
+        assert not kiosk.lane.has(LaneCause.NO_TRUST_ANCHORS)
+        assert not kiosk.lane.has(LaneCause.TRUST_STALE)
+        latest = max(c.next_update for c in TrustStore(kiosk.database).crls() if c.next_update)
+        if latest.tzinfo is None:
+            latest = latest.replace(tzinfo=dt.UTC)
+        # WHEN the clock passes every CRL's next update by more than the policy allows
+        kiosk.supervisor.clock = lambda: latest + dt.timedelta(hours=49)
+        kiosk.supervisor.check()
+        # THEN the lane is out of service for stale trust, naming the countries
+        assert kiosk.lane.has(LaneCause.TRUST_STALE)
+        detail = next(
+            f.detail for f in kiosk.lane.status().faults if f.cause is LaneCause.TRUST_STALE
+        )
+        assert "CRL past its next update" in detail
+        # WHEN the time is within the allowance again THEN the cause clears by itself
+        kiosk.supervisor.clock = lambda: latest + dt.timedelta(hours=47)
+        kiosk.supervisor.check()
+        assert not kiosk.lane.has(LaneCause.TRUST_STALE)
+    finally:
         kiosk.close()
