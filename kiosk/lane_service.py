@@ -6,8 +6,9 @@ sync) and runs until SIGTERM or SIGINT. Under systemd (``Type=notify``) it sends
 once started, ``STATUS=`` with the lane's state whenever it changes, and ``WATCHDOG=1`` from
 its main loop every half ``WatchdogSec``.
 
-With ``events`` it prints one JSON line per lane change and per decision on stdout: the lane's
-causes, and a decision's transaction id, outcome, reasons and timings (never personal data).
+With ``events`` it prints one JSON line per lane change, card arrival or removal, transaction
+state, decision and refused document on stdout: the lane's causes, and a decision's
+transaction id, outcome, reasons and timings (never personal data).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any, TextIO
 from kiosk.app import KioskRuntime, build_kiosk
 from kiosk.config import KioskConfig
 from kiosk.lane import LaneStatus
-from kiosk.session.events import Decided, Finished, SessionEvent
+from kiosk.session.events import Decided, Finished, SessionEvent, StateEntered
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,14 @@ class LaneService:
                     "event": "finished",
                     "transaction_id": event.transaction_id,
                     "outcome": event.outcome,
+                }
+            )
+        elif isinstance(event, StateEntered):
+            self._emit(
+                {
+                    "event": "state",
+                    "transaction_id": event.transaction_id,
+                    "state": event.state.value,
                 }
             )
 

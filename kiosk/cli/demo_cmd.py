@@ -66,12 +66,12 @@ def _run(args: argparse.Namespace) -> int:
     base = load_config(args.config)
     data_dir = args.data_dir or base.data_dir / "demo"
     config = load_config(args.config, data_dir=str(data_dir))
-    from kiosk.demo.world import DemoWorld
-
     quiet = not args.verbose and args.log_level is None
-    if quiet:  # the table first; the log only when asked for
+    if quiet:  # the table first; the log only when asked for (imports log too: alembic)
         logging.disable(logging.WARNING)
     try:
+        from kiosk.demo.world import DemoWorld
+
         world = DemoWorld(config)
         results = []
         for index, item in enumerate(scenarios, 1):

@@ -471,6 +471,42 @@ backoff_cap_s = 2.0
         events.lane_until(lambda e: bool(e.get("in_service")))
         return self.results
 
+    # --- cases that wait for issue 20 item 5 (the transaction follows the traveller) -------
+
+    def run_pending_cases(self) -> list[CaseResult]:
+        """Cases whose expected decisions need the transaction to follow the passport and the
+        doors (issue 20 item 5): they run with ``python -m kiosk.rig --pending`` and are not
+        in the default run until that work lands."""
+        assert self.events is not None and self.board is not None
+        results = []
+        # The passport taken off the reader while the camera looks for the face.
+        self.progress("case passport removed mid-transaction")
+        openings = self.board.log.exit_openings
+        link = self._present(GENUINE_PROFILE)
+        try:
+            self.events.next(
+                lambda e: e.get("event") == "state" and e.get("state") == "face_capture"
+            )
+        finally:
+            self._take_away(link)
+        event = self.events.next(lambda e: e.get("event") == "finished")
+        decision = str(event.get("outcome"))
+        if self.board.log.exit_openings != openings:
+            decision += " (gate opened)"
+        results.append(CaseResult("passport-removed", "cancelled", decision))
+        # A second person in the gate during the passage.
+        self.progress("case tailgating")
+        self.board.passage.tailgate = True
+        try:
+            result = self._transaction("tailgating", "refer", GENUINE_PROFILE)
+        finally:
+            self.board.passage.tailgate = False
+        if "tailgating" not in result.reasons:
+            result.decision += " (without tailgating)"
+        results.append(result)
+        self.results.extend(results)
+        return results
+
     def _trust_files(self) -> list[Path]:
         pki = self.factory.pki
         return [*pki.trust_anchor_paths(), *pki.crl_paths()]
