@@ -132,7 +132,9 @@ check "data directory 0750 egate" sh -c '[ "$(stat -c %a:%U /var/lib/open-egate)
 check "key directory 0700 egate" sh -c '[ "$(stat -c %a:%U /etc/open-egate/keys)" = 700:egate ]'
 check "keys 0600 egate" sh -c 'for k in /etc/open-egate/keys/*; do [ "$(stat -c %a:%U "$k")" = 600:egate ] || exit 1; done'
 check "configuration 0640 root:egate" sh -c '[ "$(stat -c %a:%U:%G /etc/open-egate/kiosk.toml)" = 640:root:egate ]'
-check "units are installed" test -f /lib/systemd/system/kiosk-gate.service -a -f /lib/systemd/system/open-egate-server.service
+check "units are installed" test -f /lib/systemd/system/kiosk-gate.service -a -f /lib/systemd/system/kiosk-lane.service -a -f /lib/systemd/system/open-egate-server.service
+check "licence and notice in both packages" sh -c 'for p in open-egate-kiosk open-egate-server; do
+    grep -q "Apache License" /usr/share/doc/$p/LICENSE && test -s /usr/share/doc/$p/NOTICE || exit 1; done'
 check "no shared library is missing" sh -c '
     for lib in $(find /opt/open-egate/kiosk/lib -name "*.so*" \( -path "*cv2*" -o -path "*PySide6/Qt/lib/libQt6Widgets*" \
         -o -path "*platforms/libqwayland*" -o -path "*platforms/libqoffscreen*" -o -name "_dlib_pybind11*" -o -path "*smartcard*" \)); do
@@ -154,6 +156,15 @@ if in_root kiosk demo --help >/dev/null 2>&1; then
 else
     echo "  --  kiosk demo does not exist yet: skipped" >&2
 fi
+# The production rig in the install root: the installed `kiosk run` from a TOML naming the pcsc,
+# serial, opencv and serial drivers (pcscd + vpcd with a simulated chip, pty stand-ins, a video
+# file), trust from `kiosk trust import`, lists from the server through sync.
+log "the production rig on the installed kiosk"
+apt_install vsmartcard-vpcd >>build/package-test-install.log 2>&1 \
+    || { tail -n 20 build/package-test-install.log >&2; die "install of vsmartcard-vpcd for the rig"; }
+in_root /opt/open-egate/kiosk/bin/python -m kiosk.rig --json >build/package-test-rig.log 2>&1 \
+    || { tail -n 30 build/package-test-rig.log >&2; die "the production rig (python -m kiosk.rig)"; }
+printf '  ok  production rig: %s\n' "$(tail -n1 build/package-test-rig.log)" >&2
 check "kiosk mrz check (ICAO TD3 specimen)" kiosk mrz check \
     'P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<' 'L898902C36UTO7408122F1204159ZE184226B<<<<<10'
 # One transaction with a known id, recorded through the application's own recorder.
