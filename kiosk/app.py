@@ -169,10 +169,7 @@ def build_kiosk(
         max_face_attempts=config.face.max_attempts,
         bus=bus,
     )
-    kiosk_ref: list[Kiosk] = []
-    supervisor = LaneSupervisor(
-        lane, config, devices, database, anchors, lambda: kiosk_ref[0].reload_lists()
-    )
+    supervisor = LaneSupervisor(lane, config, devices, database, anchors)
     kiosk = Kiosk(
         config,
         devices,
@@ -187,7 +184,7 @@ def build_kiosk(
         anchors,
         supervisor,
     )
-    kiosk_ref.append(kiosk)
+    supervisor.reload_lists = kiosk.reload_lists  # what sync or an import wrote, reloaded
     engine.admits = kiosk.admits_travellers
     supervisor.note_lists_loaded()
     kiosk.closers += [matcher.close] + ([detector.close] if detector else [])

@@ -54,7 +54,7 @@ class LaneSupervisor:
         devices: Devices,
         database: Database,
         anchors: StoreAnchors,
-        reload_lists: Callable[[], None],
+        reload_lists: Callable[[], None] | None = None,
         *,
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
@@ -63,7 +63,8 @@ class LaneSupervisor:
         self.devices = devices
         self.database = database
         self.anchors = anchors
-        self._reload_lists = reload_lists
+        # Called when the stored lists changed (the kiosk reloads its screener).
+        self.reload_lists: Callable[[], None] = reload_lists or (lambda: None)
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._check_lock = threading.Lock()
         self._stop = threading.Event()
@@ -180,7 +181,7 @@ class LaneSupervisor:
             versions[kind.value] = (info.version, info.entries) if info else (0, 0)
         if self._list_versions is not None and versions != self._list_versions:
             log.info("screening lists changed: reloading")
-            self._reload_lists()
+            self.reload_lists()
         self._list_versions = versions
         max_age = self.config.policy.watchlist_max_age_hours
         for name in self.config.lane.required_lists:

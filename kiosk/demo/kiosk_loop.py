@@ -94,6 +94,10 @@ class DemoKioskLoop:
         assert isinstance(chip_reader, SimulatedChipReader)
         assert isinstance(mrz_reader, SimulatedMrzReader)
         image, printed = self._travellers[name]
+        # The traveller comes once the lane is in service (a device restarted since the last
+        # one is ready again): readiness is awaited as an event.
+        if not self.runtime.wait_in_service(timeout_s):
+            raise TransactionHung(f"lane out of service: {self.kiosk.lane.status().as_dict()}")
         self._finished.clear()
         chip = PassportChip(image)
         chip_reader.insert(card(chip) if card is not None else chip)
