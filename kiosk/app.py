@@ -29,6 +29,7 @@ from kiosk.screening.store import ScreeningStore
 from kiosk.session.engine import SessionEngine
 from kiosk.session.events import EventBus
 from kiosk.session.pipeline import CaptureSettings, ChipVerifier, KioskPipeline
+from kiosk.speech import EspeakSynthesizer, VoicePrompter
 from kiosk.storage.crypto_store import BlobCipher, load_storage_key
 from kiosk.storage.database import Database, open_database
 from kiosk.storage.recorder import record_transaction
@@ -64,6 +65,7 @@ class Kiosk:
     pipeline: KioskPipeline
     engine: SessionEngine
     bus: EventBus
+    voice: VoicePrompter | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def reload_lists(self) -> None:
@@ -133,7 +135,21 @@ def build_kiosk(
     )
     kiosk = Kiosk(config, devices, database, audit, cipher, screener, pipeline, engine, engine.bus)
     kiosk.closers += [matcher.close] + ([detector.close] if detector else [])
+    kiosk.voice = build_voice(config, devices)
+    kiosk.closers.append(kiosk.voice.close)
     return kiosk
+
+
+def build_voice(config: KioskConfig, devices: Devices) -> VoicePrompter:
+    """The spoken prompts: espeak-ng voices of the configuration through the speaker."""
+    traveller = config.traveller
+    synthesizer = EspeakSynthesizer(
+        config.speech_cache_dir,
+        voices=traveller.voices,
+        words_per_minute=traveller.words_per_minute,
+        amplitude=round(traveller.volume * 1.5),  # espeak-ng amplitude 0..200, 100 nominal
+    )
+    return VoicePrompter(synthesizer, devices.speaker, enabled=traveller.speech)
 
 
 class KioskRuntime:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QLabel, QPushButton
@@ -14,7 +15,9 @@ from pytestqt.qtbot import QtBot
 from hardware.gate import GateCommand
 from hardware.sim.camera import SimulatedCamera
 from hardware.sim.gate import SimulatedGate
+from hardware.sim.speaker import SimulatedSpeaker
 from kiosk.session.engine import SessionEngine
+from kiosk.speech import EspeakSynthesizer, VoicePrompter
 from ui.i18n import messages
 from ui.theme import MIN_TOUCH_PX
 from ui.traveller.screens import CameraScreen
@@ -27,14 +30,17 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def window(
-    qtbot: QtBot, engine: SessionEngine, camera: SimulatedCamera
+    qtbot: QtBot, engine: SessionEngine, camera: SimulatedCamera, tmp_path: Path
 ) -> Iterator[TravellerWindow]:
-    win = TravellerWindow(engine.bus, camera, idle_ms=30_000, result_ms=30_000)
+    # a voice that speaks nothing: the sound button is there, as in the product
+    voice = VoicePrompter(EspeakSynthesizer(tmp_path / "speech"), SimulatedSpeaker(), enabled=False)
+    win = TravellerWindow(engine.bus, camera, idle_ms=30_000, result_ms=30_000, voice=voice)
     qtbot.addWidget(win)
     win.resize(1280, 800)
     win.show()
     yield win
     win.close()
+    voice.close()
     assert not win.idle_timer.isActive() and not win.animation.isActive()
     for screen in win.screens.values():
         if isinstance(screen, CameraScreen):

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from hardware.camera import Camera
 from kiosk.session.events import EventBus, State
+from kiosk.speech import VoicePrompter
 from ui.bridge import SessionBridge
 from ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, Catalogue
 from ui.theme import (
@@ -34,6 +35,7 @@ from ui.theme import (
     traveller_style,
 )
 from ui.traveller.screens import CameraScreen, MessageScreen
+from ui.traveller.spoken import every_prompt, spoken
 
 SCREENS = (
     "welcome",
@@ -47,6 +49,7 @@ SCREENS = (
     "cancelled",
 )
 RESULT_SCREENS = ("proceed", "officer", "cancelled")
+SPOKEN_SCREENS = SCREENS[1:]  # all but the welcome screen, which waits for nobody
 STEPS = (
     ("step.passport", ("passport",)),
     ("step.chip", ("chip",)),
@@ -77,9 +80,13 @@ class TravellerWindow(QWidget):
         *,
         idle_ms: int = 45_000,
         result_ms: int = 8_000,
+        voice: VoicePrompter | None = None,
+        officer_directions: dict[str, str] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self.voice = voice
+        self.officer_directions = dict(officer_directions or {})
         self.setObjectName("travellerRoot")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.catalogue = Catalogue()
@@ -127,6 +134,8 @@ class TravellerWindow(QWidget):
         self._apply_style()
         self.retranslate()
         self.show_screen("welcome")
+        if self.voice is not None:
+            self.voice.prefetch(every_prompt(SPOKEN_SCREENS, self.officer_directions))
 
     # --- chrome -------------------------------------------------------------------------
 
@@ -172,9 +181,13 @@ class TravellerWindow(QWidget):
         row.addStretch(1)
         self.large_button = QPushButton()
         self.contrast_button = QPushButton()
+        self.sound_button = QPushButton()
+        self.sound_button.setChecked(False)
+        self.sound_button.setVisible(self.voice is not None)
         for button, handler in (
             (self.large_button, self.set_large_text),
             (self.contrast_button, self.set_high_contrast),
+            (self.sound_button, self.set_muted),
         ):
             button.setObjectName("chip")
             button.setCheckable(True)
@@ -196,10 +209,16 @@ class TravellerWindow(QWidget):
         self.brand.setText(c.text("app.title"))
         self.large_button.setText(c.text("a11y.large_text"))
         self.contrast_button.setText(c.text("a11y.high_contrast"))
+        self.sound_button.setText(c.text("a11y.mute"))
+        self.sound_button.setAccessibleName(c.text("a11y.mute"))
         for label, (key, _screens) in zip(self.step_labels, STEPS, strict=True):
             label.setText(c.text(key))
         for screen in self.screens.values():
             screen.retranslate(c)
+        directions = self.officer_directions.get(c.language)
+        officer = self.screens["officer"]
+        if directions and isinstance(officer, MessageScreen):
+            officer.instruction.setText(directions)
 
     def _update_steps(self) -> None:
         current = self.current_screen
@@ -226,6 +245,23 @@ class TravellerWindow(QWidget):
         self._apply_style()
         self._touch()
 
+    def set_muted(self, on: bool) -> None:
+        """The traveller's mute button: stops speech at once; reset for the next one."""
+        if self.sound_button.isChecked() != on:
+            self.sound_button.setChecked(on)
+        if self.voice is not None:
+            self.voice.set_muted(on)
+        self._touch()
+
+    def spoken_text(self, name: str) -> str:
+        """What is spoken for screen ``name``: its title and instruction as shown."""
+        screen = self.screens[name]
+        return spoken(screen.title.text(), screen.instruction.text())
+
+    def _speak(self, text: str) -> None:
+        if self.voice is not None:
+            self.voice.say(self.catalogue.language, text)
+
     def set_high_contrast(self, on: bool) -> None:
         self.high_contrast = on
         if self.contrast_button.isChecked() != on:
@@ -251,6 +287,8 @@ class TravellerWindow(QWidget):
         if name != previous and isinstance(screen, MessageScreen):
             screen.clear()
         self.stack.setCurrentWidget(screen)
+        if name != previous and name != "welcome":
+            self._speak(self.spoken_text(name))
         if screen.animated:
             self.animation.start()
         else:
@@ -280,9 +318,12 @@ class TravellerWindow(QWidget):
         """Back to the welcome screen with nothing personal left anywhere on screen."""
         for screen in self.screens.values():
             screen.clear()
+        if self.voice is not None:
+            self.voice.silence()
         self.set_language(DEFAULT_LANGUAGE)
         self.set_large_text(False)
         self.set_high_contrast(False)
+        self.set_muted(False)
         self.show_screen("welcome")
 
     # --- engine events (GUI thread, via the bridge) -------------------------------------
@@ -304,6 +345,7 @@ class TravellerWindow(QWidget):
             screen = self.screens["camera"]
         assert isinstance(screen, CameraScreen)
         screen.show_guidance(code, self.catalogue)
+        self._speak(self.catalogue.guidance(code))
 
     def on_decided(self, decision: str, _reasons: list[str]) -> None:
         self.show_screen("proceed" if decision == "accept" else "officer")
