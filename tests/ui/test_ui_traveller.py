@@ -94,7 +94,9 @@ def test_guidance_is_one_message_at_a_time_in_the_chosen_language(
     assert isinstance(screen, CameraScreen)
     window.on_guidance("move_closer", "Please move closer")
     window.on_guidance("too_dark", "It is too dark")
-    assert screen.guidance.text() == messages("es")["guidance.too_dark"]
+    # the first message stays up long enough to be read; the newest waiting one follows
+    assert screen.guidance.text() == messages("es")["guidance.move_closer"]
+    qtbot.waitUntil(lambda: screen.guidance.text() == messages("es")["guidance.too_dark"])
     window.set_language("nl")
     assert screen.guidance.text() == messages("nl")["guidance.too_dark"]
     assert screen.title.text() == messages("nl")["camera.title"]
@@ -188,3 +190,71 @@ def test_no_screen_shows_a_raw_message_key_in_any_language(window: TravellerWind
             raw = [t for t in texts if t in keys or (("." in t) and " " not in t)]
             assert not raw, f"{name} in {language} shows {raw}"
     window.show_screen("welcome")
+
+
+def test_a_message_is_never_replaced_before_it_could_be_read(
+    qtbot: QtBot, window: TravellerWindow
+) -> None:
+    # GIVEN the camera screen showing "move closer"
+    window.show_screen("camera")
+    screen = window.screens["camera"]
+    assert isinstance(screen, CameraScreen)
+    shown: list[str] = []
+    screen.guidance_shown.connect(shown.append)
+    window.on_guidance("move_closer", "")
+    # WHEN the tracker changes its mind at every frame
+    for code in ("too_dark", "centre_face", "too_dark", "look_at_camera"):
+        window.on_guidance(code, "")
+    # THEN the first message is still up, and only the newest waiting one is shown next
+    assert screen.guidance_code == "move_closer" and screen.hold.isActive()
+    qtbot.waitUntil(lambda: screen.guidance_code == "look_at_camera", timeout=10_000)
+    assert shown == ["move_closer", "look_at_camera"]
+
+
+def test_a_retry_message_stays_longer_than_guidance(window: TravellerWindow) -> None:
+    window.show_screen("camera")
+    screen = window.screens["camera"]
+    assert isinstance(screen, CameraScreen)
+    window.on_guidance("retry", "")
+    assert screen.hold.interval() > screen.min_message_ms
+
+
+@pytest.mark.parametrize(
+    ("code", "colour"),
+    [
+        ("ok", "success"),
+        ("hold_still", "success"),
+        ("move_closer", "attention"),
+        ("several_faces", "attention"),
+        (None, "pictogram"),
+    ],
+)
+def test_the_outline_colour_and_the_message_come_from_one_code(
+    window: TravellerWindow, code: str | None, colour: str
+) -> None:
+    window.show_screen("camera")
+    screen = window.screens["camera"]
+    assert isinstance(screen, CameraScreen)
+    if code is not None:
+        window.on_guidance(code, "")
+        assert screen.guidance.text() == window.catalogue.guidance(code)
+    assert screen.preview.guidance_code == code
+    assert screen.preview.outline_colour() == getattr(screen.preview.palette_colours, colour)
+
+
+def test_the_preview_shows_the_whole_camera_field(qtbot: QtBot, window: TravellerWindow) -> None:
+    # GIVEN a 640x480 camera and a preview of a different shape
+    window.show_screen("camera")
+    screen = window.screens["camera"]
+    assert isinstance(screen, CameraScreen)
+    qtbot.waitUntil(lambda: screen.preview.image is not None, timeout=20_000)
+    preview = screen.preview
+    preview.resize(900, 400)
+    image = preview.image
+    assert image is not None
+    # THEN the picture fits inside the widget with its aspect kept (nothing cropped)
+    rect = preview.picture_rect()
+    assert rect.width() <= preview.width() + 0.5 and rect.height() <= preview.height() + 0.5
+    assert rect.width() / rect.height() == pytest.approx(image.width() / image.height(), 0.01)
+    # AND the outline lies inside the picture
+    assert rect.contains(preview.oval())

@@ -107,6 +107,8 @@ class TravellerWindow(QWidget):
         self.stack = QStackedWidget()
         for screen in self.screens.values():
             self.stack.addWidget(screen)
+            if isinstance(screen, CameraScreen):
+                screen.guidance_shown.connect(self._speak_guidance)
         welcome = self.screens["welcome"]
         assert isinstance(welcome, MessageScreen) and welcome.button is not None
         start = welcome.button
@@ -345,6 +347,8 @@ class TravellerWindow(QWidget):
             screen = self.screens["camera"]
         assert isinstance(screen, CameraScreen)
         screen.show_guidance(code, self.catalogue)
+
+    def _speak_guidance(self, code: str) -> None:
         self._speak(self.catalogue.guidance(code))
 
     def on_decided(self, decision: str, _reasons: list[str]) -> None:
