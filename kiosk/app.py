@@ -15,6 +15,7 @@ from typing import Any
 
 from hardware.chip_reader import CardEvent
 from hardware.mrz_reader import DocumentPresented, DocumentRemoved
+from kiosk.assistance import Assistance, AssistanceState
 from kiosk.audit import open_audit_log
 from kiosk.audit.log import AuditLog
 from kiosk.config import KioskConfig
@@ -66,6 +67,7 @@ class Kiosk:
     engine: SessionEngine
     bus: EventBus
     voice: VoicePrompter | None = None
+    assistance: Assistance = field(default_factory=Assistance)
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def reload_lists(self) -> None:
@@ -137,7 +139,26 @@ def build_kiosk(
     kiosk.closers += [matcher.close] + ([detector.close] if detector else [])
     kiosk.voice = build_voice(config, devices)
     kiosk.closers.append(kiosk.voice.close)
+    kiosk.assistance.add_listener(lambda state: audit_assistance(database, audit, state))
     return kiosk
+
+
+def audit_assistance(database: Database, audit: AuditLog, state: AssistanceState) -> None:
+    """Every call for an officer, and who answered it, goes into the audit log."""
+    with database.write() as session:
+        if state.pending:
+            audit.append(
+                session,
+                actor="traveller",
+                action="assistance.requested",
+                details={"screen": state.screen or "unknown", "calls": state.calls},
+            )
+        else:
+            audit.append(
+                session,
+                actor=state.acknowledged_by or "unknown",
+                action="assistance.acknowledged",
+            )
 
 
 def build_voice(config: KioskConfig, devices: Devices) -> VoicePrompter:

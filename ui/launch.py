@@ -140,6 +140,7 @@ def _show_windows(
             kiosk.devices.camera,
             voice=kiosk.voice,
             officer_directions=kiosk.config.traveller.officer_directions,
+            assistance=kiosk.assistance,
         )
         windows["traveller"] = traveller
         traveller.resize(1280, 800)

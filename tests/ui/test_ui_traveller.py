@@ -16,6 +16,7 @@ from hardware.gate import GateCommand
 from hardware.sim.camera import SimulatedCamera
 from hardware.sim.gate import SimulatedGate
 from hardware.sim.speaker import SimulatedSpeaker
+from kiosk.assistance import Assistance, AssistanceState
 from kiosk.session.engine import SessionEngine
 from kiosk.speech import EspeakSynthesizer, VoicePrompter
 from ui.i18n import messages
@@ -34,7 +35,9 @@ def window(
 ) -> Iterator[TravellerWindow]:
     # a voice that speaks nothing: the sound button is there, as in the product
     voice = VoicePrompter(EspeakSynthesizer(tmp_path / "speech"), SimulatedSpeaker(), enabled=False)
-    win = TravellerWindow(engine.bus, camera, idle_ms=30_000, result_ms=30_000, voice=voice)
+    win = TravellerWindow(
+        engine.bus, camera, idle_ms=30_000, result_ms=30_000, voice=voice, assistance=Assistance()
+    )
     qtbot.addWidget(win)
     win.resize(1280, 800)
     win.show()
@@ -57,13 +60,14 @@ def test_an_accepted_traveller_sees_every_step_and_the_gate_opens(
     qtbot: QtBot, window: TravellerWindow, engine: SessionEngine, gate: SimulatedGate
 ) -> None:
     screens = visited(window)
-    window.screens["welcome"].button.click()  # type: ignore[union-attr]
-    assert window.current_screen == "passport"
+    # no Start button: the welcome screen says to place the passport, and that starts
+    assert window.current_screen == "welcome"
+    assert not [b for b in window.screens["welcome"].findChildren(QPushButton) if b.isVisible()]
     assert engine.document_presented(TRAVELLER_MRZ.splitlines())
     qtbot.waitUntil(lambda: window.current_screen == "proceed", timeout=10_000)
     assert engine.wait_idle(10)
     qtbot.wait(50)
-    assert screens[:5] == ["passport", "chip", "camera", "liveness", "wait"]
+    assert screens[:4] == ["chip", "camera", "liveness", "wait"]
     assert window.current_screen == "proceed"  # the result stays after the engine is idle
     assert GateCommand.OPEN_EXIT in gate.commands
 
@@ -258,3 +262,48 @@ def test_the_preview_shows_the_whole_camera_field(qtbot: QtBot, window: Travelle
     assert rect.width() / rect.height() == pytest.approx(image.width() / image.height(), 0.01)
     # AND the outline lies inside the picture
     assert rect.contains(preview.oval())
+
+
+def test_help_calls_an_officer_says_help_is_coming_and_holds_the_screen(
+    qtbot: QtBot, engine: SessionEngine, camera: SimulatedCamera, tmp_path: Path
+) -> None:
+    # GIVEN the gate with its assistance calls, a traveller on the camera screen
+    assistance = Assistance()
+    calls: list[AssistanceState] = []
+    assistance.add_listener(calls.append)
+    window = TravellerWindow(engine.bus, camera, idle_ms=200, result_ms=200, assistance=assistance)
+    qtbot.addWidget(window)
+    try:
+        window.show_screen("camera")
+        # WHEN the traveller presses Help (visible on every screen)
+        assert window.help_button.isVisibleTo(window)
+        window.help_button.click()
+        # THEN the call is made (off the GUI thread), help is said to be coming, and the gate
+        # does not send the traveller back to Welcome while they wait
+        qtbot.waitUntil(lambda: assistance.state.pending, timeout=10_000)
+        assert calls[0].screen == "camera" and calls[0].calls == 1
+        assert window.help_banner.isVisibleTo(window)
+        assert window.help_banner.text() == messages("en")["help.coming"]
+        assert not window.idle_timer.isActive()
+        window.help_button.click()  # a second press while pending is the same call
+        qtbot.wait(100)
+        assert assistance.state.calls == 1
+        # WHEN the officer acknowledges (from the booth, through the lane's link)
+        assistance.acknowledge("officer-7")
+        qtbot.waitUntil(lambda: not window.help_banner.isVisibleTo(window), timeout=10_000)
+        # THEN the screen goes back to its normal countdown
+        qtbot.waitUntil(lambda: window.current_screen == "welcome", timeout=10_000)
+    finally:
+        window.shutdown()
+
+
+def test_without_an_assistance_line_there_is_no_help_button(
+    qtbot: QtBot, engine: SessionEngine
+) -> None:
+    window = TravellerWindow(engine.bus, None)
+    qtbot.addWidget(window)
+    try:
+        assert not window.help_button.isVisibleTo(window)
+        assert window.help_button.isVisibleTo(window) is False
+    finally:
+        window.shutdown()

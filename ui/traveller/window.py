@@ -10,19 +10,21 @@ for the next traveller.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QMouseEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from hardware.camera import Camera
+from kiosk.assistance import Assistance, AssistanceState
 from kiosk.session.events import EventBus, State
 from kiosk.speech import VoicePrompter
 from ui.bridge import SessionBridge
@@ -36,6 +38,7 @@ from ui.theme import (
 )
 from ui.traveller.screens import CameraScreen, MessageScreen
 from ui.traveller.spoken import every_prompt, spoken
+from ui.workers import Worker
 
 SCREENS = (
     "welcome",
@@ -73,6 +76,8 @@ STATE_SCREENS: dict[str, str] = {
 
 
 class TravellerWindow(QWidget):
+    assistance_changed = Signal(object)  # AssistanceState, from any thread
+
     def __init__(
         self,
         bus: EventBus,
@@ -82,10 +87,17 @@ class TravellerWindow(QWidget):
         result_ms: int = 8_000,
         voice: VoicePrompter | None = None,
         officer_directions: dict[str, str] | None = None,
+        assistance: Assistance | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.voice = voice
+        self.assistance = assistance
+        self.help_pending = False
+        self.worker = Worker("traveller", threads=1, parent=self)
+        self._unsubscribe_assistance = (
+            assistance.add_listener(self.assistance_changed.emit) if assistance else None
+        )
         self.officer_directions = dict(officer_directions or {})
         self.setObjectName("travellerRoot")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
@@ -94,7 +106,8 @@ class TravellerWindow(QWidget):
         self.high_contrast = False
         self.bridge = SessionBridge(bus, self)
         self.screens: dict[str, MessageScreen | CameraScreen] = {
-            "welcome": MessageScreen("welcome", "welcome", button_key="welcome.start"),
+            # no Start button: placing the passport starts (the welcome screen says how)
+            "welcome": MessageScreen("welcome", "passport", hint=True),
             "passport": MessageScreen("passport", "passport", hint=True),
             "chip": MessageScreen("chip", "chip", progress=True),
             "camera": CameraScreen("camera", camera),
@@ -109,10 +122,6 @@ class TravellerWindow(QWidget):
             self.stack.addWidget(screen)
             if isinstance(screen, CameraScreen):
                 screen.guidance_shown.connect(self._speak_guidance)
-        welcome = self.screens["welcome"]
-        assert isinstance(welcome, MessageScreen) and welcome.button is not None
-        start = welcome.button
-        start.clicked.connect(lambda: self.show_screen("passport"))
 
         self.idle_timer = QTimer(self)
         self.idle_timer.setSingleShot(True)
@@ -126,6 +135,12 @@ class TravellerWindow(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self._top_bar())
+        self.help_banner = QLabel()
+        self.help_banner.setObjectName("helpBanner")
+        self.help_banner.setWordWrap(True)
+        self.help_banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.help_banner.hide()
+        layout.addWidget(self.help_banner)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self._bottom_bar())
 
@@ -133,6 +148,7 @@ class TravellerWindow(QWidget):
         self.bridge.guidance.connect(self.on_guidance)
         self.bridge.decided.connect(self.on_decided)
         self.bridge.progress.connect(self.on_progress)
+        self.assistance_changed.connect(self.on_assistance, Qt.ConnectionType.QueuedConnection)
         self._apply_style()
         self.retranslate()
         self.show_screen("welcome")
@@ -156,8 +172,17 @@ class TravellerWindow(QWidget):
         for _key, _screens in STEPS:
             label = QLabel()
             label.setObjectName("step")
+            label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
             self.step_labels.append(label)
-            row.addWidget(label)
+            row.addWidget(label, 0, Qt.AlignmentFlag.AlignVCenter)
+        # Help is on every screen, at the top where it is seen first
+        self.help_button = QPushButton()
+        self.help_button.setObjectName("help")
+        self.help_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.help_button.setVisible(self.assistance is not None)
+        self.help_button.clicked.connect(self.ask_for_help)
+        row.addSpacing(16)
+        row.addWidget(self.help_button)
         return bar
 
     def _bottom_bar(self) -> QWidget:
@@ -213,6 +238,9 @@ class TravellerWindow(QWidget):
         self.contrast_button.setText(c.text("a11y.high_contrast"))
         self.sound_button.setText(c.text("a11y.mute"))
         self.sound_button.setAccessibleName(c.text("a11y.mute"))
+        self.help_button.setText(c.text("help.button"))
+        self.help_button.setAccessibleName(c.text("help.button"))
+        self.help_banner.setText(c.text("help.coming"))
         for label, (key, _screens) in zip(self.step_labels, STEPS, strict=True):
             label.setText(c.text(key))
         for screen in self.screens.values():
@@ -264,6 +292,31 @@ class TravellerWindow(QWidget):
         if self.voice is not None:
             self.voice.say(self.catalogue.language, text)
 
+    # --- help ---------------------------------------------------------------------------
+
+    def ask_for_help(self) -> None:
+        """The Help button: call an officer (off the GUI thread) and say help is coming."""
+        if self.assistance is None:
+            return
+        assistance, screen = self.assistance, self.current_screen
+        self.worker.submit(lambda: assistance.call(screen))
+        self._show_help_coming()
+
+    def _show_help_coming(self) -> None:
+        if not self.help_pending:
+            self.help_pending = True
+            self.help_banner.show()
+            self._speak(self.catalogue.text("help.coming"))
+        self.idle_timer.stop()  # nobody is sent back to Welcome while waiting for an officer
+
+    def on_assistance(self, state: AssistanceState) -> None:
+        if state.pending:
+            self._show_help_coming()
+        elif self.help_pending:
+            self.help_pending = False
+            self.help_banner.hide()
+            self._touch()
+
     def set_high_contrast(self, on: bool) -> None:
         self.high_contrast = on
         if self.contrast_button.isChecked() != on:
@@ -296,7 +349,7 @@ class TravellerWindow(QWidget):
         else:
             self.animation.stop()
         self._update_steps()
-        if name == "welcome":
+        if name == "welcome" or self.help_pending:
             self.idle_timer.stop()
         else:
             self.idle_timer.start(self.result_ms if name in RESULT_SCREENS else self.idle_ms)
@@ -308,6 +361,8 @@ class TravellerWindow(QWidget):
 
     def _touch(self) -> None:
         """The traveller did something: restart the idle countdown."""
+        if self.help_pending:
+            return
         if self.current_screen not in ("welcome", *RESULT_SCREENS):
             self.idle_timer.start(self.idle_ms)
 
@@ -368,6 +423,11 @@ class TravellerWindow(QWidget):
         for screen in self.screens.values():
             if isinstance(screen, CameraScreen):
                 screen.preview.clear()
+                screen.hold.stop()
+        if self._unsubscribe_assistance is not None:
+            self._unsubscribe_assistance()
+            self._unsubscribe_assistance = None
+        self.worker.close()
         self.bridge.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
