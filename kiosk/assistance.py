@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from kiosk.listeners import Listeners
+
 log = logging.getLogger(__name__)
 
 
@@ -34,7 +36,7 @@ class Assistance:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.Lock()
         self._state = AssistanceState(False, None, None, 0)
-        self._listeners: list[AssistanceListener] = []
+        self._listeners: Listeners[AssistanceState] = Listeners("assistance")
 
     @property
     def state(self) -> AssistanceState:
@@ -62,22 +64,8 @@ class Assistance:
         self._notify(state)
         return state
 
-    def add_listener(self, listener: AssistanceListener) -> Callable[[], None]:
-        with self._lock:
-            self._listeners.append(listener)
-
-        def remove() -> None:
-            with self._lock:
-                if listener in self._listeners:
-                    self._listeners.remove(listener)
-
-        return remove
+    def add_listener(self, listener: Callable[[AssistanceState], object]) -> Callable[[], None]:
+        return self._listeners.add(listener)
 
     def _notify(self, state: AssistanceState) -> None:
-        with self._lock:
-            listeners = list(self._listeners)
-        for listener in listeners:
-            try:
-                listener(state)
-            except Exception:
-                log.exception("assistance listener failed")
+        self._listeners.notify(state)
