@@ -76,7 +76,29 @@ def traveller_shots(app: object, out: Path, camera: object) -> list[Path]:
             window.grab().save(str(path))
             written.append(path)
             window.on_assistance(assistance.acknowledge("screenshot"))
+            window.show_screen("passport")  # nobody touched the screen: more time?
+            window._idle()
+            _settle(app)
+            path = out / f"traveller-more-time-{language}.png"
+            window.grab().save(str(path))
+            written.append(path)
+            window.grant_more_time()
+            window.show_screen("camera")  # the accessibility options open
+            window.show_options(True)
+            _settle(app)
+            path = out / f"traveller-options-{language}.png"
+            window.grab().save(str(path))
+            written.append(path)
+            window.show_options(False)
         window.set_language("en")
+        window.set_low_reach(True)  # the seated / low-reach layout
+        for name in ("welcome", "camera"):
+            window.show_screen(name)
+            _settle(app)
+            path = out / f"traveller-{name}-en-seated.png"
+            window.grab().save(str(path))
+            written.append(path)
+        window.set_low_reach(False)
         for mode, setter in (
             ("large-text", window.set_large_text),
             ("high-contrast", window.set_high_contrast),

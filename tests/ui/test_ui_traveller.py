@@ -122,6 +122,7 @@ def test_every_button_is_a_touch_target_of_at_least_44_px(
     qtbot: QtBot, window: TravellerWindow, large_text: bool
 ) -> None:
     window.set_large_text(large_text)
+    window.show_options(True)  # the accessibility options row open too
     for language in ("en", "fr", "es", "nl"):
         window.set_language(language)
         for name in window.screens:
@@ -149,7 +150,7 @@ def test_high_contrast_and_large_text_change_the_look(window: TravellerWindow) -
 def test_a_timeout_returns_to_welcome_and_clears_every_personal_detail(
     qtbot: QtBot, engine: SessionEngine, camera: SimulatedCamera
 ) -> None:
-    window = TravellerWindow(engine.bus, camera, idle_ms=300, result_ms=300)
+    window = TravellerWindow(engine.bus, camera, idle_ms=300, result_ms=300, more_time_ms=300)
     qtbot.addWidget(window)
     window.show()
     window.set_language("fr")
@@ -161,7 +162,11 @@ def test_a_timeout_returns_to_welcome_and_clears_every_personal_detail(
     window.on_guidance("hold_still", "Hold still")
     assert screen.guidance.isVisible()
 
-    qtbot.waitUntil(lambda: window.current_screen == "welcome", timeout=3000)
+    # the gate first asks whether the traveller needs more time, then gives up
+    qtbot.waitUntil(lambda: window.more_time_panel.isVisible(), timeout=10_000)
+    assert window.more_time_label.text() == messages("fr")["more_time.question"]
+    qtbot.waitUntil(lambda: window.current_screen == "welcome", timeout=10_000)
+    assert not window.more_time_panel.isVisible()
 
     for other in window.screens.values():
         if isinstance(other, CameraScreen):
@@ -271,7 +276,9 @@ def test_help_calls_an_officer_says_help_is_coming_and_holds_the_screen(
     assistance = Assistance()
     calls: list[AssistanceState] = []
     assistance.add_listener(calls.append)
-    window = TravellerWindow(engine.bus, camera, idle_ms=200, result_ms=200, assistance=assistance)
+    window = TravellerWindow(
+        engine.bus, camera, idle_ms=200, result_ms=200, more_time_ms=200, assistance=assistance
+    )
     qtbot.addWidget(window)
     try:
         window.show_screen("camera")
@@ -307,3 +314,46 @@ def test_without_an_assistance_line_there_is_no_help_button(
         assert window.help_button.isVisibleTo(window) is False
     finally:
         window.shutdown()
+
+
+def test_a_traveller_who_needs_more_time_keeps_their_place(
+    qtbot: QtBot, engine: SessionEngine, camera: SimulatedCamera
+) -> None:
+    window = TravellerWindow(engine.bus, camera, idle_ms=200, result_ms=200, more_time_ms=60_000)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        window.set_language("nl")
+        window.show_screen("camera")
+        qtbot.waitUntil(lambda: window.more_time_panel.isVisible(), timeout=10_000)
+        assert window.more_time_button.text() == messages("nl")["more_time.yes"]
+        window.more_time_button.click()
+        assert not window.more_time_panel.isVisible() and not window.more_time_timer.isActive()
+        assert window.current_screen == "camera" and window.catalogue.language == "nl"
+        assert window.idle_timer.isActive()  # the countdown starts again
+    finally:
+        window.shutdown()
+
+
+def test_the_seated_layout_puts_the_screen_and_help_in_the_lower_part(
+    qtbot: QtBot, window: TravellerWindow
+) -> None:
+    window.show_screen("camera")
+    preview = window.screens["camera"].preview  # type: ignore[union-attr]
+
+    def preview_centre() -> float:
+        return preview.mapTo(window, preview.rect().center()).y()
+
+    assert preview_centre() < window.height() / 2
+    window.show_options(True)
+    window.low_reach_button.click()
+    qtbot.wait(50)
+    assert window.low_reach
+    qtbot.waitUntil(lambda: preview_centre() > window.height() / 2)
+    help_y = window.help_button.mapTo(window, window.help_button.rect().topLeft()).y()
+    assert help_y > window.height() / 2
+    # and the next traveller gets the standard layout back
+    window.reset_to_welcome()
+    assert not window.low_reach and not window.options_panel.isVisible()
+    help_y = window.help_button.mapTo(window, window.help_button.rect().topLeft()).y()
+    assert help_y < window.height() / 4

@@ -11,7 +11,7 @@ for the next traveller.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QMouseEvent
+from PySide6.QtGui import QCloseEvent, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
@@ -52,6 +52,7 @@ SCREENS = (
     "cancelled",
 )
 RESULT_SCREENS = ("proceed", "officer", "cancelled")
+QWIDGETSIZE_MAX = 16_777_215  # Qt's "no maximum" for a widget's size
 SPOKEN_SCREENS = SCREENS[1:]  # all but the welcome screen, which waits for nobody
 STEPS = (
     ("step.passport", ("passport",)),
@@ -85,6 +86,7 @@ class TravellerWindow(QWidget):
         *,
         idle_ms: int = 45_000,
         result_ms: int = 8_000,
+        more_time_ms: int = 15_000,
         voice: VoicePrompter | None = None,
         officer_directions: dict[str, str] | None = None,
         assistance: Assistance | None = None,
@@ -125,8 +127,12 @@ class TravellerWindow(QWidget):
 
         self.idle_timer = QTimer(self)
         self.idle_timer.setSingleShot(True)
-        self.idle_timer.timeout.connect(self.reset_to_welcome)
-        self.idle_ms, self.result_ms = idle_ms, result_ms
+        self.idle_timer.timeout.connect(self._idle)
+        self.idle_ms, self.result_ms, self.more_time_ms = idle_ms, result_ms, more_time_ms
+        self.more_time_timer = QTimer(self)
+        self.more_time_timer.setSingleShot(True)
+        self.more_time_timer.timeout.connect(self.reset_to_welcome)
+        self.low_reach = False
         self.animation = QTimer(self)
         self.animation.setInterval(80)
         self.animation.timeout.connect(self._animate)
@@ -142,6 +148,7 @@ class TravellerWindow(QWidget):
         self.help_banner.hide()
         layout.addWidget(self.help_banner)
         layout.addWidget(self.stack, 1)
+        layout.addWidget(self._more_time_panel())
         layout.addWidget(self._bottom_bar())
 
         self.bridge.state_entered.connect(self.on_state)
@@ -161,7 +168,7 @@ class TravellerWindow(QWidget):
         bar = QWidget()
         bar.setObjectName("topBar")
         bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        row = QHBoxLayout(bar)
+        row = self.top_row = QHBoxLayout(bar)
         row.setContentsMargins(32, 12, 32, 12)
         row.setSpacing(10)
         self.brand = QLabel()
@@ -185,11 +192,46 @@ class TravellerWindow(QWidget):
         row.addWidget(self.help_button)
         return bar
 
+    def _more_time_panel(self) -> QWidget:
+        """Asked before the idle timeout: the traveller who is still there says so."""
+        panel = QWidget()
+        panel.setObjectName("moreTime")
+        panel.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        row = QHBoxLayout(panel)
+        row.setContentsMargins(32, 12, 32, 12)
+        self.more_time_label = QLabel()
+        self.more_time_label.setObjectName("title")
+        self.more_time_button = QPushButton()
+        self.more_time_button.setObjectName("primary")
+        self.more_time_button.clicked.connect(self.grant_more_time)
+        row.addStretch(1)
+        row.addWidget(self.more_time_label)
+        row.addSpacing(24)
+        row.addWidget(self.more_time_button)
+        row.addStretch(1)
+        panel.hide()
+        self.more_time_panel = panel
+        return panel
+
     def _bottom_bar(self) -> QWidget:
+        """Languages and the Accessibility button; the button opens a row of options above
+        (large text, high contrast, seated layout, sound), so every label fits in every
+        language and text size."""
+        container = QWidget()
+        column = QVBoxLayout(container)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        self.options_panel = QWidget()
+        self.options_panel.setObjectName("moreTime")
+        self.options_panel.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        options = QHBoxLayout(self.options_panel)
+        options.setContentsMargins(32, 10, 32, 10)
+        options.setSpacing(12)
+        options.addStretch(1)
         bar = QWidget()
         bar.setObjectName("bottomBar")
         bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        row = QHBoxLayout(bar)
+        row = self.bottom_row = QHBoxLayout(bar)
         row.setContentsMargins(32, 12, 32, 16)
         row.setSpacing(12)
         self.language_buttons: dict[str, QPushButton] = {}
@@ -206,21 +248,37 @@ class TravellerWindow(QWidget):
             row.addWidget(button)
         self.language_buttons[DEFAULT_LANGUAGE].setChecked(True)
         row.addStretch(1)
+        self.options_button = QPushButton()
+        self.options_button.setObjectName("chip")
+        self.options_button.setCheckable(True)
+        self.options_button.toggled.connect(self.show_options)
+        row.addWidget(self.options_button)
         self.large_button = QPushButton()
         self.contrast_button = QPushButton()
+        self.low_reach_button = QPushButton()
         self.sound_button = QPushButton()
-        self.sound_button.setChecked(False)
         self.sound_button.setVisible(self.voice is not None)
         for button, handler in (
             (self.large_button, self.set_large_text),
             (self.contrast_button, self.set_high_contrast),
+            (self.low_reach_button, self.set_low_reach),
             (self.sound_button, self.set_muted),
         ):
             button.setObjectName("chip")
             button.setCheckable(True)
             button.toggled.connect(handler)
-            row.addWidget(button)
-        return bar
+            options.addWidget(button)
+        options.addStretch(1)
+        self.options_panel.hide()
+        column.addWidget(self.options_panel)
+        column.addWidget(bar)
+        return container
+
+    def show_options(self, on: bool) -> None:
+        if self.options_button.isChecked() != on:
+            self.options_button.setChecked(on)
+        self.options_panel.setVisible(on)
+        self._touch()
 
     def _apply_style(self) -> None:
         palette = HIGH_CONTRAST if self.high_contrast else CALM
@@ -238,6 +296,11 @@ class TravellerWindow(QWidget):
         self.contrast_button.setText(c.text("a11y.high_contrast"))
         self.sound_button.setText(c.text("a11y.mute"))
         self.sound_button.setAccessibleName(c.text("a11y.mute"))
+        self.low_reach_button.setText(c.text("a11y.low_reach"))
+        self.options_button.setText(c.text("a11y.options"))
+        self.options_button.setAccessibleName(c.text("a11y.options"))
+        self.more_time_label.setText(c.text("more_time.question"))
+        self.more_time_button.setText(c.text("more_time.yes"))
         self.help_button.setText(c.text("help.button"))
         self.help_button.setAccessibleName(c.text("help.button"))
         self.help_banner.setText(c.text("help.coming"))
@@ -317,6 +380,56 @@ class TravellerWindow(QWidget):
             self.help_banner.hide()
             self._touch()
 
+    def set_low_reach(self, on: bool) -> None:
+        """Seated / low-reach layout: the screen's content, the camera preview and every
+        control in the lower part of the screen (Help moves down beside the other buttons)."""
+        self.low_reach = on
+        if self.low_reach_button.isChecked() != on:
+            self.low_reach_button.setChecked(on)
+        if on:
+            self.show_options(False)  # the room the options took goes to the layout
+        self._place_for_reach()
+        self._touch()
+
+    def _place_for_reach(self) -> None:
+        top = 0
+        for screen in self.screens.values():  # a smaller preview leaves room above it
+            if isinstance(screen, CameraScreen):
+                screen.preview.setMinimumHeight(160 if self.low_reach else 240)
+                screen.preview.setMaximumHeight(
+                    int(self.height() * 0.30) if self.low_reach else QWIDGETSIZE_MAX
+                )
+        if self.low_reach:  # push the content down, as far as every screen still fits
+            margins = self.stack.contentsMargins()
+            pages = self.stack.minimumSizeHint().height() - margins.top() - margins.bottom()
+            spare = self.stack.height() - margins.top() - margins.bottom() - pages
+            top = max(0, min(int(self.height() * 0.30), spare + margins.top()))
+        self.stack.setContentsMargins(0, top, 0, 0)
+        target = self.bottom_row if self.low_reach else self.top_row
+        if self.help_button.parentWidget() is not target.parentWidget():
+            target.addWidget(self.help_button)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.low_reach:
+            self._place_for_reach()
+
+    # --- idle ---------------------------------------------------------------------------
+
+    def _idle(self) -> None:
+        """Nobody touched the screen for a while: a result goes away; otherwise ask first."""
+        if self.current_screen in RESULT_SCREENS or self.current_screen == "welcome":
+            self.reset_to_welcome()
+            return
+        self.more_time_panel.show()
+        self._speak(self.catalogue.text("more_time.question"))
+        self.more_time_timer.start(self.more_time_ms)
+
+    def grant_more_time(self) -> None:
+        self.more_time_panel.hide()
+        self.more_time_timer.stop()
+        self._touch()
+
     def set_high_contrast(self, on: bool) -> None:
         self.high_contrast = on
         if self.contrast_button.isChecked() != on:
@@ -342,6 +455,8 @@ class TravellerWindow(QWidget):
         if name != previous and isinstance(screen, MessageScreen):
             screen.clear()
         self.stack.setCurrentWidget(screen)
+        if self.low_reach:
+            self._place_for_reach()
         if name != previous and name != "welcome":
             self._speak(self.spoken_text(name))
         if screen.animated:
@@ -361,6 +476,9 @@ class TravellerWindow(QWidget):
 
     def _touch(self) -> None:
         """The traveller did something: restart the idle countdown."""
+        if self.more_time_panel.isVisible():
+            self.more_time_panel.hide()
+            self.more_time_timer.stop()
         if self.help_pending:
             return
         if self.current_screen not in ("welcome", *RESULT_SCREENS):
@@ -380,7 +498,11 @@ class TravellerWindow(QWidget):
         self.set_language(DEFAULT_LANGUAGE)
         self.set_large_text(False)
         self.set_high_contrast(False)
+        self.set_low_reach(False)
         self.set_muted(False)
+        self.show_options(False)
+        self.more_time_panel.hide()
+        self.more_time_timer.stop()
         self.show_screen("welcome")
 
     # --- engine events (GUI thread, via the bridge) -------------------------------------
@@ -419,6 +541,7 @@ class TravellerWindow(QWidget):
     def shutdown(self) -> None:
         """Stop every timer and unsubscribe from the engine (idempotent)."""
         self.idle_timer.stop()
+        self.more_time_timer.stop()
         self.animation.stop()
         for screen in self.screens.values():
             if isinstance(screen, CameraScreen):
