@@ -141,6 +141,7 @@ def _show_windows(
             voice=kiosk.voice,
             officer_directions=kiosk.config.traveller.officer_directions,
             assistance=kiosk.assistance,
+            language_by_nationality=kiosk.config.traveller.language_by_nationality,
         )
         windows["traveller"] = traveller
         traveller.resize(1280, 800)

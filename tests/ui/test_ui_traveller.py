@@ -18,6 +18,7 @@ from hardware.sim.gate import SimulatedGate
 from hardware.sim.speaker import SimulatedSpeaker
 from kiosk.assistance import Assistance, AssistanceState
 from kiosk.session.engine import SessionEngine
+from kiosk.session.events import DocumentRead
 from kiosk.speech import EspeakSynthesizer, VoicePrompter
 from ui.i18n import messages
 from ui.theme import MIN_TOUCH_PX
@@ -357,3 +358,39 @@ def test_the_seated_layout_puts_the_screen_and_help_in_the_lower_part(
     assert not window.low_reach and not window.options_panel.isVisible()
     help_y = window.help_button.mapTo(window, window.help_button.rect().topLeft()).y()
     assert help_y < window.height() / 4
+
+
+def test_the_language_follows_the_passport_until_the_traveller_chooses(
+    qtbot: QtBot, engine: SessionEngine, camera: SimulatedCamera
+) -> None:
+    # GIVEN a gate whose site offers French to Haitian and Dutch to Surinamese passports
+    window = TravellerWindow(engine.bus, camera, language_by_nationality={"HTI": "fr", "SUR": "nl"})
+    qtbot.addWidget(window)
+    try:
+        # WHEN the engine reads a Haitian passport's MRZ (the event carries only the code)
+        engine.bus.publish(DocumentRead("txn-1", "HTI"))
+        # THEN the screens switch to French
+        qtbot.waitUntil(lambda: window.catalogue.language == "fr")
+        assert window.language_buttons["fr"].isChecked()
+        # AND a traveller who then picks Spanish keeps Spanish whatever is read next
+        window.language_buttons["es"].click()
+        engine.bus.publish(DocumentRead("txn-1", "SUR"))
+        qtbot.wait(100)
+        assert window.catalogue.language == "es"
+        # AND the next traveller starts in English, and an unmapped nationality changes nothing
+        window.reset_to_welcome()
+        engine.bus.publish(DocumentRead("txn-2", "LCA"))
+        qtbot.wait(100)
+        assert window.catalogue.language == "en"
+    finally:
+        window.shutdown()
+
+
+def test_the_engine_announces_the_nationality_once_the_mrz_is_read(
+    qtbot: QtBot, engine: SessionEngine
+) -> None:
+    seen: list[DocumentRead] = []
+    engine.bus.subscribe(lambda e: seen.append(e) if isinstance(e, DocumentRead) else None)
+    assert engine.document_presented(TRAVELLER_MRZ.splitlines())
+    assert engine.wait_idle(30)
+    assert [e.nationality for e in seen] == ["LCA"]

@@ -90,9 +90,12 @@ class TravellerWindow(QWidget):
         voice: VoicePrompter | None = None,
         officer_directions: dict[str, str] | None = None,
         assistance: Assistance | None = None,
+        language_by_nationality: dict[str, str] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self.language_by_nationality = dict(language_by_nationality or {})
+        self.language_chosen = False  # the traveller picked a language: never override it
         self.voice = voice
         self.assistance = assistance
         self.help_pending = False
@@ -155,6 +158,7 @@ class TravellerWindow(QWidget):
         self.bridge.guidance.connect(self.on_guidance)
         self.bridge.decided.connect(self.on_decided)
         self.bridge.progress.connect(self.on_progress)
+        self.bridge.document_read.connect(self.on_document_read)
         self.assistance_changed.connect(self.on_assistance, Qt.ConnectionType.QueuedConnection)
         self._apply_style()
         self.retranslate()
@@ -242,7 +246,7 @@ class TravellerWindow(QWidget):
             button.setObjectName("chip")
             button.setCheckable(True)
             button.setAccessibleName(name)
-            button.clicked.connect(lambda _=False, c=code: self.set_language(c))
+            button.clicked.connect(lambda _=False, c=code: self.choose_language(c))
             group.addButton(button)
             self.language_buttons[code] = button
             row.addWidget(button)
@@ -324,6 +328,22 @@ class TravellerWindow(QWidget):
             label.setVisible(visible)
 
     # --- accessibility and language -----------------------------------------------------
+
+    def choose_language(self, language: str) -> None:
+        """The traveller's own choice (a language button)."""
+        self.language_chosen = True
+        self.set_language(language)
+
+    def on_document_read(self, nationality: str) -> None:
+        """The MRZ was read: offer the language configured for the passport's nationality,
+        unless the traveller already chose one; it stays changeable."""
+        language = self.language_by_nationality.get(nationality)
+        if (
+            language in self.language_buttons
+            and not self.language_chosen
+            and language != self.catalogue.language
+        ):
+            self.set_language(language)
 
     def set_language(self, language: str) -> None:
         self.catalogue.set_language(language)
@@ -495,6 +515,7 @@ class TravellerWindow(QWidget):
             screen.clear()
         if self.voice is not None:
             self.voice.silence()
+        self.language_chosen = False
         self.set_language(DEFAULT_LANGUAGE)
         self.set_large_text(False)
         self.set_high_contrast(False)
