@@ -22,6 +22,7 @@ from typing import Any
 from hardware.chip_reader import CardEvent
 from hardware.gate import GateState
 from hardware.mrz_reader import DocumentPresented, DocumentRemoved
+from kiosk.assistance import Assistance, AssistanceState
 from kiosk.audit import open_audit_log
 from kiosk.audit.log import AuditLog
 from kiosk.config import KioskConfig
@@ -40,6 +41,7 @@ from kiosk.session.events import EventBus
 from kiosk.session.pipeline import CaptureSettings, KioskPipeline
 from kiosk.session.trust_anchors import StoreAnchors
 from kiosk.session.verification import make_verifier
+from kiosk.speech import EspeakSynthesizer, VoicePrompter
 from kiosk.storage.crypto_store import BlobCipher, load_storage_key
 from kiosk.storage.database import Database, open_database
 from kiosk.storage.recorder import record_transaction
@@ -80,6 +82,8 @@ class Kiosk:
     supervisor: LaneSupervisor
     # Set while a technician rehearses on a lane taken out of service (TECHNICIAN only).
     rehearsal: threading.Event = field(default_factory=threading.Event)
+    voice: VoicePrompter | None = None
+    assistance: Assistance = field(default_factory=Assistance)
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def reload_lists(self) -> None:
@@ -188,7 +192,40 @@ def build_kiosk(
     engine.admits = kiosk.admits_travellers
     supervisor.note_lists_loaded()
     kiosk.closers += [matcher.close] + ([detector.close] if detector else [])
+    kiosk.voice = build_voice(config, devices)
+    kiosk.closers.append(kiosk.voice.close)
+    kiosk.assistance.add_listener(lambda state: audit_assistance(database, audit, state))
     return kiosk
+
+
+def audit_assistance(database: Database, audit: AuditLog, state: AssistanceState) -> None:
+    """Every call for an officer, and who answered it, goes into the audit log."""
+    with database.write() as session:
+        if state.pending:
+            audit.append(
+                session,
+                actor="traveller",
+                action="assistance.requested",
+                details={"screen": state.screen or "unknown", "calls": state.calls},
+            )
+        else:
+            audit.append(
+                session,
+                actor=state.acknowledged_by or "unknown",
+                action="assistance.acknowledged",
+            )
+
+
+def build_voice(config: KioskConfig, devices: Devices) -> VoicePrompter:
+    """The spoken prompts: espeak-ng voices of the configuration through the speaker."""
+    traveller = config.traveller
+    synthesizer = EspeakSynthesizer(
+        config.speech_cache_dir,
+        voices=traveller.voices,
+        words_per_minute=traveller.words_per_minute,
+        amplitude=round(traveller.volume * 1.5),  # espeak-ng amplitude 0..200, 100 nominal
+    )
+    return VoicePrompter(synthesizer, devices.speaker, enabled=traveller.speech)
 
 
 class KioskRuntime:
@@ -314,6 +351,6 @@ def lane_report(kiosk: Kiosk) -> dict[str, str]:
     for index, fault in enumerate(status.faults[:16]):
         report[f"cause.{index + 1}"] = f"{fault.cause.value}:{fault.key}"[:64]
     devices = kiosk.config.devices
-    for kind in ("chip_reader", "mrz_reader", "camera", "gate"):
+    for kind in ("chip_reader", "mrz_reader", "camera", "gate", "speaker"):
         report[f"driver.{kind}"] = getattr(devices, kind).type
     return report

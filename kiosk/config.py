@@ -122,7 +122,8 @@ _REQUIRED_LISTS: tuple[RequiredList, ...] = ("lost_stolen", "watchlist")
 
 
 class LaneConfig(_Section):
-    """When the lane goes out of service by itself, and what the closed screen says."""
+    """When the lane goes out of service by itself (the closed screen sends travellers to the
+    staffed desk with ``traveller.officer_directions``)."""
 
     check_interval_s: float = Field(
         2.0, gt=0, le=300, description="how often devices, trust and lists are checked"
@@ -148,10 +149,35 @@ class LaneConfig(_Section):
         description="out of service (trust_stale) while a CRL is past its next update by more "
         "than this; None: never",
     )
-    closed_directions: str = Field(
-        "Please go to the staffed passport control desk.",
-        max_length=200,
-        description="where the closed screen sends travellers (the site's directions)",
+
+
+class TravellerConfig(_Section):
+    """What the traveller screens say and how: spoken prompts, language, site directions."""
+
+    speech: bool = Field(True, description="speak every instruction (espeak-ng, offline)")
+    volume: int = Field(80, ge=0, le=100, description="speech loudness, percent")
+    words_per_minute: int = Field(150, ge=80, le=300)
+    voices: dict[str, str] = Field(
+        default_factory=lambda: {"en": "en-gb", "fr": "fr-fr", "es": "es", "nl": "nl"},
+        description="espeak-ng voice of each screen language",
+    )
+    speech_cache_dir: Path | None = Field(None, description="default <data_dir>/speech")
+    language_by_nationality: dict[str, str] = Field(
+        default_factory=lambda: {
+            "HTI": "fr",
+            "SUR": "nl",
+            "FRA": "fr",
+            "NLD": "nl",
+            "ESP": "es",
+            "DOM": "es",
+            "CUB": "es",
+            "VEN": "es",
+        },
+        description="screen language offered once the MRZ is read (ISO 3166 alpha-3)",
+    )
+    officer_directions: dict[str, str] = Field(
+        default_factory=dict,
+        description="per language: where the staffed desk is at this site",
     )
 
 
@@ -174,6 +200,7 @@ class KioskConfig(BaseSettings):
     screening: ScreeningConfig = Field(default_factory=ScreeningConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     lane: LaneConfig = Field(default_factory=LaneConfig)
+    traveller: TravellerConfig = Field(default_factory=TravellerConfig)
 
     @classmethod
     def settings_customise_sources(
@@ -202,6 +229,10 @@ class KioskConfig(BaseSettings):
     @property
     def audit_key_file(self) -> Path:
         return self.storage.audit_key_file or self.data_dir / "audit-signing.pem"
+
+    @property
+    def speech_cache_dir(self) -> Path:
+        return self.traveller.speech_cache_dir or self.data_dir / "speech"
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -95,6 +95,10 @@ class LaneSupervisor:
             self.opened.add(kind)
 
     def close_devices(self) -> None:
+        try:
+            self.devices.speaker.close()  # not a lane device: it never closes the lane
+        except Exception:
+            log.warning("speaker close failed")
         for kind in ("camera", "mrz_reader", "chip_reader"):
             if kind in self.opened:
                 self.opened.discard(kind)

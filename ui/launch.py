@@ -148,8 +148,15 @@ def _show_windows(args: argparse.Namespace, config: Any, buffer: Any, launched: 
     if args.app in ("traveller", "all"):
         from ui.traveller.window import TravellerWindow
 
-        traveller = TravellerWindow(kiosk.bus, kiosk.devices.camera)
-        traveller.follow_lane(kiosk.lane, config.lane.closed_directions)
+        traveller = TravellerWindow(
+            kiosk.bus,
+            kiosk.devices.camera,
+            voice=kiosk.voice,
+            officer_directions=kiosk.config.traveller.officer_directions,
+            assistance=kiosk.assistance,
+            language_by_nationality=kiosk.config.traveller.language_by_nationality,
+        )
+        traveller.follow_lane(kiosk.lane)
         windows["traveller"] = traveller
         traveller.resize(1280, 800)
         traveller.show() if args.windowed or args.app == "all" else traveller.showFullScreen()

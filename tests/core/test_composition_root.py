@@ -21,6 +21,7 @@ from hardware.mrz_reader import MrzReader
 from hardware.pcsc import PcscChipReader
 from hardware.serial_gate import SerialGate
 from hardware.serial_mrz_reader import SerialMrzReader
+from hardware.speaker import Speaker
 from kiosk.app import KioskRuntime, build_kiosk, lane_report
 from kiosk.config import load_config
 from kiosk.demo.scenarios import scenario
@@ -33,12 +34,22 @@ from kiosk.trust.importer import import_files
 from kiosk.trust.store import TrustStore
 from models.tables import ListVersionRow
 
-INTERFACES = {"chip_reader": ChipReader, "mrz_reader": MrzReader, "camera": Camera, "gate": Gate}
+INTERFACES = {
+    "chip_reader": ChipReader,
+    "mrz_reader": MrzReader,
+    "camera": Camera,
+    "gate": Gate,
+    "speaker": Speaker,
+}
 
 
 def _union_members(kind: str) -> list[type]:
     annotation = DevicesConfig.model_fields[kind].annotation
     return list(typing.get_args(annotation))
+
+
+def test_every_device_of_the_configuration_has_its_interface_here() -> None:
+    assert set(DevicesConfig.model_fields) == set(INTERFACES) == set(DRIVERS)
 
 
 @pytest.mark.parametrize("kind", sorted(INTERFACES))

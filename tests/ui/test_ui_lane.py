@@ -30,9 +30,9 @@ DIRECTIONS = "Please go to desk 4, on your left."
 def test_the_traveller_screen_says_the_gate_is_closed_while_out_of_service(qtbot: QtBot) -> None:
     # GIVEN the traveller window following a lane in service
     lane = Lane()
-    window = TravellerWindow(EventBus())
+    window = TravellerWindow(EventBus(), officer_directions={"en": DIRECTIONS})
     qtbot.addWidget(window)
-    window.follow_lane(lane, DIRECTIONS)
+    window.follow_lane(lane)
     assert window.current_screen == "welcome"
     # WHEN the lane goes out of service
     lane.set(LaneCause.DEVICE_FAULT, "camera: unplugged", key="camera")
