@@ -25,6 +25,7 @@ from typing import Any, TextIO
 
 from kiosk.app import KioskRuntime, build_kiosk
 from kiosk.config import KioskConfig
+from kiosk.face.dlib_models import dlib_models
 from kiosk.lane import LaneStatus
 from kiosk.session.events import Decided, Finished, SessionEvent, StateEntered
 
@@ -127,6 +128,9 @@ class LaneService:
         )
         try:
             runtime.start()
+            # The face models load before READY (about a second of CPU), not on the first
+            # traveller's capture.
+            dlib_models()
             status = kiosk.lane.status()
             self._on_lane(status)
             print(f"kiosk {self.config.kiosk_id} running: {lane_line(status)}", file=sys.stderr)
