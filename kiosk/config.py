@@ -117,6 +117,14 @@ class ScreeningConfig(_Section):
     require_manifest: bool = False
 
 
+class PassageConfig(_Section):
+    """The walk through the two-door gate after an accept (``kiosk.session.passage``)."""
+
+    enter_s: float = Field(20.0, gt=0, le=300, description="to step in once the entry opens")
+    leave_s: float = Field(20.0, gt=0, le=300, description="to leave once the exit opens")
+    door_s: float = Field(5.0, gt=0, le=60, description="for a door to reach its position")
+
+
 class KioskConfig(BaseSettings):
     """Everything a kiosk reads at start-up."""
 
@@ -135,6 +143,7 @@ class KioskConfig(BaseSettings):
     sync: SyncConfig = Field(default_factory=SyncConfig)
     screening: ScreeningConfig = Field(default_factory=ScreeningConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    passage: PassageConfig = Field(default_factory=PassageConfig)
 
     @classmethod
     def settings_customise_sources(

@@ -3,7 +3,8 @@
 Selected by ``type = "simulated"``. It records every command it was sent
 (:attr:`SimulatedGate.commands`) and keeps the position of each simulated door, so tests check
 what the doors did, not just what the interface said. With ``auto_passage`` a simulated
-traveller walks through each time a door opens: presence on at once, off ``transit_s`` later.
+traveller uses the gate as a mantrap: steps in when the entry door opens (presence on, and
+stays on while the doors are closed), and walks out ``transit_s`` after the exit door opens.
 Tests and the technician's rehearsal screen script the rest: :meth:`~SimulatedGate.person_enters`,
 :meth:`~SimulatedGate.tailgate`, :meth:`~SimulatedGate.press_emergency`, and fault injection
 (:meth:`~SimulatedGate.fail_next_command`, :meth:`~SimulatedGate.stop_heartbeat`,
@@ -77,6 +78,9 @@ class SimulatedGate(Gate):
         """The board reports a fault of its own (a door jammed, a motor overloaded)."""
         self._at(0.0, lambda: self._report_fault(code, "simulated board fault"))
 
+    def _walk_out(self) -> None:
+        self._sensor_changed(Sensor.PRESENCE, False)
+
     def _emergency_input(self) -> None:
         self.entry_door_open = self.exit_door_open = True
         self._board_emergency()
@@ -105,9 +109,11 @@ class SimulatedGate(Gate):
             self.entry_door_open = self.exit_door_open = False
         elif command is GateCommand.EMERGENCY_OPEN:
             self.entry_door_open = self.exit_door_open = True
-        opening = command in (GateCommand.OPEN_ENTRY, GateCommand.OPEN_EXIT)
-        if opening and self.config.auto_passage:
-            self.person_enters()
+        if self.config.auto_passage:
+            if command is GateCommand.OPEN_ENTRY:  # the traveller steps in, and stays inside
+                self._at(0.0, lambda: self._sensor_changed(Sensor.PRESENCE, True))
+            elif command is GateCommand.OPEN_EXIT:  # ... and walks out
+                self._at(self.config.transit_s, self._walk_out)
 
     def _heartbeat(self) -> bool:
         self.heartbeats += 1

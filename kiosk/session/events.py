@@ -65,7 +65,7 @@ class Decided:
 @dataclass(frozen=True)
 class Finished:
     transaction_id: str
-    outcome: str  # accepted | referred | rejected | cancelled | fault
+    outcome: str  # a kiosk.session.steps.Outcome (a str enum)
 
 
 @dataclass(frozen=True)
