@@ -81,7 +81,7 @@ def test_a_chip_reader_fault_mid_read_is_referred(kiosk: DemoKioskLoop) -> None:
 
 def test_a_chip_pulled_away_mid_read_never_hangs(kiosk: DemoKioskLoop) -> None:
     result = kiosk.transact(GENUINE, timeout_s=30, card=lambda chip: ChipPulledAway(chip, 6, kiosk))
-    assert result.outcome.outcome in ("referred", "cancelled")
+    assert result.outcome.outcome in ("referred", "cancelled", Outcome.PASSPORT_REMOVED)
     if result.outcome.outcome == "referred":
         assert FAULT_REASONS & set(result.outcome.reasons), result.outcome.reasons
     _assert_safe(kiosk, result)
