@@ -37,25 +37,31 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class WrongDeviceThreadError(DeviceError):
+class ExecutorError(DeviceError):
+    """The device executor refused or abandoned a call (the subclasses say why)."""
+
+    code = "device_executor_error"
+
+
+class WrongDeviceThreadError(ExecutorError):
     """A driver was called from a thread other than its device's executor."""
 
     code = "device_wrong_thread"
 
 
-class DeviceCallCancelledError(DeviceError):
+class DeviceCallCancelledError(ExecutorError):
     """The job this driver call belongs to was cancelled: the device is not touched."""
 
     code = "device_call_cancelled"
 
 
-class DeviceBusyError(DeviceError):
+class DeviceBusyError(ExecutorError):
     """The device is claimed by someone else (a transaction, a self-test) or is hung."""
 
     code = "device_busy"
 
 
-class DeviceHungError(DeviceError):
+class DeviceHungError(ExecutorError):
     """A driver call did not return within its bound; the device is unusable until it does."""
 
     code = "device_hung"
@@ -248,9 +254,16 @@ class DeviceExecutor:
             log.error(
                 "device %s: %s did not return %.1f s after cancel", self.device, name, self.join_s
             )
-            if self.on_hung is not None:
-                self.on_hung(self.device, name)
+            self._tell(self.on_hung, name)
         raise DeviceHungError(f"{self.device}: {name} did not return after cancel")
+
+    def _tell(self, listener: HungListener | None, what: str) -> None:
+        if listener is None:
+            return
+        try:
+            listener(self.device, what)
+        except Exception:  # a listener's bug must not wedge the device thread
+            log.exception("device %s: listener failed", self.device)
 
     def wait_idle(self, timeout_s: float) -> bool:
         """Wait until no job is queued or running; False if one still is after ``timeout_s``."""
@@ -282,16 +295,16 @@ class DeviceExecutor:
                         job.future.set_exception(exc)
             finally:
                 self._current = None
-                with self._idle:
-                    self._pending -= 1
+                with self._lock:
                     recovered, self._hung = self._hung, None
-                    self._idle.notify_all()
-                if recovered is not None:
+                if recovered is not None:  # reported before anyone waiting for idle wakes up
                     log.warning(
                         "device %s: %s came back; device usable again", self.device, recovered
                     )
-                    if self.on_recovered is not None:
-                        self.on_recovered(self.device, recovered)
+                    self._tell(self.on_recovered, recovered)
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
 
 
 def _name_of(fn: Callable[..., Any]) -> str:
@@ -324,8 +337,9 @@ def on_device(device: object, fn: Callable[[], T], *, owner: str, timeout_s: flo
     when a transaction (or anyone else) holds it.
     """
     executor = device.executor if isinstance(device, DeviceBound) else None
-    if executor is None or not executor.running:
+    if executor is None:
         return fn()
+    executor.start()  # idempotent: a console may test devices the kiosk has not opened yet
     executor.claim(owner)
     try:
         return executor.call(fn, token=CancelToken(owner), timeout_s=timeout_s)

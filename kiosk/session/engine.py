@@ -364,11 +364,7 @@ class SessionEngine:
         self, txn: str, outcome: Outcome, timings: dict[str, float]
     ) -> TransactionOutcome:
         log.info("transaction ended before the decision: %s", outcome.value)
-        self._enter(txn, State.CANCELLED)
-        if outcome is Outcome.PASSPORT_REMOVED:
-            self.bus.publish(
-                Guidance(txn, "take_passport", "The check was stopped. Take your passport.")
-            )
+        self._enter(txn, State.CANCELLED)  # the screen: the check stopped, take your passport
         self.bus.publish(Finished(txn, outcome))
         return TransactionOutcome(txn, None, (), outcome, timings)
 

@@ -74,6 +74,7 @@ class Passage:
         self.settings = settings
         self.token = token
         self.watch = _Watch()
+        self.tailgated = False  # a second person was seen: every door closes at the end
 
     def run(self) -> PassageResult:
         gate, watch = self.gate, self.watch
@@ -140,6 +141,7 @@ class Passage:
 
     def _no_tailgating(self) -> None:
         if self.watch.tailgating or self.gate.sensor(Sensor.TAILGATING):
+            self.tailgated = True
             log.warning("passage: second person in the gate")
             raise _Ended(PassageResult.TAILGATING)
 
@@ -164,7 +166,7 @@ class Passage:
         gate = self.gate
         if gate.state not in (GateState.ENTRY_OPEN, GateState.EXIT_OPEN):
             return
-        if gate.sensor(Sensor.PRESENCE) and not self.watch.tailgating:
+        if gate.sensor(Sensor.PRESENCE) and not self.tailgated:
             return  # somebody is in a doorway: the gate's own timer closes it once clear
         try:
             executor = gate.executor

@@ -23,7 +23,7 @@ import numpy as np
 
 from hardware.camera import Camera, CameraError, CameraStatus
 from hardware.chip_reader import CardUnresponsiveError, ChipReader, ChipReaderError, NoCardError
-from hardware.executor import CancelToken
+from hardware.executor import CancelToken, ExecutorError
 from hardware.gate import Gate
 from kiosk.face.images import ImageRejected
 from kiosk.face.liveness import PresentationAttackDetector
@@ -49,7 +49,7 @@ from kiosk.session.steps import (
     PassageResult,
     ScreeningStep,
 )
-from models.errors import DeviceError, KioskError, ParseError
+from models.errors import KioskError, ParseError
 from models.records import CheckResult, CheckStatus, DecidedTransaction
 
 log = logging.getLogger(__name__)
@@ -218,9 +218,10 @@ class KioskPipeline:
         except (CardUnresponsiveError, NoCardError) as exc:  # the chip's fault, not the reader's
             log.info("chip read failed: %s", exc.code)
             return _ChipRead(None, ChipFailure.UNREADABLE, exc.code)
-        except (ChipReaderError, DeviceError):
+        except (ChipReaderError, ExecutorError):
             raise  # the reader failed, the card was pulled or the read was cancelled
-        except KioskError as exc:  # the chip's answers did not parse or broke the protocol
+        except KioskError as exc:  # the chip fell silent, its answers did not parse or broke
+            # the protocol
             log.info("chip read failed: %s", exc.code)
             return _ChipRead(None, ChipFailure.UNREADABLE, exc.code)
         finally:
