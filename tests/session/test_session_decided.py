@@ -210,3 +210,19 @@ def test_a_naive_time_is_refused_by_the_record() -> None:
         build_decided_transaction(
             evidence, _decide(evidence), face_threshold=0.6, decided_at=DECIDED
         )
+
+
+def test_the_central_server_accepts_a_passage_referral_as_it_is_sent() -> None:
+    from kiosk.storage.recorder import decision_payload
+    from server.api.schemas import DecisionIn
+
+    evidence = _evidence(transaction_id="kiosk-01-20261122T090000-0001-abcdef")
+    accepted = build_decided_transaction(
+        evidence, _decide(evidence), face_threshold=0.6, decided_at=DECIDED
+    )
+    referral = build_passage_referral(
+        accepted, PassageResult.TAILGATING, None, decided_at=DECIDED, timings_ms={"gate": 1.0}
+    )
+    received = DecisionIn.model_validate(decision_payload(referral))
+    assert received.transaction_id.endswith("-passage")
+    assert [r.value for r in received.reasons] == ["tailgating"]
