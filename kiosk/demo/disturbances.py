@@ -4,7 +4,7 @@ to the simulated devices the way it would happen at a real gate.
 * ``passport_removed``: the passport is taken off both readers while the camera looks at the
   traveller, before any decision;
 * ``tailgating``: a second person follows the traveller into the gate once the entry opens;
-* ``gate_fault``: the gate's board reports a fault once the entry door is open;
+* ``gate_fault``: the gate's board fails to close the entry door behind the traveller;
 * ``nobody_enters``: the accepted traveller never steps into the gate (the demo waits
   :data:`NOBODY_ENTERS_WAIT_S` for them, not the configured passage time).
 
@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 
-from hardware.gate import GateCommand, GateEvent, GateState, GateStateChanged
+from hardware.gate import GateCommand
 from hardware.sim.chip_reader import SimulatedChipReader
 from hardware.sim.gate import SimulatedGate
 from hardware.sim.mrz_reader import SimulatedMrzReader
@@ -52,14 +52,11 @@ def arm(disturbance: Disturbance | None, devices: Devices, bus: EventBus) -> Cal
             gate.config = gate.config.model_copy(update={"auto_passage": walks})
 
         return restore
-    action = gate.tailgate if disturbance is Disturbance.TAILGATING else gate.board_fault
-
-    def on_gate(event: GateEvent) -> None:
-        if isinstance(event, GateStateChanged) and event.state is GateState.ENTRY_OPEN:
-            action()
-
-    gate.add_listener(on_gate)
-    return lambda: gate.remove_listener(on_gate)
+    if disturbance is Disturbance.TAILGATING:
+        gate.follow_next_entry()  # the second person is seen as the entry door opens
+    else:  # the board fails to close the entry door behind the traveller
+        gate.fail_next_command(command=GateCommand.CLOSE_ENTRY)
+    return lambda: None
 
 
 def _take_passport_at_the_camera(devices: Devices) -> Callable[[SessionEvent], None]:

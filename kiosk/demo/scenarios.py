@@ -167,7 +167,7 @@ PASSAGE: list[Scenario] = [
     ),
     Scenario(
         "gate-fault",
-        "The gate's board reports a fault while the traveller walks in",
+        "The gate's board fails to close the entry door behind the traveller",
         "lca-genuine",
         "refer",
         ("system_malfunction",),

@@ -131,3 +131,23 @@ def test_the_passage_commands_run_on_the_gate_executor(gate: SimulatedGate) -> N
         gate.bind_executor(None)
         executor.close()
     assert threads and set(threads) == {"kiosk-device-gate"}
+
+
+def test_somebody_slipping_in_with_the_traveller_is_caught_before_the_exit(
+    gate: SimulatedGate,
+) -> None:
+    gate.follow_next_entry()
+    assert _walk(gate) is PassageResult.TAILGATING
+    assert gate.commands[1:] == [GateCommand.OPEN_ENTRY, GateCommand.CLOSE_ALL]
+    assert gate.doors_closed
+
+
+def test_a_board_that_cannot_close_the_entry_faults_the_passage(gate: SimulatedGate) -> None:
+    gate.fail_next_command(command=GateCommand.CLOSE_ENTRY)
+    assert _walk(gate) is PassageResult.GATE_FAULT
+    assert gate.commands[1:] == [
+        GateCommand.OPEN_ENTRY,
+        GateCommand.CLOSE_ENTRY,  # refused by the board ...
+        GateCommand.CLOSE_ALL,  # ... so the gate failed secure
+    ]
+    assert gate.state is GateState.FAULT and not gate.exit_door_open
