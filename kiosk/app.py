@@ -183,7 +183,7 @@ class KioskRuntime:
 
     def _on_card_event(self, event: CardEvent) -> None:
         if event is CardEvent.REMOVED:
-            self.kiosk.engine.document_removed()
+            self.kiosk.engine.passport_removed()
 
     def stop(self) -> None:
         if self._started:

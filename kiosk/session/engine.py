@@ -115,7 +115,7 @@ class TransactionOutcome:
 
 _counter = itertools.count(1)
 
-# Before the decision, taking the passport away ends the transaction.
+# Before the decision, taking the passport off the chip reader ends the transaction.
 _BEFORE_DECISION = frozenset(
     {
         State.DOCUMENT,
@@ -127,6 +127,9 @@ _BEFORE_DECISION = frozenset(
         State.SCREENING,
     }
 )
+
+
+_WHILE_READING = frozenset({State.DOCUMENT, State.CHIP})
 
 
 def new_transaction_id(kiosk_id: str) -> str:
@@ -180,9 +183,18 @@ class SessionEngine:
         self._worker.start()
         return True
 
-    def document_removed(self) -> None:
-        """The passport left the reader: before the decision, that ends the transaction."""
+    def passport_removed(self) -> None:
+        """The chip left the reader's field: before the decision, that ends the transaction."""
         if self.state in _BEFORE_DECISION:
+            self._removed.set()
+            self._token.cancel()
+
+    def document_removed(self) -> None:
+        """The MRZ reader no longer sees the document. Many readers only infer that (a time
+        after the scan), so it ends the transaction only while the document and the chip are
+        being read; later on, the chip reader's field is what tells (:meth:`passport_removed`).
+        """
+        if self.state in _WHILE_READING:
             self._removed.set()
             self._token.cancel()
 

@@ -198,7 +198,7 @@ def test_taking_the_passport_away_at_the_camera_ends_without_a_decision(
 
     def remove_at_camera(event: SessionEvent) -> None:
         if isinstance(event, StateEntered) and event.state is State.FACE_CAPTURE:
-            engine.document_removed()
+            engine.passport_removed()
 
     engine.bus.subscribe(remove_at_camera)
     outcome = engine.run_transaction(["L1"])
@@ -217,7 +217,7 @@ def test_a_removal_after_the_decision_does_not_stop_the_passage(
 
     def remove_at_gate(event: SessionEvent) -> None:
         if isinstance(event, StateEntered) and event.state is State.GATE:
-            engine.document_removed()  # the traveller takes the passport and walks in
+            engine.passport_removed()  # the traveller takes the passport and walks in
 
     engine.bus.subscribe(remove_at_gate)
     assert engine.run_transaction(["L1"]).outcome is Outcome.ACCEPTED
@@ -249,3 +249,18 @@ def test_a_failed_passage_is_a_referral_recorded_after_the_accept(
     assert accepted.decision is Decision.ACCEPT  # recorded before the gate moved
     assert referral.transaction_id == accepted.transaction_id + "-passage"
     assert [r.value for r in referral.reasons] == [reason]
+
+
+def test_an_mrz_reader_that_loses_sight_of_the_document_after_the_chip_read_stops_nothing(
+    threads: DeviceThreads, reader: SimulatedChipReader
+) -> None:
+    reader.insert(SlowCard())
+    pipeline = DevicePipeline(reader)
+    engine, _ = _engine(pipeline, threads, Lane())
+
+    def mrz_gone_at_camera(event: SessionEvent) -> None:
+        if isinstance(event, StateEntered) and event.state is State.FACE_CAPTURE:
+            engine.document_removed()  # a serial reader's presence time-out, say
+
+    engine.bus.subscribe(mrz_gone_at_camera)
+    assert engine.run_transaction(["L1"]).outcome is Outcome.ACCEPTED
