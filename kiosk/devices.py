@@ -16,6 +16,8 @@ from hardware.chip_reader import ChipReader
 from hardware.config import DevicesConfig
 from hardware.gate import Gate
 from hardware.mrz_reader import MrzReader
+from hardware.sim.speaker import SimulatedSpeaker
+from hardware.speaker import Speaker
 from kiosk.device_threads import DeviceThreads
 from models.errors import ConfigError
 
@@ -37,6 +39,10 @@ DRIVERS: dict[str, dict[str, str]] = {
         "simulated": "hardware.sim.gate:SimulatedGate",
         "serial": "hardware.serial_gate:SerialGate",
     },
+    "speaker": {
+        "simulated": "hardware.sim.speaker:SimulatedSpeaker",
+        "alsa": "hardware.speaker:AlsaSpeaker",
+    },
 }
 
 
@@ -52,13 +58,16 @@ def create_driver(kind: str, config: Any) -> Any:
 
 @dataclass
 class Devices:
-    """The kiosk's four devices, each bound to its own executor thread (``threads``): every
-    driver call, opening and closing included, runs there."""
+    """The kiosk's devices. The four of the transaction are each bound to their own executor
+    thread (``threads``): every driver call, opening and closing included, runs there. The
+    speaker is played by the prompter's own worker and interrupted from any thread, by design
+    (``hardware.speaker``); a transaction never waits on it."""
 
     chip_reader: ChipReader
     mrz_reader: MrzReader
     camera: Camera
     gate: Gate
+    speaker: Speaker = field(default_factory=SimulatedSpeaker)
     threads: DeviceThreads = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -71,6 +80,7 @@ class Devices:
             mrz_reader=create_driver("mrz_reader", config.mrz_reader),
             camera=create_driver("camera", config.camera),
             gate=create_driver("gate", config.gate),
+            speaker=create_driver("speaker", config.speaker),
         )
 
     def open(self) -> None:
@@ -94,6 +104,10 @@ class Devices:
             raise
 
     def close(self) -> None:
+        try:
+            self.speaker.close()
+        except Exception:  # closing must go on
+            pass
         self.threads.start()  # closing devices that were never opened is allowed too
         t = self.threads
         for executor, closer in (

@@ -49,6 +49,7 @@ from kiosk.session.decided import (
 )
 from kiosk.session.events import (
     Decided,
+    DocumentRead,
     EventBus,
     Fault,
     Finished,
@@ -327,6 +328,8 @@ class SessionEngine:
                 txn, State.DOCUMENT, to.document_s, self.pipeline.read_document, lines
             )
             timed("document", t0)
+            if document.readable and document.facts is not None:
+                self.bus.publish(DocumentRead(txn, document.facts.nationality))
             if document.readable:
                 t0 = time.perf_counter()
                 chip = self._step(
