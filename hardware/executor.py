@@ -282,29 +282,38 @@ class DeviceExecutor:
 
     def _loop(self) -> None:
         self._ident = threading.get_ident()
-        while True:
-            job = self._queue.get()
-            if job is None:
-                return
-            self._current = job
-            try:
-                if job.future.set_running_or_notify_cancel():
+        try:
+            while True:
+                job = self._queue.get()
+                if job is None:
+                    return
+                self._run(job)
+        finally:
+            self._ident = None  # a later thread that reuses the id is not this executor
+
+    def _run(self, job: _Job) -> None:
+        self._current = job
+        try:
+            if job.future.set_running_or_notify_cancel():
+                if job.token is not None and job.token.is_set():  # given up while queued
+                    job.future.set_exception(
+                        DeviceCallCancelledError(f"{self.device}: {job.name} cancelled in queue")
+                    )
+                else:
                     try:
                         job.future.set_result(job.fn())
                     except BaseException as exc:
                         job.future.set_exception(exc)
-            finally:
-                self._current = None
-                with self._lock:
-                    recovered, self._hung = self._hung, None
-                if recovered is not None:  # reported before anyone waiting for idle wakes up
-                    log.warning(
-                        "device %s: %s came back; device usable again", self.device, recovered
-                    )
-                    self._tell(self.on_recovered, recovered)
-                with self._idle:
-                    self._pending -= 1
-                    self._idle.notify_all()
+        finally:
+            self._current = None
+            with self._lock:
+                recovered, self._hung = self._hung, None
+            if recovered is not None:  # reported before anyone waiting for idle wakes up
+                log.warning("device %s: %s came back; device usable again", self.device, recovered)
+                self._tell(self.on_recovered, recovered)
+            with self._idle:
+                self._pending -= 1
+                self._idle.notify_all()
 
 
 def _name_of(fn: Callable[..., Any]) -> str:

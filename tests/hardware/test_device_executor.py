@@ -208,3 +208,32 @@ def test_on_device_runs_directly_for_an_unbound_driver() -> None:
     assert on_device(reader, lambda: threading.current_thread().name, owner="x", timeout_s=1) == (
         threading.current_thread().name
     )
+
+
+def test_a_job_given_up_while_queued_never_touches_the_device(
+    executor: DeviceExecutor, reader: SimulatedChipReader
+) -> None:
+    card = CountingCard()
+    card.release.clear()
+    reader.insert(card)
+    first = executor.submit(_read_many, reader, 1, token=CancelToken())
+    assert card.inside.wait(WAIT_S)  # the reader is busy with the first job ...
+    token = CancelToken()
+    queued = executor.submit(_read_many, reader, 5, token=token)
+    token.cancel()  # ... when the second one's caller gives up
+    card.release.set()
+    assert first.result(WAIT_S) == 1
+    with pytest.raises(DeviceCallCancelledError):
+        queued.result(WAIT_S)
+    assert card.apdus == 1
+
+
+def test_a_closed_executor_lets_nobody_call_its_driver(reader: SimulatedChipReader) -> None:
+    executor = reader.executor
+    assert executor is not None
+    executor.call(reader.close)
+    executor.close(timeout_s=WAIT_S)
+    with pytest.raises(WrongDeviceThreadError):
+        reader.card_present()
+    executor.start()  # for the fixture's own close
+    executor.call(reader.open)
