@@ -239,6 +239,9 @@ class SessionEngine:
             try:
                 if self.devices is None:
                     return self._run(txn, lines, token)
+                hung = self.devices.hung()
+                if hung:  # no wait at all: the traveller is told at once
+                    return self._not_started(txn, DeviceBusyError(f"{', '.join(hung)} hung"))
                 # the previous transaction's device work is joined before this one may start
                 self.devices.wait_idle(self.timeouts.join_s)
                 try:

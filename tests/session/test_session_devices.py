@@ -19,7 +19,7 @@ from kiosk.lane import Lane, LaneCause
 from kiosk.policy.config import PolicyConfig
 from kiosk.policy.engine import DocumentFacts, PolicyEngine
 from kiosk.session.engine import SessionEngine, SessionTimeouts
-from kiosk.session.events import Decided, Finished, SessionEvent, State, StateEntered
+from kiosk.session.events import Decided, Fault, Finished, SessionEvent, State, StateEntered
 from kiosk.session.steps import (
     CaptureStep,
     ChipStep,
@@ -179,8 +179,12 @@ def test_a_hung_chip_reader_call_is_a_typed_fault_and_the_lane_goes_out_of_servi
         assert first.decision is Decision.REFER and "system_malfunction" in first.reasons
         assert lane.has(LaneCause.DEVICE_FAULT, "chip_reader:hung") and not lane.in_service
         # WHEN the next traveller comes THEN they are not held: a typed fault, nothing decided
+        events.clear()
         second = engine.run_transaction(["L1"])
         assert second.outcome is Outcome.DEVICE_FAULT and second.decision is None
+        faults = [e for e in events if isinstance(e, Fault)]
+        assert [f.code for f in faults] == ["device_busy"]
+        assert not any(isinstance(e, StateEntered) and e.state is State.CHIP for e in events)
         assert len(pipeline.recorded) == 1
     finally:
         card.release.set()  # ... until it does
