@@ -1,15 +1,16 @@
 """The walk through a two-door gate (a mantrap), above the gate driver.
 
-For an accepted traveller: the entry door opens; once the presence sensor sees the traveller
-inside, the entry door closes behind them; only when it is closed, and nobody else is inside
-(the tailgating / second-person sensor), does the exit door open; the passage is complete when
-the traveller has left and the exit door is closed again. The result is a
-:class:`~kiosk.session.steps.PassageResult`:
+For an accepted traveller: once nobody is left inside, the entry door opens; once the presence
+sensor sees the traveller inside, the entry door closes behind them; only when it is closed,
+and nobody else is inside (the tailgating / second-person sensor), does the exit door open;
+the passage is complete when the traveller has left and the exit door is closed again. The
+result is a :class:`~kiosk.session.steps.PassageResult`:
 
 * ``tailgating`` when the second-person sensor fires at any point: the exit stays closed (or
   is closed at once), the entry is closed, an officer comes;
-* ``timeout`` when the traveller does not step in, or does not leave, in time (a door with a
-  person in its way is left for the gate's own timer to close, never shut on them);
+* ``timeout`` when the gate is still occupied, or the traveller does not step in, or does not
+  leave, in time (a door with a person in its way is left for the gate's own timer to close,
+  never shut on them);
 * ``gate_fault`` when a door command fails, a door does not reach its position, or the gate
   faults or goes to emergency release during the passage.
 
@@ -92,6 +93,9 @@ class Passage:
 
     def _walk(self) -> PassageResult:
         gate, watch, settings = self.gate, self.watch, self.settings
+        if not self._until(lambda: not gate.sensor(Sensor.PRESENCE), settings.enter_s):
+            log.info("passage: somebody is still inside the gate; the entry stays closed")
+            return PassageResult.TIMEOUT
         inside_before = watch.presence_on
         self._command(gate.open_entry)
         self._door(GateState.ENTRY_OPEN)

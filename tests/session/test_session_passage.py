@@ -151,3 +151,10 @@ def test_a_board_that_cannot_close_the_entry_faults_the_passage(gate: SimulatedG
         GateCommand.CLOSE_ALL,  # ... so the gate failed secure
     ]
     assert gate.state is GateState.FAULT and not gate.exit_door_open
+
+
+def test_the_entry_stays_shut_while_somebody_is_still_inside(gate: SimulatedGate) -> None:
+    gate.person_enters(transit_s=30.0)  # the last traveller has not left
+    assert gate.wait_sensor(Sensor.PRESENCE, True, 5.0)
+    assert _walk(gate) is PassageResult.TIMEOUT
+    assert gate.commands == [GateCommand.CLOSE_ALL] and gate.doors_closed
