@@ -66,6 +66,10 @@ def camera_report(camera: Camera) -> DeviceReport:
 
 
 def chip_reader_report(reader: ChipReader) -> DeviceReport:
+    executor = reader.executor
+    if executor is not None and executor.hung is not None:  # stuck inside the driver
+        detail = f"{reader.name}; a driver call has not returned"
+        return DeviceReport("chip_reader", _driver(reader), "hung", "device_hung", detail)
     try:
         present = on_device(reader, reader.card_present, owner="diagnostics", timeout_s=2.0)
         status = "ready"

@@ -237,3 +237,28 @@ def test_a_closed_executor_lets_nobody_call_its_driver(reader: SimulatedChipRead
         reader.card_present()
     executor.start()  # for the fixture's own close
     executor.call(reader.open)
+
+
+def test_the_technician_sees_a_hung_reader_as_hung_and_a_busy_one_as_in_use(
+    reader: SimulatedChipReader,
+) -> None:
+    from kiosk.diagnostics.devices import chip_reader_report
+
+    executor = reader.executor
+    assert executor is not None
+    card = CountingCard()
+    reader.insert(card)
+    assert chip_reader_report(reader).status == "ready"
+    executor.claim("txn-1")
+    try:
+        busy = chip_reader_report(reader)
+        assert busy.status == "in_use" and busy.healthy
+        card.release.clear()
+        with pytest.raises(DeviceHungError):
+            executor.call(_read_many, reader, 1, token=CancelToken("txn-1"), timeout_s=0.05)
+    finally:
+        executor.release("txn-1")
+    hung = chip_reader_report(reader)
+    assert (hung.status, hung.last_error, hung.healthy) == ("hung", "device_hung", False)
+    card.release.set()
+    assert executor.wait_idle(WAIT_S) and chip_reader_report(reader).status == "ready"
