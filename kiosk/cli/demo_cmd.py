@@ -83,7 +83,7 @@ def _table(results: list[Any]) -> str:
             (
                 r.scenario,
                 expected,
-                str(r.decision),
+                str(r.decision or "none"),
                 ",".join(r.reasons) or "-",
                 str(r.outcome or "-"),
                 "yes" if r.as_expected else "NO",

@@ -143,6 +143,7 @@ def test_a_step_that_times_out_stops_and_is_joined(
     card = CountingCard()
     card.release.clear()  # every APDU takes until released
     reader.insert(card)
+    executor.join_s = 30.0  # a generous bound: the join ends as soon as the job does
     releaser = threading.Timer(0.1, card.release.set)  # well within join_s of the time-out
     card.on_apdu = lambda n: releaser.start() if n == 1 else None
     with pytest.raises(DeviceCallCancelledError):

@@ -149,7 +149,8 @@ def test_the_next_transaction_starts_only_after_the_timed_out_read_was_joined(
     card.release.clear()
     reader.insert(card)
     pipeline = DevicePipeline(reader)
-    engine, _ = _engine(pipeline, threads, Lane(), chip_s=0.05, join_s=0.3)
+    threads.chip_reader.join_s = 30.0  # a generous bound: the join ends when the job does
+    engine, _ = _engine(pipeline, threads, Lane(), chip_s=0.05, join_s=30.0)
     # the APDU in flight comes back 0.15 s later, long after the step's time-out
     timer = threading.Timer(0.15, card.release.set)
     timer.start()

@@ -17,7 +17,11 @@ from hardware.sim.gate import SimulatedGate
 from kiosk.session.passage import PassageSettings, pass_gate
 from kiosk.session.steps import PassageResult
 
-FAST = PassageSettings(enter_s=1.0, leave_s=1.0, door_s=2.0)
+# Waits that a walk through always fits in, however busy the machine ...
+PATIENT = PassageSettings(enter_s=30.0, leave_s=30.0, door_s=10.0)
+# ... and short ones, for the cases that must time out.
+SHORT = PassageSettings(enter_s=0.5, leave_s=0.5, door_s=10.0)
+LEAVE_SHORT = PassageSettings(enter_s=30.0, leave_s=0.5, door_s=10.0)
 
 
 @pytest.fixture
@@ -36,8 +40,8 @@ def _on_state(gate: SimulatedGate, state: GateState, action: object) -> None:
     gate.add_listener(listener)
 
 
-def _walk(gate: SimulatedGate) -> PassageResult:
-    return pass_gate(gate, FAST, CancelToken("txn-1"))
+def _walk(gate: SimulatedGate, settings: PassageSettings = PATIENT) -> PassageResult:
+    return pass_gate(gate, settings, CancelToken("txn-1"))
 
 
 def test_the_exit_opens_only_once_the_entry_closed_behind_the_traveller(
@@ -73,14 +77,14 @@ def test_nobody_stepping_in_is_a_timeout_with_the_entry_closed_again(
     gate: SimulatedGate,
 ) -> None:
     gate.config = gate.config.model_copy(update={"auto_passage": False})
-    assert _walk(gate) is PassageResult.TIMEOUT
+    assert _walk(gate, SHORT) is PassageResult.TIMEOUT
     assert GateCommand.OPEN_EXIT not in gate.commands
     assert gate.commands[-1] is GateCommand.CLOSE_ENTRY and gate.doors_closed
 
 
 def test_a_traveller_who_stays_inside_is_never_shut_in(gate: SimulatedGate) -> None:
     gate.config = gate.config.model_copy(update={"transit_s": 30.0})  # does not walk out
-    assert _walk(gate) is PassageResult.TIMEOUT
+    assert _walk(gate, LEAVE_SHORT) is PassageResult.TIMEOUT
     # the exit stays open for them; the gate's own timer closes it once they are out
     assert gate.state is GateState.EXIT_OPEN and gate.exit_door_open
 
@@ -156,5 +160,5 @@ def test_a_board_that_cannot_close_the_entry_faults_the_passage(gate: SimulatedG
 def test_the_entry_stays_shut_while_somebody_is_still_inside(gate: SimulatedGate) -> None:
     gate.person_enters(transit_s=30.0)  # the last traveller has not left
     assert gate.wait_sensor(Sensor.PRESENCE, True, 5.0)
-    assert _walk(gate) is PassageResult.TIMEOUT
+    assert _walk(gate, SHORT) is PassageResult.TIMEOUT
     assert gate.commands == [GateCommand.CLOSE_ALL] and gate.doors_closed
