@@ -36,8 +36,9 @@ from kiosk.policy.engine import PolicyEngine
 from kiosk.screening.importers import ListKind
 from kiosk.screening.screening import Screener, ScreeningLists, weights_of
 from kiosk.screening.store import ScreeningStore
-from kiosk.session.engine import SessionEngine
+from kiosk.session.engine import SessionEngine, SessionTimeouts
 from kiosk.session.events import EventBus
+from kiosk.session.passage import PassageSettings
 from kiosk.session.pipeline import CaptureSettings, KioskPipeline
 from kiosk.session.trust_anchors import StoreAnchors
 from kiosk.session.verification import make_verifier
@@ -121,6 +122,7 @@ def build_kiosk(
     *,
     devices: Devices | None = None,
     bus: EventBus | None = None,
+    lane: Lane | None = None,
 ) -> Kiosk:
     """Build the kiosk ``config`` describes. ``devices`` replaces the configured drivers for
     tests that wrap a device to inject a fault; every product path leaves it None."""
@@ -129,11 +131,11 @@ def build_kiosk(
     audit = open_audit_log(config)
     cipher = BlobCipher(load_storage_key(config))
     devices = devices or Devices.from_config(config.devices)
+    lane = lane or Lane()
     store = ScreeningStore(database)
     screener = Screener(config.screening, load_screening_lists(store, config))
     anchors = StoreAnchors(database)
     verifier = make_verifier(anchors.current)
-    lane = Lane()
     threshold = config.face_threshold
     matcher: FaceMatcher
     detector: ProcessFaceDetector | None = None
@@ -165,6 +167,11 @@ def build_kiosk(
             window_s=config.face.capture_window_s, detect_max_side=config.face.detect_max_side
         ),
         face_detector=detector.detect if detector else None,
+        passage=PassageSettings(
+            enter_s=config.passage.enter_s,
+            leave_s=config.passage.leave_s,
+            door_s=config.passage.door_s,
+        ),
     )
     engine = SessionEngine(
         pipeline,
@@ -172,6 +179,11 @@ def build_kiosk(
         kiosk_id=config.kiosk_id,
         max_face_attempts=config.face.max_attempts,
         bus=bus,
+        timeouts=SessionTimeouts(
+            gate_s=config.passage.enter_s + config.passage.leave_s + 4 * config.passage.door_s + 5
+        ),
+        devices=devices.threads,  # each transaction claims every device; hung calls are bounded
+        lane=lane,
     )
     supervisor = LaneSupervisor(lane, config, devices, database, anchors)
     kiosk = Kiosk(
@@ -286,12 +298,12 @@ class KioskRuntime:
             self._in_service.set()
         else:
             self._in_service.clear()
-            gate = self.kiosk.devices.gate
+            devices = self.kiosk.devices
             if self._started and "gate" in self.kiosk.supervisor.opened:
                 try:
-                    if gate.state is GateState.ENTRY_OPEN:
-                        gate.close_entry()  # out of service: nobody comes in
-                except Exception:
+                    if devices.gate.state is GateState.ENTRY_OPEN:  # out of service: nobody in
+                        devices.threads.gate.call(devices.gate.close_entry, timeout_s=5.0)
+                except Exception:  # busy with a transaction, or failed: the gate's own rules
                     log.warning("could not close the entry door")
 
     def wait_in_service(self, timeout_s: float) -> bool:
@@ -311,7 +323,7 @@ class KioskRuntime:
 
     def _on_card_event(self, event: CardEvent) -> None:
         if event is CardEvent.REMOVED:
-            self.kiosk.engine.document_removed()
+            self.kiosk.engine.passport_removed()
 
     def stop(self) -> None:
         if self._remove_lane_listener is not None:

@@ -40,6 +40,7 @@ from kiosk.storage.database import Database
 log = logging.getLogger(__name__)
 
 DEVICE_KINDS = ("gate", "chip_reader", "mrz_reader", "camera")
+OPEN_TIMEOUT_S = 10.0
 
 
 def _code(exc: BaseException) -> str:
@@ -80,13 +81,17 @@ class LaneSupervisor:
         return getattr(self.devices, kind)
 
     def open_devices(self) -> None:
-        """Open every device that is not open yet; a failure is a cause, never an exception."""
+        """Open every device that is not open yet, each on its own executor thread; a failure
+        is a cause, never an exception."""
+        threads = self.devices.threads
+        threads.start()
         for kind in DEVICE_KINDS:
             if kind in self.opened:
                 continue
             device = self._device(kind)
+            opener = device.start if kind == "camera" else device.open
             try:
-                device.start() if kind == "camera" else device.open()
+                getattr(threads, kind).call(opener, timeout_s=OPEN_TIMEOUT_S)
             except Exception as exc:  # any driver failure: the lane names it, the kiosk runs
                 self.unopened[kind] = _code(exc)
                 log.warning("%s could not be opened: %s", kind, _code(exc))
@@ -95,20 +100,27 @@ class LaneSupervisor:
             self.opened.add(kind)
 
     def close_devices(self) -> None:
+        """Close the devices on their executors (the gate last, fail-secure), then the
+        executors themselves."""
         try:
             self.devices.speaker.close()  # not a lane device: it never closes the lane
         except Exception:
             log.warning("speaker close failed")
+        threads = self.devices.threads
+        threads.start()  # closing devices that were never opened is allowed too
         for kind in ("camera", "mrz_reader", "chip_reader"):
-            if kind in self.opened:
-                self.opened.discard(kind)
-                device = self._device(kind)
-                try:
-                    device.stop() if kind == "camera" else device.close()
-                except Exception:  # closing must go on; the gate is closed last, fail-secure
-                    log.warning("%s close failed", kind)
+            self.opened.discard(kind)
+            device = self._device(kind)
+            closer = device.stop if kind == "camera" else device.close
+            try:
+                getattr(threads, kind).call(closer, timeout_s=OPEN_TIMEOUT_S)
+            except Exception:  # closing must go on; the gate is closed last, fail-secure
+                log.warning("%s close failed", kind)
         self.opened.discard("gate")
-        self.devices.gate.close()
+        try:
+            threads.gate.call(self.devices.gate.close, timeout_s=OPEN_TIMEOUT_S)
+        finally:
+            threads.close()
 
     def _device_problem(self, kind: str) -> str | None:
         if kind in self.unopened:

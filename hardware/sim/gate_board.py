@@ -4,10 +4,11 @@
 It answers every command the protocol defines (``OK``, ``ERR <reason>``, ``PONG``), keeps
 the doors' state, and checks the host's side of the protocol: an unknown command, or opening
 one door while the other is open (the two-door interlock), is answered ``ERR`` and recorded
-in :attr:`PtyGateBoard.violations`. When the exit door opens, a scripted traveller walks
-through and the board reports its door sensors (``EVT PRESENCE 1``, optionally ``EVT
-TAILGATE 1`` for a second person, then ``EVT PRESENCE 0``). The production rig and the
-serial tests drive the real driver against it.
+in :attr:`BoardLog.violations`. A scripted traveller walks through the two-door gate and the
+board reports its sensors: when the entry door opens the traveller steps in (``EVT PRESENCE
+1``, with ``EVT TAILGATE 1`` when a second person comes in right behind), when the exit door
+opens they leave (``EVT PRESENCE 0``). The production rig and the serial tests drive the real
+driver against it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 import select
 import threading
 import tty
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 COMMANDS = (
@@ -55,6 +57,7 @@ class PtyGateBoard:
         self.passage = passage or Passage()
         self.log = BoardLog()
         self.entry_open = self.exit_open = False
+        self.inside = False
         self._lock = threading.Condition()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="rig-gate-board", daemon=True)
@@ -132,22 +135,31 @@ class PtyGateBoard:
         elif line == "EMERGENCY":
             self.entry_open = self.exit_open = True
         self.push("OK")
-        if line == "OPEN EXIT":
+        if line == "OPEN ENTRY" and self.passage.walk_through:
+            self._later(self._step_in)
+        elif line == "OPEN EXIT":
             self.exit_open = True
             with self._lock:
                 self.log.exit_openings += 1
                 self._lock.notify_all()
             if self.passage.walk_through:
-                threading.Thread(target=self._walk, name="rig-traveller", daemon=True).start()
+                self._later(self._leave)
 
-    def _walk(self) -> None:
-        step = self.passage.step_s
-        self._stop.wait(step)
-        self.push("EVT PRESENCE 1")
-        if self.passage.tailgate:
-            self._stop.wait(step)
+    def _later(self, action: Callable[[], None]) -> None:
+        threading.Thread(target=action, name="rig-traveller", daemon=True).start()
+
+    def _step_in(self) -> None:
+        self._stop.wait(self.passage.step_s)
+        self.inside = True
+        if self.passage.tailgate:  # a second person right behind: both sensors at once
             self.push("EVT TAILGATE 1")
-        self._stop.wait(step)
+        self.push("EVT PRESENCE 1")
+
+    def _leave(self) -> None:
+        if not self.inside:  # the exit opened before anyone came in: step in first
+            self._step_in()
+        self._stop.wait(self.passage.step_s)
+        self.inside = False
         self.push("EVT PRESENCE 0")
         if self.passage.tailgate:
             self.push("EVT TAILGATE 0")

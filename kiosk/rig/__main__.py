@@ -55,11 +55,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kiosk.rig", description=__doc__)
     parser.add_argument("--json", action="store_true", help="one JSON object as the last line")
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
-    parser.add_argument(
-        "--pending",
-        action="store_true",
-        help="also run the cases that wait for issue 20 item 5 (passport removed, tailgating)",
-    )
     args = parser.parse_args(argv)
 
     def progress(message: str) -> None:
@@ -69,10 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         work = args.keep or Path(tmp)
         with ProductionRig(work, progress) as rig:
             rig.start()
-            rig.run_cases()
-            if args.pending:
-                rig.run_pending_cases()
-            results = list(rig.results)
+            results = list(rig.run_cases())
     if args.json:
         print(json.dumps(summary(results)))
     else:

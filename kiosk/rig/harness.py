@@ -449,12 +449,17 @@ backoff_cap_s = 2.0
         openings = self.board.log.exit_openings
         chip = PassportChip(self.factory.chip_image(GENUINE_PROFILE))
         result = self._transaction(
-            "card-pulled-mid-read", "refer", GENUINE_PROFILE, _PulledCard(chip, after=12)
+            "card-pulled-mid-read",
+            "passport_removed",
+            GENUINE_PROFILE,
+            _PulledCard(chip, after=12),
         )
         if self.board.log.exit_openings != openings:
             result.decision += " (gate opened)"
         self.results.append(result)
-        # 6. The camera is unplugged: the lane goes out of service, the server hears why.
+        # 6, 7. The passport taken away mid-transaction; a second person in the gate.
+        self._passport_removed_and_tailgating()
+        # 8. The camera is unplugged: the lane goes out of service, the server hears why.
         self.progress("case camera unplugged")
         unplugged = self.video.with_suffix(".unplugged")
         shutil.move(self.video, unplugged)
@@ -471,14 +476,9 @@ backoff_cap_s = 2.0
         events.lane_until(lambda e: bool(e.get("in_service")))
         return self.results
 
-    # --- cases that wait for issue 20 item 5 (the transaction follows the traveller) -------
-
-    def run_pending_cases(self) -> list[CaseResult]:
-        """Cases whose expected decisions need the transaction to follow the passport and the
-        doors (issue 20 item 5): they run with ``python -m kiosk.rig --pending`` and are not
-        in the default run until that work lands."""
+    def _passport_removed_and_tailgating(self) -> None:
+        """The transaction follows the passport and the doors."""
         assert self.events is not None and self.board is not None
-        results = []
         # The passport taken off the reader while the camera looks for the face.
         self.progress("case passport removed mid-transaction")
         openings = self.board.log.exit_openings
@@ -493,19 +493,20 @@ backoff_cap_s = 2.0
         decision = str(event.get("outcome"))
         if self.board.log.exit_openings != openings:
             decision += " (gate opened)"
-        results.append(CaseResult("passport-removed", "cancelled", decision))
-        # A second person in the gate during the passage.
+        self.results.append(CaseResult("passport-removed", "passport_removed", decision))
+        # A second person follows the traveller into the gate.
         self.progress("case tailgating")
+        openings = self.board.log.exit_openings
         self.board.passage.tailgate = True
         try:
-            result = self._transaction("tailgating", "refer", GENUINE_PROFILE)
+            result = self._transaction("tailgating-referred", "refer", GENUINE_PROFILE)
         finally:
             self.board.passage.tailgate = False
         if "tailgating" not in result.reasons:
             result.decision += " (without tailgating)"
-        results.append(result)
-        self.results.extend(results)
-        return results
+        if self.board.log.exit_openings != openings:
+            result.decision += " (exit opened)"
+        self.results.append(result)
 
     def _trust_files(self) -> list[Path]:
         pki = self.factory.pki
