@@ -114,6 +114,8 @@ class Kiosk:
         self.engine.close()
         for closer in reversed(self.closers):
             closer()
+        # executors a console or a self-test started on a kiosk that never ran (idempotent)
+        self.devices.threads.close()
         self.database.close()
 
 

@@ -288,7 +288,8 @@ def test_help_calls_an_officer_says_help_is_coming_and_holds_the_screen(
         window.help_button.click()
         # THEN the call is made (off the GUI thread), help is said to be coming, and the gate
         # does not send the traveller back to Welcome while they wait
-        qtbot.waitUntil(lambda: assistance.state.pending, timeout=10_000)
+        # (the state changes before its listeners hear of it: wait for the listener too)
+        qtbot.waitUntil(lambda: assistance.state.pending and bool(calls), timeout=10_000)
         assert calls[0].screen == "camera" and calls[0].calls == 1
         assert window.help_banner.isVisibleTo(window)
         assert window.help_banner.text() == messages("en")["help.coming"]
