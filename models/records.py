@@ -51,6 +51,8 @@ class ReasonCode(StrEnum):
     EXPIRED_DOCUMENT = "expired_document"
     NOT_ELIGIBLE = "not_eligible"
     SYSTEM_MALFUNCTION = "system_malfunction"
+    VETTING_REFERRAL = "vetting_referral"  # pre-arrival vetting referred the traveller
+    NOT_VETTED = "not_vetted"  # the state's policy wants a vetting the traveller lacks
 
 
 class CheckStatus(StrEnum):

@@ -232,6 +232,8 @@ class SessionEngine:
                     watchlist_hits=screening.watchlist_hits,
                     watchlist_age_hours=screening.watchlist_age_hours,
                     on_manifest=screening.on_manifest,
+                    vetting=screening.vetting,
+                    vetting_reasons=screening.vetting_reasons,
                 )
         except Cancelled:
             log.info("transaction cancelled")

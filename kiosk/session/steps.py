@@ -53,6 +53,8 @@ class ScreeningStep:
     watchlist_age_hours: float | None
     on_manifest: bool | None
     details: Any = None
+    vetting: str | None = None  # vetted_cleared | vetted_referred | not_vetted
+    vetting_reasons: tuple[str, ...] = ()
 
 
 class Pipeline(Protocol):
