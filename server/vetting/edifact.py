@@ -123,6 +123,8 @@ def segments(text: str) -> list[Seg]:
     text = text.strip()
     if not text:
         raise EdifactError("empty message")
+    if "\x00" in text:
+        raise EdifactError("NUL byte in the message (not text)")
     out: list[Seg] = []
     iterator: Iterator[Segment] = Parser(factory=_LenientFactory()).parse(text)
     while True:

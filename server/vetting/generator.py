@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import warnings
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -255,8 +256,10 @@ def pnrgov(
         Segment("EQN", str(len(bookings))),
     ]
     for booking in bookings:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydifact warns of an empty segment: SRC is one
+            segments.append(Segment("SRC"))
         segments += [
-            Segment("SRC"),
             Segment("RCI", [flight.carrier, booking.locator, "", *_pnr_date(booking.created)]),
             Segment(
                 "DAT",

@@ -11,6 +11,7 @@ segment and the reason; nothing is dropped."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import logging
@@ -156,7 +157,11 @@ class VettingService:
         exc: EdifactError,
         session: Session | None = None,
     ) -> None:
-        text = data if isinstance(data, str) else data.decode("latin-1")
+        # kept whole: as text when it is text, else base64 of the bytes (NUL bytes, say)
+        raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+        text = raw.decode("utf-8", "replace")
+        if "\x00" in text or "\ufffd" in text:
+            text = "base64:" + base64.b64encode(raw).decode("ascii")
         row = VettingQuarantineRow(
             source=source[:200],
             channel=channel,
