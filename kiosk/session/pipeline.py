@@ -452,7 +452,7 @@ class KioskPipeline:
                 manifest.status.value,
             )
         )
-        out.append(_vetting_check(manifest.match))
+        out.append(vetting_check(manifest.match))
         return tuple(out)
 
     def pass_gate(self, transaction_id: str, cancel: threading.Event) -> str:
@@ -510,7 +510,7 @@ def _jpeg(image_bgr: Any) -> bytes | None:
     return bytes(buffer) if ok else None
 
 
-def _vetting_check(match: ManifestMatch | None) -> CheckResult:
+def vetting_check(match: ManifestMatch | None) -> CheckResult:
     """The central server's pre-arrival vetting as the officer sees it (with its reasons)."""
     vetting = match.vetting if match else VettingStatus.NOT_VETTED
     if vetting is VettingStatus.CLEARED:
