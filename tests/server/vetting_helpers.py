@@ -38,9 +38,15 @@ def flight(
         else random_travellers(count, random.Random(seed), party_size=party_size)
     )
     # unique documents per test run (the PostgreSQL schema lives for the whole session)
+    # and names of their own: the lists of earlier tests must not match these travellers
     tag = f"{seed:02d}{random.randrange(10**4):04d}"
+    letters = "".join(random.choice("BCDFGHJKLMNPQRSTVWXZ") for _ in range(4))
     travellers = [
-        replace(t, document_number=f"{t.document_number[:1]}{tag}{i:02d}")
+        replace(
+            t,
+            document_number=f"{t.document_number[:1]}{tag}{i:02d}",
+            surname=f"{t.surname}{letters}{'ABCDEFGHIJKLMNOPQRSTUVWXYZ'[i % 26]}",
+        )
         for i, t in enumerate(travellers)
     ]
     return GeneratedFlight("BW", number, stops, departure_tomorrow(), tuple(travellers))
