@@ -9,12 +9,14 @@ that names the segment (position and tag) where reading stopped."""
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydifact.exceptions import EDISyntaxError
+from pydifact.control.characters import Characters
+from pydifact.exceptions import EDISyntaxError, ValidationError
 from pydifact.parser import Parser
 from pydifact.segments import Segment, SegmentFactory
 
@@ -24,6 +26,8 @@ logging.getLogger("pydifact").setLevel(logging.WARNING)  # it logs every UNB at 
 
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 MAX_SEGMENTS = 200_000
+# released control characters become private-use placeholders while splitting
+_PLACEHOLDERS = ("\ue000", "\ue001", "\ue002", "\ue003")
 
 
 class EdifactError(ParseError):
@@ -117,15 +121,108 @@ def _components(element: Any) -> tuple[str, ...]:
     return (str(element),)
 
 
-def segments(text: str) -> list[Seg]:
+def _service_characters(text: str) -> tuple[Characters, str]:
+    """The control characters (pydifact reads the UNA service string advice; the defaults
+    otherwise) and the text after UNA."""
+    if text.startswith("UNA"):
+        if len(text) < 9:
+            raise EdifactError("UNA service string advice is truncated", "0 UNA")
+        try:
+            characters = Characters.from_str(text[:9])
+        except (ValidationError, IndexError) as exc:
+            raise EdifactError("UNA service string advice is invalid", "0 UNA") from exc
+        controls = {
+            characters.component_separator,
+            characters.data_separator,
+            characters.escape_character,
+            characters.segment_terminator,
+        }
+        if len(controls) < 4 or any(c.isalnum() for c in controls):
+            raise EdifactError("UNA separators are not distinct symbols", "0 UNA")
+        return characters, text[9:]
+    return Characters(), text  # type: ignore[no-untyped-call]
+
+
+def _fast_raw_segments(text: str, characters: Characters) -> list[list[list[str]]]:
+    """The raw segments (elements of components) of ``text``, split on the separators once
+    the released characters are swapped for private-use placeholders. Same results as
+    pydifact's character-by-character tokenizer (a differential test checks it), about a
+    hundred times faster: pydifact takes 0.9 s for one 300-passenger PAXLST."""
+    controls = (
+        characters.component_separator,
+        characters.data_separator,
+        characters.escape_character,
+        characters.segment_terminator,
+    )
+    release = characters.escape_character
+    if release and release in text:
+        placeholders = {c: _PLACEHOLDERS[i] for i, c in enumerate(controls)}
+
+        def swap(match: re.Match[str]) -> str:
+            char = match.group(1)
+            if char == "\n":
+                raise EdifactError("line break after a release character")
+            return placeholders.get(char, char)
+
+        text = re.sub(re.escape(release) + "(.)", swap, text, flags=re.DOTALL)
+        if text.endswith(release):
+            raise EdifactError("the message ends with a release character")
+    terminator = characters.segment_terminator
+    pieces = text.split(terminator)
+    tail = pieces[-1].strip("\r\n\t ")
+    if tail:
+        tag = tail.split(characters.data_separator, 1)[0][:3].upper()
+        raise EdifactError("the last segment has no terminator", f"{len(pieces)} {tag}")
+    data, component = characters.data_separator, characters.component_separator
+    restore = {_PLACEHOLDERS[i]: c for i, c in enumerate(controls)}
+    out: list[list[list[str]]] = []
+    for piece in pieces[:-1]:
+        elements = piece.lstrip("\r\n").split(data)
+        out.append(
+            [[_restore(part, restore) for part in element.split(component)] for element in elements]
+        )
+    return out
+
+
+def _restore(value: str, restore: dict[str, str]) -> str:
+    if not any(c in value for c in restore):
+        return value
+    return "".join(restore.get(c, c) for c in value)
+
+
+def segments(text: str, *, engine: str = "fast") -> list[Seg]:
     """Every segment of ``text`` (UNA excluded); :class:`EdifactError` names the first one
-    that cannot be read."""
+    that cannot be read. ``engine="pydifact"`` tokenises with pydifact itself (the
+    reference the fast splitter is tested against)."""
     text = text.strip()
     if not text:
         raise EdifactError("empty message")
     if "\x00" in text:
         raise EdifactError("NUL byte in the message (not text)")
+    if any(c in text for c in _PLACEHOLDERS):
+        raise EdifactError("private-use characters in the message")
+    raw = _pydifact_raw(text) if engine == "pydifact" else None
+    if raw is None:
+        characters, body = _service_characters(text)
+        raw = _fast_raw_segments(body, characters)
     out: list[Seg] = []
+    for position, elements in enumerate(raw, 1):
+        head = elements[0]
+        if len(head) != 1:
+            raise EdifactError("segment tag is a composite", f"{position} ?")
+        tag = head[0].strip().upper()
+        if not (len(tag) == 3 and tag.isalnum()):
+            raise EdifactError("segment tag is not three letters", f"{position} {tag[:10]}")
+        out.append(Seg(tag, tuple(tuple(e) for e in elements[1:]), position))
+        if len(out) > MAX_SEGMENTS:
+            raise EdifactError(f"more than {MAX_SEGMENTS} segments", f"{position} {tag}")
+    if not out:
+        raise EdifactError("no segment")
+    return out
+
+
+def _pydifact_raw(text: str) -> list[list[list[str]]]:
+    out: list[list[list[str]]] = []
     iterator: Iterator[Segment] = Parser(factory=_LenientFactory()).parse(text)
     while True:
         position = len(out) + 1
@@ -141,14 +238,7 @@ def segments(text: str) -> list[Seg]:
             ) from exc
         if segment.tag == "UNA":
             continue
-        tag = str(segment.tag)
-        if not (len(tag) == 3 and tag.isalnum()):
-            raise EdifactError("segment tag is not three letters", f"{position} {tag[:10]}")
-        out.append(Seg(tag, tuple(_components(e) for e in segment.elements), position))
-        if len(out) > MAX_SEGMENTS:
-            raise EdifactError(f"more than {MAX_SEGMENTS} segments", f"{position} {tag}")
-    if not out:
-        raise EdifactError("no segment")
+        out.append([[str(segment.tag)], *(list(_components(e)) for e in segment.elements)])
     return out
 
 

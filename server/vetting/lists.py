@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,9 +104,17 @@ def _person(key: str, data: dict[str, Any], list_name: str) -> WatchlistEntry:
     )
 
 
+_NORMAL_KEY = re.compile(r"[A-Z]{1,3}:[A-Z0-9]{1,20}")
+_NORMAL_TYPES = {"": "", "P": "P", "I": "I", "A": "A", "C": "C", "V": "V"}
+
+
 def _document(key: str, data: dict[str, Any]) -> DocumentKey:
     issuer, _, number = key.partition(":")
-    return DocumentKey.of(issuer, str(data.get("doc_type") or ""), number)
+    doc_type = str(data.get("doc_type") or "")
+    normal_type = _NORMAL_TYPES.get(doc_type)
+    if normal_type is not None and _NORMAL_KEY.fullmatch(key):
+        return DocumentKey(issuer, normal_type, number)  # already in normal form (fast)
+    return DocumentKey.of(issuer, doc_type, number)
 
 
 def load_lists(
