@@ -84,13 +84,15 @@ async def post_message(
 @router.get("/interchanges/{interchange_id}/response", response_class=PlainTextResponse)
 def get_response(
     interchange_id: int = Path(ge=1, le=2**62),
-    _user: TokenClaims = Depends(SENDERS),
+    user: TokenClaims = Depends(SENDERS),
     service: VettingService = Depends(vetting_service),
 ) -> PlainTextResponse:
-    """The CUSRES answer stored with an interchange that asked for one."""
+    """The CUSRES answer stored with an interchange that asked for one (to whoever sent it,
+    and to analysts; another gateway account gets 404)."""
     with service.database.sessions() as session:
         row = session.get(VettingInterchangeRow, interchange_id)
-        if row is None or row.response is None:
+        theirs = row is not None and (user.role is Role.ANALYST or row.received_by == user.user)
+        if row is None or row.response is None or not theirs:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no response for this interchange")
         return PlainTextResponse(row.response, media_type="application/edifact")
 

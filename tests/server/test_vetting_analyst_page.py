@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,9 @@ def test_the_analyst_page_shows_flights_hits_bookings_and_rules(
     shots.mkdir(parents=True, exist_ok=True)
     # GIVEN a flight to Piarco with a watchlisted passenger whose booking is known
     plane = flight(31, 9, number="800")
+    # a name carrying markup must show as text, never run (the page builds text nodes)
+    marked = replace(plane.travellers[5], given_names="<IMG SRC=X ONERROR=ALERT(1)>")
+    plane = replace(plane, travellers=(*plane.travellers[:5], marked, *plane.travellers[6:]))
     suspect = plane.travellers[0]
     upload(state, ListName.WATCHLIST, [watch(suspect, "WL-PAGE-1", category="regional")])
     with state.database.session() as session:
@@ -87,7 +91,7 @@ def test_the_analyst_page_shows_flights_hits_bookings_and_rules(
     base = running_server.url
     # WHEN the analyst signs in
     browser.navigate(f"{base}/analyst/")
-    browser.wait_for("document.getElementById('login-form') !== null")
+    browser.wait_for("document.body.dataset.ready === 'login'")  # the page's handlers are set
     browser.evaluate(
         f"document.getElementById('username').value = {name!r};"
         f"document.getElementById('password').value = {PASSWORD!r};"
@@ -113,6 +117,8 @@ def test_the_analyst_page_shows_flights_hits_bookings_and_rules(
         "[...document.querySelectorAll('#traveller-table tbody tr')]"
         f".find(r => r.innerText.includes({suspect.document_number!r}))"
     )
+    assert browser.evaluate("document.querySelectorAll('#traveller-table img').length") == 0
+    assert "<IMG SRC=X" in browser.evaluate("document.getElementById('traveller-table').innerText")
     listed = browser.evaluate(f"{find}.innerText")
     assert suspect.surname in listed and "refer" in listed
     browser.screenshot(shots / "analyst-flight-passengers.png")

@@ -234,6 +234,10 @@ def test_iapi_answer_per_passenger_and_analyst_decisions(
         f"/v1/vetting/interchanges/{body['interchange_id']}/response", headers=headers
     ).text
     assert response == body["response"] and response.count("ERC+0Z") == 3
+    # another carrier's gateway account may not read it
+    other = token_headers(people_client, server_setup.user(Role.GATEWAY))
+    path = f"/v1/vetting/interchanges/{body['interchange_id']}/response"
+    assert people_client.get(path, headers=other).status_code == 404
     assert f"DOC+P+{target.document_number}'ERC+2Z'" in response
     # an analyst confirms the hit: the traveller may not board; dismissing it clears them
     analyst_headers = token_headers(people_client, server_setup.user(Role.ANALYST))

@@ -54,6 +54,7 @@ function signOut() {
   token = null;
   sessionStorage.removeItem("vetting-token");
   show("login");
+  document.body.dataset.ready = "login";
 }
 
 async function signIn(event) {
@@ -224,7 +225,7 @@ async function saveRule(event) {
 }
 
 async function route() {
-  if (!token) { show("login"); return; }
+  if (!token) { show("login"); document.body.dataset.ready = "login"; return; }
   const [, view, id] = location.hash.split("/");
   try {
     if (view === "flight") await showFlight(id);
