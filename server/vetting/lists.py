@@ -48,7 +48,9 @@ class VettingLists:
 
     def document_hits(self, issuer: str, doc_type: str, number: str) -> list[str]:
         """The lists naming the document (``regional`` or ``national:STATE``)."""
-        keys = [DocumentKey.of(issuer, t, number) for t in dict.fromkeys((doc_type, *DOC_TYPES))]
+        base = DocumentKey.of(issuer, doc_type, number)  # normalised once
+        types = dict.fromkeys((base.doc_type, *DOC_TYPES))
+        keys = [DocumentKey(base.issuer, t, base.number) for t in types]
         found = []
         if any(self.regional_documents.contains(k) for k in keys):
             found.append("regional")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from models.server_tables import ListChangeRow
@@ -92,9 +92,12 @@ def publish_flight(session: Session, flight: VettingFlightRow, *, crew: bool, ac
     rows = [{"op": "delete", "key": key, "data": None} for key in gone] + [
         {"op": "upsert", "key": key, "data": data} for key, data in entries.items()
     ]
-    session.add_all(
-        ListChangeRow(list_name=LIST, version=version, uploaded_by=actor, created_at=now, **row)
-        for row in rows
+    session.execute(
+        insert(ListChangeRow),
+        [
+            {"list_name": LIST, "version": version, "uploaded_by": actor, "created_at": now, **row}
+            for row in rows
+        ],
     )
     flight.published_keys = sorted(entries)
     return len(rows)

@@ -8,8 +8,9 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, tuple_
+from sqlalchemy import delete, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models.vetting_tables import (
     VettingFlightRow,
@@ -257,7 +258,7 @@ def _bookings(session: Session, travellers: Sequence[VettingTravellerRow]) -> di
         )
         if row is None:
             continue
-        traveller.pnr_id = row.id
+        set_committed_value(traveller, "pnr_id", row.id)  # stored with the bulk update
         out[traveller.id] = Booking(
             row.locator,
             row.created,
@@ -331,6 +332,7 @@ def revet_flight(
     session.execute(delete(VettingHitRow).where(VettingHitRow.traveller_id.in_(ids)))
     versions = {**lists.versions}
     hit_rows: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     now = dt.datetime.now(dt.UTC)
     for traveller, verdict in zip(travellers, verdicts, strict=True):
         statuses: list[str] = []
@@ -353,10 +355,21 @@ def revet_flight(
                     "note": before.note if before else None,
                 }
             )
-        traveller.status = status_of(statuses)
-        traveller.vetted_at = now
-        traveller.list_versions = versions
+        updates.append(
+            {
+                "id": traveller.id,
+                "status": status_of(statuses),
+                "vetted_at": now,
+                "list_versions": versions,
+                "pnr_id": traveller.pnr_id,
+            }
+        )
     if hit_rows:
         session.execute(insert(VettingHitRow), hit_rows)
-    session.flush()
+    # one executemany by primary key, not one UPDATE per traveller through the unit of work
+    session.execute(update(VettingTravellerRow), updates)
+    for traveller, values in zip(travellers, updates, strict=True):
+        set_committed_value(traveller, "status", values["status"])
+        set_committed_value(traveller, "vetted_at", now)
+        set_committed_value(traveller, "list_versions", versions)
     return travellers
