@@ -33,6 +33,7 @@ PASSENGER_ROLES = {"FL": False, "DDU": True}
 CREW_ROLES = {"FM": False, "DDT": True, "COT": False}
 CREW_LISTS = {"250", "336"}
 _FUNCTIONS = {"CP": "change", "XR": "cancel", "CL": "closeout", "CLOB": "closeout"}
+_STOP_KINDS = {"125": "dep", "87": "arr", "5": "dep", "8": "arr", "PT": "via"}
 _DOCUMENT = re.compile(r"^[A-Z0-9]{1,20}$")
 _CODE3 = re.compile(r"^[A-Z]{3}$")
 _SEX = {"M", "F", "U", "X"}
@@ -95,10 +96,26 @@ def _legs(carrier: str, number: str, stops: list[_Stop]) -> list[Leg]:
         kind = stop.kind or ("dep" if i == 0 else "arr")
         if kind == "dep":
             departure = stop
-        elif departure is not None:
+            continue
+        if departure is not None:
             legs.append(Leg(carrier, number, departure.port, stop.port, departure.time, stop.time))
             departure = None
+        if kind == "via":  # a transit stop of the legacy US format: arrive, then depart
+            departure = _Stop(stop.port, "dep", None)
+    if not legs and stops:  # lenient: a flight with only one end stated is still a flight
+        only = stops[0]
+        arriving = only.kind == "arr"
+        legs.append(
+            Leg(carrier, number, "" if arriving else only.port, only.port if arriving else "",
+                None if arriving else only.time, only.time if arriving else None)
+        )  # fmt: skip
     return legs
+
+
+def _port(text: str) -> str:
+    """An IATA code; a UN/LOCODE (country and place, "NZAKL") gives its place."""
+    code = _code(text.split(":")[0] if ":" in text else text)
+    return code[2:5] if len(code) == 5 and code.isalpha() else code[:5]
 
 
 def _number(text: str) -> int | None:
@@ -219,6 +236,42 @@ def _traveller_segment(draft: _TravellerDraft, seg: Seg, today: dt.date) -> None
         draft.crew_function = seg.get(1)[:8] or None
 
 
+def _pdt(seg: Seg, today: dt.date) -> ApiTraveller:
+    """``PDT+P/NUMBER:EXPIRY:ISSUER+SURNAME:GIVEN:MIDDLE:BIRTH:SEX+PAX|CREW+FROM:TO``."""
+    kind, _, number = seg.get(0).partition("/")
+    role = "crew" if seg.get(2).upper() == "CREW" else "passenger"
+    draft = _TravellerDraft(role, False, seg.label)
+    draft.surname = " ".join(seg.get(1).upper().split())
+    draft.given = " ".join(f"{seg.get(1, 1)} {seg.get(1, 2)}".upper().split())
+    draft.birth = parse_birth_date(seg.get(1, 3), today)
+    if seg.get(1, 3) and draft.birth is None:
+        draft.problems.append(f"{seg.label}: birth date invalid")
+    sex = _code(seg.get(1, 4))
+    draft.sex = sex if sex in _SEX else None
+    draft.embarkation = _port(seg.get(3, 0)) or None
+    draft.debarkation = _port(seg.get(3, 1)) or None
+    draft.doc = {"type": kind, "number": number, "issuer": _iso3(seg.get(0, 2)),
+                 "expiry": parse_date(seg.get(0, 1))}  # fmt: skip
+    draft.doc_label = seg.label
+    return _finish(draft)
+
+
+# fmt: off
+_ALPHA2 = {
+    "US": "USA", "GB": "GBR", "NZ": "NZL", "IE": "IRL", "CA": "CAN", "AU": "AUS", "TT": "TTO",
+    "JM": "JAM", "BB": "BRB", "GY": "GUY", "LC": "LCA", "GD": "GRD", "VC": "VCT", "DM": "DMA",
+    "KN": "KNA", "AG": "ATG", "BS": "BHS", "BZ": "BLZ", "SR": "SUR", "HT": "HTI", "FR": "FRA",
+    "DE": "DEU", "NL": "NLD", "ES": "ESP",
+}
+# fmt: on
+
+
+def _iso3(code: str) -> str:
+    """Legacy messages give two-letter issuers; the three-letter code when known."""
+    code = _code(code)
+    return _ALPHA2.get(code, code) if len(code) == 2 else code
+
+
 def parse_paxlst(message: EdifactMessage, *, today: dt.date | None = None) -> PaxlstMessage:
     """The PAXLST ``message``; :class:`EdifactError` when it has no flight at all."""
     today = today or dt.datetime.now(dt.UTC).date()
@@ -266,11 +319,16 @@ def parse_paxlst(message: EdifactMessage, *, today: dt.date | None = None) -> Pa
             close_flight()
             flight = _flight(seg)
         elif tag == "LOC" and flight is not None:
-            kind = {"125": "dep", "87": "arr"}.get(q, "")
-            stops.append(_Stop(_code(seg.get(1))[:5], kind))
+            kind = _STOP_KINDS.get(q.lstrip("0") or q, "")
+            stops.append(_Stop(_port(seg.get(1)), kind))
         elif tag == "DTM" and flight is not None and stops and q in ("189", "232"):
             stops[-1].time = parse_datetime(seg.get(0, 1), seg.get(0, 2))
             stops[-1].kind = stops[-1].kind or ("dep" if q == "189" else "arr")
+        elif tag == "DTM" and flight is not None and stops and q in ("136", "132"):
+            stops[-1].time = parse_datetime(seg.get(1) + seg.get(2)[:4])  # legacy US layout
+        elif tag == "PDT":  # legacy US CEDIPAX: one segment per traveller
+            close_flight()
+            travellers.append(_pdt(seg, today))
         elif tag == "CNT" and q in ("41", "42"):
             declared = _number(seg.get(0, 1))
         if tag in ("CNT", "UNT") and draft is not None:

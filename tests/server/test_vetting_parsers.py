@@ -234,3 +234,18 @@ def test_the_fast_splitter_agrees_with_pydifact_on_mutations(
         assert exc.reason
         return
     assert _normal(fast) == _normal(reference)
+
+
+def test_the_legacy_us_cedipax_layout_is_read_too() -> None:
+    # GIVEN the pre-UN US layout: PDT segments, LOC 005/PT/008 with UN/LOCODEs, DTM 136/132
+    message = _api("paxlst_legacy_us_cedipax.edi")
+    assert [(leg.origin, leg.destination) for leg in message.legs] == [
+        ("MIA", "UVF"),
+        ("UVF", "POS"),
+    ]
+    assert message.legs[0].departure == dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
+    first, second, crew = message.travellers
+    assert (first.surname, first.birth_date, first.sex) == ("MOHAMMED", dt.date(1980, 2, 14), "F")
+    assert first.document is not None and first.document.issuer == "TTO"
+    assert second.given_names == "O'NEIL P" and second.debarkation == "UVF"
+    assert crew.role == "crew" and all(not t.problems for t in message.travellers)
