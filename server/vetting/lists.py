@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from kiosk.screening.lost_stolen import DocumentKey, LostStolenIndex, hash_keys
@@ -70,17 +71,34 @@ def list_versions(session: Session) -> dict[str, int]:
     return {name: found.get(name, 0) for name in VERSIONED}
 
 
-def _current(session: Session, name: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """The live entries of a distributed list: the newest change of each key, not deleted."""
-    latest: dict[str, dict[str, Any] | None] = {}
+def _current(
+    session: Session, name: str, value: Any = ListChangeRow.data
+) -> Iterator[tuple[str, Any]]:
+    """The live entries of a distributed list: the newest change of each key, not deleted,
+    with ``value`` (the data, or one field of it). PostgreSQL picks the newest change of
+    each key itself (DISTINCT ON), so ten million documents never sit in a Python dict."""
+    columns = (ListChangeRow.key, ListChangeRow.op, value)
+    if session.get_bind().dialect.name == "postgresql":
+        statement = (
+            select(*columns)
+            .ext(distinct_on(ListChangeRow.key))
+            .where(ListChangeRow.list_name == name)
+            .order_by(ListChangeRow.key, ListChangeRow.version.desc(), ListChangeRow.id.desc())
+            .execution_options(yield_per=_CHUNK)
+        )
+        for key, op, data in session.execute(statement):
+            if op == "upsert" and data is not None:
+                yield key, data
+        return
+    latest: dict[str, Any] = {}
     statement = (
-        select(ListChangeRow.key, ListChangeRow.op, ListChangeRow.data)
+        select(*columns)
         .where(ListChangeRow.list_name == name)
         .order_by(ListChangeRow.version, ListChangeRow.id)
         .execution_options(yield_per=_CHUNK)
     )
     for key, op, data in session.execute(statement):
-        latest[key] = data if op == "upsert" and isinstance(data, dict) else None
+        latest[key] = data if op == "upsert" and data is not None else None
     for key, data in latest.items():
         if data is not None:
             yield key, data
@@ -106,13 +124,14 @@ def _person(key: str, data: dict[str, Any], list_name: str) -> WatchlistEntry:
     )
 
 
+# the document type of a lost/stolen change ("" when absent), read by the database
+_DOC_TYPE = func.coalesce(ListChangeRow.data["doc_type"].as_string(), "")
 _NORMAL_KEY = re.compile(r"[A-Z]{1,3}:[A-Z0-9]{1,20}")
 _NORMAL_TYPES = {"": "", "P": "P", "I": "I", "A": "A", "C": "C", "V": "V"}
 
 
-def _document(key: str, data: dict[str, Any]) -> DocumentKey:
+def _document(key: str, doc_type: str) -> DocumentKey:
     issuer, _, number = key.partition(":")
-    doc_type = str(data.get("doc_type") or "")
     normal_type = _NORMAL_TYPES.get(doc_type)
     if normal_type is not None and _NORMAL_KEY.fullmatch(key):
         return DocumentKey(issuer, normal_type, number)  # already in normal form (fast)
@@ -131,7 +150,7 @@ def load_lists(
     if progress:
         progress("watchlist", len(people))
     regional = LostStolenIndex(
-        hash_keys(_document(k, d) for k, d in _current(session, "lost_stolen"))
+        hash_keys(_document(k, str(t)) for k, t in _current(session, "lost_stolen", _DOC_TYPE))
     )
     if progress:
         progress("lost_stolen", len(regional))
@@ -147,7 +166,9 @@ def load_lists(
         if kind == "person":
             people.append(_person(f"{state}:{key}", data, f"national:{state}"))
         else:
-            national_keys.setdefault(state, []).append(_document(key, data))
+            national_keys.setdefault(state, []).append(
+                _document(key, str(data.get("doc_type") or ""))
+            )
     weights = ScoreWeights(
         config.dob_partial_penalty, config.dob_mismatch_penalty, config.nationality_mismatch_penalty
     )

@@ -294,3 +294,23 @@ def test_iapi_answer_per_passenger_and_analyst_decisions(
         assert latest is not None and latest.data["vetting"] == "cleared"
         count = session.scalar(select(func.count()).select_from(VettingRuleRow))
         assert count is not None
+
+
+def test_a_list_entry_deleted_later_no_longer_hits(server_setup) -> None:  # type: ignore[no-untyped-def]
+    state = server_setup.state
+    plane = flight(14, 2, number="630", party_size=1)
+    first, second = plane.travellers
+    key_1, key_2 = (
+        f"{first.issuer}:{first.document_number}",
+        f"{second.issuer}:{second.document_number}",
+    )
+    upload(state, ListName.LOST_STOLEN, [{"op": "upsert", "key": key_1, "data": {"doc_type": "P"}},
+                                         {"op": "upsert", "key": key_2, "data": {"status": "stolen"}}])  # fmt: skip
+    upload(state, ListName.LOST_STOLEN, [{"op": "delete", "key": key_1}])
+    report = service_of(state).ingest(
+        paxlst(plane, reference=_ref()).encode(), source="d", channel="cli", actor="t"
+    )
+    assert report.passengers == 2
+    with state.database.sessions() as session:
+        assert _by_document(session, first.document_number).status == "cleared"
+        assert _by_document(session, second.document_number).status == "refer"  # no type given
