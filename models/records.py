@@ -51,6 +51,9 @@ class ReasonCode(StrEnum):
     EXPIRED_DOCUMENT = "expired_document"
     NOT_ELIGIBLE = "not_eligible"
     SYSTEM_MALFUNCTION = "system_malfunction"
+    # After an accept, the passage through the gate did not end as a passage:
+    TAILGATING = "tailgating"  # a second person was in the gate
+    PASSAGE_TIMEOUT = "passage_timeout"  # the traveller did not enter or leave in time
     VETTING_REFERRAL = "vetting_referral"  # pre-arrival vetting referred the traveller
     NOT_VETTED = "not_vetted"  # the state's policy wants a vetting the traveller lacks
 

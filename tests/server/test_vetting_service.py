@@ -304,8 +304,14 @@ def test_a_list_entry_deleted_later_no_longer_hits(server_setup) -> None:  # typ
         f"{first.issuer}:{first.document_number}",
         f"{second.issuer}:{second.document_number}",
     )
-    upload(state, ListName.LOST_STOLEN, [{"op": "upsert", "key": key_1, "data": {"doc_type": "P"}},
-                                         {"op": "upsert", "key": key_2, "data": {"status": "stolen"}}])  # fmt: skip
+    upload(
+        state,
+        ListName.LOST_STOLEN,
+        [
+            {"op": "upsert", "key": key_1, "data": {"doc_type": "P"}},
+            {"op": "upsert", "key": key_2, "data": {"status": "stolen"}},
+        ],
+    )
     upload(state, ListName.LOST_STOLEN, [{"op": "delete", "key": key_1}])
     report = service_of(state).ingest(
         paxlst(plane, reference=_ref()).encode(), source="d", channel="cli", actor="t"
