@@ -72,7 +72,7 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Fas
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        drop_folder = vetting_routes.start_drop_folder(_app)
+        drop_folder = vetting_routes.start_background(_app)
         yield
         if drop_folder is not None:
             drop_folder.stop()

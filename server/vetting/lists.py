@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -139,21 +139,53 @@ def _document(key: str, doc_type: str) -> DocumentKey:
 
 
 def load_lists(
-    session: Session, config: VettingConfig, progress: Progress | None = None
+    session: Session,
+    config: VettingConfig,
+    progress: Progress | None = None,
+    *,
+    previous: VettingLists | None = None,
 ) -> VettingLists:
-    """Every list as it stands now, with the versions read."""
+    """Every list as it stands now, with the versions read; the indexes of ``previous``
+    whose lists did not move are kept as they are."""
     versions = list_versions(session)
+    if previous is not None:
+        kept = {
+            n
+            for n in ("lost_stolen", "watchlist", NATIONAL)
+            if previous.versions.get(n) == versions[n]
+        }
+        if kept == {"lost_stolen", "watchlist", NATIONAL}:
+            return replace(previous, versions=versions)  # only the rules moved
+        if "watchlist" in kept and NATIONAL in kept:
+            regional = _regional_documents(session, progress)
+            return replace(previous, regional_documents=regional, versions=versions)
+        if "lost_stolen" in kept:
+            return _with_people(session, config, previous.regional_documents, versions, progress)
+    return _with_people(session, config, _regional_documents(session, progress), versions, progress)
+
+
+def _regional_documents(session: Session, progress: Progress | None) -> LostStolenIndex:
+    regional = LostStolenIndex(
+        hash_keys(_document(k, str(t)) for k, t in _current(session, "lost_stolen", _DOC_TYPE))
+    )
+    if progress:
+        progress("lost_stolen", len(regional))
+    return regional
+
+
+def _with_people(
+    session: Session,
+    config: VettingConfig,
+    regional: LostStolenIndex,
+    versions: dict[str, int],
+    progress: Progress | None,
+) -> VettingLists:
     people = [
         _person(k, d, str(d.get("category") or "regional"))
         for k, d in _current(session, "watchlist")
     ]
     if progress:
         progress("watchlist", len(people))
-    regional = LostStolenIndex(
-        hash_keys(_document(k, str(t)) for k, t in _current(session, "lost_stolen", _DOC_TYPE))
-    )
-    if progress:
-        progress("lost_stolen", len(regional))
     national_keys: dict[str, list[DocumentKey]] = {}
     for state, kind, key, data in session.execute(
         select(

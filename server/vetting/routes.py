@@ -201,6 +201,7 @@ def post_national(
         version = analyst.add_national(
             session, state, body.kind, [e.model_dump() for e in body.entries], user.user
         )
+    with service.database.session() as session:  # vetted again with the new entries
         service.revet(
             session,
             analyst.open_flights(session, service.config.manifest_days),
@@ -245,8 +246,12 @@ def install(app: FastAPI, state: ServerState) -> None:
         return _static(name)
 
 
-def start_drop_folder(app: FastAPI) -> DropFolder | None:
+def start_background(app: FastAPI) -> DropFolder | None:
+    """At server start: load the vetting lists in the background, watch the drop folder."""
     service: VettingService | None = getattr(app.state, "vetting", None)
-    if service is None or service.config.drop_dir is None:
+    if service is None:
+        return None
+    service.warm_up()
+    if service.config.drop_dir is None:
         return None
     return DropFolder(service, service.config.drop_dir, service.config.drop_interval_s).start()

@@ -100,12 +100,28 @@ class VettingService:
     def lists(
         self, session: Session, progress: Callable[[str, int], None] | None = None
     ) -> VettingLists:
-        """The lists at their newest versions (reloaded when a version moved)."""
+        """The lists at their newest versions: a message is never vetted with a copy older
+        than the lists it arrived after. When a version moved, only the indexes of the lists
+        that changed are rebuilt (the ten million documents stay when the watchlist moves)."""
         versions = list_versions(session)
         with self._lock:
             if self._lists is None or self._lists.versions != versions:
-                self._lists = load_lists(session, self.config, progress)
+                self._lists = load_lists(session, self.config, progress, previous=self._lists)
             return self._lists
+
+    def warm_up(self) -> threading.Thread:
+        """Load the lists on a background thread (at server start)."""
+
+        def load() -> None:
+            try:
+                with self.database.sessions() as session:
+                    self.lists(session)
+            except Exception as exc:  # first ingestion will load them instead
+                log.error("vetting lists not loaded at start: %s", exc.__class__.__name__)
+
+        thread = threading.Thread(target=load, name="vetting-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     # --- ingestion -----------------------------------------------------------------------
 

@@ -320,3 +320,49 @@ def test_a_list_entry_deleted_later_no_longer_hits(server_setup) -> None:  # typ
     with state.database.sessions() as session:
         assert _by_document(session, first.document_number).status == "cleared"
         assert _by_document(session, second.document_number).status == "refer"  # no type given
+
+
+def test_a_list_moved_between_messages_applies_to_the_next_one_and_national_uploads_revet(
+    server_setup, people_client, token_headers
+) -> None:  # type: ignore[no-untyped-def]
+    state = server_setup.state
+    service = service_of(state)
+    early, late = (
+        flight(15, 2, number="640", party_size=1),
+        flight(16, 2, number="650", party_size=1),
+    )
+    service.ingest(paxlst(early, reference=_ref()).encode(), source="e", channel="cli", actor="t")
+    with state.database.sessions() as session:
+        before = _by_document(session, early.travellers[0].document_number).list_versions
+    # WHEN the watchlist moves on (only it: the lost/stolen index is kept as it is)
+    documents = service._lists.regional_documents if service._lists else None
+    upload(state, ListName.WATCHLIST, [watch(late.travellers[0], f"WL-{_ref()}")])
+    service.ingest(paxlst(late, reference=_ref()).encode(), source="l", channel="cli", actor="t")
+    # THEN the next message is vetted with the new copy, and says so
+    with state.database.sessions() as session:
+        row = _by_document(session, late.travellers[0].document_number)
+        assert row.status == "refer" and row.list_versions["watchlist"] > before["watchlist"]
+    assert service._lists is not None and service._lists.regional_documents is documents
+    # AND a national upload through the API vets the open flights again at once
+    app_headers = token_headers(people_client, server_setup.user(Role.ADMINISTRATOR))
+    target = early.travellers[1]
+    people_client.app.state.vetting.ingest(
+        paxlst(replace(early, number="641"), reference=_ref()).encode(),
+        source="x", channel="cli", actor="t",
+    )  # fmt: skip
+    answer = people_client.post(
+        "/v1/vetting/national/GUY",
+        json={
+            "kind": "document",
+            "entries": [{"key": f"{target.issuer}:{target.document_number}"}],
+        },
+        headers=app_headers,
+    )
+    assert answer.status_code == 200, answer.text
+    with state.database.sessions() as session:
+        rows = session.scalars(
+            select(VettingTravellerRow).where(
+                VettingTravellerRow.doc_number == target.document_number
+            )
+        ).all()
+        assert rows and all(r.status == "refer" for r in rows)
