@@ -164,3 +164,11 @@ def test_the_analyst_page_shows_flights_hits_bookings_and_rules(
         "document.getElementById('rule-table').innerText.includes('Route through a transit hub')"
     )
     browser.screenshot(shots / "analyst-rules.png")
+    # AND unreadable input is listed with where reading stopped and why
+    service.ingest(b"UNB+UNOA:4+X+Y+1+Q1'UNH+1+PAXLST:D:05B'BGM+745'NAD+FL", source="late.edi",
+                   channel="folder", actor="drop-folder")  # fmt: skip
+    browser.navigate(f"{base}/analyst/#/quarantine")
+    browser.wait_for("document.body.dataset.ready === '#/quarantine'")
+    listed = browser.evaluate("document.getElementById('quarantine-table').innerText")
+    assert "late.edi" in listed and "no terminator" in listed
+    browser.screenshot(shots / "analyst-quarantine.png")

@@ -224,6 +224,14 @@ async function saveRule(event) {
   }
 }
 
+async function showQuarantine() {
+  show("quarantine");
+  const { items } = await api("/v1/vetting/quarantine");
+  $("quarantine-table").tBodies[0].replaceChildren(...items.map((q) => el("tr", {},
+    cell(q.received_at.slice(0, 19).replace("T", " ")), cell(q.source), cell(q.channel),
+    cell(q.segment), cell(q.reason))));
+}
+
 async function route() {
   if (!token) { show("login"); document.body.dataset.ready = "login"; return; }
   const [, view, id] = location.hash.split("/");
@@ -231,6 +239,7 @@ async function route() {
     if (view === "flight") await showFlight(id);
     else if (view === "traveller") await showTraveller(id);
     else if (view === "rules") await showRules();
+    else if (view === "quarantine") await showQuarantine();
     else await showFlights();
     document.body.dataset.ready = location.hash || "#/flights";
   } catch (error) {
