@@ -19,7 +19,11 @@ from asn1crypto import cms
 from PIL import Image
 
 from hardware.sim.chip_image import (
+    ATR_EXTENDED,
+    ATR_SHORT_ONLY,
     DG_FIDS,
+    EF_ATR_INFO_EXTENDED,
+    FID_EF_ATR_INFO,
     FID_EF_CARDACCESS,
     FID_EF_COM,
     FID_EF_SOD,
@@ -83,6 +87,10 @@ class Plan:
     corrupt_signature: bool = False
     truncate_sod_to: int | None = None
     behaviour: ChipBehaviour = field(default_factory=ChipBehaviour)
+    # red team: files the chip withholds (still listed and hashed in the SOD)
+    withhold: set[int] = field(default_factory=set)
+    drop_card_access: bool = False
+    attribute_defect: str | None = None  # see hardware.sim.pki.cms_signing.sign_content
 
 
 def mrz_fields(profile: Profile) -> MrzFields:
@@ -251,19 +259,28 @@ def build_image(plan: Plan, pki: TestPki) -> ChipImage:
         plan.hash_algorithm, hashes, (chip.lds_version, chip.unicode_version)
     )
     ds = pki.document_signer(plan.signer_country, plan.ds_variant)
-    signed = sign_content(oids.LDS_SECURITY_OBJECT, lso, ds.signer, signing_time=plan.signing_time)
+    signed = sign_content(
+        oids.LDS_SECURITY_OBJECT,
+        lso,
+        ds.signer,
+        signing_time=plan.signing_time,
+        attribute_defect=plan.attribute_defect,
+    )
     if plan.corrupt_signature:
         signed = _break_signature(signed)
     sod = encode_sod(signed)
     if plan.truncate_sod_to is not None:
         sod = sod[: plan.truncate_sod_to]
     files.update(plan.replace_after_signing)
-    application = {DG_FIDS[n]: data for n, data in sorted(files.items())}
-    application[FID_EF_COM] = encode_com(sorted(files), chip.lds_version, chip.unicode_version)
+    com = encode_com(sorted(files), chip.lds_version, chip.unicode_version)
+    application = {DG_FIDS[n]: d for n, d in sorted(files.items()) if n not in plan.withhold}
+    application[FID_EF_COM] = com
     application[FID_EF_SOD] = sod
     master = {}
-    if pace_infos:
+    if pace_infos and not plan.drop_card_access:
         master[FID_EF_CARDACCESS] = si.encode_security_infos(pace_infos)
+    if chip.extended_length:
+        master[FID_EF_ATR_INFO] = EF_ATR_INFO_EXTENDED
     ca_key = _chip_key(pki, plan.chip_ca_key_name, chip.ca_key)
     return ChipImage(
         application_files=application,
@@ -275,4 +292,6 @@ def build_image(plan: Plan, pki: TestPki) -> ChipImage:
         aa_private_key=_chip_key(pki, plan.chip_aa_key_name, chip.aa_key),
         ca_private_keys={chip.ca_key_id: ca_key} if ca_key else {},
         behaviour=dataclasses.replace(plan.behaviour),
+        extended_length=chip.extended_length,
+        atr=ATR_EXTENDED if chip.extended_length else ATR_SHORT_ONLY,
     )

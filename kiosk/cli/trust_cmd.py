@@ -18,6 +18,7 @@ from typing import Any
 from kiosk.config import load_config
 from kiosk.storage.database import open_database
 from kiosk.trust.importer import import_files
+from kiosk.trust.pinning import pinned_anchors
 from kiosk.trust.store import TrustStore
 
 DEFAULT_EXPIRY_DAYS = 90
@@ -53,8 +54,12 @@ def _import(args: argparse.Namespace) -> int:
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    with _store(args) as database:
-        summary = import_files(list(args.files), TrustStore(database), progress)
+    config = load_config(args.config)
+    pinned = pinned_anchors(config.trust_pinning)
+    if pinned.empty:
+        progress("no [trust_pinning] anchors configured: every master list will be refused")
+    with open_database(config) as database:
+        summary = import_files(list(args.files), TrustStore(database, pinned), progress)
     if args.json:
         print(json.dumps(summary.to_json(), indent=2))
     else:

@@ -125,6 +125,8 @@ class PolicyEngine:
             out.append(Reason(ReasonCode.CHIP_ANOMALY, "the chip could not be read"))
             return out
         checks = facts.checks
+        if checks.get("access_control") is CheckStatus.FAILED:
+            out.append(Reason(ReasonCode.CHIP_ANOMALY, "access control anomaly (PACE downgrade)"))
         for name in _PA_CHECKS:
             if checks.get(name) is not CheckStatus.PASSED:
                 out.append(Reason(ReasonCode.AUTHENTICATION_FAILED, f"{name} not passed"))

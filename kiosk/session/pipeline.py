@@ -162,7 +162,7 @@ class KioskPipeline:
             if cancel.is_set() or time.monotonic() > deadline:
                 return ChipStep(read=False, error="no_chip")
             time.sleep(0.02)
-        reader.connect()
+        atr = reader.connect()
         try:
             limits = reader.limits
             try:
@@ -171,6 +171,7 @@ class KioskPipeline:
                     mrz_info=document.mrz_information,
                     extended_length=limits.extended_length,
                     max_response_bytes=limits.max_response_bytes,
+                    atr=atr,
                 )
             except AccessDeniedError:
                 log.info("chip access denied")
@@ -181,7 +182,8 @@ class KioskPipeline:
                 log.info("chip read failed: %s", exc.code)
                 return ChipStep(read=False, error=exc.code)
             verdict = self.verifier(read, document.parsed)
-            portrait = _portrait(read)
+            # the chip photo is handed on (and decoded) only once PA proved DG2
+            portrait = _portrait(read) if _dg2_proven(verdict.details) else None
             self._portrait = portrait
             if portrait is not None:
                 self._encode_reference_in_background(portrait)
@@ -485,6 +487,11 @@ def latest_birth_date(value: object) -> date | None:
         return None
     month = getattr(value, "month", None) or 12
     return date(year, month, 28 if month == 2 else 30)
+
+
+def _dg2_proven(details: Any) -> bool:
+    proven = getattr(details, "proven", None)
+    return bool(proven("DG2")) if callable(proven) else False
 
 
 def _portrait(read: PassportRead) -> bytes | None:

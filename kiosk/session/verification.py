@@ -29,6 +29,7 @@ def make_verifier(anchors: Callable[[], TrustAnchors]) -> ChipVerifier:
             printed_mrz=printed,
             access_protocol=read.access,
             channel=read.channel,
+            skipped=read.skipped,
         )
         log.info("document %s", "authentic" if verdict.authentic else "not authentic")
         return ChipVerdict(

@@ -53,7 +53,7 @@ def test_profile_gets_the_verdict_it_states(
     if expected.failed_check is None:
         assert verdict.failed == {}
     else:
-        assert verdict.failed == {expected.failed_check: expected.reason}
+        assert verdict.failed == {expected.failed_check: expected.reason, **expected.also_failed}
     # and the document is authentic unless a check of authenticity failed; expiry is policy,
     # so an expired but genuine document is authentic yet not valid
     assert verdict.valid is expected.authentic

@@ -34,7 +34,11 @@ GENUINE = sorted(name for name, p in PROFILES.items() if p["genuine"])
 DEFECTIVE = sorted(name for name, p in PROFILES.items() if not p["genuine"])
 # The checks a reader fails before it has the files; every other defect is found afterwards
 # by verification, so those documents must be read whole.
-REFUSED_AT_READ = {"access_control", "document_readable:chip_not_responding"}
+REFUSED_AT_READ = {
+    "access_control:access_denied",
+    "document_readable:chip_not_responding",
+    "document_readable:secure_messaging_dropped",
+}
 FILE_NAMES = {FID_EF_COM: "EF_COM", FID_EF_SOD: "EF_SOD"} | {
     fid: f"DG{n}" for n, fid in DG_FIDS.items()
 }
@@ -136,7 +140,8 @@ def _assert_read_whole(
     assert result["files"] == {name: len(data) for name, data in expected.items()}
     for name, data in expected.items():
         assert (out / f"{name}.bin").read_bytes() == data
-    assert result["access"] == ("PACE" if image.pace else "BAC")
+    pace = image.pace and FID_EF_CARDACCESS in image.master_files
+    assert result["access"] == ("PACE" if pace else "BAC")
     assert result["timings_ms"]["total"] > 0
     document_number = printed_mrz.splitlines()[1][:9].rstrip("<")
     assert document_number not in json.dumps(result)
@@ -157,8 +162,9 @@ def test_every_genuine_passport_is_read_through_pcscd(
     # WHEN it is read with the MRZ
     out = tmp_path / "out"
     code, result = chip_read("--mrz", mrz, "--out", str(out))
-    # THEN every file arrives whole
+    # THEN every file arrives whole, with extended length only when the chip announces it
     _assert_read_whole(code, result, image, out, mrz)
+    assert result["extended_length"] is image.extended_length
 
 
 @pytest.mark.parametrize(
@@ -229,6 +235,8 @@ def test_defective_passport_is_read_or_refused_as_its_profile_says(
     if expected["failed_check"] == "access_control":
         assert result["error"] == "access_denied"
         assert "refused access" in result["message"] and "MRZ" in result["message"]
+    elif expected["reason"] == "secure_messaging_dropped":
+        assert result["error"] == "icao_sm_unprotected_response"
     else:
         assert result["error"] == "chip_card_removed"
     assert not out.exists()

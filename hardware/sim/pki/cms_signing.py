@@ -42,14 +42,20 @@ def sign_content(
     signing_time: dt.datetime | None = None,
     extra_certificates: tuple[bytes, ...] = (),
     include_certificate: bool = True,
+    attribute_defect: str | None = None,
 ) -> bytes:
     """DER ContentInfo holding SignedData over ``content`` (signed attributes: content type,
-    message digest and, when given, signing time)."""
+    message digest and, when given, signing time). ``attribute_defect`` (red team):
+    "none" signs the content without signed attributes, "double_digest" adds a second
+    message digest attribute (of other content) after the right one."""
     digest_name = digest_algorithm or signer.scheme.hash
     attrs = [
         cms.CMSAttribute({"type": "content_type", "values": [content_type]}),
         cms.CMSAttribute({"type": "message_digest", "values": [digest(digest_name, content)]}),
     ]
+    if attribute_defect == "double_digest":
+        other = digest(digest_name, content + b"\x00")
+        attrs.append(cms.CMSAttribute({"type": "message_digest", "values": [other]}))
     if signing_time is not None:
         attrs.append(
             cms.CMSAttribute(
@@ -59,6 +65,8 @@ def sign_content(
     signed_attrs = cms.CMSAttributes(attrs)
     # The signature covers the DER SET OF the attributes (RFC 5652 5.4).
     signature = signer.scheme.sign(signer.key, signed_attrs.untag().dump())
+    if attribute_defect == "none":
+        signature = signer.scheme.sign(signer.key, content)
     cert = asn1_x509.Certificate.load(signer.certificate_der)
     signer_info = cms.SignerInfo(
         {
@@ -70,7 +78,7 @@ def sign_content(
                 ),
             ),
             "digest_algorithm": algos.DigestAlgorithm({"algorithm": digest_name}),
-            "signed_attrs": signed_attrs,
+            "signed_attrs": signed_attrs if attribute_defect != "none" else None,
             "signature_algorithm": signer.scheme.cms_algorithm(),
             "signature": signature,
         }

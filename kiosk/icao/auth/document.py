@@ -10,9 +10,31 @@ from kiosk.icao.auth.anchors import TrustAnchors
 from kiosk.icao.auth.chip import authenticate_chip, offline_chip_checks
 from kiosk.icao.auth.passive import PassiveResult, passive_authentication
 from kiosk.icao.auth.verdict import DocumentVerdict, verdict_from
+from kiosk.icao.lds.security_infos import parse_dg14
 from kiosk.icao.rng import RandomBytes, system_random
 from kiosk.icao.transport import ApduChannel
+from models.errors import ParseError
 from models.records import CheckResult, CheckStatus
+
+
+def _access_control(
+    protocol: str, files: Mapping[str, bytes], passive: PassiveResult
+) -> CheckResult:
+    """PASSED, unless the chip was opened with BAC although its signed DG14 lists PACE: then
+    EF.CardAccess was removed or spoiled (a downgrade), a chip anomaly."""
+    if protocol == "BAC" and passive.proven(14):
+        try:
+            offers_pace = bool(parse_dg14(files["DG14"]).pace)
+        except ParseError:
+            offers_pace = False
+        if offers_pace:
+            return CheckResult(
+                "access_control",
+                CheckStatus.FAILED,
+                "pace_downgrade",
+                "the signed DG14 lists PACE but the chip offered only BAC",
+            )
+    return CheckResult("access_control", CheckStatus.PASSED, None, f"chip opened with {protocol}")
 
 
 def verify_document(
@@ -24,15 +46,17 @@ def verify_document(
     channel: ApduChannel | None = None,
     rng: RandomBytes = system_random,
     now: dt.datetime | None = None,
+    skipped: Mapping[str, str] | None = None,
 ) -> tuple[DocumentVerdict, PassiveResult]:
     """The verdict on ``files`` (EF_SOD, DG1 ...). With ``channel`` (still open after
-    reading) AA and CA are run on the chip; without it they are not performed."""
-    passive = passive_authentication(files, anchors, printed_mrz=printed_mrz, now=now)
+    reading) AA and CA are run on the chip; without it they are not performed. ``skipped``:
+    the reader's reasons for the files the chip did not give."""
+    passive = passive_authentication(
+        files, anchors, printed_mrz=printed_mrz, now=now, skipped=skipped
+    )
     checks = dict(passive.checks)
     if access_protocol is not None:
-        checks["access_control"] = CheckResult(
-            "access_control", CheckStatus.PASSED, None, f"chip opened with {access_protocol}"
-        )
+        checks["access_control"] = _access_control(access_protocol, files, passive)
     else:
         checks["access_control"] = CheckResult(
             "access_control", CheckStatus.NOT_PERFORMED, "offline", "files verified offline"
@@ -43,4 +67,7 @@ def verify_document(
         aa, ca = offline_chip_checks(files, passive)
     checks[aa.name] = aa
     checks[ca.name] = ca
-    return verdict_from(checks, passive.data_groups, passive.data_group_reasons), passive
+    verdict = verdict_from(
+        checks, passive.data_groups, passive.data_group_reasons, missing=passive.missing
+    )
+    return verdict, passive

@@ -37,6 +37,9 @@ class SignerInfo:
     issuer: bytes | None  # DER Name of the issuer of the signer certificate
     serial_number: int | None
     subject_key_identifier: bytes | None
+    # a defect of the signed attributes that makes the signature meaningless (RFC 5652 5.3:
+    # each attribute type at most once), e.g. "duplicate_signed_attribute"
+    attribute_problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,11 +65,16 @@ def _signer_info(si: Any) -> SignerInfo:
         ski = bytes(sid.chosen.native)
     attrs = si["signed_attrs"]
     signed_der = content_type = digest = signing_time = None
+    problem: str | None = None
     if attrs.native is not None:
         raw_attrs = attrs.dump()
         signed_der = b"\x31" + raw_attrs[1:]  # [0] IMPLICIT -> SET, as RFC 5652 5.4 signs it
+        seen: set[str] = set()
         for attr in attrs:
             kind = attr["type"].dotted
+            if kind in seen:
+                problem = "duplicate_signed_attribute"
+            seen.add(kind)
             values = attr["values"]
             if len(values) != 1:
                 raise LdsParseError("signed attribute with several values")
@@ -90,6 +98,7 @@ def _signer_info(si: Any) -> SignerInfo:
         issuer=issuer,
         serial_number=serial,
         subject_key_identifier=ski,
+        attribute_problem=problem,
     )
 
 
