@@ -26,7 +26,7 @@ class _CertificateSet(core.SetOf):  # type: ignore[misc]  # asn1crypto is untype
     _child_spec = asn1_x509.Certificate
 
 
-class _CscaMasterList(core.Sequence):  # type: ignore[misc]
+class CscaMasterListSyntax(core.Sequence):  # type: ignore[misc]
     _fields = [("version", core.Integer), ("cert_list", _CertificateSet)]
 
 
@@ -41,7 +41,7 @@ class MasterList:
 
 def _certificates(content: bytes) -> tuple[bytes, ...]:
     try:
-        parsed = _CscaMasterList.load(content, strict=True)
+        parsed = CscaMasterListSyntax.load(content, strict=True)
         items = parsed["cert_list"]
         if len(items) > MAX_CERTIFICATES:
             raise TrustFileError("master list with too many certificates")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,6 +10,9 @@ import pytest
 
 from hardware.sim.chip import PassportChip
 from hardware.sim.passports import PassportFactory
+from hardware.sim.pki import certificates as certs
+from hardware.sim.pki.keys import KeyCache
+from hardware.sim.pki.signatures import SignatureScheme, parse_scheme
 from hardware.sim.pki.test_pki import TestPki
 from kiosk.icao.auth.anchors import TrustAnchors
 
@@ -44,3 +48,16 @@ def chip_for(passports: PassportFactory) -> ChipFactory:
 
 
 ChipFactory = Callable[[str], PassportChip]
+
+
+def own_pki(
+    directory: Path, before: dt.timedelta, after: dt.timedelta
+) -> tuple[KeyCache, SignatureScheme, certs.Validity]:
+    """Keys, ECDSA-SHA256 and a validity around now, for certificates a test makes itself
+    (an attacker's CSCA, the regional agency's list signer)."""
+    now = dt.datetime.now(dt.UTC)
+    return (
+        KeyCache(directory),
+        parse_scheme("ecdsa-sha256"),
+        certs.Validity(now - before, now + after),
+    )

@@ -10,7 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from asn1crypto import cms
+from asn1crypto import algos, cms, core
+from asn1crypto import x509 as asn1_x509
 
 from kiosk.icao.lds import oids
 from kiosk.icao.lds.asn1_types import parse_der
@@ -122,3 +123,48 @@ def parse_signed_data(der: bytes, what: str) -> SignedContent:
         return SignedContent(encap["content_type"].dotted, payload, certs, signers, digests)
 
     return parse_der(cms.ContentInfo, der, what, check)
+
+
+def encode_signed_data(
+    content_type: str,
+    content: bytes,
+    signer_certificate: bytes,
+    digest_algorithm: str,
+    signed_attributes: Any | None,
+    signature_algorithm: Any,
+    signature: bytes,
+    certificates: list[bytes] | None = None,
+) -> bytes:
+    """DER ContentInfo of SignedData with one SignerInfo (issuer and serial number of
+    ``signer_certificate``) over ``content``; ``signed_attributes`` is an asn1crypto
+    CMSAttributes (None: none), ``signature_algorithm`` a SignedDigestAlgorithm.
+    ``certificates`` (DER) go into the CMS; default: the signer's certificate."""
+    cert = asn1_x509.Certificate.load(signer_certificate)
+    signer_info = cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": cms.SignerIdentifier(
+                name="issuer_and_serial_number",
+                value=cms.IssuerAndSerialNumber(
+                    {"issuer": cert.issuer, "serial_number": cert.serial_number}
+                ),
+            ),
+            "digest_algorithm": algos.DigestAlgorithm({"algorithm": digest_algorithm}),
+            "signed_attrs": signed_attributes,
+            "signature_algorithm": signature_algorithm,
+            "signature": signature,
+        }
+    )
+    listed = [signer_certificate] if certificates is None else certificates
+    fields: dict[str, Any] = {
+        "version": "v3",
+        "digest_algorithms": [algos.DigestAlgorithm({"algorithm": digest_algorithm})],
+        "encap_content_info": cms.EncapsulatedContentInfo(
+            {"content_type": content_type, "content": core.ParsableOctetString(content)}
+        ),
+        "signer_infos": [signer_info],
+    }
+    if listed:
+        fields["certificates"] = [asn1_x509.Certificate.load(c) for c in listed]
+    signed = cms.SignedData(fields)
+    return bytes(cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump())
