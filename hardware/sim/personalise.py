@@ -25,6 +25,7 @@ from hardware.sim.chip_image import (
     EF_ATR_INFO_EXTENDED,
     FID_EF_ATR_INFO,
     FID_EF_CARDACCESS,
+    FID_EF_CARDSECURITY,
     FID_EF_COM,
     FID_EF_SOD,
     ChipBehaviour,
@@ -187,18 +188,37 @@ def _pace_infos(plan: Plan) -> tuple[list[bytes], list[PaceParameters]]:
     return infos, params
 
 
-def _dg14(plan: Plan, pki: TestPki, pace_infos: list[bytes]) -> bytes | None:
+def _ca_infos(plan: Plan, pki: TestPki) -> list[bytes]:
+    """ChipAuthenticationInfo and ChipAuthenticationPublicKeyInfo of the chip's CA key."""
     chip = plan.profile.chip
     if not chip.ca_key or plan.ca_key_name is None:
-        return None
+        return []
     key = pki.keys.get(plan.ca_key_name, chip.ca_key)
     dh = isinstance(key, DhPrivateKey)
     agreement = oids.CA_DH if dh else oids.CA_ECDH
-    infos = [
+    return [
         si.chip_authentication_info(agreement, CIPHERS[chip.ca_cipher], chip.ca_key_id),
         si.chip_authentication_public_key_info(spki_der(key), chip.ca_key_id, dh=dh),
-        *pace_infos,
     ]
+
+
+def _card_security(plan: Plan, pki: TestPki, pace_infos: list[bytes]) -> bytes | None:
+    """EF.CardSecurity of a PACE-CAM chip: its SecurityInfos signed by the document signer."""
+    if not any(p.mapping == "ecdh-cam" for p in plan.profile.chip.pace):
+        return None
+    content = si.encode_security_infos(pace_infos + _ca_infos(plan, pki))
+    ds = pki.document_signer(plan.signer_country, plan.ds_variant)
+    return sign_content(
+        oids.SECURITY_OBJECT_EAC, content, ds.signer, signing_time=plan.signing_time
+    )
+
+
+def _dg14(plan: Plan, pki: TestPki, pace_infos: list[bytes]) -> bytes | None:
+    chip = plan.profile.chip
+    ca_infos = _ca_infos(plan, pki)
+    if not ca_infos:
+        return None
+    infos = [*ca_infos, *pace_infos]
     if chip.aa_key and chip.aa_key.startswith("ec:"):
         infos.append(si.active_authentication_info(AA_ECDSA_SHA256))
     return encode_dg14(infos)
@@ -281,6 +301,9 @@ def build_image(plan: Plan, pki: TestPki) -> ChipImage:
         master[FID_EF_CARDACCESS] = si.encode_security_infos(pace_infos)
     if chip.extended_length:
         master[FID_EF_ATR_INFO] = EF_ATR_INFO_EXTENDED
+    card_security = _card_security(plan, pki, pace_infos)
+    if card_security is not None:
+        master[FID_EF_CARDSECURITY] = card_security
     ca_key = _chip_key(pki, plan.chip_ca_key_name, chip.ca_key)
     return ChipImage(
         application_files=application,

@@ -102,6 +102,8 @@ def read_passport(
     files: dict[str, bytes] = {}
     if access.card_access is not None:
         files["EF_CardAccess"] = access.card_access
+    if access.card_security is not None:
+        files["EF_CardSecurity"] = access.card_security
     reader = FileReader(channel)
     truncated: list[str] = []
 

@@ -45,8 +45,6 @@ from kiosk.demo.world import DemoWorld
 from kiosk.face import chip_photo
 from kiosk.face.images import ImageRejected
 from kiosk.icao.auth.anchors import TrustAnchors
-from kiosk.icao.auth.document import verify_document
-from kiosk.icao.auth.verdict import DocumentVerdict, read_failure
 from kiosk.icao.errors import UnprotectedResponseError
 from kiosk.icao.lds import encode_sod, oids, parse_sod
 from kiosk.icao.mrz.parser import parse_mrz
@@ -57,10 +55,9 @@ from kiosk.sync.trust_delta import apply_trust_changes
 from kiosk.trust.importer import import_files
 from kiosk.trust.pinning import PinnedAnchors
 from kiosk.trust.store import TrustStore
-from models.errors import KioskError
 from models.records import CheckStatus
 
-from .conftest import ChipFactory, own_pki, pki_anchors
+from .conftest import ChipFactory, inspect_chip, own_pki, pki_anchors
 
 # Attacks that were accepted end to end: each runs as a full headless transaction too.
 TRANSACTIONS = [
@@ -86,41 +83,18 @@ RED_TEAM = sorted(
         "lca-sod-by-ml-signer",
         "lca-dg14-unsigned",
         "lca-csca-unknown",
+        "lca-pace-cam-clone",
     ]
 )
 assert set(RED_TEAM) <= set(shipped_profiles())
 # What only a live chip shows (the access protocol, how it answers): no offline dump of these.
-LIVE_ONLY = {"lca-sm-dropped", "lca-card-access-removed"}
+LIVE_ONLY = {"lca-sm-dropped", "lca-card-access-removed", "lca-pace-cam-clone"}
 DUMP_NAMES = {FID_EF_COM: "EF_COM.bin", FID_EF_SOD: "EF_SOD.bin"} | {
     fid: f"DG{n}.bin" for n, fid in DG_FIDS.items()
 }
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def read_and_verify(chip: PassportChip, printed: str, anchors: TrustAnchors) -> DocumentVerdict:
-    """What the kiosk does with a chip: read it (extended length only if it says so), then
-    verify the files and challenge the chip; a failed read is the verdict of that stage."""
-    try:
-        read = read_passport(
-            chip.transmit,
-            mrz_info=parse_mrz(printed).mrz_information(),
-            extended_length=True,
-            max_response_bytes=65538,
-            atr=chip.atr,
-        )
-    except KioskError as exc:
-        return read_failure(exc)
-    verdict, _ = verify_document(
-        read.files,
-        anchors,
-        printed_mrz=printed,
-        access_protocol=read.access,
-        channel=read.channel,
-        skipped=read.skipped,
-    )
-    return verdict
 
 
 def dump(files: dict[int, bytes], directory: Path) -> Path:
@@ -180,7 +154,7 @@ def test_attack_chip_is_refused_with_the_failed_check_named(
 ) -> None:
     # GIVEN the attack chip WHEN the kiosk reads and verifies it
     expected = shipped_profiles()[name].expected
-    verdict = read_and_verify(chip_for(name), passports.printed_mrz(name), anchors)
+    verdict = inspect_chip(chip_for(name), passports.printed_mrz(name), anchors)
     # THEN the document is not authentic and each check the attack breaks is named
     assert not verdict.authentic
     wanted: dict[str | None, str | None] = {expected.failed_check: expected.reason}
@@ -468,7 +442,7 @@ def test_countryless_csca_is_a_root_for_no_country(
 def test_aa_and_ca_are_not_passed_when_the_chain_failed(
     passports: PassportFactory, anchors: TrustAnchors, chip_for: ChipFactory
 ) -> None:
-    verdict = read_and_verify(
+    verdict = inspect_chip(
         chip_for("lca-csca-unknown"), passports.printed_mrz("lca-csca-unknown"), anchors
     )
     assert verdict.status("chain") is CheckStatus.FAILED
@@ -536,7 +510,7 @@ def test_chip_photo_is_handed_on_only_when_dg2_is_proven(
     anchors: TrustAnchors,
     chip_for: ChipFactory,
 ) -> None:
-    verdict = read_and_verify(chip_for(name), passports.printed_mrz(name), anchors)
+    verdict = inspect_chip(chip_for(name), passports.printed_mrz(name), anchors)
     assert verdict.proven("DG2") is proven
     assert _dg2_proven(verdict) is proven
 
@@ -559,7 +533,7 @@ def test_chip_without_extended_length_is_still_read(
     chip = PassportChip(liar)
     chip.power_on()
     # WHEN read by a reader that can carry extended length
-    verdict = read_and_verify(chip, passports.printed_mrz("lca-short-apdu"), anchors)
+    verdict = inspect_chip(chip, passports.printed_mrz("lca-short-apdu"), anchors)
     # THEN every file is read with short APDUs and the document is authentic
     assert verdict.authentic and verdict.failed == {}
     assert verdict.missing == ()

@@ -22,7 +22,13 @@ import pytest
 from hardware.pcsc import list_readers
 from hardware.pcscd import PcscDaemon
 from hardware.sim.chip import LatencyModel, PassportChip
-from hardware.sim.chip_image import DG_FIDS, FID_EF_CARDACCESS, FID_EF_COM, FID_EF_SOD
+from hardware.sim.chip_image import (
+    DG_FIDS,
+    FID_EF_CARDACCESS,
+    FID_EF_CARDSECURITY,
+    FID_EF_COM,
+    FID_EF_SOD,
+)
 from hardware.sim.passports import profile_listing
 from hardware.sim.vpcd import VirtualCard, VpcdCardLink
 from kiosk.cli.main import main
@@ -128,6 +134,8 @@ def _expected_files(image: Any) -> dict[str, bytes]:
     files = {FILE_NAMES[fid]: data for fid, data in image.application_files.items()}
     if FID_EF_CARDACCESS in image.master_files:
         files["EF_CardAccess"] = image.master_files[FID_EF_CARDACCESS]
+    if FID_EF_CARDSECURITY in image.master_files:  # read after PACE-CAM
+        files["EF_CardSecurity"] = image.master_files[FID_EF_CARDSECURITY]
     return files
 
 

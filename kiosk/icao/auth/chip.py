@@ -188,10 +188,14 @@ def authenticate_chip(
     passive: PassiveResult,
     *,
     rng: RandomBytes = system_random,
+    chip_authenticated: CheckResult | None = None,
 ) -> tuple[CheckResult, CheckResult]:
     """(Active Authentication, Chip Authentication) on the open channel. AA runs first: CA
-    re-keys secure messaging, after which a failed CA leaves the channel unusable."""
+    re-keys secure messaging, after which a failed CA leaves the channel unusable. With
+    ``chip_authenticated`` (the PACE-CAM result) CA is not run again."""
     aa = active_authentication(channel, files, passive, rng)
+    if chip_authenticated is not None:
+        return aa, chip_authenticated
     ca = chip_authentication(channel, files, passive, rng)
     return aa, ca
 

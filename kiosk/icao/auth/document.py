@@ -8,9 +8,11 @@ from collections.abc import Mapping
 
 from kiosk.icao.auth.anchors import TrustAnchors
 from kiosk.icao.auth.chip import authenticate_chip, offline_chip_checks
+from kiosk.icao.auth.pace_cam import pace_cam_check
 from kiosk.icao.auth.passive import PassiveResult, passive_authentication
 from kiosk.icao.auth.verdict import DocumentVerdict, verdict_from
 from kiosk.icao.lds.security_infos import parse_dg14
+from kiosk.icao.pace.reader import CamEvidence
 from kiosk.icao.rng import RandomBytes, system_random
 from kiosk.icao.transport import ApduChannel
 from models.errors import ParseError
@@ -47,10 +49,12 @@ def verify_document(
     rng: RandomBytes = system_random,
     now: dt.datetime | None = None,
     skipped: Mapping[str, str] | None = None,
+    pace_cam: CamEvidence | None = None,
 ) -> tuple[DocumentVerdict, PassiveResult]:
     """The verdict on ``files`` (EF_SOD, DG1 ...). With ``channel`` (still open after
     reading) AA and CA are run on the chip; without it they are not performed. ``skipped``:
-    the reader's reasons for the files the chip did not give."""
+    the reader's reasons for the files the chip did not give; ``pace_cam``: what PACE-CAM
+    left to verify (the chip authentication check then rests on EF.CardSecurity)."""
     passive = passive_authentication(
         files, anchors, printed_mrz=printed_mrz, now=now, skipped=skipped
     )
@@ -61,8 +65,12 @@ def verify_document(
         checks["access_control"] = CheckResult(
             "access_control", CheckStatus.NOT_PERFORMED, "offline", "files verified offline"
         )
+    cam = None
+    if pace_cam is not None:
+        moment = now or dt.datetime.now(dt.UTC)
+        cam = pace_cam_check(files, pace_cam, anchors, passive.csca_country, moment)
     if channel is not None:
-        aa, ca = authenticate_chip(channel, files, passive, rng=rng)
+        aa, ca = authenticate_chip(channel, files, passive, rng=rng, chip_authenticated=cam)
     else:
         aa, ca = offline_chip_checks(files, passive)
     checks[aa.name] = aa

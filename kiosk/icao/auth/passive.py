@@ -49,6 +49,7 @@ class PassiveResult:
     sod: SecurityObject | None = None
     dg1_mrz: str | None = None
     missing: tuple[str, ...] = ()  # SOD-listed data groups that were not read ("DG15" ...)
+    csca_country: str | None = None  # C= of the CSCA the document signer chains to
 
     def passed(self, name: str) -> bool:
         check = self.checks.get(name)
@@ -235,4 +236,4 @@ def passive_authentication(
         dg1_mrz, country_of(ds.subject) or country_of(ds.issuer), chain.csca_country, dg1_state
     )
     log.info("passive authentication: %s", {k: v.status.value for k, v in checks.items()})
-    return PassiveResult(checks, statuses, reasons, sod, dg1_mrz, missing)
+    return PassiveResult(checks, statuses, reasons, sod, dg1_mrz, missing, chain.csca_country)

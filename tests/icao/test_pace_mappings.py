@@ -1,0 +1,165 @@
+"""PACE integrated mapping and chip authentication mapping: the ICAO Doc 9303 Part 11
+Appendix H worked example (ECDH, brainpoolP256r1, AES-128), and both mappings run against the
+simulated chip on the brainpool and NIST curves."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from hardware.sim.chip import PassportChip
+from hardware.sim.chip_image import FID_EF_CARDACCESS, ChipImage, PaceParameters
+from hardware.sim.passports import PassportFactory
+from kiosk.icao.access import establish_access
+from kiosk.icao.apdu import CommandApdu
+from kiosk.icao.crypto import KDF_ENC, KDF_MAC, CipherKind, derive_key
+from kiosk.icao.errors import AuthenticationError
+from kiosk.icao.lds import oids
+from kiosk.icao.pace import PaceInfo, encode_card_access, pace_oid, standard_group
+from kiosk.icao.pace.common import authentication_token
+from kiosk.icao.pace.groups import EcGroup
+from kiosk.icao.pace.mappings import (
+    chip_authentication_data,
+    decrypt_chip_authentication_data,
+    encrypt_chip_authentication_data,
+    point_encoding,
+    pseudo_random,
+    verify_chip_authentication_data,
+)
+from kiosk.icao.pace.oids import pace_suite
+from kiosk.icao.transport import ApduChannel
+
+# Doc 9303 Part 11, Appendix H.1 (PACE-IM, ECDH on brainpoolP256r1, AES-128)
+H1 = {
+    "s": "2923BE84E16CD6AE529049F1F1BBE9EB",
+    "t": "5DD4CBFC96F5453B130D890A1CDBAE32",
+    "R": "A2F8FF2DF50E52C6599F386ADCB595D229F6A167ADE2BE5F2C3296ADD5B7430E",
+    "Gx": "8E82D31559ED0FDE92A4D0498ADD3C23BABA94FB77691E31E90AEA77FB17D427",
+    "Gy": "4C1AE14BD0C3DBAC0C871B7F3608169364437CA30AC243A089D3F266C1E60FAD",
+    "sk_ifd": "A73FB703AC1436A18E0CFA5ABB3F7BEC7A070E7A6788486BEE230C4A22762595",
+    "pk_ifd": "0489CBA23FFE96AA18D824627C3E934E54A9FD0B87A95D1471DC1C0ABFDCD640D4"
+    "6755DE9B7B778280B6BEBD57439ADFEB0E21FD4ED6DF42578C13418A59B34C37",
+    "pk_ic": "0467F78E5F7F7686082B293E8D087E056916D0F74BC01A5F8957D0DE45691E51E8"
+    "932B69A962B52A0985AD2C0A271EE6A13A8ADDDCD1A3A994B9DED257F4D22753",
+    "K": "4F150FDE1D4F0E38E95017B891BAE17133A0DF45B0D3E18B60BA7BEAFDC2C713",
+    "ks_enc": "0D3FEB33251A6370893D62AE8DAAF51B",
+    "ks_mac": "B01E89E3D9E8719E586B50B4A7506E0B",
+    "token_ifd": "450F02B86F6A0909",
+    "token_ic": "75D4D96E8D5B0308",
+}
+IM_OID = oids.PACE_ECDH_IM + ".2"
+CAM_OID = oids.PACE_ECDH_CAM + ".2"
+
+
+def _h(name: str) -> bytes:
+    return bytes.fromhex(H1[name])
+
+
+def brainpool256() -> EcGroup:
+    group = standard_group(13)
+    assert isinstance(group, EcGroup)
+    return group
+
+
+def test_worked_example_pseudo_random_mapping_and_point_encoding() -> None:
+    group = brainpool256()
+    r = pseudo_random(_h("s"), _h("t"), group.p, CipherKind.AES, 16)
+    assert r == int(H1["R"], 16)
+    assert point_encoding(group, r) == (int(H1["Gx"], 16), int(H1["Gy"], 16))
+
+
+def test_worked_example_key_agreement_and_tokens() -> None:
+    group = brainpool256().with_generator((int(H1["Gx"], 16), int(H1["Gy"], 16)))
+    sk_ifd = int(H1["sk_ifd"], 16)
+    assert group.public_key_bytes(sk_ifd) == _h("pk_ifd")
+    secret = group.agree(sk_ifd, _h("pk_ic"))
+    assert secret == _h("K")
+    assert derive_key(secret, KDF_ENC, CipherKind.AES, 16) == _h("ks_enc")
+    assert derive_key(secret, KDF_MAC, CipherKind.AES, 16) == _h("ks_mac")
+    suite = pace_suite(IM_OID)
+    assert suite is not None
+    assert authentication_token(_h("ks_mac"), suite, group, _h("pk_ic")) == _h("token_ifd")
+    assert authentication_token(_h("ks_mac"), suite, group, _h("pk_ifd")) == _h("token_ic")
+
+
+@pytest.mark.parametrize("parameter_id", [8, 9, 11, 12, 13, 14, 15, 16, 17, 18])
+def test_point_encoding_lands_on_every_curve_with_p_3_mod_4(parameter_id: int) -> None:
+    group = standard_group(parameter_id)
+    assert isinstance(group, EcGroup) and group.p % 4 == 3
+    for t in (2, 3, 12345, group.p - 2):  # t = ±1 is the exceptional input (α + α² = 0)
+        assert group.on_curve(point_encoding(group, t))
+
+
+def test_chip_authentication_data_round_trip() -> None:
+    group = brainpool256()
+    sk_ic, sk_map = 0x1234567890ABCDEF, 0xFEDCBA0987654321
+    ca_ic = chip_authentication_data(group, sk_ic, sk_map)
+    ks_enc = bytes(range(16))
+    assert (
+        decrypt_chip_authentication_data(
+            ks_enc, encrypt_chip_authentication_data(ks_enc, group, ca_ic)
+        )
+        == ca_ic
+    )
+    pk_ic, pk_map = group.public_key(sk_ic), group.public_key(sk_map)
+    assert verify_chip_authentication_data(group, ca_ic, pk_ic, pk_map)
+    assert not verify_chip_authentication_data(group, ca_ic, group.public_key(sk_ic + 1), pk_map)
+    with pytest.raises(AuthenticationError):
+        decrypt_chip_authentication_data(ks_enc, b"\x00" * 15)
+
+
+CURVES = {8: ec.SECP192R1, 12: ec.SECP256R1, 13: ec.BrainpoolP256R1, 15: ec.SECP384R1,
+          16: ec.BrainpoolP384R1, 17: ec.BrainpoolP512R1, 18: ec.SECP521R1}  # fmt: skip
+
+
+def _variant(image: ChipImage, oid: str, parameter_id: int, ca_key: bytes | None) -> ChipImage:
+    """The chip with only this PACE variant in EF.CardAccess (and, for CAM, a static key on
+    the PACE curve)."""
+    master = dict(image.master_files)
+    master[FID_EF_CARDACCESS] = encode_card_access([PaceInfo(oid, 2, parameter_id)])
+    keys = {1: ca_key} if ca_key is not None else image.ca_private_keys
+    return dataclasses.replace(
+        image, master_files=master, pace=[PaceParameters(oid, parameter_id)], ca_private_keys=keys
+    )
+
+
+@pytest.fixture(scope="module")
+def factory(tmp_path_factory: pytest.TempPathFactory) -> PassportFactory:
+    return PassportFactory(Path(tmp_path_factory.mktemp("pace-mappings")))
+
+
+@pytest.mark.parametrize("parameter_id", sorted(CURVES))
+@pytest.mark.parametrize("mapping", ["IM", "CAM"])
+def test_mapping_opens_the_simulated_chip(
+    mapping: str, parameter_id: int, factory: PassportFactory
+) -> None:
+    # GIVEN a chip that offers only this mapping on this curve
+    image = factory.chip_image("lca-genuine")
+    key = ec.generate_private_key(CURVES[parameter_id]())
+    pkcs8 = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    oid = pace_oid("ECDH", mapping, CipherKind.AES, 16)
+    chip = PassportChip(_variant(image, oid, parameter_id, pkcs8 if mapping == "CAM" else None))
+    chip.power_on()
+    # WHEN the reader opens it
+    channel = ApduChannel(chip.transmit, extended_length=True, max_response_bytes=65538)
+    access = establish_access(channel, mrz_info=image.mrz_information)
+    # THEN PACE ran with that mapping and secure messaging works
+    assert access.protocol == "PACE" and access.mapping == mapping
+    assert channel.command(CommandApdu(0x00, 0xA4, 0x02, 0x0C, b"\x01\x1e"), "SELECT") == b""
+    if mapping == "CAM":
+        # and the chip proved its static key: PK_Map,IC = CA_IC * PK_IC
+        assert access.cam is not None
+        numbers = key.public_key().public_numbers()
+        pk_ic = (numbers.x, numbers.y)
+        group = access.cam.group
+        assert verify_chip_authentication_data(group, access.cam.ca_ic, pk_ic, access.cam.pk_map_ic)
+        other = ec.generate_private_key(CURVES[parameter_id]()).public_key().public_numbers()
+        assert not verify_chip_authentication_data(
+            group, access.cam.ca_ic, (other.x, other.y), access.cam.pk_map_ic
+        )
