@@ -56,21 +56,33 @@ class PinnedAnchors:
         country = country_of(signer.issuer)
         if country is None or country_of(signer.subject) != country:
             return "signer_country_mismatch"
-        links: list[bytes] = []
-        for der in listed:
-            try:
-                cert = parse_certificate(der)
-            except CertificateParseError:
-                continue
-            if cert.ca and cert.subject.dump() != cert.issuer.dump():
-                links.append(der)
-        anchors = TrustAnchors(self.cscas, tuple(links))
-        result = validate_chain(signer, anchors, when).result
+        result = validate_chain(signer, TrustAnchors(self.cscas), when).result
         if result.status is CheckStatus.PASSED:
             return VERIFIED
+        if result.reason == "csca_not_found":  # maybe through a link certificate of the list
+            anchors = TrustAnchors(self.cscas, _links(listed, country))
+            result = validate_chain(signer, anchors, when).result
+            if result.status is CheckStatus.PASSED:
+                return VERIFIED
         if result.reason == "csca_not_found":
             return "signer_not_pinned"
         return f"signer_{result.reason}"
+
+
+def _links(listed: tuple[bytes, ...], country: str) -> tuple[bytes, ...]:
+    """Link certificates (CA, not self-issued) of ``country`` among ``listed``."""
+    links: list[bytes] = []
+    needle = country.encode("ascii")
+    for der in listed:
+        if needle not in der and needle.lower() not in der:  # cheap filter before parsing
+            continue
+        try:
+            cert = parse_certificate(der)
+        except CertificateParseError:
+            continue
+        if cert.ca and cert.subject.dump() != cert.issuer.dump():
+            links.append(der)
+    return tuple(links)
 
 
 def _read_certificates(path: Path) -> tuple[bytes, ...]:
