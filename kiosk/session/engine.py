@@ -221,10 +221,14 @@ class SessionEngine:
                 facts_kwargs.update(
                     chip_read=chip.read, checks=chip.checks, authentic=chip.authentic
                 )
+                screened = document
+                if chip.document is not None:  # DG1, proven: not what the page shows
+                    screened = chip.document
+                    facts_kwargs.update(document=chip.document.facts)
                 facts_kwargs.update(self._face(txn, chip, timings))
                 t0 = time.perf_counter()
                 screening: ScreeningStep = self._step(
-                    txn, State.SCREENING, to.screening_s, self.pipeline.screen, document
+                    txn, State.SCREENING, to.screening_s, self.pipeline.screen, screened
                 )
                 timed("screening", t0)
                 facts_kwargs.update(

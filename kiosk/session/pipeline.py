@@ -26,6 +26,7 @@ from kiosk.face.matcher import VerificationTransaction
 from kiosk.face.quality import BestFrame, Guidance
 from kiosk.face.tracker import Detect, FaceTracker, Observation
 from kiosk.icao.errors import AccessDeniedError
+from kiosk.icao.lds.dg1 import parse_dg1
 from kiosk.icao.lds.dg2 import parse_dg2
 from kiosk.icao.mrz import parse_mrz
 from kiosk.icao.reader import PassportRead, read_passport
@@ -135,23 +136,7 @@ class KioskPipeline:
         self._liveness_reason = None
         self._screening = None
         self._reference_ready = None
-        result = parse_mrz("\n".join(lines))
-        if not result.valid:
-            log.info("MRZ not valid: %d error(s)", len(result.errors))
-            return DocumentStep(readable=False, parsed=result)
-        f = result.fields
-        facts = DocumentFacts(
-            document_type=f.document_type,
-            issuing_state=f.issuing_state,
-            nationality=f.nationality,
-            date_of_birth=latest_birth_date(f.date_of_birth),
-            date_of_expiry=f.date_of_expiry,
-        )
-        try:
-            info = result.mrz_information()
-        except KioskError:
-            return DocumentStep(readable=False, facts=facts, parsed=result)
-        return DocumentStep(readable=True, facts=facts, mrz_information=info, parsed=result)
+        return document_step(lines)
 
     # --- chip ----------------------------------------------------------------------------
 
@@ -182,6 +167,7 @@ class KioskPipeline:
                 log.info("chip read failed: %s", exc.code)
                 return ChipStep(read=False, error=exc.code)
             verdict = self.verifier(read, document.parsed)
+            chip_document = _chip_document(read, verdict.details)
             # the chip photo is handed on (and decoded) only once PA proved DG2
             portrait = _portrait(read) if _dg2_proven(verdict.details) else None
             self._portrait = portrait
@@ -194,6 +180,7 @@ class KioskPipeline:
                 portrait=portrait,
                 access=read.access,
                 details=verdict.details,
+                document=chip_document,
             )
         finally:
             reader.disconnect()
@@ -489,9 +476,48 @@ def latest_birth_date(value: object) -> date | None:
     return date(year, month, 28 if month == 2 else 30)
 
 
+def document_step(lines: list[str]) -> DocumentStep:
+    """The document facts of MRZ lines (the printed ones, or DG1's)."""
+    result = parse_mrz("\n".join(lines))
+    if not result.valid:
+        log.info("MRZ not valid: %d error(s)", len(result.errors))
+        return DocumentStep(readable=False, parsed=result)
+    f = result.fields
+    facts = DocumentFacts(
+        document_type=f.document_type,
+        issuing_state=f.issuing_state,
+        nationality=f.nationality,
+        date_of_birth=latest_birth_date(f.date_of_birth),
+        date_of_expiry=f.date_of_expiry,
+    )
+    try:
+        info = result.mrz_information()
+    except KioskError:
+        return DocumentStep(readable=False, facts=facts, parsed=result)
+    return DocumentStep(readable=True, facts=facts, mrz_information=info, parsed=result)
+
+
 def _dg2_proven(details: Any) -> bool:
+    return _proven(details, "DG2")
+
+
+def _proven(details: Any, data_group: str) -> bool:
     proven = getattr(details, "proven", None)
-    return bool(proven("DG2")) if callable(proven) else False
+    return bool(proven(data_group)) if callable(proven) else False
+
+
+def _chip_document(read: PassportRead, details: Any) -> DocumentStep | None:
+    """The document facts from DG1 once Passive Authentication proved it: what screening and
+    the policy use, rather than the printed page (which a forger controls)."""
+    raw = read.files.get("DG1")
+    if raw is None or not _proven(details, "DG1"):
+        return None
+    try:
+        mrz = parse_dg1(raw).mrz
+    except ParseError:
+        return None
+    step = document_step(mrz.split("\n"))
+    return step if step.readable else None
 
 
 def _portrait(read: PassportRead) -> bytes | None:

@@ -36,6 +36,9 @@ class ChipStep:
     access: str | None = None  # PACE | BAC
     error: str | None = None  # stable code when the chip could not be read
     details: Any = None  # the verdict, for the officer's screen
+    # the document facts from DG1, once proven by Passive Authentication: screening and the
+    # policy use these rather than the printed MRZ
+    document: DocumentStep | None = None
 
 
 @dataclass

@@ -45,11 +45,12 @@ from kiosk.demo.world import DemoWorld
 from kiosk.face import chip_photo
 from kiosk.face.images import ImageRejected
 from kiosk.icao.auth.anchors import TrustAnchors
+from kiosk.icao.auth.document import verify_document
 from kiosk.icao.errors import UnprotectedResponseError
 from kiosk.icao.lds import encode_sod, oids, parse_sod
 from kiosk.icao.mrz.parser import parse_mrz
 from kiosk.icao.reader import read_passport
-from kiosk.session.pipeline import _dg2_proven
+from kiosk.session.pipeline import _chip_document, _dg2_proven
 from kiosk.storage.database import Database, create_database_engine
 from kiosk.sync.trust_delta import apply_trust_changes
 from kiosk.trust.importer import import_files
@@ -537,3 +538,24 @@ def test_chip_without_extended_length_is_still_read(
     # THEN every file is read with short APDUs and the document is authentic
     assert verdict.authentic and verdict.failed == {}
     assert verdict.missing == ()
+
+
+# --- DG1, not the printed page, feeds screening and the policy -------------------------------
+
+
+@pytest.mark.parametrize(("name", "from_chip"), [("lca-genuine", True), ("lca-dg1-altered", False)])
+def test_screening_uses_dg1_once_proven(
+    name: str, from_chip: bool, passports: PassportFactory, anchors: TrustAnchors,
+    chip_for: ChipFactory,
+) -> None:  # fmt: skip
+    chip = chip_for(name)
+    printed = passports.printed_mrz(name)
+    read = read_passport(chip.transmit, mrz_info=parse_mrz(printed).mrz_information(), atr=chip.atr)
+    verdict, _ = verify_document(read.files, anchors, printed_mrz=printed, channel=read.channel)
+    document = _chip_document(read, verdict)
+    if not from_chip:
+        assert document is None  # an altered DG1 is not used for anything
+        return
+    assert document is not None and document.facts is not None
+    assert document.facts.issuing_state == "LCA"
+    assert document.parsed.fields.surname == "JOSEPH"
