@@ -261,6 +261,34 @@ def test_plain_status_word_under_secure_messaging_ends_the_session(
     assert plain_after == [0xA4]  # the last command the chip saw was the SELECT it refused
 
 
+class PlainAnswersAfterSecureMessaging:
+    """A chip (man in the middle) that answers the n-th protected command in plain."""
+
+    def __init__(self, chip: PassportChip, answer: bytes, nth: int = 8) -> None:
+        self.chip, self.answer, self.nth, self.protected = chip, answer, nth, 0
+        self.atr = chip.atr
+
+    def transmit(self, apdu: bytes) -> bytes:
+        if apdu[0] & 0x0C:
+            self.protected += 1
+            if self.protected == self.nth:
+                return self.answer
+        return self.chip.transmit(apdu)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [b"\x90\x00", b"\x6a\x82", b"\x69\x82", bytes(24) + b"\x90\x00", b"\x61\x10"],
+    ids=["plain-9000", "plain-6a82", "plain-6982", "plain-data", "plain-61xx"],
+)
+def test_any_unprotected_answer_under_secure_messaging_is_a_chip_anomaly(
+    answer: bytes, passports: PassportFactory, anchors: TrustAnchors, chip_for: ChipFactory
+) -> None:
+    chip = PlainAnswersAfterSecureMessaging(chip_for("lca-genuine"), answer)
+    verdict = inspect_chip(chip, passports.printed_mrz("lca-genuine"), anchors)  # type: ignore[arg-type]
+    assert verdict.failed == {"document_readable": "secure_messaging_dropped"}
+
+
 # --- revocation ----------------------------------------------------------------------------------
 
 

@@ -12,13 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.icao.errors import (
-    AccessDeniedError,
-    ChannelClosedError,
-    SecureMessagingError,
-    SmDataObjectsError,
-    UnprotectedResponseError,
-)
+from kiosk.icao.errors import AccessDeniedError, SecureMessagingError, SmDataObjectsError
 from models.errors import DeviceError, KioskError
 from models.records import CheckResult, CheckStatus
 
@@ -135,13 +129,14 @@ def read_failure(exc: KioskError, file_name: str | None = None) -> DocumentVerdi
     ``file_name``, when known)."""
     if isinstance(exc, AccessDeniedError):
         return failed_at("access_control", "access_denied", "the chip refused the MRZ or CAN")
-    if isinstance(exc, UnprotectedResponseError | ChannelClosedError | SmDataObjectsError):
+    if isinstance(exc, SecureMessagingError | SmDataObjectsError):
+        # an unprotected or unverifiable answer once secure messaging was up
         return failed_at(
             "document_readable",
             "secure_messaging_dropped",
-            "the chip answered without secure messaging: chip anomaly",
+            "the chip's answer broke secure messaging: chip anomaly",
         )
-    if isinstance(exc, DeviceError | SecureMessagingError):
+    if isinstance(exc, DeviceError):
         return failed_at("document_readable", "chip_not_responding", "the chip stopped answering")
     if file_name == "EF_SOD":
         return failed_at("document_readable", "malformed_sod", "EF.SOD could not be read whole")
