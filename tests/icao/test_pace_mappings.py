@@ -163,3 +163,50 @@ def test_mapping_opens_the_simulated_chip(
         assert not verify_chip_authentication_data(
             group, access.cam.ca_ic, (other.x, other.y), access.cam.pk_map_ic
         )
+
+
+# Doc 9303 Part 11, Appendix I.1 (PACE-CAM, ECDH on brainpoolP256r1, AES-128)
+I1 = {
+    "ks_enc": "0A9DA4DB03BDDE39FC5202BC44B2E89E",
+    "ks_mac": "4B1C06491ED5140CA2B537D344C6C0B1",
+    "pk_ifd": "04446C934084D9DAB863944F219520076C29EE3F7AE6722B11FF319EC1C7728F95"
+    "5483400BFF60BF0C5929270009277DC2A515E12575010AD9BA916CF1BF86FEFC",
+    "pk_ic": "0402AD566F3C6EC7F9324509AD50A51FA52030782A4968FCFEDF737DAEA9933331"
+    "11C3B9B4C2287789BD137E7F8AA882E2A3C633CCD6ECC2C63C57AD401A09C2E1",
+    "token_ifd": "E86BD06018A1CD3B",
+    "token_ic": "8596CF055C67C1A3",
+    "a_ic": "1EEA964DAAE372AC990E3EFDE6333353BFC89A6704D93DA8798CF77F5B7A54BD"
+    "10CBA372B42BE0B9B5F28AA8DE2F4F92",
+    "ca_ic": "85DC3FA93D0952BFA82F5FD189EE75BD82F11D1F0B8ED4BF5319AC9B53C426B3",
+    "pk_map_ic": "A234236AA9B9621E8EFB73B5245C0E09D2576E5277183C1208BDD55280CAE8B3"
+    "04F365713A356E65A451E165ECC9AC0AC46E3771342C8FE5AEDD092685338E23",
+    "pk_static": "1872709494399E7470A6431BE25E83EEE24FEA568C2ED28DB48E05DB3A610DC8"
+    "84D256A40E35EFCB59BF6753D3A489D28C7A4D973C2DA138A6E7A4A08F68E16F",
+}
+
+
+def _point(hex_xy: str) -> tuple[int, int]:
+    half = len(hex_xy) // 2
+    return int(hex_xy[:half], 16), int(hex_xy[half:], 16)
+
+
+def test_worked_example_chip_authentication_mapping() -> None:
+    group = brainpool256()
+    ks_enc, ca_ic = bytes.fromhex(I1["ks_enc"]), int(I1["ca_ic"], 16)
+    # THEN the encrypted chip authentication data decrypts to CA_IC, and back
+    assert decrypt_chip_authentication_data(ks_enc, bytes.fromhex(I1["a_ic"])) == ca_ic
+    assert encrypt_chip_authentication_data(ks_enc, group, ca_ic) == bytes.fromhex(I1["a_ic"])
+    # and PK_Map,IC = CA_IC * PK_IC with PK_IC from EF.CardSecurity
+    pk_map, pk_static = _point(I1["pk_map_ic"]), _point(I1["pk_static"])
+    assert verify_chip_authentication_data(group, ca_ic, pk_static, pk_map)
+    assert not verify_chip_authentication_data(group, ca_ic + 1, pk_static, pk_map)
+    # and the authentication tokens of the CAM object identifier
+    suite = pace_suite(CAM_OID)
+    assert suite is not None and suite.mapping == "CAM"
+    ks_mac = bytes.fromhex(I1["ks_mac"])
+    assert authentication_token(ks_mac, suite, group, bytes.fromhex(I1["pk_ic"])) == bytes.fromhex(
+        I1["token_ifd"]
+    )
+    assert authentication_token(ks_mac, suite, group, bytes.fromhex(I1["pk_ifd"])) == bytes.fromhex(
+        I1["token_ic"]
+    )
