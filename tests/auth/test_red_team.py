@@ -45,9 +45,10 @@ from kiosk.demo.world import DemoWorld
 from kiosk.face import chip_photo
 from kiosk.face.images import ImageRejected
 from kiosk.icao.auth.anchors import TrustAnchors
-from kiosk.icao.auth.document import verify_document
+from kiosk.icao.auth.document import _access_control, verify_document
 from kiosk.icao.errors import UnprotectedResponseError
-from kiosk.icao.lds import encode_sod, oids, parse_sod
+from kiosk.icao.lds import encode_dg14, encode_sod, oids, parse_sod
+from kiosk.icao.lds.security_infos import pace_info
 from kiosk.icao.mrz.parser import parse_mrz
 from kiosk.icao.reader import read_passport
 from kiosk.session.pipeline import _chip_document, _dg2_proven
@@ -588,3 +589,25 @@ def test_screening_uses_dg1_once_proven(
     assert document is not None and document.facts is not None
     assert document.facts.issuing_state == "LCA"
     assert document.parsed.fields.surname == "JOSEPH"
+
+
+class _Proven:
+    def proven(self, number: int) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("mapping_oid", "parameter_id", "downgrade"),
+    [(oids.PACE_ECDH_GM, 13, True), (oids.PACE_ECDH_IM, 13, True), (oids.PACE + ".3", 0, False)],
+    ids=["ecdh-gm-listed", "ecdh-im-listed", "only-dh-im-listed"],
+)
+def test_bac_is_a_downgrade_only_when_dg14_lists_a_pace_this_reader_runs(
+    mapping_oid: str, parameter_id: int, downgrade: bool
+) -> None:
+    # GIVEN a signed DG14 listing one PACE variant, and a chip that was opened with BAC
+    dg14 = encode_dg14([pace_info(mapping_oid, 2, parameter_id)])
+    result = _access_control("BAC", {"DG14": dg14}, _Proven())  # type: ignore[arg-type]
+    # THEN only a PACE variant the reader could have run makes BAC an anomaly
+    assert (result.status is CheckStatus.FAILED) is downgrade
+    if downgrade:
+        assert result.reason == "pace_downgrade"

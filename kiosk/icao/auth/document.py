@@ -12,6 +12,7 @@ from kiosk.icao.auth.pace_cam import pace_cam_check
 from kiosk.icao.auth.passive import PassiveResult, passive_authentication
 from kiosk.icao.auth.verdict import DocumentVerdict, verdict_from
 from kiosk.icao.lds.security_infos import parse_dg14
+from kiosk.icao.pace import PaceInfo, supported
 from kiosk.icao.pace.reader import CamEvidence
 from kiosk.icao.rng import RandomBytes, system_random
 from kiosk.icao.transport import ApduChannel
@@ -22,13 +23,17 @@ from models.records import CheckResult, CheckStatus
 def _access_control(
     protocol: str, files: Mapping[str, bytes], passive: PassiveResult
 ) -> CheckResult:
-    """PASSED, unless the chip was opened with BAC although its signed DG14 lists PACE: then
-    EF.CardAccess was removed or spoiled (a downgrade), a chip anomaly."""
+    """PASSED, unless the chip was opened with BAC although its signed DG14 lists a PACE
+    variant this reader runs: then EF.CardAccess was removed or spoiled (a downgrade), a chip
+    anomaly. (A chip whose PACE variants are all unsupported here is rightly read by BAC.)"""
     if protocol == "BAC" and passive.proven(14):
         try:
-            offers_pace = bool(parse_dg14(files["DG14"]).pace)
+            listed = parse_dg14(files["DG14"]).pace
         except ParseError:
-            offers_pace = False
+            listed = []
+        offers_pace = any(
+            supported(PaceInfo(info.protocol, info.version, info.parameter_id)) for info in listed
+        )
         if offers_pace:
             return CheckResult(
                 "access_control",
