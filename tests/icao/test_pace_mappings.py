@@ -20,7 +20,7 @@ from kiosk.icao.crypto import KDF_ENC, KDF_MAC, CipherKind, derive_key
 from kiosk.icao.errors import AuthenticationError
 from kiosk.icao.lds import oids
 from kiosk.icao.pace import PaceInfo, encode_card_access, pace_oid, standard_group
-from kiosk.icao.pace.common import authentication_token
+from kiosk.icao.pace.common import PacePassword, authentication_token
 from kiosk.icao.pace.groups import EcGroup
 from kiosk.icao.pace.mappings import (
     chip_authentication_data,
@@ -31,6 +31,8 @@ from kiosk.icao.pace.mappings import (
     verify_chip_authentication_data,
 )
 from kiosk.icao.pace.oids import pace_suite
+from kiosk.icao.pace.reader import run_pace
+from kiosk.icao.rng import ReplayRandom
 from kiosk.icao.transport import ApduChannel
 
 # Doc 9303 Part 11, Appendix H.1 (PACE-IM, ECDH on brainpoolP256r1, AES-128)
@@ -209,4 +211,51 @@ def test_worked_example_chip_authentication_mapping() -> None:
     )
     assert authentication_token(ks_mac, suite, group, bytes.fromhex(I1["pk_ifd"])) == bytes.fromhex(
         I1["token_ic"]
+    )
+
+
+I1_MRZ_INFO = "C11T002JM496081222310314"  # C11T002JM4, 960812(2), 231031(4)
+I1_PK_MAP_IFD = (
+    "047F1D410ADB7DDB3B84BF1030800981A9105D7457B4A3ADE002384F3086C67EDE"
+    "1AB889104A27DB6D842B019020FBF3CEACB0DC627F7BDCAC29969E19D0E553C1"
+)
+I1_EXCHANGE = [
+    # MSE:Set AT; unlike the appendix the reader names the domain parameters (84 01 0D)
+    ("0022C1A412800A04007F0007020204060283010184010D", "9000"),
+    ("10860000027C0000", "7C128010CB60E8E0D85B76A9BD304747C2AD42E29000"),
+    ("10860000457C438141" + I1_PK_MAP_IFD + "00", "7C43824104" + I1["pk_map_ic"] + "9000"),
+    ("10860000457C438341" + I1["pk_ifd"] + "00", "7C438441" + I1["pk_ic"] + "9000"),
+    ("008600000C7C0A8508" + I1["token_ifd"] + "00",
+     "7C3C8608" + I1["token_ic"] + "8A30" + I1["a_ic"] + "9000"),
+]  # fmt: skip
+
+
+def test_worked_example_pace_cam_reader_side_apdus() -> None:
+    # GIVEN a chip that answers as in Appendix I.1 and the reader's two private keys
+    steps = iter(I1_EXCHANGE)
+
+    def transmit(apdu: bytes) -> bytes:
+        command, response = next(steps)
+        assert apdu.hex().upper() == command
+        return bytes.fromhex(response)
+
+    rng = ReplayRandom(
+        [
+            bytes.fromhex("5D8BB87BD74D985A4B7D4325B9F7B976FE835122773400798914AA22738135CC"),
+            bytes.fromhex("76ECFDAA9841C323A3F5FC5E88B88DB3EFF7E35EBF57A7E6946CB630006C2120"),
+        ]
+    )
+    info = PaceInfo(CAM_OID, 2, 13)
+    # WHEN the reader runs PACE-CAM with the MRZ password
+    session = run_pace(
+        ApduChannel(transmit), PacePassword.from_mrz_information(I1_MRZ_INFO), info, rng
+    )
+    # THEN every command matched, the session keys are the appendix's, and the chip's answer
+    # verifies against the key of its ChipAuthenticationPublicKeyInfo
+    assert session.mapping == "CAM" and session.cam is not None
+    assert session.sm.ks_enc == bytes.fromhex(I1["ks_enc"])
+    assert session.sm.ks_mac == bytes.fromhex(I1["ks_mac"])
+    assert session.cam.ca_ic == int(I1["ca_ic"], 16)
+    assert verify_chip_authentication_data(
+        session.cam.group, session.cam.ca_ic, _point(I1["pk_static"]), session.cam.pk_map_ic
     )
