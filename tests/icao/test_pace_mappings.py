@@ -26,6 +26,7 @@ from kiosk.icao.pace.mappings import (
     chip_authentication_data,
     decrypt_chip_authentication_data,
     encrypt_chip_authentication_data,
+    integrated_mapping,
     point_encoding,
     pseudo_random,
     verify_chip_authentication_data,
@@ -259,3 +260,72 @@ def test_worked_example_pace_cam_reader_side_apdus() -> None:
     assert verify_chip_authentication_data(
         session.cam.group, session.cam.ca_ic, _point(I1["pk_static"]), session.cam.pk_map_ic
     )
+
+
+# Doc 9303 Part 11, Appendix H.2 (PACE-IM, DH on the 1024-bit MODP group of RFC 5114, AES-128)
+H2 = {
+    "s": "FA5B7E3E49753A0DB9178B7B9BD898C8",
+    "t": "B3A6DB3C870C3E99245E0D1C06B747DE",
+    "R": "A0C7C50C002061A51CC87D254EF38068607417B6EE1B36473CFB800D2D2E5FA2"
+    "B6980F01105D24FAB22ACD1BFA5C8A4C093ECDFAFE6D7125D42A843E338603835CF19AFAFF75EFE2"
+    "1DC5F6AA1F9AE46C25087E7368166FB08C1E4627AFED7D93570417B790FF7F747E57F432B04E1236"
+    "819E0DFEF5B6E77CA4999925328182D2",
+    "g": "1D7D767F11E333BCD6DBAEF40E799E7A926B96973550656FF3C830726D118D61"
+    "C276CDCC61D475CF03A98E0C0E79CAEBA5BE25578BD4551D0B10903236F0B0F976852FA78EEA14EA"
+    "0ACA87D1E91F688FE0DFF897BBE35A472621D343564B262F34223AE8FC59B664BFEDFA2BFE7516CA"
+    "5510A6BBB633D517EC25D4E0BBAA16C2",
+    "sk_ifd": "4BD0E54740F9A028E6A515BFDAF967848C4F5F5FFF65AA0915947FFD1A0DF2FA"
+    "6981271BC905F3551457B7E03AC3B8066DE4AA406C1171FB43DD939C4BA16175103BA3DEE16419AA"
+    "248118F90CC36A3D6F4C373652E0C3CCE7F0F1D0C5425B3600F0F0D6A67F004C8BBA33F2B4733C72"
+    "52445C1DFC4F1107203F71D2EFB28161",
+    "pk_ifd": "0F0CC62945A8029251FB7EF3C094E12EC68E4EF07F27CB9D9CD04C5C4250FAE0"
+    "E4F8A951557E929AEB48E5C6DD47F2F5CD7C351A9BD2CD722C07EDE166770F08FFCB370262CF308D"
+    "D7B07F2E0DA9CAAA1492344C852906919538C98A4BA4187E76CE9D87832386D319CE2E043C3343AE"
+    "AE6EDBA1A9894DC5094D22F7FE1351D5",
+    "pk_ic": "928D9A0F9DBA450F13FC859C6F290D1D36E42431138A4378500BEB4E0401854C"
+    "FF111F71CB6DC1D0335807A11388CC8EAA87B07907AAD9FBA6B169AF6D8C26AF8DDDC39ADC3AD2E3"
+    "FF882B84D23E9768E95A80E4746FB07A9767679FE92133B4D379935C771BD7FBED6C7BB4B1708B27"
+    "5EA75679524CDC9C6A91370CC662A2F3",
+    "K": "419410D6C0A17A4C07C54872CE1CBCEB0A2705C1A434C8A89A4CFE41F1D78124"
+    "CA7EC52BDE7615E5345E48AB1ABB6E7D1D59A57F3174084D3CA4570397C1F62228BDFDB2DA191EA2"
+    "239E2C060DBE3BBC23C2FCD0AF12E0F9E0B99FCF91FF1959011D5798B2FCBC1F14FCC24E441F4C8F"
+    "9B08D977E9498560E63E7FFAB3134EA7",
+    "ks_enc": "01AFC10CF87BE36D8179E87370171F07",
+    "ks_mac": "23F0FBD05FD6C7B8B88F4C8309669061",
+    "token_ic": "C2F04230187E1525",
+    "token_ifd": "55D61977CBF5307E",
+}
+DH_IM_OID = oids.PACE + ".3.2"
+
+
+def test_worked_example_dh_integrated_mapping() -> None:
+    group = standard_group(0)
+    s, t = bytes.fromhex(H2["s"]), bytes.fromhex(H2["t"])
+    assert pseudo_random(s, t, group.p, CipherKind.AES, 16) == int(H2["R"], 16)
+    mapped = integrated_mapping(group, s, t, CipherKind.AES, 16)
+    assert mapped.generator == int(H2["g"], 16)
+    sk_ifd = int(H2["sk_ifd"], 16)
+    assert mapped.public_key_bytes(sk_ifd) == bytes.fromhex(H2["pk_ifd"])
+    secret = mapped.agree(sk_ifd, bytes.fromhex(H2["pk_ic"]))
+    assert secret == bytes.fromhex(H2["K"])
+    assert derive_key(secret, KDF_ENC, CipherKind.AES, 16) == bytes.fromhex(H2["ks_enc"])
+    ks_mac = derive_key(secret, KDF_MAC, CipherKind.AES, 16)
+    assert ks_mac == bytes.fromhex(H2["ks_mac"])
+    suite = pace_suite(DH_IM_OID)
+    assert suite is not None and (suite.agreement, suite.mapping) == ("DH", "IM")
+    pk_ifd, pk_ic = bytes.fromhex(H2["pk_ifd"]), bytes.fromhex(H2["pk_ic"])
+    assert authentication_token(ks_mac, suite, mapped, pk_ifd) == bytes.fromhex(H2["token_ic"])
+    assert authentication_token(ks_mac, suite, mapped, pk_ic) == bytes.fromhex(H2["token_ifd"])
+
+
+@pytest.mark.parametrize("parameter_id", [0, 1, 2])
+def test_dh_integrated_mapping_opens_the_simulated_chip(
+    parameter_id: int, factory: PassportFactory
+) -> None:
+    image = factory.chip_image("lca-genuine")
+    chip = PassportChip(_variant(image, DH_IM_OID, parameter_id, None))
+    chip.power_on()
+    channel = ApduChannel(chip.transmit, extended_length=True, max_response_bytes=65538)
+    access = establish_access(channel, mrz_info=image.mrz_information)
+    assert access.protocol == "PACE" and access.mapping == "IM"
+    assert channel.command(CommandApdu(0x00, 0xA4, 0x02, 0x0C, b"\x01\x1e"), "SELECT") == b""

@@ -147,7 +147,6 @@ class PaceResponder:
             run.step = 1
             return dynamic_data(0x80, encrypted), SW_OK, None
         if run.step == 1 and run.suite.mapping == "IM":
-            assert isinstance(run.group, EcGroup)
             t = parse_dynamic_data(data, 0x81)
             suite = run.suite
             run.mapped = integrated_mapping(run.group, run.nonce, t, suite.cipher, suite.key_length)

@@ -1,5 +1,6 @@
 """PACE integrated mapping and chip authentication mapping, the parts both sides share
-(ICAO Doc 9303 Part 11 4.4.3.3.2, 4.4.3.5 and Appendix B; BSI TR-03110).
+(ICAO Doc 9303 Part 11 4.4.3.3.2, 4.4.3.5 and Appendix B; BSI TR-03110). Integrated mapping
+also runs over the RFC 5114 DH groups (g~ = R_p(s, t)^((p-1)/q) mod p).
 
 Integrated mapping (ECDH): the terminal sends a random nonce t in clear; both sides map
 G~ = f_G(R_p(s, t)), where R_p is the block-cipher based pseudo-random function of Figure 2
@@ -26,7 +27,7 @@ from kiosk.icao.crypto import (
     unpad,
 )
 from kiosk.icao.errors import AuthenticationError, SecureMessagingError, UnsupportedProtocolError
-from kiosk.icao.pace.groups import EcGroup, Point
+from kiosk.icao.pace.groups import DhGroup, EcGroup, Group, Point
 
 C0_128 = bytes.fromhex("a668892a7c41e3ca739f40b057d85904")
 C1_128 = bytes.fromhex("a4e136ac725f738b01c1f60217c188ad")
@@ -88,14 +89,17 @@ def point_encoding(group: EcGroup, t: int) -> Point:
 
 
 def integrated_mapping(
-    group: EcGroup, s: bytes, t: bytes, cipher: CipherKind, key_length: int
-) -> EcGroup:
-    """The group with the mapped generator G~ = f_G(R_p(s, t))."""
-    if not isinstance(group, EcGroup):
-        raise UnsupportedProtocolError("integrated mapping is implemented for ECDH only")
-    return group.with_generator(
-        point_encoding(group, pseudo_random(s, t, group.p, cipher, key_length))
-    )
+    group: Group, s: bytes, t: bytes, cipher: CipherKind, key_length: int
+) -> Group:
+    """The group with the mapped generator: G~ = f_G(R_p(s, t)) (ECDH), or
+    g~ = R_p(s, t)^((p-1)/q) mod p, which must not be 1 (DH)."""
+    x = pseudo_random(s, t, group.p, cipher, key_length)
+    if isinstance(group, EcGroup):
+        return group.with_generator(point_encoding(group, x))
+    mapped = pow(x, (group.p - 1) // group.q, group.p)
+    if mapped in (0, 1):
+        raise AuthenticationError("integrated mapping produced the neutral element")
+    return DhGroup(group.name, group.p, mapped, group.q)
 
 
 def _cam_iv(ks_enc: bytes) -> bytes:

@@ -68,9 +68,9 @@ def supported(info: PaceInfo) -> bool:
         return False
     if suite.mapping == "GM":
         return True
-    # IM and CAM: ECDH only; the IM point encoding needs p = 3 mod 4
-    if not isinstance(group, EcGroup) or suite.agreement != "ECDH":
-        return False
+    if not isinstance(group, EcGroup):
+        return suite.mapping == "IM"  # DH integrated mapping; CAM is ECDH only
+    # the ECDH IM point encoding needs p = 3 mod 4
     return suite.mapping == "CAM" or group.p % 4 == 3
 
 
@@ -124,7 +124,6 @@ def run_pace(
     # 2. mapping
     pk_map_ic = b""
     if suite.mapping == "IM":
-        assert isinstance(group, EcGroup)
         t = rng(suite.key_length)
         _general_authenticate(channel, dynamic_data(0x81, t), last=False, step="mapping")
         mapped: Group = integrated_mapping(group, nonce, t, suite.cipher, suite.key_length)
