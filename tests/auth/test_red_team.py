@@ -598,8 +598,13 @@ class _Proven:
 
 @pytest.mark.parametrize(
     ("mapping_oid", "parameter_id", "downgrade"),
-    [(oids.PACE_ECDH_GM, 13, True), (oids.PACE_ECDH_IM, 13, True), (oids.PACE + ".3", 0, False)],
-    ids=["ecdh-gm-listed", "ecdh-im-listed", "only-dh-im-listed"],
+    [
+        (oids.PACE_ECDH_GM, 13, True),
+        (oids.PACE_ECDH_IM, 13, True),
+        (oids.PACE + ".3", 0, True),
+        (oids.PACE_ECDH_IM, 10, False),  # P-224: p = 1 mod 4, no IM point encoding
+    ],
+    ids=["ecdh-gm-listed", "ecdh-im-listed", "dh-im-listed", "only-ecdh-im-on-p224-listed"],
 )
 def test_bac_is_a_downgrade_only_when_dg14_lists_a_pace_this_reader_runs(
     mapping_oid: str, parameter_id: int, downgrade: bool
