@@ -118,6 +118,14 @@ class ScreeningConfig(_Section):
     require_manifest: bool = False
 
 
+class PassageConfig(_Section):
+    """The walk through the two-door gate after an accept (``kiosk.session.passage``)."""
+
+    enter_s: float = Field(20.0, gt=0, le=300, description="to step in once the entry opens")
+    leave_s: float = Field(20.0, gt=0, le=300, description="to leave once the exit opens")
+    door_s: float = Field(5.0, gt=0, le=60, description="for a door to reach its position")
+
+
 class TravellerConfig(_Section):
     """What the traveller screens say and how: spoken prompts, language, site directions."""
 
@@ -168,6 +176,7 @@ class KioskConfig(BaseSettings):
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     trust_pinning: TrustPinningConfig = Field(default_factory=TrustPinningConfig)
     traveller: TravellerConfig = Field(default_factory=TravellerConfig)
+    passage: PassageConfig = Field(default_factory=PassageConfig)
 
     @classmethod
     def settings_customise_sources(
