@@ -23,6 +23,7 @@ from pydantic_settings import (
 
 from hardware.config import DevicesConfig
 from kiosk.policy.config import PolicyConfig
+from kiosk.trust.config import TrustPinningConfig
 from models.errors import ConfigError
 
 DEFAULT_DATA_DIR = Path(os.environ.get("KIOSK_HOME", "var/kiosk"))
@@ -182,6 +183,7 @@ class KioskConfig(BaseSettings):
     sync: SyncConfig = Field(default_factory=SyncConfig)
     screening: ScreeningConfig = Field(default_factory=ScreeningConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    trust_pinning: TrustPinningConfig = Field(default_factory=TrustPinningConfig)
     traveller: TravellerConfig = Field(default_factory=TravellerConfig)
     passage: PassageConfig = Field(default_factory=PassageConfig)
 

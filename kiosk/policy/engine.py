@@ -149,8 +149,17 @@ class PolicyEngine:
             out.append(Reason(ReasonCode.CHIP_ANOMALY, "the chip could not be read"))
             return out
         checks = facts.checks
+        if checks.get("access_control") is CheckStatus.FAILED:
+            out.append(Reason(ReasonCode.CHIP_ANOMALY, "access control anomaly (PACE downgrade)"))
         for name in _PA_CHECKS:
-            if checks.get(name) is not CheckStatus.PASSED:
+            status = checks.get(name)
+            if (
+                name == "revocation"
+                and status is CheckStatus.NOT_PERFORMED
+                and self.config.revocation_unavailable == "accept"
+            ):
+                continue
+            if status is not CheckStatus.PASSED:
                 out.append(Reason(ReasonCode.AUTHENTICATION_FAILED, f"{name} not passed"))
         for name, required in (
             ("active_authentication", self.config.require_active_authentication_when_offered),
