@@ -106,8 +106,8 @@ class SyncConfig(_Section):
     port: str | None = Field(
         None,
         pattern=r"^[A-Z]{3}$",
-        description="IATA code of the kiosk's port: only its flights' vetted manifests are "
-        "pulled (unset: every port's)",
+        description="IATA code of the kiosk's port: its flights' vetted manifests are pulled "
+        "(unset: none are)",
     )
 
 

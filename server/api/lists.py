@@ -32,9 +32,12 @@ def current_version(state: ServerState, name: ListName) -> ListVersionOut:
 
 
 def _port_filter(name: ListName, port: str | None) -> list[Any]:
-    """Vetted manifest entries (``vetted:PORT:...``) of other ports are left out."""
-    if name is not ListName.MANIFEST or not port:
+    """Vetted manifest entries (``vetted:PORT:...``) go only to the kiosks of their port: a
+    kiosk that names no port gets none (travellers' data is not spread to every gate)."""
+    if name is not ListName.MANIFEST:
         return []
+    if not port:
+        return [ListChangeRow.key.not_like(f"{VETTED_PREFIX}%")]
     return [
         or_(
             ListChangeRow.key.not_like(f"{VETTED_PREFIX}%"),

@@ -81,6 +81,17 @@ def test_a_watchlisted_passenger_is_referred_at_the_gate_with_the_vetting_reason
         database.close()
     flights = {entry.flight for entry in manifest.entries}
     assert "BW700" in flights and "BW710" not in flights  # another port's flight stays away
+    # a kiosk that names no port gets no vetted manifest at all
+    portless = kiosk_config_factory(server_setup, tmp_path / "portless", running_server.url)
+    other = open_database(portless)
+    try:
+        with ServerClient(portless.sync) as client:
+            pull_list(other, client, "manifest")
+        assert not any(
+            e.flight in ("BW700", "BW710") for e in ScreeningStore(other).load_manifest().entries
+        )
+    finally:
+        other.close()
     screener = Screener(ScreeningConfig(), ScreeningLists(manifest=manifest, manifest_info=info))
     # THEN the watchlisted passenger is expected but vetted and referred, with the reason
     now = dt.datetime.combine(to_pos.departure.date(), dt.time(16), dt.UTC)
