@@ -105,7 +105,8 @@ class PolicyEngine:
 
     def early_refusal(self, doc: DocumentFacts, today: date) -> PolicyDecision | None:
         """The reasons the printed MRZ alone makes certain (a minor, an expired passport): the
-        traveller is told at the passport step, before the chip and the camera. Refusing on unsigned data is safe; accepting never happens here."""
+        traveller is told at the passport step, before the chip and the camera. Refusing on
+        unsigned data is safe; accepting never happens here."""
         early = [r for r in self._document_rules(doc, today) if r.code in EARLY_REASONS]
         if not early:
             return None
