@@ -186,6 +186,7 @@ def build_kiosk(
         ),
         devices=devices.threads,  # each transaction claims every device; hung calls are bounded
         lane=lane,
+        read_attempts=config.traveller.read_attempts,
     )
     supervisor = LaneSupervisor(lane, config, devices, database, anchors)
     kiosk = Kiosk(

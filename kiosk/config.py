@@ -23,6 +23,7 @@ from pydantic_settings import (
 
 from hardware.config import DevicesConfig
 from kiosk.policy.config import PolicyConfig
+from kiosk.trust.config import TrustPinningConfig
 from models.errors import ConfigError
 
 DEFAULT_DATA_DIR = Path(os.environ.get("KIOSK_HOME", "var/kiosk"))
@@ -102,6 +103,12 @@ class SyncConfig(_Section):
     timeout_s: float = Field(10.0, gt=0, le=300, description="per HTTP request")
     backoff_base_s: float = Field(1.0, gt=0, description="first retry wait (then doubling)")
     backoff_cap_s: float = Field(300.0, gt=0, description="longest retry wait")
+    port: str | None = Field(
+        None,
+        pattern=r"^[A-Z]{3}$",
+        description="IATA code of the kiosk's port: its flights' vetted manifests are pulled "
+        "(unset: none are)",
+    )
 
 
 class ScreeningConfig(_Section):
@@ -183,6 +190,9 @@ class TravellerConfig(_Section):
         },
         description="screen language offered once the MRZ is read (ISO 3166 alpha-3)",
     )
+    read_attempts: int = Field(
+        2, ge=1, le=5, description="reads of an unreadable MRZ or chip before a referral"
+    )
     officer_directions: dict[str, str] = Field(
         default_factory=dict,
         description="per language: where the staffed desk is at this site",
@@ -208,6 +218,7 @@ class KioskConfig(BaseSettings):
     screening: ScreeningConfig = Field(default_factory=ScreeningConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     lane: LaneConfig = Field(default_factory=LaneConfig)
+    trust_pinning: TrustPinningConfig = Field(default_factory=TrustPinningConfig)
     traveller: TravellerConfig = Field(default_factory=TravellerConfig)
     passage: PassageConfig = Field(default_factory=PassageConfig)
 

@@ -18,6 +18,7 @@ from pydantic import Field, IPvAnyNetwork, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from models.errors import ConfigError
+from server.vetting.config import VettingConfig
 
 DEFAULT_SERVER_DIR = Path(os.environ.get("KIOSK_SERVER_HOME", "var/server"))
 
@@ -75,6 +76,8 @@ class ServerConfig(BaseSettings):
         default_factory=_loopback,
         description="networks that read /metrics without a token (default loopback only)",
     )
+
+    vetting: VettingConfig = Field(default_factory=VettingConfig)
 
     @classmethod
     def settings_customise_sources(

@@ -49,11 +49,23 @@ from kiosk.screening.matching import PartialDate
 from kiosk.screening.store import ScreeningStore
 from kiosk.screening.watchlist import WatchlistEntry
 from kiosk.session.events import Decided, Finished, SessionEvent
+from kiosk.session.steps import Outcome
 from kiosk.storage.database import open_database
 from kiosk.trust.importer import ImportSummary, import_files
 from kiosk.trust.store import TrustStore
 
 log = logging.getLogger(__name__)
+
+# The vetted manifest entry as the central server publishes it (server/vetting/publish.py):
+# its status and the reasons the officer reads. The name is only on the server's regional
+# watchlist, so the kiosk's own screening finds nothing: the referral is the vetting's.
+VETTING_OF_SCENARIO: dict[str | None, tuple[str, tuple[str, ...]]] = {
+    "vetted-cleared": ("cleared", ()),
+    "vetted-referred": (
+        "refer",
+        ("watchlist: regional watchlist, score 0.97 (birth date exact, nationality exact)",),
+    ),
+}
 
 LIVE_DIR = FACES_DIR / "live"
 
@@ -197,7 +209,8 @@ class DemoWorld:
                 today,
             )
             entries = [other]
-            if scenario.manifest == "with":
+            vetting = VETTING_OF_SCENARIO.get(scenario.manifest)
+            if scenario.manifest == "with" or vetting is not None:
                 entries.append(
                     ManifestEntry(
                         doc.surname,
@@ -210,6 +223,7 @@ class DemoWorld:
                         doc.expiry_date,
                         "LI321",
                         today,
+                        *(vetting or ()),
                     )
                 )
             store.replace(ListKind.MANIFEST, [entries])
@@ -265,8 +279,18 @@ class DemoWorld:
             with transaction_context(f"demo-{scenario.name}"):
                 devices.mrz_reader.present(printed)
             started = time.monotonic()
-            if not finished.wait(timeout_s):
-                log.error("scenario %s did not finish in %.0fs", scenario.name, timeout_s)
+            while True:
+                if not finished.wait(timeout_s):
+                    log.error("scenario %s did not finish in %.0fs", scenario.name, timeout_s)
+                    break
+                kiosk.engine.wait_idle(10.0)
+                if outcome[-1] != Outcome.PLACE_AGAIN:
+                    break
+                # asked to place the passport again: the traveller lifts it and puts it back
+                finished.clear()
+                devices.mrz_reader.remove()
+                with transaction_context(f"demo-{scenario.name}"):
+                    devices.mrz_reader.present(printed)
             kiosk.engine.wait_idle(10.0)
             log.debug("scenario %s took %.2fs", scenario.name, time.monotonic() - started)
         finally:
