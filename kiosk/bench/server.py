@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import create_engine, func, select, text
 
+from kiosk.audit.signing import public_key_pem
 from kiosk.config import SyncConfig
 from kiosk.sync.client import ssl_context
 
@@ -125,7 +127,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         kiosks: list[tuple[str, SyncConfig]] = []
         for number in range(args.clients):
             name = f"bench-kiosk-{number}"
-            enrolled = enrol_device(state.database, state.ca, name, days=2)
+            audit_key = public_key_pem(Ed25519PrivateKey.generate().public_key())
+            enrolled = enrol_device(
+                state.database, state.ca, name, days=2, audit_public_key_pem=audit_key
+            )
             out = work / name
             write_device_credentials(enrolled, out, "")
             kiosks.append(

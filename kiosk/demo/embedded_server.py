@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from kiosk.audit.signing import load_signing_key, public_key_pem
 from kiosk.config import KioskConfig
 from models.errors import KioskError
 from server.accounts import AccountError, add_user, enrol_device, write_device_credentials
@@ -31,9 +32,14 @@ class EmbeddedServerError(KioskError):
 class EmbeddedServer:
     """``with EmbeddedServer(dir, kiosk_id) as server: config = server.kiosk_config(config)``."""
 
-    def __init__(self, data_dir: Path, kiosk_id: str, *, port: int = 0) -> None:
+    def __init__(
+        self, data_dir: Path, kiosk_id: str, *, port: int = 0, audit_key_file: Path | None = None
+    ) -> None:
+        """``audit_key_file``: the kiosk's audit signing key, enrolled with the kiosk (default
+        the kiosk's default, ``audit-signing.pem`` in the directory above ``data_dir``)."""
         self.data_dir = data_dir
         self.kiosk_id = kiosk_id
+        self.audit_key_file = audit_key_file or data_dir.parent / "audit-signing.pem"
         self.config = ServerConfig(data_dir=data_dir, host="127.0.0.1", port=port, tls=True)
         self._state: ServerState | None = None
         self._thread: ServerThread | None = None
@@ -52,7 +58,11 @@ class EmbeddedServer:
         try:
             self._state = build_state(self.config)
             self._add_officer(self._state)
-            enrolled = enrol_device(self._state.database, self._state.ca, self.kiosk_id, days=30)
+            audit_key = public_key_pem(load_signing_key(self.audit_key_file).public_key())
+            enrolled = enrol_device(
+                self._state.database, self._state.ca, self.kiosk_id, days=30,
+                audit_public_key_pem=audit_key,
+            )  # fmt: skip
             self._thread = ServerThread(self.config, state=self._state).start()
         except (OSError, RuntimeError) as exc:
             self.stop()
