@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from models.base import utc_now
 from models.server_tables import AlertRow
+from server.notify import publish
 
 log = logging.getLogger(__name__)
 
@@ -25,5 +26,7 @@ def raise_alert(
         kind=kind[:48], subject=subject, actor=actor[:64], details=details, created_at=utc_now()
     )
     session.add(row)
+    session.flush()
+    publish(session, CHANNEL, {"id": row.id, "kind": row.kind, "subject": subject})
     log.warning("alert %s by %s (%s)", kind, actor, subject or "-")
     return row

@@ -115,38 +115,47 @@ def approve(
             raise ChangeRefusedError(f"no change request {request_id}", 404)
         if row.status != PENDING:
             raise ChangeRefusedError(f"change request {request_id} is {row.status}")
-        if row.proposed_by == actor:
-            raise_alert(session, f"{row.list_name}.self_approval_refused", actor=actor,
-                        subject=str(row.id), details={"request": row.id})  # fmt: skip
-            _audit(session, actor, "change.self_approval_refused", row.id, {})
-            raise ChangeRefusedError("a change must be approved by another administrator", 403)
-        now = utc_now()
-        changes = [dict(change) for change in row.changes]
-        version = append_version(session, row.list_name, changes, row.proposed_by)
-        envelope = {
-            "proposed_by": row.proposed_by,
-            "approved_by": actor,
-            "approved_at": now.isoformat(),
-            "request": row.id,
-        }
-        message = envelope_message(row.list_name, version, changes, envelope)
-        session.add(
-            ListSignatureRow(
-                list_name=row.list_name,
-                version=version,
-                envelope=envelope,
-                key_id=signer.key_id,
-                signature=signer.sign(message),
-            )
+        if row.proposed_by != actor:
+            return _approve(session, signer, row, actor)
+        list_name = row.list_name
+    # the refusal in a transaction of its own, so that it is kept
+    with database.session() as session:
+        raise_alert(session, f"{list_name}.self_approval_refused", actor=actor,
+                    subject=str(request_id), details={"request": request_id})  # fmt: skip
+        _audit(session, actor, "change.self_approval_refused", request_id, {})
+    raise ChangeRefusedError("a change must be approved by another administrator", 403)
+
+
+def _approve(
+    session: Any, signer: ChangeSigner, row: ChangeRequestRow, actor: str
+) -> ChangeRequest:
+    now = utc_now()
+    changes = [dict(change) for change in row.changes]
+    version = append_version(session, row.list_name, changes, row.proposed_by)
+    envelope = {
+        "proposed_by": row.proposed_by,
+        "approved_by": actor,
+        "approved_at": now.isoformat(),
+        "request": row.id,
+    }
+    message = envelope_message(row.list_name, version, changes, envelope)
+    session.add(
+        ListSignatureRow(
+            list_name=row.list_name,
+            version=version,
+            envelope=envelope,
+            key_id=signer.key_id,
+            signature=signer.sign(message),
         )
-        row.status, row.decided_by, row.decided_at, row.version = APPROVED, actor, now, version
-        details = {"request": row.id, "version": version, "proposed_by": row.proposed_by,
-                   "keys": _keys(changes)}  # fmt: skip
-        raise_alert(session, f"{row.list_name}.approved", actor=actor, subject=str(row.id),
-                    details=details)  # fmt: skip
-        _audit(session, actor, "change.approve", row.id, details)
-        log.info("change request %d approved: %s version %d", row.id, row.list_name, version)
-        return _request(row)
+    )
+    row.status, row.decided_by, row.decided_at, row.version = APPROVED, actor, now, version
+    details = {"request": row.id, "version": version, "proposed_by": row.proposed_by,
+               "keys": _keys(changes)}  # fmt: skip
+    raise_alert(session, f"{row.list_name}.approved", actor=actor, subject=str(row.id),
+                details=details)  # fmt: skip
+    _audit(session, actor, "change.approve", row.id, details)
+    log.info("change request %d approved: %s version %d", row.id, row.list_name, version)
+    return _request(row)
 
 
 def reject(database: ServerDatabase, request_id: int, *, actor: str) -> ChangeRequest:

@@ -86,9 +86,12 @@ def create_server_engine(
 class ServerDatabase:
     """An engine and its session factory; :meth:`session` commits or rolls back."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, schema: str | None = None) -> None:
         self.engine = engine
-        self.sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        self.schema = schema  # names the notification channels (server.notify)
+        self.sessions = sessionmaker(
+            bind=engine, expire_on_commit=False, info={"notify_schema": schema}
+        )
 
     @property
     def dialect(self) -> str:
@@ -118,7 +121,7 @@ def open_server_database(config: ServerConfig) -> ServerDatabase:
         config.database, schema=config.database_schema, pool_size=config.pool_size,
         timeouts=timeouts,
     )  # fmt: skip
-    database = ServerDatabase(engine)
+    database = ServerDatabase(engine, schema=config.database_schema)
     try:
         database.migrate()
     except BaseException:

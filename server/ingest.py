@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from models.base import utc_now
 from models.server_tables import ReceivedCheckpointRow, ReceivedDecisionRow, ReferralQueueRow
 from server.api.schemas import CheckpointIn, DecisionIn, ReferralIn
+from server.notify import publish
 
 DECISIONS: Table = ReceivedDecisionRow.__table__  # type: ignore[assignment]
 REFERRALS: Table = ReferralQueueRow.__table__  # type: ignore[assignment]
@@ -153,7 +154,8 @@ def store_decisions(session: Session, items: Sequence[DecisionIn]) -> set[str]:
         for item in unique.values()
         if item.transaction_id in new and item.referral is not None
     ]
-    insert_new(session, REFERRALS, referrals, RECORD_KEY, "transaction_id")
+    opened = insert_new(session, REFERRALS, referrals, RECORD_KEY, "transaction_id")
+    _announce(session, items, new, opened)
     return new
 
 
@@ -175,7 +177,23 @@ def store_referrals(session: Session, items: Sequence[ReferralIn]) -> set[str]:
     ]
     new: set[str] = insert_new(session, REFERRALS, rows, RECORD_KEY, "transaction_id")
     _check_resent(session, REFERRALS, rows, new, REFERRAL_FIELDS)
+    _announce(session, items, set(), new)
     return new
+
+
+def _announce(
+    session: Session, items: Sequence[DecisionIn | ReferralIn], decided: set[str], opened: set[str]
+) -> None:
+    """Tell every server process (their live screens) what this batch stored."""
+    if not items or not (decided or opened):
+        return
+    kiosk = items[0].kiosk_id
+    if decided:
+        publish(session, "decisions", {"event": "stored", "kiosk_id": kiosk,
+                                       "count": len(decided)})  # fmt: skip
+    for transaction_id in sorted(opened):
+        publish(session, "referrals", {"event": "new", "kiosk_id": kiosk,
+                                       "transaction_id": transaction_id})  # fmt: skip
 
 
 def store_checkpoints(session: Session, items: Sequence[CheckpointIn]) -> int:

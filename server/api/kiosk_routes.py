@@ -40,6 +40,7 @@ from server.ingest import (
     store_decisions,
     store_referrals,
 )
+from server.notify import publish
 from server.security.identity import DeviceIdentity, require_device
 from server.state import ServerState, server_state
 
@@ -226,6 +227,7 @@ def post_heartbeat(
             set_={key: value for key, value in values.items() if key != "device_name"},
         )
         session.execute(statement)
+        publish(session, "heartbeats", {"device": device.name, "status": beat.status})
     return StoredResult(accepted=1, duplicates=0)
 
 

@@ -42,6 +42,7 @@ from server.api.schemas import (
     UserOut,
     error_responses,
 )
+from server.notify import publish
 from server.security.identity import require_role
 from server.security.tokens import Role, TokenClaims
 from server.state import ServerState, server_state
@@ -164,6 +165,8 @@ def resolve_referral(
             )
         )
         result = _referral_out(row)
+        publish(session, "referrals", {"event": "resolved", "kiosk_id": row.kiosk_id,
+                                       "transaction_id": transaction_id})  # fmt: skip
     log.info("referral %s resolved: %s", transaction_id, body.outcome.value)
     return result
 
