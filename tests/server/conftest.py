@@ -220,6 +220,14 @@ def device_client(server_setup: ServerSetup, asgi_app: Any) -> Iterator[TestClie
 
 
 @pytest.fixture
+def as_device(asgi_app: Any) -> Callable[[str], TestClient]:
+    """An in-process client presenting another device's certificate (use ``with``)."""
+    return lambda pem: TestClient(
+        with_client_certificate(asgi_app, pem), base_url="https://testserver"
+    )
+
+
+@pytest.fixture
 def people_client(asgi_app: Any) -> Iterator[TestClient]:
     """An in-process client without a certificate (people log in with tokens)."""
     with TestClient(asgi_app, base_url="https://testserver") as client:
