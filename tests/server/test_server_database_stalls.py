@@ -5,6 +5,7 @@ passes, a full pool is 503 too, and /healthz answers within its deadline."""
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 
@@ -87,7 +88,8 @@ def test_a_stalled_database_gives_503_and_a_prompt_healthz(
                 poster.start()
             # AND /healthz is asked meanwhile, with a client deadline far below the time
             # the database takes to fail (the posts are still waiting for it)
-            health = httpx.get(f"{server.url}/healthz", verify=str(cert / "ca.pem"), timeout=5)
+            context = ssl.create_default_context(cafile=str(cert / "ca.pem"))
+            health = httpx.get(f"{server.url}/healthz", verify=context, timeout=5)
             for poster in posters:
                 poster.join(60)
             kiosk.close()
