@@ -30,7 +30,13 @@ from server.api.schemas import error_responses
 from server.config import ServerConfig
 from server.database import ServerDatabase, open_server_database
 from server.metrics import ServerMetrics
-from server.middleware import AuthenticateFirst, BodyLimit, NoStore, RequestMetrics
+from server.middleware import (
+    AuthenticateFirst,
+    BodyLimit,
+    LoginShed,
+    NoStore,
+    RequestMetrics,
+)
 from server.retention import RetentionPurger
 from server.security.ca import DeviceCA
 from server.security.change_signing import ChangeSigner
@@ -64,7 +70,12 @@ def build_state(config: ServerConfig, database: ServerDatabase | None = None) ->
         tokens=TokenService(secret, config.token_lifetime_s),
         metrics=ServerMetrics(),
         signer=signer,
-        login_gate=LoginGate(config.login_concurrency, config.login_queue),
+        login_gate=LoginGate(
+            config.login_concurrency,
+            config.login_queue,
+            rate_per_s=config.login_rate_per_s,
+            burst=config.login_burst,
+        ),
         throttle=ThrottlePolicy.from_config(config),
     )
 
@@ -115,6 +126,11 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Fas
         AuthenticateFirst, verify_token=server.tokens.verify, public_paths=PUBLIC_PATHS
     )
     app.add_middleware(NoStore)
+    app.add_middleware(
+        LoginShed,
+        gate=server.login_gate,
+        on_shed=lambda address: login_routes.refused_busy(server, address),
+    )
     app.add_middleware(RequestMetrics, metrics=server.metrics)
     return app
 

@@ -73,10 +73,13 @@ class ServerConfig(BaseSettings):
     max_batch_items: int = Field(500, ge=1, le=10_000)
     max_clock_skew_s: float = Field(300.0, ge=0, description="refuse times this far in future")
     device_cert_days: int = Field(825, ge=1, le=3650)
-    # logins: argon2 verifications at once (each takes ~64 MiB and a core for ~50 ms) on
-    # their own threads, away from the ingestion workers; waiting ones beyond the queue: 503
-    login_concurrency: int = Field(2, ge=1, le=64)
+    # logins: argon2 verifications at once (each takes 64 MiB and ~140 ms of CPU) on their
+    # own threads, away from the ingestion workers, at most login_rate_per_s a second (a
+    # burst of login_burst); an attempt beyond the queue or the rate: 503 at once
+    login_concurrency: int = Field(1, ge=1, le=64)
     login_queue: int = Field(8, ge=0, le=1000)
+    login_rate_per_s: float = Field(2.0, gt=0, le=1000)
+    login_burst: int = Field(10, ge=1, le=10_000)
     # failed logins per (user name, client address): the first login_free_attempts cost
     # nothing, then each further attempt waits login_delay_s, doubling, at most
     # login_delay_max_s; a success or login_reset_s without failure clears the count

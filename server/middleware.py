@@ -172,3 +172,39 @@ class NoStore:
             await send(message)
 
         await self.app(scope, receive, with_header)
+
+
+class LoginShed:
+    """During a login flood, refuse ``POST /v1/auth/token`` with 503 before the request is
+    routed or its body read, whenever the login gate would refuse it anyway: a flood then
+    costs the event loop as little as possible and kiosks keep their share of it."""
+
+    def __init__(self, app: Any, gate: Any, on_shed: Any) -> None:
+        self.app = app
+        self.gate = gate
+        self.on_shed = on_shed
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if (
+            scope["type"] == "http"
+            and scope.get("path") == "/v1/auth/token"
+            and scope.get("method") == "POST"
+            and not self.gate.has_room()
+        ):
+            client = scope.get("client") or ("unknown", 0)
+            self.on_shed(str(client[0]))
+            body = b'{"detail":"the server is busy with other logins; try again in a moment"}'
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode("ascii")),
+                        (b"retry-after", b"1"),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)

@@ -79,7 +79,12 @@ class EmbeddedServer:
             pass  # created by an earlier demo run
 
     def kiosk_config(self, config: KioskConfig) -> KioskConfig:
-        """``config`` syncing to this server with the enrolled kiosk's credentials."""
+        """``config`` syncing to this server with the enrolled kiosk's credentials, pinning
+        its change-signing key."""
+        signing_key = self.credentials / "change-signing.pub.pem"
+        if self._state is not None:
+            signing_key.write_text(self._state.signer.public_key_pem, encoding="ascii")
+        central = config.central.model_copy(update={"signing_public_key": signing_key})
         sync = config.sync.model_copy(
             update={
                 "server_url": self.url,
@@ -90,7 +95,7 @@ class EmbeddedServer:
                 "backoff_cap_s": 5.0,
             }
         )
-        return config.model_copy(update={"sync": sync})
+        return config.model_copy(update={"sync": sync, "central": central})
 
     def stop(self) -> None:
         if self._thread is not None:

@@ -10,6 +10,8 @@ audited and logged without the password."""
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
@@ -27,6 +29,37 @@ from server.state import ServerState, server_state
 log = logging.getLogger(__name__)
 
 auth = APIRouter(prefix="/v1/auth", tags=["people"], responses=error_responses(401, 422, 429, 503))
+
+
+class _BusyLog:
+    """Refusals for lack of a login slot come by the hundred in a flood: one log line per
+    ``interval_s`` with the count (the metric ``kiosk_server_auth_refused{kind="login_busy"}``
+    counts each); they are not audited one by one, which would put the flood on the
+    database."""
+
+    def __init__(self, interval_s: float = 10.0) -> None:
+        self.interval_s = interval_s
+        self._last = -interval_s
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def warning(self, address: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._count += 1
+            if now - self._last < self.interval_s:
+                return
+            count, self._count, self._last = self._count, 0, now
+        log.warning("%d logins refused: every login slot busy (latest from %s)", count, address)
+
+
+_busy_log = _BusyLog()
+
+
+def refused_busy(state: ServerState, address: str) -> None:
+    """Count (and log, at a bounded rate) a login refused for lack of a slot."""
+    state.metrics.refused.labels("login_busy").inc()
+    _busy_log.warning(address)
 
 
 @dataclass(frozen=True)
@@ -93,8 +126,7 @@ async def login(
             lambda: _attempt(state, body.username, body.password, address)
         )
     except LoginBusyError as exc:
-        state.metrics.refused.labels("login_busy").inc()
-        log.warning("login refused: every login slot is busy (from %s)", address)
+        refused_busy(state, address)
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             detail="the server is busy with other logins; try again in a moment",

@@ -172,3 +172,30 @@ def test_the_client_address_comes_from_a_trusted_proxy_only(server_setup, runnin
             assert client.get("/metrics", headers=remote).status_code == 401
         finally:
             server_setup.state.config.trusted_proxies = []
+
+
+def test_the_login_gate_admits_a_bounded_rate() -> None:
+    import asyncio
+
+    from server.security.login_gate import LoginBusyError, LoginGate
+
+    now = [0.0]
+    gate = LoginGate(1, 100, rate_per_s=2.0, burst=3, clock=lambda: now[0])
+
+    async def attempts(count: int) -> list[str]:
+        outcomes = []
+        for _ in range(count):
+            try:
+                outcomes.append(await gate.run(lambda: "verified"))
+            except LoginBusyError:
+                outcomes.append("busy")
+        return outcomes
+
+    try:
+        # GIVEN a burst of 3 and 2 a second: WHEN 5 attempts come at once, THEN 3 pass
+        assert asyncio.run(attempts(5)) == ["verified"] * 3 + ["busy"] * 2
+        # AND one second later, two more
+        now[0] = 1.0
+        assert asyncio.run(attempts(3)) == ["verified"] * 2 + ["busy"]
+    finally:
+        gate.close()

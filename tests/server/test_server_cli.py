@@ -14,7 +14,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from kiosk.audit.signing import load_signing_key
+from kiosk.audit.signing import load_signing_key, public_key_pem
 from kiosk.cli.main import main
 from kiosk.config import load_config
 
@@ -78,3 +78,22 @@ def test_accounts_are_managed_and_two_administrators_kept(
     capsys.readouterr()
     assert run("signing-key") == 0
     assert capsys.readouterr().out.startswith("-----BEGIN PUBLIC KEY-----")
+
+
+def test_a_kiosk_prints_the_audit_key_its_enrolment_needs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in [n for n in __import__("os").environ if n.startswith("KIOSK_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path / "kiosk"))
+    # WHEN the kiosk prints its audit public key and the server enrols it with that
+    assert main(["sync", "audit-key"]) == 0
+    public = tmp_path / "audit.pub"
+    public.write_text(capsys.readouterr().out, encoding="ascii")
+    enrol = ["enrol-device", "gate-8", "--out", str(tmp_path / "creds")]
+    server = ["server", "--data-dir", str(tmp_path / "srv")]
+    assert main([*server, *enrol, "--audit-public-key", str(public)]) == 0
+    # THEN the key is the kiosk's own, and no private key was printed
+    kiosk_key = load_signing_key(tmp_path / "kiosk" / "audit-signing.pem", create=False)
+    assert public.read_text() == public_key_pem(kiosk_key.public_key())
+    assert "PRIVATE" not in public.read_text()

@@ -131,7 +131,7 @@ def test_two_processes_behind_haproxy_serve_kiosks_and_booths(
         officer = server_setup.user(Role.OFFICER)
         booth = HttpReferralSource(region.balancer.url, verify=str(ca))
         session = booth.login(officer, PASSWORD)
-        queue = booth.open_referrals(session)
+        queue = [r for r in booth.open_referrals(session) if r.kiosk_id == server_setup.device]
         first = queue[0].transaction_id
         booth.referral(session, first)
         booth.resolve(session, first, ReferralOutcome.ADMITTED, "passport checked")
