@@ -108,7 +108,8 @@ def test_one_administrator_cannot_push_a_fleet_wide_change(
         # AND a kiosk that syncs applies nothing
         _sync(server_setup, config, kiosk_database)
         assert not _holds_rogue(kiosk_database)
-        assert not (home / "central-config.json").exists()
+        unchanged = load_config(data_dir=home, kiosk_id=server_setup.device)
+        assert unchanged.face.threshold == 0.6 and unchanged.face.liveness_required
 
         # WHEN a second administrator is fooled into approving the configuration change
         approver = people.login(Role.ADMINISTRATOR)
