@@ -130,6 +130,7 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Fas
         LoginShed,
         gate=server.login_gate,
         on_shed=lambda address: login_routes.refused_busy(server, address),
+        delay_s=config.login_shed_delay_s,
     )
     app.add_middleware(RequestMetrics, metrics=server.metrics)
     return app

@@ -80,6 +80,7 @@ class ServerConfig(BaseSettings):
     login_queue: int = Field(8, ge=0, le=1000)
     login_rate_per_s: float = Field(2.0, gt=0, le=1000)
     login_burst: int = Field(10, ge=1, le=10_000)
+    login_shed_delay_s: float = Field(1.0, ge=0, le=30, description="503s of a flood wait this")
     # failed logins per (user name, client address): the first login_free_attempts cost
     # nothing, then each further attempt waits login_delay_s, doubling, at most
     # login_delay_max_s; a success or login_reset_s without failure clears the count

@@ -176,13 +176,16 @@ class NoStore:
 
 class LoginShed:
     """During a login flood, refuse ``POST /v1/auth/token`` with 503 before the request is
-    routed or its body read, whenever the login gate would refuse it anyway: a flood then
-    costs the event loop as little as possible and kiosks keep their share of it."""
+    routed or its body read, whenever the login gate would refuse it anyway, and only after
+    ``delay_s`` (a tarpit: a client that floods on a few connections then gets a few
+    answers a second instead of hundreds; a sleeping request costs the server nothing). A
+    flood thus costs the event loop little and the kiosks keep their share of it."""
 
-    def __init__(self, app: Any, gate: Any, on_shed: Any) -> None:
+    def __init__(self, app: Any, gate: Any, on_shed: Any, delay_s: float = 1.0) -> None:
         self.app = app
         self.gate = gate
         self.on_shed = on_shed
+        self.delay_s = delay_s
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if (
@@ -193,6 +196,7 @@ class LoginShed:
         ):
             client = scope.get("client") or ("unknown", 0)
             self.on_shed(str(client[0]))
+            await asyncio.sleep(self.delay_s)
             body = b'{"detail":"the server is busy with other logins; try again in a moment"}'
             await send(
                 {
