@@ -105,16 +105,22 @@ def _audit(session: Any, actor: str, action: str, request: int, details: dict[st
     )
 
 
+def _pending(session: Any, request_id: int) -> ChangeRequestRow:
+    """The pending request ``request_id``, locked; 404 or 409 otherwise."""
+    row: ChangeRequestRow | None = session.get(ChangeRequestRow, request_id, with_for_update=True)
+    if row is None:
+        raise ChangeRefusedError(f"no change request {request_id}", 404)
+    if row.status != PENDING:
+        raise ChangeRefusedError(f"change request {request_id} is {row.status}")
+    return row
+
+
 def approve(
     database: ServerDatabase, signer: ChangeSigner, request_id: int, *, actor: str
 ) -> ChangeRequest:
     """Append the request's changes as a signed version; refused for the proposer."""
     with database.session() as session:
-        row = session.get(ChangeRequestRow, request_id, with_for_update=True)
-        if row is None:
-            raise ChangeRefusedError(f"no change request {request_id}", 404)
-        if row.status != PENDING:
-            raise ChangeRefusedError(f"change request {request_id} is {row.status}")
+        row = _pending(session, request_id)
         if row.proposed_by != actor:
             return _approve(session, signer, row, actor)
         list_name = row.list_name
@@ -160,11 +166,7 @@ def _approve(
 
 def reject(database: ServerDatabase, request_id: int, *, actor: str) -> ChangeRequest:
     with database.session() as session:
-        row = session.get(ChangeRequestRow, request_id, with_for_update=True)
-        if row is None:
-            raise ChangeRefusedError(f"no change request {request_id}", 404)
-        if row.status != PENDING:
-            raise ChangeRefusedError(f"change request {request_id} is {row.status}")
+        row = _pending(session, request_id)
         row.status, row.decided_by, row.decided_at = REJECTED, actor, utc_now()
         raise_alert(session, f"{row.list_name}.rejected", actor=actor, subject=str(row.id),
                     details={"request": row.id})  # fmt: skip

@@ -121,6 +121,11 @@ def test_one_administrator_cannot_push_a_fleet_wide_change(
         assert restarted.face.threshold == 0.6 and restarted.face.liveness_required
         rejected = json.loads((home / "central-config.json").read_text())["rejected"]
         assert "liveness cannot be turned off centrally" in rejected[-1]["reason"]
+        # AND the second administrator rejects the rogue CSCA: it can no longer be approved
+        rejected_csca = people.http.post(f"/v1/admin/changes/{ids[1]}/reject", headers=approver)
+        assert rejected_csca.status_code == 200 and rejected_csca.json()["status"] == "rejected"
+        late = people.http.post(f"/v1/admin/changes/{ids[1]}/approve", headers=approver)
+        assert late.status_code == 409
         # AND the threshold alone is refused too (above the kiosk's ceiling)
         alone = people.http.post(
             "/v1/admin/changes",
@@ -140,7 +145,7 @@ def test_one_administrator_cannot_push_a_fleet_wide_change(
         kinds = {alert["kind"] for alert in alerts}
         assert {"config.direct_upload_refused", "trust.direct_upload_refused", "config.proposed",
                 "trust.proposed", "config.self_approval_refused", "trust.self_approval_refused",
-                "config.approved"} <= kinds  # fmt: skip
+                "config.approved", "trust.rejected"} <= kinds  # fmt: skip
         officer = people.login(Role.OFFICER)
         assert people.http.get("/v1/alerts", headers=officer).status_code == 403
 
