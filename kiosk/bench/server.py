@@ -70,6 +70,35 @@ def _p99(values: list[float]) -> float:
     return round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000, 1)
 
 
+DECISIONS_ROUTE = 'route="/v1/kiosk/decisions"'
+
+
+def _buckets(servers: list[ServerProcess], context: ssl.SSLContext) -> dict[float, float]:
+    """The servers' own latency histogram of the decisions endpoint (cumulative counts per
+    upper bound, summed over the processes), read from their /metrics."""
+    counts: dict[float, float] = {}
+    for server in servers:
+        url = f"https://127.0.0.1:{server.port}/metrics"
+        for line in httpx.get(url, verify=context, timeout=30).text.splitlines():
+            if line.startswith("kiosk_server_request_seconds_bucket") and DECISIONS_ROUTE in line:
+                bound = line.split('le="', 1)[1].split('"', 1)[0]
+                upper = float("inf") if bound == "+Inf" else float(bound)
+                counts[upper] = counts.get(upper, 0.0) + float(line.rsplit(" ", 1)[1])
+    return counts
+
+
+def _server_p99_bound(before: dict[float, float], after: dict[float, float]) -> float | None:
+    """The histogram bound (ms) under which 99 % of the phase's requests were served."""
+    bounds = sorted(after)
+    total = after.get(float("inf"), 0.0) - before.get(float("inf"), 0.0)
+    if total <= 0:
+        return None
+    for upper in bounds:
+        if after[upper] - before.get(upper, 0.0) >= 0.99 * total:
+            return None if upper == float("inf") else upper * 1000
+    return None
+
+
 def _raise_file_limit() -> None:
     """The soft file limit up to the hard one (as the unit's LimitNOFILE does)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -166,16 +195,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             thread.start()
         phase.stop.wait(3.0)  # warm-up: connections made, caches filled
         print(f"baseline for {args.seconds:.0f} s ...", flush=True)
+        histograms = [_buckets(servers, people)]
         phase.name = "baseline"
         began = time.perf_counter()
         phase.stop.wait(args.seconds)
         baseline_s = time.perf_counter() - began
         print(f"under attack for {args.seconds:.0f} s ...", flush=True)
+        histograms.append(_buckets(servers, people))
         attack_start.set()
         phase.name = "attack"
         began = time.perf_counter()
         phase.stop.wait(args.seconds)
         attack_s = time.perf_counter() - began
+        histograms.append(_buckets(servers, people))
         attack_stop.set()
         stats.statuses.update(attack_results.get(timeout=120))
         attacker.join(60)
@@ -211,6 +243,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "under_attack_latency_ms_p99": _p99(stats.latencies["attack"]),
         "under_attack_decisions_per_s": round(stats.decisions["attack"] / attack_s, 1),
         "latency_ms_median": round(statistics.median(stats.latencies["baseline"] or [0]) * 1000, 1),
+        # inside the server processes (Prometheus buckets: an upper bound, not a value)
+        "server_latency_ms_p99_at_most": _server_p99_bound(histograms[0], histograms[1]),
+        "server_under_attack_latency_ms_p99_at_most": _server_p99_bound(
+            histograms[1], histograms[2]
+        ),
         "booth_latency_ms_p99": _p99(stats.latencies["booth-baseline"]),
         "booth_under_attack_latency_ms_p99": _p99(stats.latencies["booth-attack"]),
         "booth_queue_fetches": len(stats.latencies["booth-baseline"])
