@@ -23,6 +23,7 @@ from pydantic_settings import (
 
 from hardware.config import DevicesConfig
 from kiosk.policy.config import PolicyConfig
+from kiosk.trust.config import TrustPinningConfig
 from models.errors import ConfigError
 
 DEFAULT_DATA_DIR = Path(os.environ.get("KIOSK_HOME", "var/kiosk"))
@@ -117,6 +118,14 @@ class ScreeningConfig(_Section):
     require_manifest: bool = False
 
 
+class PassageConfig(_Section):
+    """The walk through the two-door gate after an accept (``kiosk.session.passage``)."""
+
+    enter_s: float = Field(20.0, gt=0, le=300, description="to step in once the entry opens")
+    leave_s: float = Field(20.0, gt=0, le=300, description="to leave once the exit opens")
+    door_s: float = Field(5.0, gt=0, le=60, description="for a door to reach its position")
+
+
 class TravellerConfig(_Section):
     """What the traveller screens say and how: spoken prompts, language, site directions."""
 
@@ -140,6 +149,9 @@ class TravellerConfig(_Section):
             "VEN": "es",
         },
         description="screen language offered once the MRZ is read (ISO 3166 alpha-3)",
+    )
+    read_attempts: int = Field(
+        2, ge=1, le=5, description="reads of an unreadable MRZ or chip before a referral"
     )
     officer_directions: dict[str, str] = Field(
         default_factory=dict,
@@ -184,7 +196,9 @@ class KioskConfig(BaseSettings):
     sync: SyncConfig = Field(default_factory=SyncConfig)
     screening: ScreeningConfig = Field(default_factory=ScreeningConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    trust_pinning: TrustPinningConfig = Field(default_factory=TrustPinningConfig)
     traveller: TravellerConfig = Field(default_factory=TravellerConfig)
+    passage: PassageConfig = Field(default_factory=PassageConfig)
     central: CentralChangesConfig = Field(default_factory=CentralChangesConfig)
 
     @classmethod

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from kiosk.session.steps import Outcome
+
 log = logging.getLogger(__name__)
 
 
@@ -29,6 +31,7 @@ class State(StrEnum):
     DONE = "done"
     REFER = "refer"
     RETRY = "retry"
+    PLACE_AGAIN = "place_again"  # the passport could not be read: place it again
     CANCELLED = "cancelled"
 
 
@@ -74,7 +77,7 @@ class Decided:
 @dataclass(frozen=True)
 class Finished:
     transaction_id: str
-    outcome: str  # accepted | referred | rejected | cancelled | fault
+    outcome: Outcome
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from kiosk.sync.errors import ListApplyError, ServerUnreachableError
 from kiosk.sync.manifest_delta import apply_manifest_change
 from kiosk.sync.signed_delta import pinned_key, verify_delta
 from kiosk.sync.trust_delta import apply_trust_changes
+from kiosk.trust.pinning import pinned_anchors
 from models.base import utc_now
 from models.errors import KioskError
 from models.tables import ListVersionRow, LostStolenDocumentRow, WatchlistEntryRow
@@ -151,9 +152,10 @@ def pull_all(database: Database, client: ServerClient, config: KioskConfig) -> d
     """Every list; configuration and trust changes only as far as their signatures verify
     with the pinned key (:mod:`kiosk.sync.signed_delta`)."""
     key = pinned_key(config.central.signing_public_key)
+    pinned = pinned_anchors(config.trust_pinning)
 
     def trust(_changes: list[dict[str, Any]], delta: dict[str, Any]) -> None:
-        apply_trust_changes(database, verify_delta("trust", delta, key).changes)
+        apply_trust_changes(database, verify_delta("trust", delta, key).changes, pinned)
 
     def central(_changes: list[dict[str, Any]], delta: dict[str, Any]) -> None:
         verified = verify_delta("config", delta, key)
