@@ -73,7 +73,9 @@ _CLONE_CHECKS = ("active_authentication", "chip_authentication")
 
 
 # Document rules decided from the MRZ before the chip and the camera (see early_refusal).
-EARLY_REASONS = frozenset({ReasonCode.MINOR, ReasonCode.NOT_ELIGIBLE, ReasonCode.EXPIRED_DOCUMENT})
+# An ineligible issuer or nationality is not among them: the chip's verdict on such a
+# document (an issuer that is no state, a forged page) is what the officer needs to see.
+EARLY_REASONS = frozenset({ReasonCode.MINOR, ReasonCode.EXPIRED_DOCUMENT})
 
 
 def _age_on(birth: date, day: date) -> int:
@@ -102,9 +104,9 @@ class PolicyEngine:
         return PolicyDecision(self._decision(reasons), tuple(_unique(reasons)))
 
     def early_refusal(self, doc: DocumentFacts, today: date) -> PolicyDecision | None:
-        """The reasons the printed MRZ alone makes certain (a minor, a passport this gate does
-        not take, an expired one): the traveller is told at the passport step, before the
-        camera. Refusing on unsigned data is safe; accepting never happens here."""
+        """The reasons the printed MRZ alone makes certain (a minor, an expired passport): the
+        traveller is told at the passport step, before the chip and the camera. Refusing on
+        unsigned data is safe; accepting never happens here."""
         early = [r for r in self._document_rules(doc, today) if r.code in EARLY_REASONS]
         if not early:
             return None
