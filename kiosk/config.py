@@ -165,6 +165,25 @@ class TravellerConfig(_Section):
     )
 
 
+class CentralChangesConfig(_Section):
+    """What this kiosk accepts of the central server's configuration and trust changes: only
+    versions signed with the pinned key (after two administrators approved them), and never
+    values outside the bounds set here, locally. Liveness can never be turned off centrally."""
+
+    signing_public_key: Path | None = Field(
+        None,
+        description="the server's change-signing public key (PEM, `kiosk server "
+        "signing-key`); without it no configuration or trust change is applied",
+    )
+    face_threshold_max: float = Field(
+        0.6, gt=0, lt=1.5, description="the largest face distance threshold the server may set"
+    )
+    watchlist_threshold_max: float = Field(
+        0.95, gt=0, le=1, description="the largest watchlist score threshold the server may set"
+    )
+    face_max_attempts_max: int = Field(3, ge=1, le=10)
+
+
 class KioskConfig(BaseSettings):
     """Everything a kiosk reads at start-up."""
 
@@ -186,6 +205,7 @@ class KioskConfig(BaseSettings):
     trust_pinning: TrustPinningConfig = Field(default_factory=TrustPinningConfig)
     traveller: TravellerConfig = Field(default_factory=TravellerConfig)
     passage: PassageConfig = Field(default_factory=PassageConfig)
+    central: CentralChangesConfig = Field(default_factory=CentralChangesConfig)
 
     @classmethod
     def settings_customise_sources(
