@@ -68,6 +68,9 @@ class TokenService:
             "sub": user,
             "role": role.value,
             "iat": int(moment.timestamp()),
+            # iat has whole seconds; a reset or disable in the same second must still end
+            # the tokens issued before it, so the issue time travels in microseconds too
+            "iat_us": int(moment.timestamp() * 1_000_000),
             "exp": int(expires.timestamp()),
             "jti": uuid.uuid4().hex,
         }
@@ -84,6 +87,9 @@ class TokenService:
             )
             role = Role(str(claims.get("role")))
             issued, expires = int(claims["iat"]), int(claims["exp"])
+            issued_us = int(claims.get("iat_us", issued * 1_000_000))
+            if issued_us // 1_000_000 != issued:
+                raise ValueError("iat and iat_us disagree")
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise InvalidTokenError(str(exc)) from exc
         if expires - issued > self.lifetime_s:
@@ -94,5 +100,5 @@ class TokenService:
             user=str(claims["sub"]),
             role=role,
             expires_at=datetime.fromtimestamp(expires, UTC),
-            issued_at=datetime.fromtimestamp(issued, UTC),
+            issued_at=datetime.fromtimestamp(issued_us / 1_000_000, UTC),
         )
