@@ -58,6 +58,10 @@ class FaceConfig(_Section):
         0.6, gt=0, lt=1.5, description="match when the face distance <= threshold"
     )
     detect_max_side: int = Field(320, ge=80, le=2000)
+    num_jitters: int = Field(
+        1, ge=1, le=100, description="encodings of jittered copies averaged per template"
+    )
+    landmarks: Literal[5, 68] = Field(5, description="landmarks that align the encoder's crop")
     max_image_pixels: int = Field(50_000_000, gt=0)
     capture_window_s: float = Field(6.0, gt=0, le=120)
     max_attempts: int = Field(3, ge=1, le=10)
