@@ -113,7 +113,7 @@ def build_kiosk(
         )
 
     def recorder(record: DecidedTransaction) -> None:
-        record_transaction(database, record, cipher=cipher, audit=audit)
+        record_transaction(database, record, cipher=cipher, audit=audit, site=config.site)
 
     pipeline = KioskPipeline(
         chip_reader=devices.chip_reader,

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from kiosk import __version__
-from server.api import audit_routes, kiosk_routes, people_routes
+from server.api import audit_routes, equity_routes, kiosk_routes, people_routes
 from server.api.schemas import error_responses
 from server.config import ServerConfig
 from server.database import ServerDatabase, open_server_database
@@ -90,6 +90,7 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Fas
         people_routes.technician,
         people_routes.admin,
         audit_routes.router,
+        equity_routes.router,
     ):
         app.include_router(router)
     _add_operational_routes(app)

@@ -35,6 +35,7 @@ from kiosk.screening.screening import Screener, ScreeningResult, Traveller
 from kiosk.session.steps import CaptureStep, ChipStep, DocumentStep, GuidanceSink, ScreeningStep
 from models.errors import KioskError, ParseError
 from models.records import (
+    MRZ_SEXES,
     BiometricSample,
     BlobKind,
     CheckResult,
@@ -349,6 +350,7 @@ class KioskPipeline:
                 nationality=facts.document.nationality[:3] or None,
                 expiry_date=facts.document.date_of_expiry,
                 chip_read=bool(chip and chip.read),
+                sex=parsed.fields.sex if parsed.fields.sex in MRZ_SEXES else None,
             )
             subject = ReferralSubject(
                 surname=parsed.fields.surname[:120],
