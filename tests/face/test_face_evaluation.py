@@ -295,3 +295,11 @@ def test_cli_calibrate_writes_the_threshold(
     assert loaded.face.threshold == pytest.approx(round(result["threshold"], 4))
     assert loaded.face.max_attempts == 2 and loaded.kiosk_id == "gate-7"
     assert "calibrated by kiosk face calibrate" in config.read_text()
+
+
+def test_bench_face_eval_prints_its_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["bench", "face-eval", "--images", "300", "--bootstrap", "20", "--json"])
+    figures = _last_json(capsys)
+    assert code == 0
+    assert figures["pairs"] == 300 * 299 // 2 and figures["genuine_pairs"] == 60 * 10
+    assert figures["seconds_total"] >= 0 and 0 <= figures["eer"] < 0.5
