@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from kiosk.session.steps import Outcome
+
 log = logging.getLogger(__name__)
 
 
@@ -29,6 +31,7 @@ class State(StrEnum):
     DONE = "done"
     REFER = "refer"
     RETRY = "retry"
+    PLACE_AGAIN = "place_again"  # the passport could not be read: place it again
     CANCELLED = "cancelled"
 
 
@@ -55,6 +58,15 @@ class Guidance:
 
 
 @dataclass(frozen=True)
+class DocumentRead:
+    """The MRZ was read: the screens may offer the traveller's language. Only the three-letter
+    nationality code travels (no name, number or date)."""
+
+    transaction_id: str
+    nationality: str
+
+
+@dataclass(frozen=True)
 class Decided:
     transaction_id: str
     decision: str
@@ -65,7 +77,7 @@ class Decided:
 @dataclass(frozen=True)
 class Finished:
     transaction_id: str
-    outcome: str  # accepted | referred | rejected | cancelled | fault
+    outcome: Outcome
 
 
 @dataclass(frozen=True)
@@ -75,7 +87,7 @@ class Fault:
     user_message: str
 
 
-SessionEvent = StateEntered | Progress | Guidance | Decided | Finished | Fault
+SessionEvent = StateEntered | Progress | Guidance | DocumentRead | Decided | Finished | Fault
 Listener = Callable[[SessionEvent], Any]
 
 

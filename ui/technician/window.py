@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from hardware.camera import Camera, CameraStatus
 from hardware.chip_reader import ChipReader
+from hardware.executor import on_device
 from hardware.gate import Gate
 from hardware.mrz_reader import MrzReader
 from kiosk.config import KioskConfig
@@ -40,6 +41,7 @@ from kiosk.diagnostics.log_buffer import LogBuffer
 from kiosk.storage.database import Database
 from ui.technician.devices_tab import DevicesTab
 from ui.technician.log_view import LogView
+from ui.technician.trust_tab import TrustCoverageTab
 from ui.theme import desk_style
 from ui.workers import Worker
 
@@ -91,6 +93,8 @@ class TechnicianWindow(QMainWindow):
         self.tabs.addTab(self.devices_tab, "Devices")
         self.tabs.addTab(self.log_view, "Logs")
         self.tabs.addTab(self._health_tab(), "Health")
+        self.trust_tab = TrustCoverageTab(self.worker, database, config.policy.eligible_issuers)
+        self.tabs.addTab(self.trust_tab, "Trust coverage")
         self.tabs.addTab(self._config_tab(), "Configuration")
         root = QWidget()
         root.setObjectName("deskRoot")
@@ -103,7 +107,7 @@ class TechnicianWindow(QMainWindow):
 
         self._started_camera = False
         if camera is not None and camera.status is CameraStatus.STOPPED:
-            camera.start()
+            on_device(camera, camera.start, owner="technician", timeout_s=10.0)  # its thread
             self._started_camera = True
         self.devices_tab.preview.start()
         self.timer = QTimer(self)
@@ -152,6 +156,7 @@ class TechnicianWindow(QMainWindow):
 
     def refresh(self) -> None:
         self.devices_tab.refresh()
+        self.trust_tab.refresh()
         database = self.database
         if database is None:
             self._show_health({"sync": None, "trust": None})
@@ -242,7 +247,7 @@ class TechnicianWindow(QMainWindow):
         self.log_view.close_view()
         self.worker.close()
         if self._started_camera and self.camera is not None:
-            self.camera.stop()
+            on_device(self.camera, self.camera.stop, owner="technician", timeout_s=10.0)
             self._started_camera = False
 
     def closeEvent(self, event: QCloseEvent) -> None:
