@@ -76,7 +76,10 @@ class ReceivedDecisionRow(ServerBase):
     one kiosk cannot pre-empt another's transaction id."""
 
     __tablename__ = "server_decisions"
-    __table_args__ = (Index("ix_server_decisions_kiosk_decided", "kiosk_id", "decided_at"),)
+    __table_args__ = (
+        Index("ix_server_decisions_kiosk_decided", "kiosk_id", "decided_at"),
+        Index("ix_server_decisions_month_site", "month", "site"),
+    )
 
     kiosk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     transaction_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -89,6 +92,14 @@ class ReceivedDecisionRow(ServerBase):
     checks: Mapped[list[dict[str, Any]]]
     timings_ms: Mapped[dict[str, Any]]
     received_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # for the equity statistics (kept apart so they aggregate in SQL): the site, the month of
+    # the decision (YYYY-MM, UTC), nationality and sex as read from the MRZ, and whether the
+    # face did not match the chip photo; no other personal data
+    site: Mapped[str | None] = mapped_column(String(64))
+    month: Mapped[str | None] = mapped_column(String(7))
+    nationality: Mapped[str | None] = mapped_column(String(3))
+    sex: Mapped[str | None] = mapped_column(String(1))
+    face_mismatch: Mapped[bool | None]
 
 
 class ReferralQueueRow(ServerBase):

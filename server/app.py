@@ -22,6 +22,7 @@ from server.api import (
     account_routes,
     audit_routes,
     change_routes,
+    equity_routes,
     kiosk_routes,
     login_routes,
     people_routes,
@@ -119,6 +120,7 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Fas
         change_routes.router,
         change_routes.alerts,
         account_routes.router,
+        equity_routes.router,
     ):
         app.include_router(router)
     vetting_routes.install(app, server)

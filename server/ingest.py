@@ -16,7 +16,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models.base import utc_now
-from models.server_tables import ReceivedCheckpointRow, ReceivedDecisionRow, ReferralQueueRow
+from models.records import ReasonCode
+from models.server_tables import (
+    DeviceRow,
+    ReceivedCheckpointRow,
+    ReceivedDecisionRow,
+    ReferralQueueRow,
+)
 from server.api.schemas import CheckpointIn, DecisionIn, ReferralIn
 from server.notify import publish
 
@@ -89,7 +95,8 @@ def _normal(value: Any) -> Any:
     return value
 
 
-def _decision_row(item: DecisionIn, now: datetime) -> dict[str, Any]:
+def _decision_row(item: DecisionIn, now: datetime, site: str | None) -> dict[str, Any]:
+    document = item.document
     return {
         "transaction_id": item.transaction_id,
         "kiosk_id": item.kiosk_id,
@@ -102,7 +109,20 @@ def _decision_row(item: DecisionIn, now: datetime) -> dict[str, Any]:
         "checks": [check.model_dump(mode="json") for check in item.checks],
         "timings_ms": dict(item.timings_ms),
         "received_at": now,
+        "site": site or item.site,
+        "month": item.decided_at.strftime("%Y-%m"),
+        "nationality": document.nationality if document else None,
+        "sex": document.sex if document else None,
+        "face_mismatch": ReasonCode.BIOMETRIC_MISMATCH in item.reasons,
     }
+
+
+def _device_sites(session: Session, kiosk_ids: set[str]) -> dict[str, str | None]:
+    """The site each kiosk was enrolled for (the server's record wins over what it says)."""
+    rows = session.execute(
+        select(DeviceRow.name, DeviceRow.site).where(DeviceRow.name.in_(kiosk_ids))
+    )
+    return {name: site for name, site in rows}
 
 
 def _referral_row(
@@ -137,7 +157,8 @@ def store_decisions(session: Session, items: Sequence[DecisionIn]) -> set[str]:
     """Store new decisions (and the referrals they open); the transaction ids stored now."""
     now = utc_now()
     unique = {item.transaction_id: item for item in items}  # a batch may repeat an item
-    rows = [_decision_row(item, now) for item in unique.values()]
+    sites = _device_sites(session, {item.kiosk_id for item in unique.values()})
+    rows = [_decision_row(item, now, sites.get(item.kiosk_id)) for item in unique.values()]
     new: set[str] = insert_new(session, DECISIONS, rows, RECORD_KEY, "transaction_id")
     _check_resent(session, DECISIONS, rows, new, DECISION_FIELDS)
     referrals = [

@@ -105,6 +105,7 @@ class DocumentIn(Strict):
     expiry_date: PlainDate | None = None
     number_token: HexDigest | None = None
     chip_read: bool = False
+    sex: Literal["M", "F", "X"] | None = None  # as read from the MRZ
 
 
 class CheckIn(Strict):
@@ -127,6 +128,7 @@ class DecisionIn(Strict):
     v: Literal[1] = 1
     transaction_id: Identifier
     kiosk_id: Identifier
+    site: Identifier | None = None  # the kiosk's configured site (the device record wins)
     started_at: UtcTime
     decided_at: UtcTime
     decision: Decision
