@@ -110,7 +110,11 @@ def launch(args: argparse.Namespace, config: Any, buffer: Any) -> Launched:
             from kiosk.demo.embedded_server import EmbeddedServer
             from kiosk.demo.world import DemoWorld
 
-            server = EmbeddedServer(config.data_dir / "demo-server", config.kiosk_id).start()
+            server = EmbeddedServer(
+                config.data_dir / "demo-server",
+                config.kiosk_id,
+                audit_key_file=config.audit_key_file,
+            ).start()
             config = server.kiosk_config(config)
             print(f"demo: central server on {server.url} (kiosk {config.kiosk_id} enrolled)")
             world = DemoWorld(config)
