@@ -218,5 +218,7 @@ def test_counts_come_from_what_kiosks_sync(
     assert sex["F"]["mismatch_referrals"] == 3 and sex["M"]["mismatch_referrals"] == 0
     assert {g["value"] for g in block["by"]["nationality"]} == {"UTO"}
     with server_setup.state.database.sessions() as session:
-        row = session.get(ReceivedDecisionRow, f"{server_setup.device}-000000")
+        row = session.get(
+            ReceivedDecisionRow, (server_setup.device, f"{server_setup.device}-000000")
+        )
         assert row is not None and (row.site, row.sex, row.face_mismatch) == ("KIN", "F", True)
