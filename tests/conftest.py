@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,14 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# The PC/SC client library reads PCSCLITE_CSOCK_NAME once per process, at its first call. A
+# test that touches pyscard before the PC/SC fixtures start our pcscd (a kiosk built with a
+# `pcsc` reader to check it starts out of service, say) would fix the system socket for the
+# rest of the session. So the socket of the session's pcscd is chosen here, before any test
+# runs; tests/pcsc/conftest.py starts the daemon on exactly that path.
+PCSC_RUN_DIR = Path(tempfile.mkdtemp(prefix="kiosk-test-pcscd-"))
+os.environ.setdefault("PCSCLITE_CSOCK_NAME", str(PCSC_RUN_DIR / "pcscd.comm"))
 
 
 @pytest.fixture

@@ -52,14 +52,14 @@ from kiosk.icao.lds.security_infos import pace_info
 from kiosk.icao.mrz.parser import parse_mrz
 from kiosk.icao.reader import read_passport
 from kiosk.session.pipeline import _chip_document, _dg2_proven
-from kiosk.storage.database import Database, create_database_engine
+from kiosk.storage.database import Database, create_database_engine, open_database
 from kiosk.sync.trust_delta import apply_trust_changes
 from kiosk.trust.importer import import_files
 from kiosk.trust.pinning import PinnedAnchors
 from kiosk.trust.store import TrustStore
 from models.records import CheckStatus
 
-from .conftest import ChipFactory, inspect_chip, own_pki, pki_anchors
+from .conftest import ChipFactory, inspect_chip, own_pki
 
 # Attacks that were accepted end to end: each runs as a full headless transaction too.
 TRANSACTIONS = [
@@ -343,14 +343,21 @@ def test_revocation_not_checkable_is_not_passed(
 
 
 def test_transaction_without_a_current_crl_is_referred(
-    world: DemoWorld, monkeypatch: pytest.MonkeyPatch, passports: PassportFactory
+    passports: PassportFactory, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    # GIVEN the kiosk's CRL of the Saint Lucia CSCA expired (the other CSCA's is current)
-    anchors = dataclasses.replace(
-        pki_anchors(passports.pki),
-        crls=(passports.pki.path("crl/LCA-1.crl").read_bytes(), _crl(passports, 2, -1)),
-    )
-    monkeypatch.setattr(world, "anchors", anchors)
+    # GIVEN a kiosk whose trust store holds the CSCAs, a current CRL of the first Saint Lucia
+    # CSCA and an expired one of the second (imported the way an operator imports them)
+    data_dir = tmp_path_factory.mktemp("stale-crl-kiosk")
+    (data_dir / "sim").symlink_to(passports.cache_dir, target_is_directory=True)
+    world = DemoWorld(load_config(None, data_dir=str(data_dir)), import_trust=False)
+    pki = passports.pki
+    stale = data_dir / "LCA-2-stale.crl"
+    stale.write_bytes(_crl(passports, 2, -1))
+    with open_database(world.config) as database:
+        summary = import_files(
+            [*pki.trust_anchor_paths(), pki.path("crl/LCA-1.crl"), stale], TrustStore(database)
+        )
+    assert not summary.rejected
     # WHEN a genuine traveller comes THEN the policy's default refers
     result = world.run(scenario("genuine-traveller"))
     assert result.decision == "refer" and "authentication_failed" in result.reasons

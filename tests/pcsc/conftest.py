@@ -20,6 +20,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -96,7 +97,10 @@ def wait_card_state(present: bool, timeout_s: float = 3.0) -> None:
 
 @pytest.fixture(scope="session")
 def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PcscDaemon]:
-    daemon = PcscDaemon(vpcd_port=free_port_pair(), run_dir=tmp_path_factory.mktemp("pcscd-run"))
+    # the socket the process's PC/SC library was pointed at before any test ran (tests/conftest)
+    chosen = os.environ.get("PCSCLITE_CSOCK_NAME")
+    run_dir = Path(chosen).parent if chosen else tmp_path_factory.mktemp("pcscd-run")
+    daemon = PcscDaemon(vpcd_port=free_port_pair(), run_dir=run_dir)
     try:
         daemon.start()
     except PcscDaemonError as exc:

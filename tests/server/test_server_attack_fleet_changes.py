@@ -24,7 +24,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.config import load_config
+from kiosk.config import FaceConfig, load_config
 from kiosk.sync.client import ServerClient
 from kiosk.sync.service import SyncService
 from kiosk.trust.store import TrustStore
@@ -33,6 +33,8 @@ from models.change_envelope import envelope_message
 from models.server_tables import ListSignatureRow
 from server.api.lists import append_version
 from server.security.tokens import Role
+
+SHIPPED = FaceConfig().threshold  # what a kiosk keeps when a change is refused
 
 pytestmark = pytest.mark.postgres
 
@@ -109,7 +111,7 @@ def test_one_administrator_cannot_push_a_fleet_wide_change(
         _sync(server_setup, config, kiosk_database)
         assert not _holds_rogue(kiosk_database)
         unchanged = load_config(data_dir=home, kiosk_id=server_setup.device)
-        assert unchanged.face.threshold == 0.6 and unchanged.face.liveness_required
+        assert unchanged.face.threshold == SHIPPED and unchanged.face.liveness_required
 
         # WHEN a second administrator is fooled into approving the configuration change
         approver = people.login(Role.ADMINISTRATOR)
@@ -118,7 +120,7 @@ def test_one_administrator_cannot_push_a_fleet_wide_change(
         _sync(server_setup, config, kiosk_database)
         # THEN the kiosk's local bounds refuse it: the threshold and liveness stay
         restarted = load_config(data_dir=home, kiosk_id=server_setup.device)
-        assert restarted.face.threshold == 0.6 and restarted.face.liveness_required
+        assert restarted.face.threshold == SHIPPED and restarted.face.liveness_required
         rejected = json.loads((home / "central-config.json").read_text())["rejected"]
         assert "liveness cannot be turned off centrally" in rejected[-1]["reason"]
         # AND the second administrator rejects the rogue CSCA: it can no longer be approved
@@ -137,7 +139,7 @@ def test_one_administrator_cannot_push_a_fleet_wide_change(
         _sync(server_setup, config, kiosk_database)
         rejected = json.loads((home / "central-config.json").read_text())["rejected"]
         assert "above this kiosk's ceiling" in rejected[-1]["reason"]
-        assert load_config(data_dir=home, kiosk_id=server_setup.device).face.threshold == 0.6
+        assert load_config(data_dir=home, kiosk_id=server_setup.device).face.threshold == SHIPPED
 
         # AND the supervisors were alerted at every step
         supervisor = people.login(Role.SUPERVISOR)
@@ -208,4 +210,4 @@ def test_a_kiosk_without_a_pinned_key_applies_no_change(
     _sync(server_setup, config, kiosk_database)
     rejected = json.loads((home / "central-config.json").read_text())["rejected"]
     assert "no change-signing key is pinned" in rejected[-1]["reason"]
-    assert load_config(data_dir=home, kiosk_id=server_setup.device).face.threshold == 0.6
+    assert load_config(data_dir=home, kiosk_id=server_setup.device).face.threshold == SHIPPED
