@@ -117,6 +117,17 @@ class ScreeningConfig(_Section):
     require_manifest: bool = False
 
 
+class ListImportConfig(_Section):
+    """What ``kiosk screening import`` may do to a live list (see kiosk/screening/import_guard)."""
+
+    max_shrink_share: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="largest share of a live list one import may remove without --allow-shrink",
+    )
+
+
 class KioskConfig(BaseSettings):
     """Everything a kiosk reads at start-up."""
 
@@ -135,6 +146,7 @@ class KioskConfig(BaseSettings):
     sync: SyncConfig = Field(default_factory=SyncConfig)
     screening: ScreeningConfig = Field(default_factory=ScreeningConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    list_import: ListImportConfig = Field(default_factory=ListImportConfig)
 
     @classmethod
     def settings_customise_sources(
