@@ -9,8 +9,10 @@ verification, face services, the pipeline, the policy and the session engine.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from hardware.chip_reader import CardEvent
@@ -22,6 +24,7 @@ from kiosk.devices import Devices
 from kiosk.face.liveness import LandmarkLiveness
 from kiosk.face.matcher import DlibFaceMatcher, FaceMatcher, VerificationTransaction
 from kiosk.face.remote import ProcessFaceDetector, ProcessFaceMatcher
+from kiosk.lane import Lane
 from kiosk.policy.engine import PolicyEngine
 from kiosk.screening.importers import ListKind
 from kiosk.screening.screening import Screener, ScreeningLists, weights_of
@@ -31,8 +34,12 @@ from kiosk.session.events import EventBus
 from kiosk.session.pipeline import CaptureSettings, ChipVerifier, KioskPipeline
 from kiosk.storage.crypto_store import BlobCipher, load_storage_key
 from kiosk.storage.database import Database, open_database
+from kiosk.storage.errors import DatabaseUnavailableError
+from kiosk.storage.health import StorageHealth
+from kiosk.storage.purge_schedule import PurgeSchedule
 from kiosk.storage.recorder import record_transaction
 from kiosk.sync.background import BackgroundSync, start_background_sync
+from models.base import utc_now
 from models.records import DecidedTransaction
 
 log = logging.getLogger(__name__)
@@ -65,6 +72,8 @@ class Kiosk:
     engine: SessionEngine
     bus: EventBus
     closers: list[Callable[[], None]] = field(default_factory=list)
+    lane: Lane = field(default_factory=Lane)
+    storage: StorageHealth | None = None
 
     def reload_lists(self) -> None:
         store = ScreeningStore(self.database)
@@ -84,9 +93,12 @@ def build_kiosk(
     verifier: ChipVerifier,
     devices: Devices | None = None,
     bus: EventBus | None = None,
+    lane: Lane | None = None,
 ) -> Kiosk:
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    lane = lane or Lane()
     database = open_database(config)
+    storage = StorageHealth(database, lane, min_free_mb=config.storage.min_free_mb)
     audit = open_audit_log(config)
     cipher = BlobCipher(load_storage_key(config))
     devices = devices or Devices.from_config(config.devices)
@@ -106,7 +118,11 @@ def build_kiosk(
         matcher = DlibFaceMatcher(threshold, detect_max_side=config.face.detect_max_side)
 
     def recorder(record: DecidedTransaction) -> None:
-        record_transaction(database, record, cipher=cipher, audit=audit)
+        try:
+            record_transaction(database, record, cipher=cipher, audit=audit)
+        except DatabaseUnavailableError as exc:
+            storage.failed(exc)  # out of service, cause named: the next traveller is not taken
+            raise
 
     pipeline = KioskPipeline(
         chip_reader=devices.chip_reader,
@@ -131,19 +147,43 @@ def build_kiosk(
         max_face_attempts=config.face.max_attempts,
         bus=bus,
     )
-    kiosk = Kiosk(config, devices, database, audit, cipher, screener, pipeline, engine, engine.bus)
+    kiosk = Kiosk(
+        config,
+        devices,
+        database,
+        audit,
+        cipher,
+        screener,
+        pipeline,
+        engine,
+        engine.bus,
+        lane=lane,
+        storage=storage,
+    )
     kiosk.closers += [matcher.close] + ([detector.close] if detector else [])
     return kiosk
 
 
 class KioskRuntime:
     """Opens the devices and drives the engine from their events; runs the background sync
-    (outbox relay and list pulls) when a server is configured."""
+    (outbox relay and list pulls) when a server is configured, and the retention purge on its
+    schedule. A document presented while the storage cannot keep a transaction, or the lane
+    is out of service, starts nothing."""
 
-    def __init__(self, kiosk: Kiosk) -> None:
+    def __init__(self, kiosk: Kiosk, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.kiosk = kiosk
         self._started = False
         self.sync: BackgroundSync | None = None
+        storage = kiosk.config.storage
+        self.purge = PurgeSchedule(
+            kiosk.database,
+            retention_hours=storage.retention_hours,
+            interval_s=storage.purge_interval_s,
+            audit=kiosk.audit,
+            clock=clock,
+        )
+        self.documents_refused = 0  # presented while out of service: no transaction started
+        self._refused = threading.Condition()
 
     def start(self) -> None:
         devices = self.kiosk.devices
@@ -152,6 +192,9 @@ class KioskRuntime:
         devices.chip_reader.add_listener(self._on_card_event)
         self._started = True
         try:
+            if self.kiosk.storage is not None:
+                self.kiosk.storage.check()
+            self.purge.start()
             self.sync = start_background_sync(self.kiosk.config, self.kiosk.database)
         except BaseException:
             self.stop()
@@ -160,10 +203,26 @@ class KioskRuntime:
 
     def _on_mrz_event(self, event: Any) -> None:
         if isinstance(event, DocumentPresented):
-            if not self.kiosk.engine.document_presented(list(event.scan.lines)):
+            if not self._can_keep_a_transaction():
+                log.warning("document presented while out of service: not taken")
+                with self._refused:
+                    self.documents_refused += 1
+                    self._refused.notify_all()
+            elif not self.kiosk.engine.document_presented(list(event.scan.lines)):
                 log.info("document presented while a transaction runs: ignored")
         elif isinstance(event, DocumentRemoved):
             self.kiosk.engine.document_removed()
+
+    def wait_refused(self, count: int, timeout_s: float) -> bool:
+        """Wait until ``count`` documents in all were refused because of the service state."""
+        with self._refused:
+            return self._refused.wait_for(lambda: self.documents_refused >= count, timeout_s)
+
+    def _can_keep_a_transaction(self) -> bool:
+        storage = self.kiosk.storage
+        if storage is not None and not storage.check():
+            return False
+        return self.kiosk.lane.in_service
 
     def _on_card_event(self, event: CardEvent) -> None:
         if event is CardEvent.REMOVED:
@@ -173,6 +232,7 @@ class KioskRuntime:
         if self._started:
             self._started = False
             try:
+                self.purge.close()
                 if self.sync is not None:
                     self.sync.close()
                     self.sync = None

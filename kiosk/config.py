@@ -90,6 +90,15 @@ class StorageConfig(_Section):
     audit_checkpoint_every: int = Field(
         100, ge=1, le=100_000, description="sign an audit checkpoint every N entries"
     )
+    min_free_mb: float = Field(
+        50.0,
+        ge=0,
+        description="below this much free space on the database's disk the lane goes out of "
+        "service (storage_full) before a traveller starts a transaction it could not record",
+    )
+    purge_interval_s: float = Field(
+        900.0, gt=0, le=86_400, description="how often the running kiosk purges expired data"
+    )
 
 
 class SyncConfig(_Section):

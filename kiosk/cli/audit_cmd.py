@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from kiosk.audit import load_public_key, load_signing_key, verify
 from kiosk.config import load_config
 from kiosk.storage.database import connect_database
-from kiosk.storage.errors import DatabaseUnavailableError
+from kiosk.storage.failures import classify
 
 
 def register(sub: Any, name: str, help_text: str) -> None:
@@ -43,9 +43,7 @@ def _verify(args: argparse.Namespace) -> int:
         with connect_database(config) as database, database.read() as session:
             report = verify(session, keys, checkpoint_every=config.storage.audit_checkpoint_every)
     except SQLAlchemyError as exc:
-        raise DatabaseUnavailableError(
-            f"the audit log cannot be read ({exc.__class__.__name__})"
-        ) from exc
+        raise classify(exc, "the audit log cannot be read") from exc
     if args.json:
         print(json.dumps(report.as_dict()))
     elif report.ok:

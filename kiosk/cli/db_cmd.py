@@ -1,5 +1,9 @@
 """``kiosk db``: bring the local database to the newest schema; create missing key files.
 
+``kiosk db migrate`` is also the unit's start check: it refuses a database file that was
+emptied or removed after this kiosk created it, and runs SQLite's integrity check (exit 2
+naming ``storage_corrupt`` or ``storage_full`` and what was found).
+
 The Debian package's postinst runs ``kiosk db init-keys`` then ``kiosk db migrate`` as the
 kiosk's system user, so an upgrade migrates the data in place and never replaces a key.
 """
@@ -28,12 +32,13 @@ def register(sub: Any, name: str, help_text: str) -> None:
 
 def _migrate(args: argparse.Namespace) -> int:
     from kiosk.storage.database import open_database
+    from kiosk.storage.file_checks import integrity_check
     from models import migrations
 
     config = load_config(args.config)
-    with open_database(config):
-        pass
-    print(f"database migrated to {migrations.head_revision()}")
+    with open_database(config) as database:
+        integrity_check(database)
+    print(f"database migrated to {migrations.head_revision()}, integrity check passed")
     return 0
 
 
