@@ -35,7 +35,9 @@ from kiosk.session.pipeline import CaptureSettings, ChipVerifier, KioskPipeline
 from kiosk.storage.crypto_store import BlobCipher, load_storage_key
 from kiosk.storage.database import Database, open_database
 from kiosk.storage.errors import DatabaseUnavailableError
+from kiosk.storage.file_checks import database_was_created
 from kiosk.storage.health import StorageHealth
+from kiosk.storage.key_setup import require_keys
 from kiosk.storage.purge_schedule import PurgeSchedule
 from kiosk.storage.recorder import record_transaction
 from kiosk.sync.background import BackgroundSync, start_background_sync
@@ -97,7 +99,9 @@ def build_kiosk(
 ) -> Kiosk:
     config.data_dir.mkdir(parents=True, exist_ok=True)
     lane = lane or Lane()
+    database_existed = database_was_created(config)
     database = open_database(config)
+    require_keys(config, database, database_existed=database_existed)
     storage = StorageHealth(database, lane, min_free_mb=config.storage.min_free_mb)
     audit = open_audit_log(config)
     cipher = BlobCipher(load_storage_key(config))

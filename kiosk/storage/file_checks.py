@@ -44,6 +44,12 @@ def marker_of(path: Path) -> Path:
     return path.with_name(path.name + MARKER_SUFFIX)
 
 
+def database_was_created(config: KioskConfig) -> bool:
+    """True when this kiosk's SQLite database was created and migrated before."""
+    path = sqlite_file(config)
+    return path is not None and marker_of(path).exists()
+
+
 def check_database_file(config: KioskConfig) -> None:
     """Refuse to start over a database that existed before and is now empty or gone."""
     path = sqlite_file(config)

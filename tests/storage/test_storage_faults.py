@@ -29,6 +29,7 @@ from kiosk.storage.database import Database, open_database
 from kiosk.storage.errors import StorageCorruptError, StorageFullError
 from kiosk.storage.file_checks import marker_of
 from kiosk.storage.health import StorageHealth
+from kiosk.storage.key_setup import init_keys
 from kiosk.storage.keyfiles import create_private_file
 from kiosk.storage.recorder import record_transaction
 from models.tables import DecisionRow, TransactionRow
@@ -142,6 +143,7 @@ def test_audit_verify_names_a_corrupt_audit_table(
 
     config_file = tmp_path / "kiosk.toml"
     config_file.write_text(f'data_dir = "{kiosk_config.data_dir}"\n')
+    init_keys(kiosk_config)
     audit = open_audit_log(kiosk_config)
     with open_database(kiosk_config) as database:
         for n in range(5):

@@ -47,7 +47,9 @@ def _row_counts(session: Session) -> dict[str, int]:
 
 @pytest.fixture
 def audit(kiosk_config: KioskConfig) -> AuditLog:
-    return AuditLog(load_signing_key(kiosk_config.audit_key_file), kiosk_id="kiosk-test")
+    return AuditLog(
+        load_signing_key(kiosk_config.audit_key_file, create=True), kiosk_id="kiosk-test"
+    )
 
 
 def test_a_referred_transaction_is_recorded_whole(
