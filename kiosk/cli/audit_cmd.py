@@ -1,4 +1,7 @@
-"""``kiosk audit verify [--json]``: check the audit log; exit 0 intact, 1 tampered."""
+"""``kiosk audit verify [--json]``: check the audit log; exit 0 intact, 1 tampered.
+
+Tampered includes a log that no longer covers the recorded decisions (an emptied log) and an
+entry that cannot even be read (named by its seq); times going backwards are warnings."""
 
 from __future__ import annotations
 
@@ -55,4 +58,7 @@ def _verify(args: argparse.Namespace) -> int:
         print(f"audit log TAMPERED: first bad seq {report.first_bad_seq}")
         for problem in report.problems[:20]:
             print(f"  seq {problem.seq}: {problem.kind}: {problem.message}")
+    if not args.json:
+        for warning in report.warnings[:20]:
+            print(f"  warning: seq {warning.seq}: {warning.kind}: {warning.message}")
     return 0 if report.ok else 1
