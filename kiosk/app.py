@@ -19,7 +19,9 @@ from hardware.chip_reader import CardEvent
 from hardware.mrz_reader import DocumentPresented, DocumentRemoved
 from kiosk.audit import open_audit_log
 from kiosk.audit.log import AuditLog
+from kiosk.clock_watch import ClockWatch
 from kiosk.config import KioskConfig
+from kiosk.device_events import DeviceEventLog
 from kiosk.devices import Devices
 from kiosk.face.liveness import LandmarkLiveness
 from kiosk.face.matcher import DlibFaceMatcher, FaceMatcher, VerificationTransaction
@@ -32,6 +34,7 @@ from kiosk.screening.store import ScreeningStore
 from kiosk.session.engine import SessionEngine
 from kiosk.session.events import EventBus
 from kiosk.session.pipeline import CaptureSettings, ChipVerifier, KioskPipeline
+from kiosk.status_report import kiosk_status
 from kiosk.storage.crypto_store import BlobCipher, load_storage_key
 from kiosk.storage.database import Database, open_database
 from kiosk.storage.errors import DatabaseUnavailableError
@@ -186,6 +189,14 @@ class KioskRuntime:
             audit=kiosk.audit,
             clock=clock,
         )
+        self.clock = ClockWatch(
+            kiosk.lane,
+            threshold_s=kiosk.config.clock.step_threshold_s,
+            settle_s=kiosk.config.clock.settle_s,
+            interval_s=kiosk.config.clock.check_interval_s,
+        )
+        self.device_events = DeviceEventLog(kiosk.database, kiosk.config.kiosk_id)
+        self._unsubscribe: Callable[[], None] = lambda: None
         self.documents_refused = 0  # presented while out of service: no transaction started
         self._refused = threading.Condition()
 
@@ -194,12 +205,17 @@ class KioskRuntime:
         devices.open()
         devices.mrz_reader.add_listener(self._on_mrz_event)
         devices.chip_reader.add_listener(self._on_card_event)
+        devices.gate.add_listener(self.device_events.on_gate_event)
+        self._unsubscribe = self.kiosk.bus.subscribe(self.device_events.on_session_event)
         self._started = True
         try:
             if self.kiosk.storage is not None:
                 self.kiosk.storage.check()
             self.purge.start()
-            self.sync = start_background_sync(self.kiosk.config, self.kiosk.database)
+            self.clock.start()
+            self.sync = start_background_sync(
+                self.kiosk.config, self.kiosk.database, self.heartbeat_status
+            )
         except BaseException:
             self.stop()
             raise
@@ -216,6 +232,10 @@ class KioskRuntime:
                 log.info("document presented while a transaction runs: ignored")
         elif isinstance(event, DocumentRemoved):
             self.kiosk.engine.document_removed()
+
+    def heartbeat_status(self) -> tuple[str, dict[str, str]]:
+        """The status word and device lines the heartbeat sends (kiosk/status_report.py)."""
+        return kiosk_status(self.kiosk, self.clock)
 
     def wait_refused(self, count: int, timeout_s: float) -> bool:
         """Wait until ``count`` documents in all were refused because of the service state."""
@@ -237,6 +257,9 @@ class KioskRuntime:
             self._started = False
             try:
                 self.purge.close()
+                self.clock.close()
+                self._unsubscribe()
+                self.kiosk.devices.gate.remove_listener(self.device_events.on_gate_event)
                 if self.sync is not None:
                     self.sync.close()
                     self.sync = None

@@ -137,6 +137,18 @@ class ListImportConfig(_Section):
     )
 
 
+class ClockConfig(_Section):
+    """The wall-clock watch (kiosk/clock_watch.py)."""
+
+    step_threshold_s: float = Field(
+        30.0, gt=0, le=86_400, description="a wall-clock jump larger than this is a clock step"
+    )
+    settle_s: float = Field(
+        300.0, ge=0, le=86_400, description="the lane stays out of service this long after a step"
+    )
+    check_interval_s: float = Field(5.0, gt=0, le=600)
+
+
 class KioskConfig(BaseSettings):
     """Everything a kiosk reads at start-up."""
 
@@ -156,6 +168,7 @@ class KioskConfig(BaseSettings):
     screening: ScreeningConfig = Field(default_factory=ScreeningConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     list_import: ListImportConfig = Field(default_factory=ListImportConfig)
+    clock: ClockConfig = Field(default_factory=ClockConfig)
 
     @classmethod
     def settings_customise_sources(

@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.audit.log import AuditLog
+from kiosk.periodic import Periodic
 from kiosk.storage.database import Database
 from kiosk.storage.purge import PurgeResult, run_purge
 from models.base import utc_now
@@ -43,8 +44,7 @@ class PurgeSchedule:
         self.runs = 0
         self.last: PurgeResult | None = None
         self.ran = threading.Condition()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._timer = Periodic("kiosk-purge", interval_s, self.run_once, first_at_once=True)
 
     def run_once(self) -> PurgeResult | None:
         """Purge now; None (and a log line) when the storage failed."""
@@ -69,19 +69,8 @@ class PurgeSchedule:
         with self.ran:
             return self.ran.wait_for(lambda: self.runs >= count, timeout_s)
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self.run_once()
-            self._stop.wait(self.interval_s)
-
     def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, name="kiosk-purge", daemon=True)
-            self._thread.start()
+        self._timer.start()
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10.0)
-            self._thread = None
+        self._timer.close()

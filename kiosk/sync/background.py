@@ -12,7 +12,7 @@ import logging
 from kiosk.config import KioskConfig
 from kiosk.storage.database import Database
 from kiosk.sync.client import ServerClient
-from kiosk.sync.service import SyncService
+from kiosk.sync.service import StatusSource, SyncService
 
 log = logging.getLogger(__name__)
 
@@ -20,9 +20,11 @@ log = logging.getLogger(__name__)
 class BackgroundSync:
     """A :class:`SyncService` and its HTTP client, opened and closed together."""
 
-    def __init__(self, config: KioskConfig, database: Database) -> None:
+    def __init__(
+        self, config: KioskConfig, database: Database, status: StatusSource | None = None
+    ) -> None:
         self.client = ServerClient(config.sync)
-        self.service = SyncService(config, database, self.client)
+        self.service = SyncService(config, database, self.client, status=status)
 
     def start(self) -> None:
         self.service.start()
@@ -36,10 +38,13 @@ class BackgroundSync:
         log.info("sync stopped")
 
 
-def start_background_sync(config: KioskConfig, database: Database) -> BackgroundSync | None:
-    """The running background sync, or None when no server is configured."""
+def start_background_sync(
+    config: KioskConfig, database: Database, status: StatusSource | None = None
+) -> BackgroundSync | None:
+    """The running background sync, or None when no server is configured. ``status`` gives
+    the heartbeat's status word and device lines (kiosk/status_report.py)."""
     if not config.sync.server_url:
         return None
-    sync = BackgroundSync(config, database)
+    sync = BackgroundSync(config, database, status)
     sync.start()
     return sync

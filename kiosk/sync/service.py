@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk import __version__
@@ -36,11 +37,22 @@ class CycleReport:
         return self.error is None and not self.relay.errors
 
 
+StatusSource = Callable[[], tuple[str, dict[str, str]]]
+
+
 class SyncService:
-    def __init__(self, config: KioskConfig, database: Database, client: ServerClient) -> None:
+    def __init__(
+        self,
+        config: KioskConfig,
+        database: Database,
+        client: ServerClient,
+        *,
+        status: StatusSource | None = None,
+    ) -> None:
         self.config = config
         self.database = database
         self.client = client
+        self.status = status
         self.backoff = Backoff(config.sync.backoff_base_s, config.sync.backoff_cap_s)
         self.relay = OutboxRelay(
             database, client, batch_size=config.sync.batch_size, backoff=self.backoff
@@ -66,13 +78,14 @@ class SyncService:
     def _heartbeat(self) -> None:
         with self.database.read() as session:
             backlog = outbox.backlog(session)
+        status, devices = self.status() if self.status is not None else ("ok", {})
         self.client.heartbeat(
             {
                 "sent_at": utc_now().isoformat(),
-                "status": "ok",
+                "status": status,
                 "backlog": backlog,
                 "software_version": __version__,
-                "devices": {},
+                "devices": devices,
             }
         )
 
