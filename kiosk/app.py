@@ -17,6 +17,7 @@ from typing import Any
 
 from hardware.chip_reader import CardEvent
 from hardware.mrz_reader import DocumentPresented, DocumentRemoved
+from kiosk.assistance import Assistance, AssistanceState
 from kiosk.audit import open_audit_log
 from kiosk.audit.log import AuditLog
 from kiosk.clock_watch import ClockWatch
@@ -34,6 +35,7 @@ from kiosk.screening.store import ScreeningStore
 from kiosk.session.engine import SessionEngine
 from kiosk.session.events import EventBus
 from kiosk.session.pipeline import CaptureSettings, ChipVerifier, KioskPipeline
+from kiosk.speech import EspeakSynthesizer, VoicePrompter
 from kiosk.status_report import kiosk_status
 from kiosk.storage.crypto_store import BlobCipher, load_storage_key
 from kiosk.storage.database import Database, open_database
@@ -76,6 +78,8 @@ class Kiosk:
     pipeline: KioskPipeline
     engine: SessionEngine
     bus: EventBus
+    voice: VoicePrompter | None = None
+    assistance: Assistance = field(default_factory=Assistance)
     closers: list[Callable[[], None]] = field(default_factory=list)
     lane: Lane = field(default_factory=Lane)
     storage: StorageHealth | None = None
@@ -168,7 +172,40 @@ def build_kiosk(
         storage=storage,
     )
     kiosk.closers += [matcher.close] + ([detector.close] if detector else [])
+    kiosk.voice = build_voice(config, devices)
+    kiosk.closers.append(kiosk.voice.close)
+    kiosk.assistance.add_listener(lambda state: audit_assistance(database, audit, state))
     return kiosk
+
+
+def audit_assistance(database: Database, audit: AuditLog, state: AssistanceState) -> None:
+    """Every call for an officer, and who answered it, goes into the audit log."""
+    with database.write() as session:
+        if state.pending:
+            audit.append(
+                session,
+                actor="traveller",
+                action="assistance.requested",
+                details={"screen": state.screen or "unknown", "calls": state.calls},
+            )
+        else:
+            audit.append(
+                session,
+                actor=state.acknowledged_by or "unknown",
+                action="assistance.acknowledged",
+            )
+
+
+def build_voice(config: KioskConfig, devices: Devices) -> VoicePrompter:
+    """The spoken prompts: espeak-ng voices of the configuration through the speaker."""
+    traveller = config.traveller
+    synthesizer = EspeakSynthesizer(
+        config.speech_cache_dir,
+        voices=traveller.voices,
+        words_per_minute=traveller.words_per_minute,
+        amplitude=round(traveller.volume * 1.5),  # espeak-ng amplitude 0..200, 100 nominal
+    )
+    return VoicePrompter(synthesizer, devices.speaker, enabled=traveller.speech)
 
 
 class KioskRuntime:

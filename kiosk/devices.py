@@ -8,7 +8,7 @@ a clear error at start-up instead of at ``import kiosk``.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hardware.camera import Camera
@@ -16,6 +16,8 @@ from hardware.chip_reader import ChipReader
 from hardware.config import DevicesConfig
 from hardware.gate import Gate
 from hardware.mrz_reader import MrzReader
+from hardware.sim.speaker import SimulatedSpeaker
+from hardware.speaker import Speaker
 from models.errors import ConfigError
 
 DRIVERS: dict[str, dict[str, str]] = {
@@ -36,6 +38,10 @@ DRIVERS: dict[str, dict[str, str]] = {
         "simulated": "hardware.sim.gate:SimulatedGate",
         "serial": "hardware.serial_gate:SerialGate",
     },
+    "speaker": {
+        "simulated": "hardware.sim.speaker:SimulatedSpeaker",
+        "alsa": "hardware.speaker:AlsaSpeaker",
+    },
 }
 
 
@@ -55,6 +61,7 @@ class Devices:
     mrz_reader: MrzReader
     camera: Camera
     gate: Gate
+    speaker: Speaker = field(default_factory=SimulatedSpeaker)
 
     @classmethod
     def from_config(cls, config: DevicesConfig) -> Devices:
@@ -63,6 +70,7 @@ class Devices:
             mrz_reader=create_driver("mrz_reader", config.mrz_reader),
             camera=create_driver("camera", config.camera),
             gate=create_driver("gate", config.gate),
+            speaker=create_driver("speaker", config.speaker),
         )
 
     def open(self) -> None:
@@ -83,7 +91,8 @@ class Devices:
             raise
 
     def close(self) -> None:
-        for closer in (self.camera.stop, self.mrz_reader.close, self.chip_reader.close):
+        closers = (self.speaker.close, self.camera.stop, self.mrz_reader.close)
+        for closer in (*closers, self.chip_reader.close):
             try:
                 closer()
             except Exception:  # closing must go on; the gate is closed last, fail-secure

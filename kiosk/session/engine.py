@@ -29,6 +29,7 @@ from kiosk.logs import transaction_context
 from kiosk.policy.engine import PolicyDecision, PolicyEngine, Reason, TransactionFacts
 from kiosk.session.events import (
     Decided,
+    DocumentRead,
     EventBus,
     Fault,
     Finished,
@@ -212,6 +213,8 @@ class SessionEngine:
             )
             timed("document", t0)
             facts_kwargs.update(document=document.facts, document_readable=document.readable)
+            if document.readable and document.facts is not None:
+                self.bus.publish(DocumentRead(txn, document.facts.nationality))
             if document.readable:
                 t0 = time.perf_counter()
                 chip = self._step(

@@ -55,6 +55,15 @@ class Guidance:
 
 
 @dataclass(frozen=True)
+class DocumentRead:
+    """The MRZ was read: the screens may offer the traveller's language. Only the three-letter
+    nationality code travels (no name, number or date)."""
+
+    transaction_id: str
+    nationality: str
+
+
+@dataclass(frozen=True)
 class Decided:
     transaction_id: str
     decision: str
@@ -75,7 +84,7 @@ class Fault:
     user_message: str
 
 
-SessionEvent = StateEntered | Progress | Guidance | Decided | Finished | Fault
+SessionEvent = StateEntered | Progress | Guidance | DocumentRead | Decided | Finished | Fault
 Listener = Callable[[SessionEvent], Any]
 
 
