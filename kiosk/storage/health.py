@@ -6,7 +6,7 @@ recorded. :class:`StorageHealth` answers before each transaction and after each 
 * free space on the database's file system below ``storage.min_free_mb``: ``storage_full``;
 * SQLite's size limit (``max_page_count``) leaving less room than a large transaction;
 * a probe write the size of a large transaction (SQLite: 64 KiB inserted and deleted in one
-  committed transaction) that fails: its cause, disk full or corrupt;
+  committed transaction, at most every 30 s) that fails: its cause, disk full or corrupt;
 * a transaction that could not be recorded: its cause.
 
 ``storage_full`` clears itself when a later check passes (space was freed); ``storage_corrupt``
@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import time
 from pathlib import Path
 
 from sqlalchemy import delete, insert, text
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 PROBE_BYTES = 64 * 1024
 PROBE_KIND = "storage_probe"
+PROBE_EVERY_S = 30.0  # the write probe at most this often; the cheap checks every time
 
 
 class StorageHealth:
@@ -51,6 +53,7 @@ class StorageHealth:
         )
         self.checks = 0
         self.failures = 0
+        self._probed_at: float | None = None  # monotonic time of the last probe write
 
     def check(self) -> bool:
         """True when a transaction can be kept; otherwise the lane carries the cause."""
@@ -102,10 +105,18 @@ class StorageHealth:
     def _probe(self) -> None:
         if self.database.dialect != "sqlite":
             return
+        try:
+            with self.database.read() as session:
+                self._check_size_limit(session)
+        except SQLAlchemyError as exc:
+            raise classify(exc, "storage check failed") from exc
+        now = time.monotonic()
+        if self._probed_at is not None and now - self._probed_at < PROBE_EVERY_S:
+            return  # a write went through a moment ago; free space was checked just now
+        self._probed_at = None
         table = DeviceEventRow
         try:
             with self.database.write() as session:
-                self._check_size_limit(session)
                 row = session.execute(
                     insert(table)
                     .values(
@@ -119,3 +130,4 @@ class StorageHealth:
                 session.execute(delete(table).where(table.id == row))
         except SQLAlchemyError as exc:
             raise classify(exc, "storage probe write failed") from exc
+        self._probed_at = now
