@@ -143,7 +143,8 @@ class SimulatedGateConfig(_DeviceConfig):
     type: Literal["simulated"] = "simulated"
     transit_s: float = Field(0.0, ge=0, le=60, description="time a traveller takes to pass")
     auto_passage: bool = Field(
-        True, description="a simulated traveller walks through whenever a door opens"
+        True,
+        description="a simulated traveller steps in when the entry opens, out when the exit does",
     )
     heartbeat_s: float = Field(1.0, gt=0, le=60)
     open_timeout_s: float = Field(15.0, gt=0, le=600)

@@ -32,8 +32,9 @@ from kiosk.policy.engine import PolicyEngine
 from kiosk.screening.importers import ListKind
 from kiosk.screening.screening import Screener, ScreeningLists, weights_of
 from kiosk.screening.store import ScreeningStore
-from kiosk.session.engine import SessionEngine
+from kiosk.session.engine import SessionEngine, SessionTimeouts
 from kiosk.session.events import EventBus
+from kiosk.session.passage import PassageSettings
 from kiosk.session.pipeline import CaptureSettings, ChipVerifier, KioskPipeline
 from kiosk.speech import EspeakSynthesizer, VoicePrompter
 from kiosk.status_report import kiosk_status
@@ -113,6 +114,7 @@ def build_kiosk(
     audit = open_audit_log(config)
     cipher = BlobCipher(load_storage_key(config))
     devices = devices or Devices.from_config(config.devices)
+    lane = lane or Lane()
     store = ScreeningStore(database)
     screener = Screener(config.screening, load_screening_lists(store, config))
     threshold = config.policy.face_threshold or config.face.threshold
@@ -150,6 +152,11 @@ def build_kiosk(
             window_s=config.face.capture_window_s, detect_max_side=config.face.detect_max_side
         ),
         face_detector=detector.detect if detector else None,
+        passage=PassageSettings(
+            enter_s=config.passage.enter_s,
+            leave_s=config.passage.leave_s,
+            door_s=config.passage.door_s,
+        ),
     )
     engine = SessionEngine(
         pipeline,
@@ -157,6 +164,11 @@ def build_kiosk(
         kiosk_id=config.kiosk_id,
         max_face_attempts=config.face.max_attempts,
         bus=bus,
+        timeouts=SessionTimeouts(
+            gate_s=config.passage.enter_s + config.passage.leave_s + 4 * config.passage.door_s + 5
+        ),
+        devices=devices.threads,  # each transaction claims every device; hung calls are bounded
+        lane=lane,
     )
     kiosk = Kiosk(
         config,
@@ -287,7 +299,7 @@ class KioskRuntime:
 
     def _on_card_event(self, event: CardEvent) -> None:
         if event is CardEvent.REMOVED:
-            self.kiosk.engine.document_removed()
+            self.kiosk.engine.passport_removed()
 
     def stop(self) -> None:
         if self._started:

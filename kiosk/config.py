@@ -149,6 +149,14 @@ class ClockConfig(_Section):
     check_interval_s: float = Field(5.0, gt=0, le=600)
 
 
+class PassageConfig(_Section):
+    """The walk through the two-door gate after an accept (``kiosk.session.passage``)."""
+
+    enter_s: float = Field(20.0, gt=0, le=300, description="to step in once the entry opens")
+    leave_s: float = Field(20.0, gt=0, le=300, description="to leave once the exit opens")
+    door_s: float = Field(5.0, gt=0, le=60, description="for a door to reach its position")
+
+
 class TravellerConfig(_Section):
     """What the traveller screens say and how: spoken prompts, language, site directions."""
 
@@ -200,6 +208,7 @@ class KioskConfig(BaseSettings):
     list_import: ListImportConfig = Field(default_factory=ListImportConfig)
     clock: ClockConfig = Field(default_factory=ClockConfig)
     traveller: TravellerConfig = Field(default_factory=TravellerConfig)
+    passage: PassageConfig = Field(default_factory=PassageConfig)
 
     @classmethod
     def settings_customise_sources(

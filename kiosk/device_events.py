@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hardware.gate import GateEvent, GateFaulted, GateState, GateStateChanged
 from kiosk.session.events import Finished, SessionEvent, StateEntered
+from kiosk.session.steps import Outcome
 from kiosk.storage.database import Database
 from models.errors import StorageError
 from models.tables import DeviceEventRow
@@ -83,13 +84,23 @@ class DeviceEventLog:
         if isinstance(event, StateEntered):
             self._transaction = event.transaction_id
         elif isinstance(event, Finished):
-            if event.outcome in ("accepted", "fault"):
-                passed = event.outcome == "accepted"
+            passage = _PASSAGE_CODES.get(event.outcome)
+            if passage is not None:
                 self.record(
-                    "gate",
-                    "passage",
-                    "passed" if passed else "not_passed",
-                    "traveller walked through" if passed else "gate fault or passage timeout",
-                    event.transaction_id,
+                    "gate", "passage", passage, _PASSAGE_TEXT[passage], event.transaction_id
                 )
             self._transaction = None
+
+
+_PASSAGE_CODES = {
+    Outcome.ACCEPTED: "passed",
+    Outcome.TAILGATING: "tailgating",
+    Outcome.PASSAGE_TIMEOUT: "timeout",
+    Outcome.GATE_FAULT: "gate_fault",
+}
+_PASSAGE_TEXT = {
+    "passed": "traveller walked through",
+    "tailgating": "a second person entered with the traveller",
+    "timeout": "the passage did not complete in time",
+    "gate_fault": "the gate failed during the passage",
+}

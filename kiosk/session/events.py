@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from kiosk.session.steps import Outcome
+
 log = logging.getLogger(__name__)
 
 
@@ -74,7 +76,7 @@ class Decided:
 @dataclass(frozen=True)
 class Finished:
     transaction_id: str
-    outcome: str  # accepted | referred | rejected | cancelled | fault
+    outcome: Outcome
 
 
 @dataclass(frozen=True)
