@@ -32,6 +32,9 @@ def kiosk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 LEAK_GRACE_S = 5.0
+# threads third-party libraries keep by design: anyio's idle worker threads (they end after
+# 10 s idle) and the blocking portal schemathesis keeps for its ASGI transport
+LIBRARY_THREADS = ("AnyIO worker thread", "asyncio-portal-")
 
 
 def _child_processes() -> set[int]:
@@ -52,6 +55,13 @@ def _child_processes() -> set[int]:
         if state not in ("Z", "X") and not _shared_helper(pid):
             alive.add(pid)
     return alive
+
+
+def _command_line(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def _shared_helper(pid: int) -> bool:
@@ -96,6 +106,8 @@ def _no_leaks() -> Iterator[None]:
     # the owner of the first, a fixture of a wider scope
     names_before = {t.name for t in threads_before}
     children_before = _child_processes()
+    # likewise a child process restarted by the test (pcscd stopped and started again)
+    commands_before = {_command_line(pid) for pid in children_before}
     timers_before = _active_qtimers()
     yield
 
@@ -103,11 +115,15 @@ def _no_leaks() -> Iterator[None]:
         return [
             f"{t.name}{' (daemon)' if t.daemon else ''}"
             for t in threading.enumerate()
-            if t not in threads_before and t.name not in names_before and t.is_alive()
+            if t not in threads_before
+            and t.name not in names_before
+            and not t.name.startswith(LIBRARY_THREADS)
+            and t.is_alive()
         ]
 
     def children() -> list[str]:
-        return [f"pid {pid}" for pid in sorted(_child_processes() - children_before)]
+        new = sorted(_child_processes() - children_before)
+        return [f"pid {pid}" for pid in new if _command_line(pid) not in commands_before]
 
     def timers() -> list[str]:
         return [f"QTimer {timer}" for timer in sorted(_active_qtimers() - timers_before)]
