@@ -73,7 +73,7 @@ def test_passages_faults_jams_and_emergencies_are_device_events(loop: DemoKioskL
     status, devices = loop.runtime.heartbeat_status()
     assert devices["gate"].startswith("emergency")
     assert status == "fault"
-    gate.reset()
+    loop.devices.threads.gate.call(gate.reset, timeout_s=WAIT_S)
 
 
 def test_the_heartbeat_status_follows_the_lane(loop: DemoKioskLoop) -> None:
