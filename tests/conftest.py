@@ -106,8 +106,9 @@ def _no_leaks() -> Iterator[None]:
     # the owner of the first, a fixture of a wider scope
     names_before = {t.name for t in threads_before}
     children_before = _child_processes()
-    # likewise a child process restarted by the test (pcscd stopped and started again)
-    commands_before = {_command_line(pid) for pid in children_before}
+    # likewise a child process restarted by the test (pcscd stopped and started again): the
+    # same program as a child that ran before
+    programs_before = {_command_line(pid).split(b"\0")[0] for pid in children_before}
     timers_before = _active_qtimers()
     yield
 
@@ -123,7 +124,9 @@ def _no_leaks() -> Iterator[None]:
 
     def children() -> list[str]:
         new = sorted(_child_processes() - children_before)
-        return [f"pid {pid}" for pid in new if _command_line(pid) not in commands_before]
+        return [
+            f"pid {pid}" for pid in new if _command_line(pid).split(b"\0")[0] not in programs_before
+        ]
 
     def timers() -> list[str]:
         return [f"QTimer {timer}" for timer in sorted(_active_qtimers() - timers_before)]
