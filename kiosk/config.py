@@ -181,6 +181,9 @@ class TravellerConfig(_Section):
         },
         description="screen language offered once the MRZ is read (ISO 3166 alpha-3)",
     )
+    read_attempts: int = Field(
+        2, ge=1, le=5, description="reads of an unreadable MRZ or chip before a referral"
+    )
     officer_directions: dict[str, str] = Field(
         default_factory=dict,
         description="per language: where the staffed desk is at this site",

@@ -72,6 +72,10 @@ _PA_CHECKS = ("sod_signature", "chain", "revocation", "hashes")
 _CLONE_CHECKS = ("active_authentication", "chip_authentication")
 
 
+# Document rules decided from the MRZ before the chip and the camera (see early_refusal).
+EARLY_REASONS = frozenset({ReasonCode.MINOR, ReasonCode.NOT_ELIGIBLE, ReasonCode.EXPIRED_DOCUMENT})
+
+
 def _age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
@@ -96,6 +100,15 @@ class PolicyEngine:
         reasons += self._biometric_rules(facts)
         reasons += self._screening_rules(facts)
         return PolicyDecision(self._decision(reasons), tuple(_unique(reasons)))
+
+    def early_refusal(self, doc: DocumentFacts, today: date) -> PolicyDecision | None:
+        """The reasons the printed MRZ alone makes certain (a minor, a passport this gate does
+        not take, an expired one): the traveller is told at the passport step, before the
+        camera. Refusing on unsigned data is safe; accepting never happens here."""
+        early = [r for r in self._document_rules(doc, today) if r.code in EARLY_REASONS]
+        if not early:
+            return None
+        return PolicyDecision(Decision.REFER, tuple(_unique(early)))
 
     def _document_rules(self, doc: DocumentFacts, today: date) -> list[Reason]:
         out: list[Reason] = []

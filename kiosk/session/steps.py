@@ -50,6 +50,7 @@ class Outcome(StrEnum):
     PASSAGE_TIMEOUT = "passage_timeout"  # accepted, but the passage did not complete
     GATE_FAULT = "gate_fault"  # accepted, but the gate failed: referred
     DEVICE_FAULT = "device_fault"  # not started: a device is stuck in an earlier call
+    PLACE_AGAIN = "place_again"  # MRZ or chip not read: the traveller places it again
 
 
 PASSAGE_OUTCOMES = {
