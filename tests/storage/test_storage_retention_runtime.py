@@ -21,7 +21,8 @@ from models.base import utc_now
 from models.tables import AuditEntryRow, BiometricBlobRow, ReferralRow
 
 WAIT_S = 60.0
-MINOR = "minor"  # referred after the chip was read: its chip photo is kept
+# referred after the chip was read: its chip photo and the holder's name are kept
+REFERRED_AFTER_CHIP = "lca-sod-signature-broken"
 
 
 def _personal_data(loop: DemoKioskLoop) -> tuple[int, int]:
@@ -46,12 +47,12 @@ def test_the_running_kiosk_purges_on_schedule_when_the_clock_is_days_ahead(
         data_dir=str(tmp_path / "kiosk"),
         storage={"retention_hours": 24, "purge_interval_s": 0.2},
     )
-    with DemoKioskLoop(config, travellers=(GENUINE, MINOR)) as loop:
+    with DemoKioskLoop(config, travellers=(GENUINE, REFERRED_AFTER_CHIP)) as loop:
         purge = loop.runtime.purge
         # GIVEN travellers decided: referrals with the chip photo and the holder's name kept
         loop.transact(GENUINE, timeout_s=WAIT_S)
-        loop.transact(MINOR, timeout_s=WAIT_S)
-        loop.transact(MINOR, timeout_s=WAIT_S)
+        loop.transact(REFERRED_AFTER_CHIP, timeout_s=WAIT_S)
+        loop.transact(REFERRED_AFTER_CHIP, timeout_s=WAIT_S)
         runs = purge.runs
         assert purge.wait_runs(runs + 2, WAIT_S)  # the schedule runs by itself ...
         blobs, names = _personal_data(loop)
