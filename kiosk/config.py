@@ -23,6 +23,7 @@ from pydantic_settings import (
 
 from hardware.config import DevicesConfig
 from kiosk.policy.config import PolicyConfig
+from kiosk.trust.config import TrustPinningConfig
 from models.errors import ConfigError
 
 DEFAULT_DATA_DIR = Path(os.environ.get("KIOSK_HOME", "var/kiosk"))
@@ -111,6 +112,12 @@ class SyncConfig(_Section):
     timeout_s: float = Field(10.0, gt=0, le=300, description="per HTTP request")
     backoff_base_s: float = Field(1.0, gt=0, description="first retry wait (then doubling)")
     backoff_cap_s: float = Field(300.0, gt=0, description="longest retry wait")
+    port: str | None = Field(
+        None,
+        pattern=r"^[A-Z]{3}$",
+        description="IATA code of the kiosk's port: its flights' vetted manifests are pulled "
+        "(unset: none are)",
+    )
 
 
 class ScreeningConfig(_Section):
@@ -190,6 +197,25 @@ class TravellerConfig(_Section):
     )
 
 
+class CentralChangesConfig(_Section):
+    """What this kiosk accepts of the central server's configuration and trust changes: only
+    versions signed with the pinned key (after two administrators approved them), and never
+    values outside the bounds set here, locally. Liveness can never be turned off centrally."""
+
+    signing_public_key: Path | None = Field(
+        None,
+        description="the server's change-signing public key (PEM, `kiosk server "
+        "signing-key`); without it no configuration or trust change is applied",
+    )
+    face_threshold_max: float = Field(
+        0.6, gt=0, lt=1.5, description="the largest face distance threshold the server may set"
+    )
+    watchlist_threshold_max: float = Field(
+        0.95, gt=0, le=1, description="the largest watchlist score threshold the server may set"
+    )
+    face_max_attempts_max: int = Field(3, ge=1, le=10)
+
+
 class KioskConfig(BaseSettings):
     """Everything a kiosk reads at start-up."""
 
@@ -210,8 +236,10 @@ class KioskConfig(BaseSettings):
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     list_import: ListImportConfig = Field(default_factory=ListImportConfig)
     clock: ClockConfig = Field(default_factory=ClockConfig)
+    trust_pinning: TrustPinningConfig = Field(default_factory=TrustPinningConfig)
     traveller: TravellerConfig = Field(default_factory=TravellerConfig)
     passage: PassageConfig = Field(default_factory=PassageConfig)
+    central: CentralChangesConfig = Field(default_factory=CentralChangesConfig)
 
     @classmethod
     def settings_customise_sources(

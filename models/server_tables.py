@@ -67,16 +67,19 @@ class UserRow(ServerBase):
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     disabled_at: Mapped[datetime | None]
+    # tokens issued before this moment are refused (password reset, disable)
+    tokens_valid_after: Mapped[datetime | None]
 
 
 class ReceivedDecisionRow(ServerBase):
-    """A decision as a kiosk reported it; the transaction id makes a resend a no-op."""
+    """A decision as a kiosk reported it; (kiosk, transaction id) makes a resend a no-op, and
+    one kiosk cannot pre-empt another's transaction id."""
 
     __tablename__ = "server_decisions"
     __table_args__ = (Index("ix_server_decisions_kiosk_decided", "kiosk_id", "decided_at"),)
 
+    kiosk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     transaction_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kiosk_id: Mapped[str] = mapped_column(String(64))
     decision: Mapped[str] = mapped_column(String(8))
     reasons: Mapped[list[str]]
     started_at: Mapped[datetime]
@@ -100,8 +103,8 @@ class ReferralQueueRow(ServerBase):
         Index("ix_server_referrals_kiosk_delivery", "kiosk_id", "status", "delivered_at"),
     )
 
+    kiosk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     transaction_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kiosk_id: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
     reasons: Mapped[list[str]]
     created_at: Mapped[datetime]
@@ -216,3 +219,61 @@ class AuditAnomalyRow(ServerBase):
     detail: Mapped[str] = mapped_column(String(300))
     key_id: Mapped[str | None] = mapped_column(String(16))
     detected_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class LoginThrottleRow(ServerBase):
+    """Failed logins of one user name from one client address, counted before the password
+    is verified; shared by every server process through the database."""
+
+    __tablename__ = "server_login_throttle"
+
+    user_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int]
+    last_failure_at: Mapped[datetime]
+
+
+class ChangeRequestRow(ServerBase):
+    """A configuration or trust-list change proposed by one administrator; it reaches the
+    kiosks only once a second administrator approved it (then ``version`` is set)."""
+
+    __tablename__ = "server_change_requests"
+    __table_args__ = (Index("ix_server_change_requests_status", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    list_name: Mapped[str] = mapped_column(String(32))
+    changes: Mapped[list[dict[str, Any]]]
+    reason: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16))  # pending | approved | rejected
+    proposed_by: Mapped[str] = mapped_column(String(64))
+    proposed_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]
+    version: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ListSignatureRow(ServerBase):
+    """The signature over one approved version of a signed list (config, trust): kiosks
+    verify it with the public key they pin before applying anything of that version."""
+
+    __tablename__ = "server_list_signatures"
+
+    list_name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    envelope: Mapped[dict[str, Any]]
+    key_id: Mapped[str] = mapped_column(String(16))
+    signature: Mapped[str] = mapped_column(String(256))
+
+
+class AlertRow(ServerBase):
+    """Something the supervisors must see: configuration and trust changes proposed, approved
+    or refused, and attacks the server noticed."""
+
+    __tablename__ = "server_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(48))
+    subject: Mapped[str | None] = mapped_column(String(128))
+    actor: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -10,7 +10,9 @@ from server.config import ServerConfig
 from server.database import ServerDatabase
 from server.metrics import ServerMetrics
 from server.security.ca import DeviceCA
-from server.security.login_limit import LoginLimiter
+from server.security.change_signing import ChangeSigner
+from server.security.login_gate import LoginGate
+from server.security.login_throttle import ThrottlePolicy
 from server.security.tokens import TokenService
 
 
@@ -21,7 +23,13 @@ class ServerState:
     ca: DeviceCA
     tokens: TokenService
     metrics: ServerMetrics
-    login_limiter: LoginLimiter = field(default_factory=lambda: LoginLimiter(5, 300.0))
+    signer: ChangeSigner
+    login_gate: LoginGate = field(default_factory=lambda: LoginGate(2, 8))
+    throttle: ThrottlePolicy = field(default_factory=lambda: ThrottlePolicy(3, 2.0, 900, 3600))
+
+    def close(self) -> None:
+        self.login_gate.close()
+        self.database.close()
 
 
 def server_state(request: Request) -> ServerState:

@@ -18,7 +18,8 @@ BENCHES: dict[str, tuple[str, str]] = {
     "face": ("kiosk.bench.face", "verification against the face_recognition recipe; live loop"),
     "session": ("kiosk.bench.session", "a whole accepted transaction on simulated devices"),
     "screening": ("kiosk.bench.screening", "watchlist and lost/stolen lookups at scale"),
-    "server": ("kiosk.bench.server", "decision ingestion into PostgreSQL from 4 kiosks"),
+    "server": ("kiosk.bench.server", "a region under mixed load and attack: 200 kiosks, 20 booths"),
+    "vetting": ("kiosk.bench.vetting", "PAXLST ingested and vetted on PostgreSQL at scale"),
 }
 
 

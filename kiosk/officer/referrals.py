@@ -22,6 +22,7 @@ SCREENING_SOURCES: dict[str, str] = {
     "lost_stolen": "Lost and stolen documents",
     "lost_or_stolen": "Lost and stolen documents",
     "manifest": "Advance passenger information",
+    "vetting": "Pre-arrival vetting",
 }
 FACE_CHECKS = ("face_match", "face", "biometric_match")
 _NUMBER = re.compile(r"(\d+(?:\.\d+)?)")

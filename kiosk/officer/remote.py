@@ -1,6 +1,7 @@
 """Referrals from the central server's officer API (the booth of a site with a server).
 
     POST {base}/v1/auth/token                       {"username", "password"} -> bearer token
+                                                    (429 + Retry-After: throttled account)
     GET  {base}/v1/referrals?status=open            -> {"items": [ReferralOut...]}
     GET  {base}/v1/referrals/{transaction_id}       -> ReferralDetailOut (checks, document)
     POST {base}/v1/referrals/{id}/resolution        {"outcome", "note"}; 409 when resolved
@@ -51,6 +52,29 @@ DOCUMENT_LABELS = (
     ("nationality", "Nationality"),
     ("expiry_date", "Expiry date"),
 )
+
+
+class LoginThrottledError(LoginFailedError):
+    """The server throttles this account from this booth after failed logins (429)."""
+
+    code = "officer_login_throttled"
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"login throttled for {retry_after_s} s")
+        self.retry_after_s = retry_after_s
+        minutes, seconds = divmod(retry_after_s, 60)
+        wait = f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+        self.user_message = (
+            f"This account is throttled after failed logins: try again in {wait}. "
+            "The server is working."
+        )
+
+
+def _retry_after(response: httpx.Response) -> int:
+    try:
+        return max(1, min(86_400, int(response.headers.get("retry-after", "60"))))
+    except ValueError:
+        return 60
 
 
 class HttpReferralSource:
@@ -105,6 +129,8 @@ class HttpReferralSource:
         response = self._call("POST", LOGIN_PATH, json={"username": username, "password": password})
         if response.status_code in (401, 403, 422):
             raise LoginFailedError("login failed")
+        if response.status_code == 429:
+            raise LoginThrottledError(_retry_after(response))
         data = self._json(response)
         token = data.get("access_token")
         if not isinstance(token, str) or not token:

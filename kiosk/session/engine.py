@@ -363,6 +363,10 @@ class SessionEngine:
                     txn, "chip_unreadable"
                 ):
                     return self._ended_early(txn, Outcome.PLACE_AGAIN, timings)
+                if chip.document is not None:
+                    # DG1, proven by Passive Authentication, not what the page shows: what
+                    # screening, the policy and the record use
+                    document = chip.document
                 face = self._face(txn, chip, timings, token)
                 t0 = time.perf_counter()
                 screening = self._step(

@@ -83,6 +83,9 @@ class ChipStep:
     check_results: tuple[CheckResult, ...] = ()
     details: Any = None  # the verdict, for the officer's screen
     reference: Any = None  # the chip photo's template being encoded (pipeline-specific)
+    # the document facts from DG1, once proven by Passive Authentication: screening and the
+    # policy use these rather than the printed MRZ
+    document: DocumentStep | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,8 @@ class ScreeningStep:
     on_manifest: bool | None
     details: Any = None
     checks: tuple[CheckResult, ...] = ()
+    vetting: str | None = None  # vetted_cleared | vetted_referred | not_vetted
+    vetting_reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

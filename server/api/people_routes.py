@@ -4,12 +4,13 @@ technicians see devices; administrators manage users, devices and lists."""
 from __future__ import annotations
 
 import logging
-import time
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from models.base import utc_now
+from models.change_envelope import SIGNED_LISTS
 from models.records import ReferralStatus
 from models.server_tables import (
     DeviceRow,
@@ -20,6 +21,7 @@ from models.server_tables import (
     UserRow,
 )
 from server import accounts
+from server.alerts import raise_alert
 from server.api import lists
 from server.api.schemas import (
     AuditEventList,
@@ -31,26 +33,23 @@ from server.api.schemas import (
     ListName,
     ListUpload,
     ListVersionOut,
-    LoginIn,
     ReferralDetailOut,
     ReferralList,
     ReferralOut,
     ResolutionIn,
     StoredResult,
-    TokenOut,
     UserIn,
     UserOut,
     error_responses,
 )
+from server.notify import publish
 from server.security.identity import require_role
-from server.security.passwords import verify_password
 from server.security.tokens import Role, TokenClaims
 from server.state import ServerState, server_state
 
 log = logging.getLogger(__name__)
 
 ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422, 503)
-auth = APIRouter(prefix="/v1/auth", tags=["people"], responses={**ERRORS, **error_responses(429)})
 officer = APIRouter(prefix="/v1/referrals", tags=["officer booth"], responses=ERRORS)
 technician = APIRouter(prefix="/v1/devices", tags=["technician"], responses=ERRORS)
 admin = APIRouter(prefix="/v1/admin", tags=["administrator"], responses=ERRORS)
@@ -62,30 +61,25 @@ TECHNICIANS = require_role(Role.TECHNICIAN)
 ADMINISTRATORS = require_role(Role.ADMINISTRATOR)
 
 
-@auth.post("/token", response_model=TokenOut, summary="log in")
-def login(body: LoginIn, request: Request, state: ServerState = Depends(server_state)) -> TokenOut:
-    """A short-lived bearer token for a user name and password. Too many failures for the
-    name or from the client address: 429 with ``Retry-After`` (see ``login_max_failures``)."""
-    address = request.client.host if request.client else "unknown"
-    wait = state.login_limiter.retry_after(body.username, address)
-    if wait is not None:
-        state.metrics.refused.labels("login_throttled").inc()
+def find_referral(
+    session: Session, transaction_id: str, kiosk_id: str | None, *, for_update: bool = False
+) -> ReferralQueueRow:
+    """The referral of ``transaction_id`` (of ``kiosk_id`` when given): 404 when none, 409
+    when several kiosks hold that id and no kiosk is named."""
+    query = select(ReferralQueueRow).where(ReferralQueueRow.transaction_id == transaction_id)
+    if kiosk_id is not None:
+        query = query.where(ReferralQueueRow.kiosk_id == kiosk_id)
+    if for_update:
+        query = query.with_for_update()
+    rows = session.scalars(query.limit(2)).all()
+    if not rows:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such referral")
+    if len(rows) > 1:
         raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            detail=f"too many failed logins; try again in {wait} s",
-            headers={"Retry-After": str(wait)},
+            status.HTTP_409_CONFLICT,
+            detail="several kiosks used this transaction id: name the kiosk (kiosk_id)",
         )
-    with state.database.sessions() as session:
-        user = session.get(UserRow, body.username)
-    valid = verify_password(user.password_hash if user else None, body.password)
-    if not valid or user is None or user.disabled_at is not None:
-        state.login_limiter.failed(body.username, address)
-        time.sleep(0.05)
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="wrong user name or password")
-    state.login_limiter.succeeded(body.username)
-    token, expires = state.tokens.issue(user.name, Role(user.role))
-    log.info("user %s logged in", user.name)
-    return TokenOut(access_token=token, role=user.role, expires_at=expires)
+    return rows[0]
 
 
 def _referral_out(row: ReferralQueueRow) -> ReferralOut:
@@ -112,15 +106,15 @@ def list_referrals(
 @officer.get("/{transaction_id}", response_model=ReferralDetailOut, summary="one referral")
 def get_referral(
     transaction_id: Identifier,
+    kiosk_id: Identifier | None = Query(None),
     user: TokenClaims = Depends(OFFICERS),
     state: ServerState = Depends(server_state),
 ) -> ReferralDetailOut:
-    """The referral with the checks and document summary of its decision; audited."""
+    """The referral with the checks and document summary of its decision; audited.
+    ``kiosk_id`` is needed only when two kiosks used the same transaction id (409)."""
     with state.database.session() as session:
-        row = session.get(ReferralQueueRow, transaction_id)
-        if row is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such referral")
-        decision = session.get(ReceivedDecisionRow, transaction_id)
+        row = find_referral(session, transaction_id, kiosk_id)
+        decision = session.get(ReceivedDecisionRow, (row.kiosk_id, transaction_id))
         session.add(
             ServerAuditEventRow(
                 actor=user.user,
@@ -145,6 +139,7 @@ def get_referral(
 def resolve_referral(
     transaction_id: Identifier,
     body: ResolutionIn,
+    kiosk_id: Identifier | None = Query(None),
     user: TokenClaims = Depends(OFFICERS),
     state: ServerState = Depends(server_state),
 ) -> ReferralOut:
@@ -152,9 +147,7 @@ def resolve_referral(
     receives the resolution at its next pull."""
     now = utc_now()
     with state.database.session() as session:
-        row = session.get(ReferralQueueRow, transaction_id, with_for_update=True)
-        if row is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such referral")
+        row = find_referral(session, transaction_id, kiosk_id, for_update=True)
         if row.status != ReferralStatus.OPEN.value:
             raise HTTPException(status.HTTP_409_CONFLICT, detail="the referral is not open")
         row.status = ReferralStatus.RESOLVED.value
@@ -172,6 +165,8 @@ def resolve_referral(
             )
         )
         result = _referral_out(row)
+        publish(session, "referrals", {"event": "resolved", "kiosk_id": row.kiosk_id,
+                                       "transaction_id": transaction_id})  # fmt: skip
     log.info("referral %s resolved: %s", transaction_id, body.outcome.value)
     return result
 
@@ -237,6 +232,13 @@ def add_user(
     user: TokenClaims = Depends(ADMINISTRATORS),
     state: ServerState = Depends(server_state),
 ) -> UserOut:
+    if body.role == Role.ADMINISTRATOR.value:
+        # one stolen administrator login must not mint the second administrator that the
+        # two-person rule needs: administrators are added on the server host only
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail="administrators are added with `kiosk server add-user` on the server host",
+        )
     try:
         accounts.add_user(
             state.database, body.name, Role(body.role), body.password, actor=user.user
@@ -267,7 +269,17 @@ def upload_list(
     user: TokenClaims = Depends(ADMINISTRATORS),
     state: ServerState = Depends(server_state),
 ) -> ListVersionOut:
-    """Append the changes as the next version of the list."""
+    """Append the changes as the next version of the list. Configuration and trust lists
+    are refused here (409): they need a second administrator (``POST /v1/admin/changes``)."""
+    if name.value in SIGNED_LISTS:
+        with state.database.session() as session:
+            raise_alert(session, f"{name.value}.direct_upload_refused", actor=user.user,
+                        subject=name.value, details={"changes": len(body.changes)})  # fmt: skip
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail=f"changes of {name.value} need two administrators: propose them with "
+            "POST /v1/admin/changes; another administrator approves",
+        )
     return lists.upload(state, name, body, user.user)
 
 

@@ -260,12 +260,23 @@ class ListChangeOut(BaseModel):
     data: dict[str, Any] | None
 
 
+class VersionSignatureOut(BaseModel):
+    """The server's signature over one approved version of a signed list (config, trust):
+    ``envelope`` says who proposed and who approved it (see models/change_envelope.py)."""
+
+    version: int
+    envelope: dict[str, Any]
+    key_id: str
+    signature: str
+
+
 class ListDelta(BaseModel):
     name: ListName
     since: int
     version: int
     more: bool
     changes: list[ListChangeOut]
+    signatures: list[VersionSignatureOut] = Field(default_factory=list)
 
 
 class ListVersionOut(BaseModel):
@@ -291,7 +302,7 @@ class TokenOut(BaseModel):
 
 class UserIn(Strict):
     name: Identifier
-    role: Literal["officer", "supervisor", "technician", "administrator"]
+    role: Literal["officer", "supervisor", "technician", "administrator", "analyst", "gateway"]
     password: NewPassword
 
 

@@ -23,6 +23,8 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     TECHNICIAN = "technician"
     ADMINISTRATOR = "administrator"
+    ANALYST = "analyst"  # pre-arrival vetting: hits, rules, national lists
+    GATEWAY = "gateway"  # the airlines' message gateway: submits API/PNR messages only
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class TokenClaims:
     user: str
     role: Role
     expires_at: datetime
+    issued_at: datetime
 
 
 class InvalidTokenError(Exception):
@@ -46,7 +49,13 @@ def load_or_create_secret(path: Path) -> bytes:
     return secret
 
 
+CLOCK_SKEW_S = 60
+
+
 class TokenService:
+    """Issues and checks tokens; a token whose lifetime (``exp - iat``) is longer than
+    ``lifetime_s``, or issued in the future, is refused even with a valid signature."""
+
     def __init__(self, secret: bytes, lifetime_s: int) -> None:
         self._secret = secret
         self.lifetime_s = lifetime_s
@@ -74,10 +83,16 @@ class TokenService:
                 options={"require": ["exp", "iat", "sub", "iss"]},
             )
             role = Role(str(claims.get("role")))
-        except (jwt.PyJWTError, ValueError) as exc:
+            issued, expires = int(claims["iat"]), int(claims["exp"])
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise InvalidTokenError(str(exc)) from exc
+        if expires - issued > self.lifetime_s:
+            raise InvalidTokenError("the token's lifetime is longer than the server allows")
+        if issued > datetime.now(UTC).timestamp() + CLOCK_SKEW_S:
+            raise InvalidTokenError("the token is issued in the future")
         return TokenClaims(
             user=str(claims["sub"]),
             role=role,
-            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+            expires_at=datetime.fromtimestamp(expires, UTC),
+            issued_at=datetime.fromtimestamp(issued, UTC),
         )

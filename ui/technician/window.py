@@ -41,6 +41,7 @@ from kiosk.diagnostics.log_buffer import LogBuffer
 from kiosk.storage.database import Database
 from ui.technician.devices_tab import DevicesTab
 from ui.technician.log_view import LogView
+from ui.technician.trust_tab import TrustCoverageTab
 from ui.theme import desk_style
 from ui.workers import Worker
 
@@ -92,6 +93,8 @@ class TechnicianWindow(QMainWindow):
         self.tabs.addTab(self.devices_tab, "Devices")
         self.tabs.addTab(self.log_view, "Logs")
         self.tabs.addTab(self._health_tab(), "Health")
+        self.trust_tab = TrustCoverageTab(self.worker, database, config.policy.eligible_issuers)
+        self.tabs.addTab(self.trust_tab, "Trust coverage")
         self.tabs.addTab(self._config_tab(), "Configuration")
         root = QWidget()
         root.setObjectName("deskRoot")
@@ -153,6 +156,7 @@ class TechnicianWindow(QMainWindow):
 
     def refresh(self) -> None:
         self.devices_tab.refresh()
+        self.trust_tab.refresh()
         database = self.database
         if database is None:
             self._show_health({"sync": None, "trust": None})
