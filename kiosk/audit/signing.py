@@ -37,9 +37,11 @@ def write_new_signing_key(path: Path) -> bool:
     return create_private_file(path, pem)
 
 
-def load_signing_key(path: Path, *, create: bool = False) -> Ed25519PrivateKey:
-    """The private key in ``path``; a missing file is :class:`StorageKeyError` naming it, unless
-    ``create`` (``kiosk db init-keys`` and test set-ups only) generates one."""
+def load_signing_key(path: Path, *, create: bool = True) -> Ed25519PrivateKey:
+    """The private key in ``path``; generated (mode 0600) if missing and ``create``, else a
+    missing file is :class:`StorageKeyError` naming it. The kiosk's own audit key is opened
+    with ``create=False`` (:func:`kiosk.audit.open_audit_log`): only ``kiosk db init-keys``
+    creates it."""
     if create:
         write_new_signing_key(path)
     data = read_private_file(path)

@@ -22,7 +22,7 @@ from models.tables import AuditEntryRow, BiometricBlobRow, ReferralRow
 
 WAIT_S = 60.0
 # referred after the chip was read: its chip photo and the holder's name are kept
-REFERRED_AFTER_CHIP = "lca-sod-signature-broken"
+REFERRED_AFTER_CHIP = "lca-aa-clone"  # PA proves the photo, AA fails: clone_suspected
 
 
 def _personal_data(loop: DemoKioskLoop) -> tuple[int, int]:
