@@ -32,9 +32,10 @@ def kiosk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 LEAK_GRACE_S = 5.0
-# threads third-party libraries keep by design: anyio's idle worker threads (they end after
-# 10 s idle) and the blocking portal schemathesis keeps for its ASGI transport
-LIBRARY_THREADS = ("AnyIO worker thread", "asyncio-portal-")
+# threads kept for the whole process by design: anyio's idle worker threads (they end after
+# 10 s idle), the blocking portal schemathesis keeps for its ASGI transport, and the server's
+# process-wide health-check pool (server/health.py), started by the first test that needs it
+LIBRARY_THREADS = ("AnyIO worker thread", "asyncio-portal-", "kiosk-health")
 
 
 def _child_processes() -> set[int]:
