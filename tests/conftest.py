@@ -31,11 +31,11 @@ def kiosk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-LEAK_GRACE_S = 5.0
-# threads kept for the whole process by design: anyio's idle worker threads (they end after
+LEAK_GRACE_S = 15.0
+# threads kept for the whole process by design: anyio's and asyncio's idle worker threads (end after
 # 10 s idle), the blocking portal schemathesis keeps for its ASGI transport, and the server's
 # process-wide health-check pool (server/health.py), started by the first test that needs it
-LIBRARY_THREADS = ("AnyIO worker thread", "asyncio-portal-", "kiosk-health")
+LIBRARY_THREADS = ("AnyIO worker thread", "asyncio-portal-", "asyncio_", "kiosk-health")
 
 
 def _child_processes() -> set[int]:
@@ -120,6 +120,7 @@ def _no_leaks() -> Iterator[None]:
             if t not in threads_before
             and t.name not in names_before
             and not t.name.startswith(LIBRARY_THREADS)
+            and (t.name.startswith("kiosk") or not t.daemon)  # ours daemon or not; any non-daemon
             and t.is_alive()
         ]
 
