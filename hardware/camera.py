@@ -78,6 +78,8 @@ class Camera(DeviceBound, abc.ABC):
         self._thread: threading.Thread | None = None
         self._count = 0
         self.losses = 0
+        self.failures_in_a_row = 0  # losses and failed opens since the last good frame
+        self.warnings_logged = 0
         self.last_error: str | None = None
 
     # --- public API (shared work) ------------------------------------------------------
@@ -151,13 +153,15 @@ class Camera(DeviceBound, abc.ABC):
                 if not opened:
                     opened = self._try_open()
                     if not opened:
-                        self._stop.wait(self._reconnect_s)
+                        self._stop.wait(self._retry_wait_s())
                         continue
                 image = self._read_safely()
                 if image is None:
                     self._lost()
                     opened = False
+                    self._stop.wait(self._retry_wait_s())
                     continue
+                self.failures_in_a_row = 0
                 self._publish(image)
                 next_due = max(next_due + self._interval_s, time.monotonic() - self._interval_s)
                 self._stop.wait(max(0.0, next_due - time.monotonic()))
@@ -165,12 +169,30 @@ class Camera(DeviceBound, abc.ABC):
             if opened:
                 self._close_quietly()
 
+    def _retry_wait_s(self) -> float:
+        """Backoff after a failure: none after the first (a video file that ended is reopened
+        at once), then a tenth of ``reconnect_s``, doubling up to eight times ``reconnect_s``,
+        so a camera that fails on every read neither spins nor floods the log."""
+        if self.failures_in_a_row <= 1:
+            return 0.0
+        base = self._reconnect_s / 10
+        exponent = min(self.failures_in_a_row - 2, 16)
+        return float(min(self._reconnect_s * 8, base * 2**exponent))
+
+    def _warn(self, message: str, *args: object) -> None:
+        """Log the 1st, 2nd, 4th, 8th ... failure in a row, with the count."""
+        count = self.failures_in_a_row
+        if count & (count - 1) == 0:
+            self.warnings_logged += 1
+            log.warning(message + " (%d in a row)", *args, count)
+
     def _try_open(self) -> bool:
         try:
             self._open()
         except DeviceError as exc:
             self.last_error = exc.code
-            log.warning("camera open failed: %s", exc.code)
+            self.failures_in_a_row += 1
+            self._warn("camera open failed: %s", exc.code)
             self._set_status(CameraStatus.RECONNECTING)
             return False
         self._set_status(CameraStatus.RUNNING)
@@ -185,7 +207,8 @@ class Camera(DeviceBound, abc.ABC):
 
     def _lost(self) -> None:
         self.losses += 1
-        log.warning("camera lost (%d so far); reconnecting", self.losses)
+        self.failures_in_a_row += 1
+        self._warn("camera lost (%d so far); reconnecting", self.losses)
         self._set_status(CameraStatus.RECONNECTING)
         self._close_quietly()
 

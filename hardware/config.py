@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _DeviceConfig(BaseModel):
@@ -158,6 +158,19 @@ class SerialGateConfig(_DeviceConfig):
     heartbeat_misses: int = Field(2, ge=1, le=100, description="missed PONGs that mean lost")
     command_timeout_s: float = Field(1.0, gt=0, le=30)
     open_timeout_s: float = Field(15.0, gt=0, le=600)
+    watchdog_ms: int = Field(
+        2500,
+        ge=0,
+        le=60_000,
+        description="the board closes every door when no line from the host arrives for this "
+        "long (WATCHDOG command; 0 leaves the board's watchdog off)",
+    )
+
+    @model_validator(mode="after")
+    def _watchdog_outlasts_heartbeats(self) -> SerialGateConfig:
+        if self.watchdog_ms and self.watchdog_ms < 2000 * self.heartbeat_s:
+            raise ValueError("watchdog_ms must be at least two heartbeats (2000 * heartbeat_s)")
+        return self
 
 
 GateConfig = Annotated[SimulatedGateConfig | SerialGateConfig, Field(discriminator="type")]

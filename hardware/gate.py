@@ -408,12 +408,15 @@ class Gate(DeviceBound, abc.ABC):
     def _worker_loop(self) -> None:
         next_beat = time.monotonic() + self.heartbeat_s
         while True:
-            try:
-                task = self._tasks.get(timeout=max(0.0, next_beat - time.monotonic()))
-            except queue.Empty:
+            # the heartbeat is due whatever the queue holds: a busy queue must not starve it
+            # (a board's watchdog closes the doors when the beats stop)
+            if time.monotonic() >= next_beat:
                 self.heartbeat()
                 self._close_if_left_open()
                 next_beat = time.monotonic() + self.heartbeat_s
+            try:
+                task = self._tasks.get(timeout=max(0.0, next_beat - time.monotonic()))
+            except queue.Empty:
                 continue
             if task is None:
                 return

@@ -12,6 +12,7 @@ host -> board         meaning
 ``CLOSE ALL``         close and lock both doors
 ``EMERGENCY``         release both doors
 ``PING``              heartbeat
+``WATCHDOG <ms>``     arm the board's door watchdog (``0`` disarms; 50..60000)
 ====================  ==========================================================
 
 ====================  ==========================================================
@@ -23,8 +24,16 @@ board -> host         meaning
 ``EVT PRESENCE 0|1``  somebody left / entered the gate (pushed by the board)
 ``EVT TAILGATE 0|1``  more than one person inside, or no longer
 ``EVT EMERGENCY``     the board's own emergency input fired; it opened the doors
-``EVT FAULT <code>``  the board found a fault (door jammed, motor, power)
+``EVT FAULT <code>``  the board found a fault (door jammed, motor, power;
+                      ``watchdog``: the host went silent and the doors were closed)
 ====================  ==========================================================
+
+The watchdog (docs/GATE_PROTOCOL.md has the board maker's specification): right after
+connecting, the driver sends ``WATCHDOG <watchdog_ms>``; from then on every line the host
+sends (a ``PING`` every ``heartbeat_s`` at least) feeds it, and a board that hears nothing for
+``watchdog_ms`` closes and locks every door by itself, so a crashed or killed host cannot
+leave a door open. A board that answers ``ERR`` has no watchdog: the driver logs a warning and
+:attr:`SerialGate.watchdog_armed` stays False (the technician console shows it).
 
 One command is outstanding at a time and must be answered within ``command_timeout_s``. The
 thread ``kiosk-gate-serial`` reads everything the board sends; the interface's worker sends
@@ -67,6 +76,7 @@ class SerialGate(Gate):
         self._replies: queue.Queue[str] = queue.Queue(maxsize=64)
         self._request_lock = threading.Lock()
         self.unknown_lines = 0
+        self.watchdog_armed = False
 
     # --- driver hooks ------------------------------------------------------------------
 
@@ -81,6 +91,22 @@ class SerialGate(Gate):
         if self._reader is None or not self._reader.is_alive():
             self._disconnect()
             self._connect()
+        elif not self.watchdog_armed:
+            self._arm_watchdog()
+
+    def _arm_watchdog(self) -> None:
+        ms = self.config.watchdog_ms
+        if not ms:
+            return
+        reply = self._request(f"WATCHDOG {ms}", ("OK", "ERR"))
+        self.watchdog_armed = reply == "OK"
+        if self.watchdog_armed:
+            log.info("gate board watchdog armed: doors close after %d ms without the host", ms)
+        else:
+            log.warning(
+                "gate board has no door watchdog (%s): a host crash leaves doors as they are",
+                reply[:40],
+            )
 
     def _command(self, command: GateCommand) -> None:
         reply = self._request(command.value, ("OK", "ERR"))
@@ -103,6 +129,8 @@ class SerialGate(Gate):
             target=self._read_loop, args=(self._port,), name="kiosk-gate-serial", daemon=True
         )
         self._reader.start()
+        self.watchdog_armed = False
+        self._arm_watchdog()
 
     def _disconnect(self) -> None:
         self._stop.set()
@@ -174,6 +202,10 @@ class SerialGate(Gate):
             self._board_emergency()
         elif kind == "FAULT":
             code = words[1] if len(words) > 1 and words[1].isidentifier() else "unknown"
-            self._report_fault("gate_board_fault", f"board reports {code[:32]}")
+            if code == "watchdog":
+                self.watchdog_armed = False  # re-armed by the next reset
+                self._report_fault("gate_watchdog_tripped", "board closed the doors: host silent")
+            else:
+                self._report_fault("gate_board_fault", f"board reports {code[:32]}")
         else:
             self.unknown_lines += 1

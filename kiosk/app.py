@@ -17,6 +17,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from hardware.chip_reader import CardEvent
@@ -25,7 +26,9 @@ from hardware.mrz_reader import DocumentPresented, DocumentRemoved
 from kiosk.assistance import Assistance, AssistanceState
 from kiosk.audit import open_audit_log
 from kiosk.audit.log import AuditLog
+from kiosk.clock_watch import ClockWatch
 from kiosk.config import KioskConfig
+from kiosk.device_events import DeviceEventLog
 from kiosk.devices import Devices
 from kiosk.face.liveness import LandmarkLiveness
 from kiosk.face.matcher import DlibFaceMatcher, FaceMatcher, VerificationTransaction
@@ -43,10 +46,17 @@ from kiosk.session.pipeline import CaptureSettings, KioskPipeline
 from kiosk.session.trust_anchors import StoreAnchors
 from kiosk.session.verification import make_verifier
 from kiosk.speech import EspeakSynthesizer, VoicePrompter
+from kiosk.status_report import kiosk_status
 from kiosk.storage.crypto_store import BlobCipher, load_storage_key
 from kiosk.storage.database import Database, open_database
+from kiosk.storage.errors import DatabaseUnavailableError
+from kiosk.storage.file_checks import database_was_created
+from kiosk.storage.health import StorageHealth
+from kiosk.storage.key_setup import require_keys
+from kiosk.storage.purge_schedule import PurgeSchedule
 from kiosk.storage.recorder import record_transaction
 from kiosk.sync.background import BackgroundSync, start_background_sync
+from models.base import utc_now
 from models.records import DecidedTransaction
 
 log = logging.getLogger(__name__)
@@ -86,6 +96,7 @@ class Kiosk:
     voice: VoicePrompter | None = None
     assistance: Assistance = field(default_factory=Assistance)
     closers: list[Callable[[], None]] = field(default_factory=list)
+    storage: StorageHealth | None = None
 
     def reload_lists(self) -> None:
         store = ScreeningStore(self.database)
@@ -129,7 +140,11 @@ def build_kiosk(
     """Build the kiosk ``config`` describes. ``devices`` replaces the configured drivers for
     tests that wrap a device to inject a fault; every product path leaves it None."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    lane = lane or Lane()
+    database_existed = database_was_created(config)
     database = open_database(config)
+    require_keys(config, database, database_existed=database_existed)
+    storage = StorageHealth(database, lane, min_free_mb=config.storage.min_free_mb)
     audit = open_audit_log(config)
     cipher = BlobCipher(load_storage_key(config))
     devices = devices or Devices.from_config(config.devices)
@@ -159,7 +174,11 @@ def build_kiosk(
         )
 
     def recorder(record: DecidedTransaction) -> None:
-        record_transaction(database, record, cipher=cipher, audit=audit, site=config.site)
+        try:
+            record_transaction(database, record, cipher=cipher, audit=audit, site=config.site)
+        except DatabaseUnavailableError as exc:
+            storage.failed(exc)  # out of service, cause named: the next traveller is not taken
+            raise
 
     pipeline = KioskPipeline(
         chip_reader=devices.chip_reader,
@@ -209,6 +228,7 @@ def build_kiosk(
         lane,
         anchors,
         supervisor,
+        storage=storage,
     )
     supervisor.reload_lists = kiosk.reload_lists  # what sync or an import wrote, reloaded
     engine.admits = kiosk.admits_travellers
@@ -252,11 +272,13 @@ def build_voice(config: KioskConfig, devices: Devices) -> VoicePrompter:
 
 class KioskRuntime:
     """Opens the devices (one that fails puts the lane out of service, naming it; the kiosk
-    still starts), supervises the lane, drives the engine from device events, and runs the
-    background sync (outbox relay, list pulls, heartbeat with the lane's state) when a server
-    is configured."""
+    still starts), supervises the lane, drives the engine from device events, runs the
+    background sync (outbox relay, list pulls, heartbeat with the lane and device status) when
+    a server is configured, and the retention purge on its schedule. A document presented
+    while the storage cannot keep a transaction, or the lane is out of service, starts
+    nothing."""
 
-    def __init__(self, kiosk: Kiosk) -> None:
+    def __init__(self, kiosk: Kiosk, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.kiosk = kiosk
         self._started = False
         self.sync: BackgroundSync | None = None
@@ -265,6 +287,24 @@ class KioskRuntime:
         self._camera_ready: threading.Thread | None = None
         # Told why a presented document started no transaction ("out_of_service" | "busy").
         self.on_refused: Callable[[str], None] | None = None
+        storage = kiosk.config.storage
+        self.purge = PurgeSchedule(
+            kiosk.database,
+            retention_hours=storage.retention_hours,
+            interval_s=storage.purge_interval_s,
+            audit=kiosk.audit,
+            clock=clock,
+        )
+        self.clock = ClockWatch(
+            kiosk.lane,
+            threshold_s=kiosk.config.clock.step_threshold_s,
+            settle_s=kiosk.config.clock.settle_s,
+            interval_s=kiosk.config.clock.check_interval_s,
+        )
+        self.device_events = DeviceEventLog(kiosk.database, kiosk.config.kiosk_id)
+        self._unsubscribe: Callable[[], None] = lambda: None
+        self.documents_refused = 0  # presented while out of service: no transaction started
+        self._refused = threading.Condition()
 
     def start(self) -> None:
         kiosk = self.kiosk
@@ -272,18 +312,22 @@ class KioskRuntime:
         self._remove_lane_listener = kiosk.lane.add_listener(self._on_lane)
         devices.mrz_reader.add_listener(self._on_mrz_event)
         devices.chip_reader.add_listener(self._on_card_event)
+        devices.gate.add_listener(self.device_events.on_gate_event)
+        self._unsubscribe = kiosk.bus.subscribe(self.device_events.on_session_event)
         kiosk.supervisor.open_devices()
         self._started = True
         try:
+            if kiosk.storage is not None:
+                kiosk.storage.check()
             self._on_lane(kiosk.supervisor.check())
             kiosk.supervisor.start()
             self._camera_ready = threading.Thread(
                 target=self._await_first_frame, name="kiosk-camera-ready", daemon=True
             )
             self._camera_ready.start()
-            self.sync = start_background_sync(
-                kiosk.config, kiosk.database, lane=lambda: lane_report(kiosk)
-            )
+            self.purge.start()
+            self.clock.start()
+            self.sync = start_background_sync(kiosk.config, kiosk.database, self.heartbeat_status)
         except BaseException:
             self.stop()
             raise
@@ -323,13 +367,38 @@ class KioskRuntime:
     def _on_mrz_event(self, event: Any) -> None:
         if isinstance(event, DocumentPresented):
             self.kiosk.supervisor.refresh_data()
-            if not self.kiosk.engine.document_presented(list(event.scan.lines)):
-                reason = "busy" if self.kiosk.admits_travellers() else "out_of_service"
-                log.info("document presented, no transaction started: %s", reason)
+            if not self._can_keep_a_transaction():
+                log.warning("document presented while out of service: not taken")
+                with self._refused:
+                    self.documents_refused += 1
+                    self._refused.notify_all()
                 if self.on_refused is not None:
-                    self.on_refused(reason)
+                    self.on_refused("out_of_service")
+            elif not self.kiosk.engine.document_presented(list(event.scan.lines)):
+                log.info("document presented, no transaction started: busy")
+                if self.on_refused is not None:
+                    self.on_refused("busy")
         elif isinstance(event, DocumentRemoved):
             self.kiosk.engine.document_removed()
+
+    def heartbeat_status(self) -> tuple[str, dict[str, str]]:
+        """The status word and device lines the heartbeat sends (kiosk/status_report.py)."""
+        status, lines = kiosk_status(self.kiosk, self.clock)
+        # the lane's causes one by one and the configured drivers (lane_report), then the
+        # device lines; the status word says in service or not, and why
+        report = {k: v for k, v in lane_report(self.kiosk).items() if k != "lane"}
+        return status, {**report, **lines}
+
+    def wait_refused(self, count: int, timeout_s: float) -> bool:
+        """Wait until ``count`` documents in all were refused because of the service state."""
+        with self._refused:
+            return self._refused.wait_for(lambda: self.documents_refused >= count, timeout_s)
+
+    def _can_keep_a_transaction(self) -> bool:
+        storage = self.kiosk.storage
+        if storage is not None and not storage.check():
+            return False
+        return self.kiosk.admits_travellers()  # in service, or the technician's rehearsal
 
     def _on_card_event(self, event: CardEvent) -> None:
         if event is CardEvent.REMOVED:
@@ -346,6 +415,10 @@ class KioskRuntime:
                     self._camera_ready.join(5.0)
                     self._camera_ready = None
                 self.kiosk.supervisor.close()
+                self.purge.close()
+                self.clock.close()
+                self._unsubscribe()
+                self.kiosk.devices.gate.remove_listener(self.device_events.on_gate_event)
                 if self.sync is not None:
                     self.sync.close()
                     self.sync = None

@@ -102,6 +102,15 @@ class StorageConfig(_Section):
     audit_checkpoint_every: int = Field(
         100, ge=1, le=100_000, description="sign an audit checkpoint every N entries"
     )
+    min_free_mb: float = Field(
+        50.0,
+        ge=0,
+        description="below this much free space on the database's disk the lane goes out of "
+        "service (storage_full) before a traveller starts a transaction it could not record",
+    )
+    purge_interval_s: float = Field(
+        900.0, gt=0, le=86_400, description="how often the running kiosk purges expired data"
+    )
 
 
 class SyncConfig(_Section):
@@ -167,6 +176,29 @@ class LaneConfig(_Section):
         description="out of service (trust_stale) while a CRL is past its next update by more "
         "than this; None: never",
     )
+
+
+class ListImportConfig(_Section):
+    """What ``kiosk screening import`` may do to a live list (see kiosk/screening/import_guard)."""
+
+    max_shrink_share: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="largest share of a live list one import may remove without --allow-shrink",
+    )
+
+
+class ClockConfig(_Section):
+    """The wall-clock watch (kiosk/clock_watch.py)."""
+
+    step_threshold_s: float = Field(
+        30.0, gt=0, le=86_400, description="a wall-clock jump larger than this is a clock step"
+    )
+    settle_s: float = Field(
+        300.0, ge=0, le=86_400, description="the lane stays out of service this long after a step"
+    )
+    check_interval_s: float = Field(5.0, gt=0, le=600)
 
 
 class PassageConfig(_Section):
@@ -248,6 +280,8 @@ class KioskConfig(BaseSettings):
     screening: ScreeningConfig = Field(default_factory=ScreeningConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     lane: LaneConfig = Field(default_factory=LaneConfig)
+    list_import: ListImportConfig = Field(default_factory=ListImportConfig)
+    clock: ClockConfig = Field(default_factory=ClockConfig)
     trust_pinning: TrustPinningConfig = Field(default_factory=TrustPinningConfig)
     traveller: TravellerConfig = Field(default_factory=TravellerConfig)
     passage: PassageConfig = Field(default_factory=PassageConfig)

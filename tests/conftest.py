@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -38,20 +40,110 @@ def kiosk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+LEAK_GRACE_S = 15.0
+# threads kept for the whole process by design: anyio's and asyncio's idle worker threads (end after
+# 10 s idle), the blocking portal schemathesis keeps for its ASGI transport, and the server's
+# process-wide health-check pool (server/health.py), started by the first test that needs it
+LIBRARY_THREADS = ("AnyIO worker thread", "asyncio-portal-", "asyncio_", "kiosk-health")
+
+
+def _child_processes() -> set[int]:
+    """Live (not zombie) child processes of this process, from /proc, but for the helpers
+    multiprocessing keeps for the whole session."""
+    children: set[int] = set()
+    for task in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+        try:
+            children.update(int(pid) for pid in task.read_text().split())
+        except (OSError, ValueError):
+            continue
+    alive = set()
+    for pid in children:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state not in ("Z", "X") and not _shared_helper(pid):
+            alive.add(pid)
+    return alive
+
+
+def _command_line(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _shared_helper(pid: int) -> bool:
+    """multiprocessing's forkserver and resource tracker: started once, live with pytest."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return any(name in command for name in (b"multiprocessing.forkserver", b"resource_tracker"))
+
+
+def _active_qtimers() -> set[int]:
+    """Ids of the running QTimers reachable from the QApplication (none without Qt)."""
+    qt = sys.modules.get("PySide6.QtWidgets")
+    if qt is None:
+        return set()
+    from PySide6.QtCore import QTimer
+
+    app = qt.QApplication.instance()
+    if app is None:
+        return set()
+    owners = [app, *qt.QApplication.allWidgets()]
+    return {id(t) for owner in owners for t in owner.findChildren(QTimer) if t.isActive()}
+
+
+def _wait_gone(check: Callable[[], list[str]]) -> list[str]:
+    deadline = time.monotonic() + LEAK_GRACE_S
+    left = check()
+    while left and time.monotonic() < deadline:
+        time.sleep(0.05)
+        left = check()
+    return left
+
+
 @pytest.fixture(autouse=True)
-def _no_leaked_threads() -> Iterator[None]:
-    """Fail a test that leaves a non-daemon thread of ours running."""
-    before = set(threading.enumerate())
+def _no_leaks() -> Iterator[None]:
+    """Fail a test that leaves a thread (daemon or not), a running QTimer or a child process
+    behind. Fixtures of a wider scope start theirs before this snapshot is taken. What is left
+    gets a few seconds to finish (a joined worker may still be unwinding)."""
+    threads_before = set(threading.enumerate())
+    # a thread that replaces one of the same name (a device restarted by the test) belongs to
+    # the owner of the first, a fixture of a wider scope
+    names_before = {t.name for t in threads_before}
+    children_before = _child_processes()
+    # likewise a child process restarted by the test (pcscd stopped and started again): the
+    # same program as a child that ran before
+    programs_before = {_command_line(pid).split(b"\0")[0] for pid in children_before}
+    timers_before = _active_qtimers()
     yield
-    leaked = [
-        t
-        for t in threading.enumerate()
-        if t not in before and t.is_alive() and not t.daemon and t.name.startswith("kiosk")
-    ]
-    for t in leaked:
-        t.join(timeout=2.0)
-    still = [t.name for t in leaked if t.is_alive()]
-    assert not still, f"test left threads running: {still}"
+
+    def threads() -> list[str]:
+        return [
+            f"{t.name}{' (daemon)' if t.daemon else ''}"
+            for t in threading.enumerate()
+            if t not in threads_before
+            and t.name not in names_before
+            and not t.name.startswith(LIBRARY_THREADS)
+            and (t.name.startswith("kiosk") or not t.daemon)  # ours daemon or not; any non-daemon
+            and t.is_alive()
+        ]
+
+    def children() -> list[str]:
+        new = sorted(_child_processes() - children_before)
+        return [
+            f"pid {pid}" for pid in new if _command_line(pid).split(b"\0")[0] not in programs_before
+        ]
+
+    def timers() -> list[str]:
+        return [f"QTimer {timer}" for timer in sorted(_active_qtimers() - timers_before)]
+
+    leaked = _wait_gone(threads) + _wait_gone(children) + _wait_gone(timers)
+    assert not leaked, f"test left running: {leaked}"
 
 
 @pytest.fixture(scope="session")

@@ -185,6 +185,16 @@ def _show_windows(args: argparse.Namespace, config: Any, buffer: Any, launched: 
 
 
 def run(argv: list[str] | None = None) -> int:
+    from ui import stop_signals
+
+    stop = stop_signals.install()  # first: a stop at any moment of start-up closes cleanly
+    try:
+        return _run(argv, stop)
+    finally:
+        stop.close()
+
+
+def _run(argv: list[str] | None, stop: Any) -> int:
     args = _parser().parse_args(argv)
     from PySide6.QtWidgets import QApplication
 
@@ -211,6 +221,9 @@ def run(argv: list[str] | None = None) -> int:
         print(f"start-up: {exc.user_message} ({exc.code}): {exc}", file=sys.stderr)
         return 1
     try:
+        if stop.requested:  # asked to stop while starting: close what was started
+            return 0
+        stop.attach(app)
         return int(app.exec())
     finally:
         launched.close()

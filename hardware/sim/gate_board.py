@@ -116,6 +116,10 @@ class PtyGateBoard:
             return
         with self._lock:
             self.log.commands.append(line)
+        words = line.split()
+        if len(words) == 2 and words[0] == "WATCHDOG" and words[1].isdigit():
+            self.push("OK")  # the driver arms the board's watchdog (hardware/sim/watchdog_board)
+            return
         if line not in COMMANDS:
             self._violation(f"unknown command {line[:40]!r}")
             self.push("ERR unknown")

@@ -14,9 +14,9 @@ from kiosk.config import KioskConfig
 
 
 def open_audit_log(config: KioskConfig) -> AuditLog:
-    """The audit writer of this kiosk; its signing key file is created on first use."""
+    """The audit writer of this kiosk; its signing key file must exist (``kiosk db init-keys``)."""
     return AuditLog(
-        load_signing_key(config.audit_key_file),
+        load_signing_key(config.audit_key_file, create=False),
         kiosk_id=config.kiosk_id,
         checkpoint_every=config.storage.audit_checkpoint_every,
     )

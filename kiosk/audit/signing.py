@@ -1,7 +1,8 @@
 """The kiosk's Ed25519 key that signs audit checkpoints.
 
-The private key lives in a PEM file of mode 0600, created on first use; a key file that the
-group or others can read is refused. Checkpoints name their key by ``key_id`` (the first 16 hex
+The private key lives in a PEM file of mode 0600, created by ``kiosk db init-keys`` (never at
+start-up over existing data: see kiosk/storage/key_setup.py); a key file that the group or
+others can read is refused. Checkpoints name their key by ``key_id`` (the first 16 hex
 digits of the SHA-256 of the raw public key), so keys can be rotated and verified offline.
 """
 
@@ -23,16 +24,26 @@ def key_id(public_key: Ed25519PublicKey) -> str:
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
+def write_new_signing_key(path: Path) -> bool:
+    """Generate a key into ``path`` (mode 0600) unless a file is there; True if created."""
+    if path.exists():
+        return False
+    fresh = Ed25519PrivateKey.generate()
+    pem = fresh.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return create_private_file(path, pem)
+
+
 def load_signing_key(path: Path, *, create: bool = True) -> Ed25519PrivateKey:
-    """The private key in ``path``; generated and written (mode 0600) if missing and ``create``."""
-    if create and not path.exists():
-        fresh = Ed25519PrivateKey.generate()
-        pem = fresh.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        create_private_file(path, pem)
+    """The private key in ``path``; generated (mode 0600) if missing and ``create``, else a
+    missing file is :class:`StorageKeyError` naming it. The kiosk's own audit key is opened
+    with ``create=False`` (:func:`kiosk.audit.open_audit_log`): only ``kiosk db init-keys``
+    creates it."""
+    if create:
+        write_new_signing_key(path)
     data = read_private_file(path)
     try:
         key = serialization.load_pem_private_key(data, password=None)

@@ -4,63 +4,37 @@ Finds an edited entry (its hash no longer matches), a deleted one (a gap in ``se
 checkpoint naming a hash that is gone), reordered ones (``seq`` is inside the hash, and
 ``prev_hash`` links each entry to the one before), a deleted checkpoint (each checkpoint
 names the previous one; and no more than N entries may follow the last one), and a forged or
-altered checkpoint (Ed25519 signature). Limits: entries appended after the newest checkpoint
-and then removed together with it leave no trace here; the copies of checkpoints sent to the
-server are the anchor for that.
+altered checkpoint (Ed25519 signature). It also cross-checks the log against what it must
+cover (kiosk/audit/coverage.py): every recorded decision has its entry, and the log is not
+shorter than the newest checkpoint put in the outbox; so an emptied log over recorded
+decisions is not "intact". An entry whose time or JSON cannot be read is named
+(``unreadable``), never a crash. Times going backwards are warnings (``clock_step_back``):
+the clock was stepped, the order is still proven by ``seq`` and the chain. Limits: entries
+appended after the newest checkpoint and removed together with it and with their decisions
+leave no trace here; the copies of checkpoints sent to the server are the anchor for that.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import select
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
+from kiosk.audit.coverage import check_coverage
 from kiosk.audit.entries import GENESIS_HASH, entry_hash
 from kiosk.audit.log import checkpoint_message
+from kiosk.audit.raw_rows import RawRow, raw_rows
+from kiosk.audit.report import AuditProblem, AuditReport
 from kiosk.audit.signing import key_id
 from models.tables import AuditCheckpointRow, AuditEntryRow
 
-
-@dataclass(frozen=True, slots=True)
-class AuditProblem:
-    seq: int
-    kind: str
-    message: str
-
-
-@dataclass(slots=True)
-class AuditReport:
-    entries: int = 0
-    checkpoints: int = 0
-    last_seq: int = 0
-    last_signed_seq: int = 0
-    problems: list[AuditProblem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def first_bad_seq(self) -> int | None:
-        return min((p.seq for p in self.problems), default=None)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "entries": self.entries,
-            "checkpoints": self.checkpoints,
-            "last_seq": self.last_seq,
-            "last_signed_seq": self.last_signed_seq,
-            "first_bad_seq": self.first_bad_seq,
-            "problems": [
-                {"seq": p.seq, "kind": p.kind, "message": p.message} for p in self.problems
-            ],
-        }
+CLOCK_STEP_TOLERANCE_S = 1.0
+DECIDED_ACTION = "transaction.decided"
 
 
 def verify(
@@ -68,15 +42,22 @@ def verify(
     public_keys: Iterable[Ed25519PublicKey] | None,
     *,
     checkpoint_every: int | None = None,
+    clock_step_tolerance_s: float = CLOCK_STEP_TOLERANCE_S,
 ) -> AuditReport:
-    """Check the whole log. ``public_keys`` None skips the signatures (chain checks only);
-    ``checkpoint_every`` None skips the "checkpoint overdue" rule."""
+    """Check the whole log, and that it covers every decision this kiosk recorded.
+    ``public_keys`` None skips the signatures (chain checks only); ``checkpoint_every`` None
+    skips the "checkpoint overdue" rule."""
     report = AuditReport()
-    checkpoints = session.scalars(select(AuditCheckpointRow).order_by(AuditCheckpointRow.seq)).all()
-    wanted = {cp.seq for cp in checkpoints}
-    hashes_at_checkpoints = _check_entries(session, report, wanted)
+    checkpoints = list(
+        raw_rows(session, AuditCheckpointRow.__table__, ("time",), "seq")  # type: ignore[arg-type]
+    )
+    wanted = {int(cp.values["seq"]) for cp in checkpoints}
+    entries = _EntryCheck(report, wanted, clock_step_tolerance_s)
+    for row in raw_rows(session, _ENTRIES, ("time", "subject_ids", "details"), "seq"):
+        entries.check(row)
+    report.last_seq = entries.expected - 1
     keys = None if public_keys is None else {key_id(k): k for k in public_keys}
-    _check_checkpoints(checkpoints, hashes_at_checkpoints, keys, report)
+    _check_checkpoints(checkpoints, entries.kept, keys, report)
     if (
         checkpoint_every is not None
         and report.last_seq - report.last_signed_seq >= checkpoint_every
@@ -85,94 +66,141 @@ def verify(
         report.problems.append(
             AuditProblem(due, "checkpoint_missing", f"no checkpoint although one was due at {due}")
         )
+    check_coverage(session, report, entries.decided)
     report.problems.sort(key=lambda p: p.seq)
     return report
 
 
-def _check_entries(session: Session, report: AuditReport, wanted: set[int]) -> dict[int, str]:
-    expected, prev_hash = 1, GENESIS_HASH
-    kept: dict[int, str] = {}
-    rows = session.execute(
-        select(AuditEntryRow).order_by(AuditEntryRow.seq).execution_options(yield_per=1000)
-    )
-    for row in rows.scalars():
+_ENTRIES: Table = AuditEntryRow.__table__  # type: ignore[assignment]
+
+
+class _EntryCheck:
+    """Walks the entries in ``seq`` order: hashes, chain, sequence, times."""
+
+    def __init__(self, report: AuditReport, wanted: set[int], tolerance_s: float) -> None:
+        self.report = report
+        self.wanted = wanted
+        self.tolerance = timedelta(seconds=tolerance_s)
+        self.expected = 1
+        self.prev_hash = GENESIS_HASH
+        self.prev_time: datetime | None = None
+        self.kept: dict[int, str] = {}
+        self.decided: set[str] = set()
+
+    def check(self, row: RawRow) -> None:
+        report, values = self.report, row.values
+        seq, stored_hash = int(values["seq"]), str(values["hash"])
         report.entries += 1
-        if row.seq > expected:
+        if seq > self.expected:
             report.problems.append(
-                AuditProblem(expected, "missing", f"entries {expected}..{row.seq - 1} are missing")
+                AuditProblem(
+                    self.expected, "missing", f"entries {self.expected}..{seq - 1} are missing"
+                )
             )
-        elif row.seq < expected:
-            report.problems.append(AuditProblem(row.seq, "bad_seq", "sequence number below 1"))
-        computed = entry_hash(
-            seq=row.seq,
-            time=row.time,
-            actor=row.actor,
-            action=row.action,
-            subject_ids=row.subject_ids,
-            details=row.details,
-            prev_hash=row.prev_hash,
-        )
-        if computed != row.hash:
+        elif seq < self.expected:
+            report.problems.append(AuditProblem(seq, "bad_seq", "sequence number below 1"))
+        computed = None if row.errors else _hash_of(values)
+        if row.errors or computed is None:
+            message = "; ".join(row.errors) or "details or subjects have the wrong type"
+            report.problems.append(AuditProblem(seq, "unreadable", message))
+        elif computed != stored_hash:
+            report.problems.append(AuditProblem(seq, "altered", "entry does not match its hash"))
+        elif values["prev_hash"] != self.prev_hash and seq == self.expected:
             report.problems.append(
-                AuditProblem(row.seq, "altered", "entry does not match its hash")
+                AuditProblem(seq, "chain_broken", "entry does not follow the previous one")
             )
-        elif row.prev_hash != prev_hash and row.seq == expected:
-            report.problems.append(
-                AuditProblem(row.seq, "chain_broken", "entry does not follow the previous one")
+        self._check_time(seq, values.get("time"))
+        if values.get("action") == DECIDED_ACTION and isinstance(values.get("subject_ids"), list):
+            self.decided.update(str(s) for s in values["subject_ids"])
+        if seq in self.wanted:
+            self.kept[seq] = stored_hash
+        self.prev_hash, self.expected = stored_hash, seq + 1
+
+    def _check_time(self, seq: int, moment: object) -> None:
+        if not isinstance(moment, datetime):
+            return
+        if self.prev_time is not None and moment < self.prev_time - self.tolerance:
+            step = (self.prev_time - moment).total_seconds()
+            self.report.warnings.append(
+                AuditProblem(
+                    seq,
+                    "clock_step_back",
+                    f"time goes back {step:.0f} s from the previous entry (the clock was set "
+                    "back); the order of entries is kept by seq and the chain",
+                )
             )
-        if row.seq in wanted:
-            kept[row.seq] = row.hash
-        prev_hash, expected = row.hash, row.seq + 1
-    report.last_seq = expected - 1
-    return kept
+        self.prev_time = moment
+
+
+def _hash_of(values: Mapping[str, Any]) -> str | None:
+    details, subjects = values["details"], values["subject_ids"]
+    if not isinstance(details, dict) or not isinstance(subjects, list):
+        return None
+    return entry_hash(
+        seq=int(values["seq"]),
+        time=values["time"],
+        actor=values["actor"],
+        action=values["action"],
+        subject_ids=subjects,
+        details=details,
+        prev_hash=values["prev_hash"],
+    )
 
 
 def _check_checkpoints(
-    checkpoints: Iterable[AuditCheckpointRow],
+    checkpoints: Iterable[RawRow],
     hashes: Mapping[int, str],
     keys: Mapping[str, Ed25519PublicKey] | None,
     report: AuditReport,
 ) -> None:
     previous = 0
-    for cp in checkpoints:
+    for raw in checkpoints:
+        cp = raw.values
+        seq, prev_seq = int(cp["seq"]), int(cp["prev_checkpoint_seq"])
         report.checkpoints += 1
-        if cp.prev_checkpoint_seq != previous:
+        if prev_seq != previous:
             report.problems.append(
                 AuditProblem(
-                    cp.prev_checkpoint_seq if cp.prev_checkpoint_seq > previous else cp.seq,
+                    prev_seq if prev_seq > previous else seq,
                     "checkpoint_missing",
-                    f"checkpoint {cp.seq} follows {cp.prev_checkpoint_seq}, found {previous}",
+                    f"checkpoint {seq} follows {prev_seq}, found {previous}",
                 )
             )
-        if hashes.get(cp.seq) != cp.entry_hash:
+        if hashes.get(seq) != cp["entry_hash"]:
             report.problems.append(
-                AuditProblem(cp.seq, "checkpoint_mismatch", "signed hash differs from the entry")
+                AuditProblem(seq, "checkpoint_mismatch", "signed hash differs from the entry")
             )
-        if keys is not None:
+        if raw.errors:
+            report.problems.append(AuditProblem(seq, "unreadable", "checkpoint " + raw.errors[0]))
+        elif keys is not None:
             _check_signature(cp, keys, report)
-        previous = cp.seq
+        previous = seq
     report.last_signed_seq = previous
 
 
 def _check_signature(
-    cp: AuditCheckpointRow, keys: Mapping[str, Ed25519PublicKey], report: AuditReport
+    cp: Mapping[str, Any], keys: Mapping[str, Ed25519PublicKey], report: AuditReport
 ) -> None:
-    key = keys.get(cp.key_id)
+    seq = int(cp["seq"])
+    key = keys.get(cp["key_id"])
     if key is None:
         report.problems.append(
-            AuditProblem(cp.seq, "unknown_key", f"signed by unknown key {cp.key_id}")
+            AuditProblem(seq, "unknown_key", f"signed by unknown key {cp['key_id']}")
         )
         return
     message = checkpoint_message(
-        kiosk_id=cp.kiosk_id,
-        seq=cp.seq,
-        entry_hash=cp.entry_hash,
-        prev_checkpoint_seq=cp.prev_checkpoint_seq,
-        time=cp.time,
+        kiosk_id=cp["kiosk_id"],
+        seq=seq,
+        entry_hash=cp["entry_hash"],
+        prev_checkpoint_seq=int(cp["prev_checkpoint_seq"]),
+        time=cp["time"],
     )
     try:
-        key.verify(cp.signature, message)
+        key.verify(bytes(cp["signature"]), message)
     except InvalidSignature:
         report.problems.append(
-            AuditProblem(cp.seq, "bad_signature", "checkpoint signature is invalid")
+            AuditProblem(seq, "bad_signature", "checkpoint signature is invalid")
         )
+
+
+__all__ = ["AuditProblem", "AuditReport", "verify"]

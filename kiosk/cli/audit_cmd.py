@@ -1,4 +1,7 @@
-"""``kiosk audit verify [--json]``: check the audit log; exit 0 intact, 1 tampered."""
+"""``kiosk audit verify [--json]``: check the audit log; exit 0 intact, 1 tampered.
+
+Tampered includes a log that no longer covers the recorded decisions (an emptied log) and an
+entry that cannot even be read (named by its seq); times going backwards are warnings."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from kiosk.audit import load_public_key, load_signing_key, verify
 from kiosk.config import load_config
 from kiosk.storage.database import connect_database
-from kiosk.storage.errors import DatabaseUnavailableError
+from kiosk.storage.failures import classify
 
 
 def register(sub: Any, name: str, help_text: str) -> None:
@@ -43,9 +46,7 @@ def _verify(args: argparse.Namespace) -> int:
         with connect_database(config) as database, database.read() as session:
             report = verify(session, keys, checkpoint_every=config.storage.audit_checkpoint_every)
     except SQLAlchemyError as exc:
-        raise DatabaseUnavailableError(
-            f"the audit log cannot be read ({exc.__class__.__name__})"
-        ) from exc
+        raise classify(exc, "the audit log cannot be read") from exc
     if args.json:
         print(json.dumps(report.as_dict()))
     elif report.ok:
@@ -57,4 +58,7 @@ def _verify(args: argparse.Namespace) -> int:
         print(f"audit log TAMPERED: first bad seq {report.first_bad_seq}")
         for problem in report.problems[:20]:
             print(f"  seq {problem.seq}: {problem.kind}: {problem.message}")
+    if not args.json:
+        for warning in report.warnings[:20]:
+            print(f"  warning: seq {warning.seq}: {warning.kind}: {warning.message}")
     return 0 if report.ok else 1

@@ -1,5 +1,10 @@
 """``kiosk db``: bring the local database to the newest schema; create missing key files.
 
+``kiosk db migrate`` is also the unit's start check: it refuses a database file that was
+emptied or removed after this kiosk created it, and runs SQLite's integrity check (exit 2
+naming ``storage_corrupt`` or ``storage_full`` and what was found). ``kiosk db purge
+[--json]`` runs the retention purge now (the running kiosk also runs it on a schedule).
+
 The Debian package's postinst runs ``kiosk db init-keys`` then ``kiosk db migrate`` as the
 kiosk's system user, so an upgrade migrates the data in place and never replaces a key.
 """
@@ -24,32 +29,52 @@ def register(sub: Any, name: str, help_text: str) -> None:
         "init-keys", help="create the storage and audit signing keys if they are absent (0600)"
     )
     keys.set_defaults(handler=_init_keys)
+    purge = actions.add_parser(
+        "purge", help="purge face data and referral names older than storage.retention_hours"
+    )
+    purge.add_argument("--json", action="store_true", help="print one JSON object")
+    purge.set_defaults(handler=_purge)
 
 
 def _migrate(args: argparse.Namespace) -> int:
     from kiosk.storage.database import open_database
+    from kiosk.storage.file_checks import integrity_check
     from models import migrations
 
     config = load_config(args.config)
-    with open_database(config):
-        pass
-    print(f"database migrated to {migrations.head_revision()}")
+    with open_database(config) as database:
+        integrity_check(database)
+    print(f"database migrated to {migrations.head_revision()}, integrity check passed")
     return 0
 
 
 def _init_keys(args: argparse.Namespace) -> int:
-    from kiosk.audit.signing import load_signing_key
-    from kiosk.storage.crypto_store import decode_key, generate_key
-    from kiosk.storage.keyfiles import create_private_file, read_private_file
+    from kiosk.storage.key_setup import init_keys
 
     config = load_config(args.config)
-    storage_key = config.storage_key_file
-    if config.storage.key is None:
-        created = create_private_file(storage_key, generate_key())
-        decode_key(read_private_file(storage_key))  # an existing key must still be a valid one
-        print(f"storage key {storage_key}: {'created' if created else 'kept'}")
-    audit_key = config.audit_key_file
-    existed = audit_key.exists()
-    load_signing_key(audit_key, create=True)
-    print(f"audit signing key {audit_key}: {'kept' if existed else 'created'}")
+    for path, created in init_keys(config).items():
+        what = "storage key" if path == config.storage_key_file else "audit signing key"
+        print(f"{what} {path}: {'created' if created else 'kept'}")
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    import json
+
+    from kiosk.audit import open_audit_log
+    from kiosk.storage.database import open_database
+    from kiosk.storage.purge import run_purge
+
+    config = load_config(args.config)
+    retention = config.storage.retention_hours
+    with open_database(config) as database:
+        result = run_purge(database, retention_hours=retention, audit=open_audit_log(config))
+    counts = {"blobs": result.blobs, "referrals": result.referrals, "messages": result.messages}
+    if args.json:
+        print(json.dumps(counts | {"retention_hours": retention}))
+    else:
+        print(
+            f"purged (older than {retention:g} h): {result.blobs} face images and templates, "
+            f"names on {result.referrals} referrals, {result.messages} sent messages"
+        )
     return 0

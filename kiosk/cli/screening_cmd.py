@@ -1,9 +1,12 @@
 """``kiosk screening``: import the lists into the kiosk database, and query them.
 
-``kiosk screening import {lost-stolen,watchlist,manifest} FILE [--json]`` replaces the list
-with the file's good rows, shows progress on stderr and prints a summary (rejected rows by
-number and reason). ``kiosk screening check ...`` screens one made-up traveller and prints
-the results as JSON: a tool for technicians, it prints what the lists hold about that person.
+``kiosk screening import {lost-stolen,watchlist,manifest} FILE [--json] [--allow-shrink]``
+replaces the list with the file's good rows in one database transaction, shows progress on
+stderr and prints a summary (rejected rows by number and reason). A file with no valid row, or
+one that would shrink the list by more than ``list_import.max_shrink_share`` (without
+``--allow-shrink``), is refused (exit 1) and an unreadable one (exit 2): the live list is kept.
+``kiosk screening check ...`` screens one made-up traveller and prints the results as JSON:
+a tool for technicians, it prints what the lists hold about that person.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.config import load_config
+from kiosk.screening.import_guard import ImportRefusedError, ReplaceGuard
 from kiosk.screening.importers import ImportSummary, ListKind, read_list
 from kiosk.screening.matching import PartialDate
 from kiosk.screening.screening import Screener, ScreeningLists, Traveller, weights_of
@@ -40,6 +44,11 @@ def register(sub: Any, name: str, help_text: str) -> None:
     imp.add_argument("file", type=Path)
     imp.add_argument("--json", action="store_true", help="the file is JSON (default: by suffix)")
     imp.add_argument("--list-name", default="watchlist", help="watchlist rows without list_name")
+    imp.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="allow the import to remove more of the live list than list_import.max_shrink_share",
+    )
     imp.set_defaults(handler=_import)
     check = actions.add_parser("check", help="screen one traveller and print the results")
     check.add_argument("--surname", required=True)
@@ -61,7 +70,9 @@ def _import(args: argparse.Namespace) -> int:
         print(f"\r{kind.value}: {rows} rows read", end="", file=sys.stderr, flush=True)
 
     json_format = True if args.json else None
+    guard = ReplaceGuard(config.list_import.max_shrink_share, allow_shrink=args.allow_shrink)
     with open_database(config) as database:
+        store = ScreeningStore(database)
         batches = read_list(
             kind,
             args.file,
@@ -70,11 +81,19 @@ def _import(args: argparse.Namespace) -> int:
             progress=progress,
             default_list=args.list_name,
         )
-        info = ScreeningStore(database).replace(kind, batches)
+        try:
+            info = store.replace(kind, batches, guard=guard, summary=summary)
+        except ImportRefusedError as exc:
+            print(file=sys.stderr)
+            kept = store.info(kind)
+            live = {"version": kept.version, "entries": kept.entries} if kept else None
+            print(json.dumps(summary.as_dict() | {"refused": str(exc), "live": live}, indent=2))
+            print(f"kiosk: {exc.code}: {exc}", file=sys.stderr)
+            return 1
     print(file=sys.stderr)
     report = summary.as_dict() | {"version": info.version, "entries": info.entries}
     print(json.dumps(report, indent=2))
-    return 0 if summary.added or not summary.rows else 1
+    return 0
 
 
 def _check(args: argparse.Namespace) -> int:

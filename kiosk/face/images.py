@@ -26,6 +26,7 @@ RgbImage = npt.NDArray[np.uint8]
 
 MAX_IMAGE_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_PIXELS = 50_000_000
+MAX_ASPECT = 8  # a face image is never a strip (100000 x 2 pixels: the detector's resize fails)
 
 
 class Rejection(Enum):
@@ -51,12 +52,15 @@ def _unreadable(detail: str) -> ImageRejected:
 
 
 def read_image_file(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> RgbImage | ImageRejected:
-    """Read and decode an image file; a missing or oversized file is a rejection too."""
+    """Read and decode an image file; a missing or oversized file is a rejection too.
+
+    The read itself is bounded (at most ``MAX_IMAGE_BYTES`` + 1 bytes), not only the size
+    ``stat()`` reports: a device or a pipe (``/dev/zero``) reports no size and never ends."""
     try:
-        size = path.stat().st_size
-        if size > MAX_IMAGE_BYTES:
-            return _unreadable("too_large")
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            if path.stat().st_size > MAX_IMAGE_BYTES:
+                return _unreadable("too_large")
+            data = handle.read(MAX_IMAGE_BYTES + 1)
     except OSError:
         return _unreadable("not_readable")
     return decode_image(data, max_pixels)
@@ -82,6 +86,8 @@ def decode_image(
                 return _unreadable("no_pixels")
             if width * height > max_pixels:
                 return _unreadable("too_large")
+            if max(width, height) > MAX_ASPECT * min(width, height):
+                return _unreadable("bad_dimensions")
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return _unreadable("too_large")

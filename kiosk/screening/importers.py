@@ -13,11 +13,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from kiosk.screening.lost_stolen import DocumentKey
 from kiosk.screening.manifest import ManifestEntry
@@ -181,25 +181,85 @@ def manifest_row(row: Mapping[str, Any]) -> ManifestEntry:
 # --- files ------------------------------------------------------------------------------
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[int, Mapping[str, Any]]]:
+REQUIRED_COLUMNS: dict[ListKind, tuple[str, ...]] = {
+    ListKind.LOST_STOLEN: ("issuer", "document_number"),
+    ListKind.WATCHLIST: ("reference", "surname"),
+    ListKind.MANIFEST: ("surname", "document_number", "issuer", "flight", "arrival_date"),
+}
+
+
+class _Lines:
+    """The file's lines as text, counting them; a line that is not UTF-8 is an error naming
+    its line and the byte offset (in the file) of the first bad byte."""
+
+    def __init__(self, path: Path, handle: BinaryIO) -> None:
+        self.path, self._handle = path, handle
+        self.line = 0  # lines handed out so far
+        self._offset = 0
+
+    def __iter__(self) -> Iterator[str]:
+        for raw in self._handle:
+            self.line += 1
+            bom = 3 if self.line == 1 and raw.startswith(b"\xef\xbb\xbf") else 0
+            try:
+                text = raw[bom:].decode("utf-8")
+            except UnicodeDecodeError as exc:
+                position = self._offset + bom + exc.start
+                raise ImportFileError(
+                    f"{self.path.name}: line {self.line} is not UTF-8 (byte {position} of the "
+                    f"file, value 0x{raw[bom + exc.start]:02x}); save the file as UTF-8"
+                ) from exc
+            self._offset += len(raw)
+            yield text
+
+
+def _check_header(path: Path, kind: ListKind | None, fieldnames: Sequence[str] | None) -> None:
+    if not fieldnames or not any(name.strip() for name in fieldnames):
+        raise ImportFileError(f"{path.name}: no header row")
+    if kind is None:
+        return
+    columns = {name.strip() for name in fieldnames}
+    missing = [name for name in REQUIRED_COLUMNS[kind] if name not in columns]
+    if missing:
+        hint = ""
+        if len(fieldnames) == 1 and any(sep in fieldnames[0] for sep in ";\t|"):
+            hint = "; the separator must be a comma"
+        raise ImportFileError(
+            f"{path.name}: the header has no column {', '.join(missing)} "
+            f"(a {kind.value} file needs {', '.join(REQUIRED_COLUMNS[kind])}){hint}"
+        )
+
+
+def _csv_rows(path: Path, kind: ListKind | None = None) -> Iterator[tuple[int, Mapping[str, Any]]]:
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        handle = path.open("rb")
     except OSError as exc:
         raise ImportFileError(f"{path.name}: cannot be opened ({exc.__class__.__name__})") from exc
     with handle:
-        reader = csv.DictReader(handle)
-        if not reader.fieldnames:
-            raise ImportFileError(f"{path.name}: no header row")
+        lines = _Lines(path, handle)
+        reader = csv.DictReader(lines, strict=True)
+        try:
+            fieldnames = reader.fieldnames
+        except csv.Error as exc:
+            raise ImportFileError(f"{path.name}: the header row is not valid CSV ({exc})") from exc
+        _check_header(path, kind, fieldnames)
         while True:
+            start = lines.line + 1
             try:
                 row = next(reader)
             except StopIteration:
                 return
-            except (csv.Error, UnicodeDecodeError) as exc:
+            except csv.Error as exc:
                 raise ImportFileError(
-                    f"{path.name}: unreadable at line {reader.line_num} ({exc.__class__.__name__})"
+                    f"{path.name}: row at line {start} is not valid CSV: a quote is not "
+                    f"closed, or a character follows a closing quote ({exc})"
                 ) from exc
-            yield reader.line_num, row
+            if any(isinstance(v, str) and ("\n" in v or "\r" in v) for v in row.values()):
+                raise ImportFileError(
+                    f"{path.name}: row at line {start} has a quote that is not closed on its "
+                    "line (it would swallow the rows after it)"
+                )
+            yield lines.line, row
 
 
 def _json_rows(path: Path) -> Iterator[tuple[int, Mapping[str, Any]]]:
@@ -232,7 +292,7 @@ def read_list(
     """Batches of records of ``kind`` from ``path``; fills ``summary`` as it goes."""
     if json_format is None:
         json_format = path.suffix.lower() == ".json"
-    rows = _json_rows(path) if json_format else _csv_rows(path)
+    rows = _json_rows(path) if json_format else _csv_rows(path, kind)
     batch: list[Any] = []
     for number, row in rows:
         summary.rows += 1

@@ -19,11 +19,12 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from kiosk.screening.importers import ListKind
+from kiosk.screening.import_guard import ReplaceGuard
+from kiosk.screening.importers import ImportSummary, ListKind
 from kiosk.screening.lost_stolen import DocumentKey, LostStolenIndex, hash_keys
 from kiosk.screening.manifest import ManifestEntry, ManifestIndex
 from kiosk.screening.matching import PartialDate, ScoreWeights
@@ -51,13 +52,24 @@ class ScreeningStore:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def replace(self, kind: ListKind, batches: Iterable[list[Any]]) -> ListInfo:
-        """Replace the whole list of ``kind`` with the records of ``batches``."""
+    def replace(
+        self,
+        kind: ListKind,
+        batches: Iterable[list[Any]],
+        *,
+        guard: ReplaceGuard | None = None,
+        summary: ImportSummary | None = None,
+    ) -> ListInfo:
+        """Replace the whole list of ``kind`` with the records of ``batches``, in one database
+        transaction. With ``guard``, a replacement it refuses (no valid row, too large a
+        shrink) raises :class:`ImportRefusedError` and the live list stays as it was; so does
+        a file that turns out unreadable half-way (:class:`ImportFileError`)."""
         table = _TABLES[kind]
         now = dt.datetime.now(dt.UTC)
         try:
             with self._db.write() as session:
                 version = self._next_version(session, kind)
+                live = int(session.scalar(select(func.count()).select_from(table)) or 0)
                 session.execute(delete(table))
                 count = 0
                 seen: dict[str, int] = {}
@@ -66,6 +78,8 @@ class ScreeningStore:
                     if rows:
                         session.execute(insert(table), rows)
                     count += len(rows)
+                if guard is not None:
+                    guard.check(kind, live, count, summary.rejected if summary else 0)
                 info = ListInfo(kind.value, version, now, count)
                 session.merge(
                     ListVersionRow(name=kind.value, version=version, updated_at=now, entries=count)

@@ -4,7 +4,7 @@ Face images and templates are sealed with AES-256-GCM: a fresh random 96-bit non
 the transaction id as associated data (a blob copied to another transaction does not
 decrypt), and the id of the key stored beside it (so a wrong key is told apart from altered
 data). The key comes from ``KIOSK_STORAGE__KEY`` (base64) or from a key file that only its
-owner may read; the default key file ``<data_dir>/storage.key`` is created on first use.
+owner may read (default ``<data_dir>/storage.key``, created by ``kiosk db init-keys``).
 
 Document numbers are never stored: :meth:`BlobCipher.document_token` gives an HMAC-SHA-256 of
 issuer and number under a key derived from the storage key (HKDF), enough to find the same
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.config import KioskConfig
 from kiosk.storage.errors import DecryptionError, StorageKeyError
-from kiosk.storage.keyfiles import create_private_file, read_private_file
+from kiosk.storage.keyfiles import read_private_file
 from models.errors import StorageError
 from models.records import BlobKind
 from models.tables import BiometricBlobRow
@@ -58,15 +58,13 @@ def generate_key() -> bytes:
 def load_storage_key(config: KioskConfig) -> bytes:
     """The storage key: from the environment/config value, else from the key file.
 
-    The default key file is created (mode 0600) if missing; an explicitly configured key file
-    must exist. A key file readable by group or others raises ``KeyFilePermissionError``.
+    The key file must exist (``kiosk db init-keys`` creates it; see kiosk/storage/key_setup.py):
+    a missing one is ``StorageKeyError`` naming it, never replaced by a new key. A key file
+    readable by group or others raises ``KeyFilePermissionError``.
     """
     if config.storage.key is not None:
         return decode_key(config.storage.key.get_secret_value().encode("ascii", "replace"))
-    path = config.storage_key_file
-    if config.storage.key_file is None:
-        create_private_file(path, generate_key())
-    return decode_key(read_private_file(path))
+    return decode_key(read_private_file(config.storage_key_file))
 
 
 @dataclass(frozen=True, slots=True)

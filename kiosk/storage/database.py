@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.config import KioskConfig
-from kiosk.storage.errors import DatabaseUnavailableError
+from kiosk.storage.failures import classify
 from models import migrations
 
 log = logging.getLogger(__name__)
@@ -104,9 +104,7 @@ class Database:
             with self.engine.begin() as connection:
                 migrations.upgrade(connection)
         except SQLAlchemyError as exc:
-            raise DatabaseUnavailableError(
-                f"database migration failed ({exc.__class__.__name__})"
-            ) from exc
+            raise classify(exc, "database migration failed") from exc
 
     def close(self) -> None:
         self.engine.dispose()
@@ -131,13 +129,20 @@ def connect_database(config: KioskConfig) -> Database:
 
 
 def open_database(config: KioskConfig) -> Database:
-    """The configured database, migrated to the newest schema (what the kiosk starts with)."""
+    """The configured database, migrated to the newest schema (what the kiosk starts with).
+
+    A database file this kiosk created before and that is now empty or missing is refused
+    (``StorageCorruptError``), never silently recreated."""
+    from kiosk.storage.file_checks import check_database_file, mark_created
+
+    check_database_file(config)
     database = connect_database(config)
     try:
         database.migrate()
     except BaseException:
         database.close()
         raise
+    mark_created(config)
     log.info("database ready (%s, schema %s)", database.dialect, migrations.head_revision())
     return database
 

@@ -33,3 +33,15 @@ class DatabaseUnavailableError(StorageError):
     """The database could not be opened, migrated or written."""
 
     code = "database_unavailable"
+
+
+class StorageFullError(DatabaseUnavailableError):
+    """The disk (or the database's size limit) is full: nothing more can be recorded."""
+
+    code = "storage_full"
+
+
+class StorageCorruptError(DatabaseUnavailableError):
+    """The database file is damaged (a corrupt page, not a database, emptied): restore it."""
+
+    code = "storage_corrupt"

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -34,23 +34,29 @@ def enqueue(
 
 
 def pending(
-    session: Session, *, limit: int, now: datetime | None = None
+    session: Session,
+    *,
+    limit: int,
+    now: datetime | None = None,
+    exclude: Collection[int] = (),
+    by_wall_clock: bool = True,
 ) -> Sequence[OutboxMessageRow]:
-    """Unsent messages due for (re)sending, oldest first."""
-    moment = now or utc_now()
-    query = (
-        select(OutboxMessageRow)
-        .where(OutboxMessageRow.sent_at.is_(None))
-        .where(
+    """Unsent messages due for (re)sending, oldest first, but for the ids in ``exclude``.
+
+    ``by_wall_clock`` False ignores ``next_attempt_at`` (a wall-clock time, wrong after a
+    clock step): the relay keeps its own waits on the monotonic clock instead."""
+    query = select(OutboxMessageRow).where(OutboxMessageRow.sent_at.is_(None))
+    if by_wall_clock:
+        moment = now or utc_now()
+        query = query.where(
             or_(
                 OutboxMessageRow.next_attempt_at.is_(None),
                 OutboxMessageRow.next_attempt_at <= moment,
             )
         )
-        .order_by(OutboxMessageRow.id)
-        .limit(limit)
-    )
-    return session.scalars(query).all()
+    if exclude:
+        query = query.where(OutboxMessageRow.id.not_in(list(exclude)))
+    return session.scalars(query.order_by(OutboxMessageRow.id).limit(limit)).all()
 
 
 def mark_sent(session: Session, ids: Sequence[int], *, now: datetime | None = None) -> None:
@@ -69,6 +75,7 @@ def mark_sent(session: Session, ids: Sequence[int], *, now: datetime | None = No
 def mark_failed(
     session: Session, ids: Sequence[int], *, error: str, next_attempt_at: datetime
 ) -> None:
+    """Count a failed attempt; ``next_attempt_at`` is informational (status displays)."""
     if ids:
         session.execute(
             update(OutboxMessageRow)

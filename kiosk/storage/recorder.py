@@ -19,6 +19,7 @@ from kiosk.storage import outbox
 from kiosk.storage.crypto_store import BlobCipher, store_blob
 from kiosk.storage.database import Database
 from kiosk.storage.errors import DatabaseUnavailableError, DuplicateTransactionError
+from kiosk.storage.failures import classify
 from models.records import DecidedTransaction, InvalidRecordError, ReferralStatus
 from models.tables import (
     CheckResultRow,
@@ -59,9 +60,7 @@ def record_transaction(
             f"transaction {record.transaction_id} could not be recorded (integrity)"
         ) from exc
     except SQLAlchemyError as exc:
-        raise DatabaseUnavailableError(
-            f"transaction {record.transaction_id} could not be recorded ({exc.__class__.__name__})"
-        ) from exc
+        raise classify(exc, f"transaction {record.transaction_id} could not be recorded") from exc
     log.info("transaction %s recorded: %s", record.transaction_id, record.decision.value)
 
 

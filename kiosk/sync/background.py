@@ -8,12 +8,11 @@ its outbox waits (``kiosk sync run`` can relay it later).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from kiosk.config import KioskConfig
 from kiosk.storage.database import Database
 from kiosk.sync.client import ServerClient
-from kiosk.sync.service import SyncService
+from kiosk.sync.service import StatusSource, SyncService
 
 log = logging.getLogger(__name__)
 
@@ -22,13 +21,10 @@ class BackgroundSync:
     """A :class:`SyncService` and its HTTP client, opened and closed together."""
 
     def __init__(
-        self,
-        config: KioskConfig,
-        database: Database,
-        lane: Callable[[], dict[str, str]] | None = None,
+        self, config: KioskConfig, database: Database, status: StatusSource | None = None
     ) -> None:
         self.client = ServerClient(config.sync)
-        self.service = SyncService(config, database, self.client, lane=lane)
+        self.service = SyncService(config, database, self.client, status=status)
 
     def start(self) -> None:
         self.service.start()
@@ -43,14 +39,12 @@ class BackgroundSync:
 
 
 def start_background_sync(
-    config: KioskConfig,
-    database: Database,
-    lane: Callable[[], dict[str, str]] | None = None,
+    config: KioskConfig, database: Database, status: StatusSource | None = None
 ) -> BackgroundSync | None:
-    """The running background sync, or None when no server is configured. ``lane`` gives
-    the lane's state for the heartbeat (see :func:`kiosk.app.lane_report`)."""
+    """The running background sync, or None when no server is configured. ``status`` gives
+    the heartbeat's status word and device lines (kiosk/status_report.py)."""
     if not config.sync.server_url:
         return None
-    sync = BackgroundSync(config, database, lane)
+    sync = BackgroundSync(config, database, status)
     sync.start()
     return sync

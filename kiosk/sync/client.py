@@ -4,12 +4,18 @@ TLS), verifying the server against the CA from enrolment. Errors become typed sy
 from __future__ import annotations
 
 import ssl
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from kiosk.config import SyncConfig
-from kiosk.sync.errors import ServerRefusedError, ServerUnreachableError, SyncNotConfiguredError
+from kiosk.sync.errors import (
+    ServerCertificateTimeError,
+    ServerRefusedError,
+    ServerUnreachableError,
+    SyncNotConfiguredError,
+)
 
 API = "/v1/kiosk"
 
@@ -57,6 +63,9 @@ class ServerClient:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
+            time_error = certificate_time_error(exc)
+            if time_error is not None:
+                raise ServerCertificateTimeError(f"{method} {path}: {time_error}") from exc
             raise ServerUnreachableError(f"{method} {path}: {exc.__class__.__name__}") from exc
         if response.status_code >= 500:
             raise ServerUnreachableError(f"{method} {path}: HTTP {response.status_code}")
@@ -89,6 +98,34 @@ class ServerClient:
 
     def heartbeat(self, body: dict[str, Any]) -> Any:
         return self.request("POST", f"{API}/heartbeat", json=body)
+
+
+_NOT_YET_VALID, _EXPIRED = 9, 10  # OpenSSL X509_V_ERR_CERT_NOT_YET_VALID, ..._HAS_EXPIRED
+
+
+def certificate_time_error(exc: BaseException) -> str | None:
+    """A clear message when TLS failed because a certificate's validity does not cover the
+    kiosk's clock (a clock far behind or ahead fails every sync), else None."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            code = current.verify_code
+            now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+            if code == _NOT_YET_VALID:
+                return (
+                    f"a certificate of the server is not valid yet at this kiosk's time ({now}):"
+                    " the kiosk clock is probably behind; check its time source (NTP)"
+                )
+            if code == _EXPIRED:
+                return (
+                    f"a certificate of the server has expired at this kiosk's time ({now}): "
+                    "the certificate must be renewed, or the kiosk clock is ahead"
+                )
+            return None
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _detail(response: httpx.Response) -> str:

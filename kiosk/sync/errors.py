@@ -16,6 +16,13 @@ class ServerUnreachableError(SyncError):
     code = "sync_unreachable"
 
 
+class ServerCertificateTimeError(ServerUnreachableError):
+    """TLS failed on a certificate's validity period: the kiosk clock, or an expired
+    certificate. Retried like an unreachable server; the message says which."""
+
+    code = "sync_certificate_time"
+
+
 class ServerRefusedError(SyncError):
     """A 4xx answer: the request itself (or our credentials) is wrong; retrying the same
     request soon will not help."""

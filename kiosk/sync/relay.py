@@ -1,18 +1,26 @@
 """The outbox relay: takes due messages in order, posts them in batches, marks them sent.
 
-All of its state is in the outbox rows (``sent_at``, ``attempts``, ``next_attempt_at``), so
-a restarted kiosk simply carries on. A message is marked sent only after the server has
-answered for it (accepted or duplicate: both mean "the server has it"), so a lost answer
-means a resend, which the server ignores: every message arrives exactly once.
+What was sent is in the outbox rows (``sent_at``, ``attempts``), so a restarted kiosk simply
+carries on. The waits between attempts are kept on the monotonic clock, in this process: a
+wall-clock step (back or ahead) changes neither when a message is retried nor the order, which
+is always oldest first. A batch the server could not take (unreachable) holds the whole relay
+until its backoff is over, so newer messages never overtake older ones; a message the server
+refuses (4xx) is held on its own, so one bad message cannot block the queue.
+``next_attempt_at`` is still written, for the technician's display only.
+
+A message is marked sent only after the server has answered for it (accepted or duplicate:
+both mean "the server has it"), so a lost answer means a resend, which the server ignores:
+every message arrives exactly once.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from kiosk.storage import outbox
@@ -63,23 +71,31 @@ class OutboxRelay:
         *,
         batch_size: int,
         backoff: Backoff,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.database = database
         self.client = client
         self.batch_size = batch_size
         self.backoff = backoff
+        self.monotonic = monotonic
+        self._hold_all_until = 0.0  # the server was unreachable: nothing before this
+        self._held: dict[int, float] = {}  # message id -> refused, not before this
 
-    def _take(self, now: datetime) -> list[_Pending]:
+    def _take(self) -> list[_Pending]:
+        now = self.monotonic()
+        if now < self._hold_all_until:
+            return []
+        self._held = {i: until for i, until in self._held.items() if until > now}
         with self.database.read() as session:
             rows: Sequence[OutboxMessageRow] = outbox.pending(
-                session, limit=self.batch_size, now=now
+                session, limit=self.batch_size, exclude=self._held, by_wall_clock=False
             )
             return [_Pending(r.id, r.kind, r.attempts, dict(r.payload)) for r in rows]
 
     def relay_once(self) -> RelayReport:
         """Send one batch per kind of what is due now; the report says what happened."""
         report = RelayReport()
-        batch = self._take(utc_now())
+        batch = self._take()
         by_kind: dict[str, list[_Pending]] = defaultdict(list)
         for message in batch:
             by_kind[message.kind].append(message)
@@ -105,7 +121,8 @@ class OutboxRelay:
     def _send(self, kind: str, messages: list[_Pending], report: RelayReport) -> None:
         endpoint = ENDPOINTS.get(kind)
         if endpoint is None:
-            self._failed(messages, f"no server endpoint for messages of kind {kind}", 8, report)
+            error = f"no server endpoint for messages of kind {kind}"
+            self._failed(messages, error, 8, report, hold_all=False)
             return
         try:
             answer = self.client.post_batch(endpoint, [m.payload for m in messages])
@@ -115,10 +132,10 @@ class OutboxRelay:
                 for message in messages:  # find the one the server refuses; send the rest
                     self._send(kind, [message], report)
                 return
-            self._failed(messages, str(exc), REFUSED_RETRY_FACTOR, report)
+            self._failed(messages, str(exc), REFUSED_RETRY_FACTOR, report, hold_all=False)
             return
         except SyncError as exc:
-            self._failed(messages, str(exc), 1, report)
+            self._failed(messages, str(exc), 1, report, hold_all=True)
             return
         duplicates = int(answer.get("duplicates", 0)) if isinstance(answer, dict) else 0
         with self.database.write() as session:
@@ -130,10 +147,21 @@ class OutboxRelay:
         )
 
     def _failed(
-        self, messages: list[_Pending], error: str, factor: int, report: RelayReport
+        self,
+        messages: list[_Pending],
+        error: str,
+        factor: int,
+        report: RelayReport,
+        *,
+        hold_all: bool,
     ) -> None:
         attempts = min(m.attempts for m in messages) + 1
         wait = self.backoff.delay(attempts) * factor
+        until = self.monotonic() + wait
+        if hold_all:
+            self._hold_all_until = max(self._hold_all_until, until)
+        else:
+            self._held.update(dict.fromkeys((m.id for m in messages), until))
         with self.database.write() as session:
             outbox.mark_failed(
                 session,

@@ -37,6 +37,9 @@ class CycleReport:
         return self.error is None and not self.relay.errors
 
 
+StatusSource = Callable[[], tuple[str, dict[str, str]]]
+
+
 class SyncService:
     def __init__(
         self,
@@ -44,12 +47,12 @@ class SyncService:
         database: Database,
         client: ServerClient,
         *,
-        lane: Callable[[], dict[str, str]] | None = None,
+        status: StatusSource | None = None,
     ) -> None:
         self.config = config
-        self.lane = lane
         self.database = database
         self.client = client
+        self.status = status
         self.backoff = Backoff(config.sync.backoff_base_s, config.sync.backoff_cap_s)
         self.relay = OutboxRelay(
             database, client, batch_size=config.sync.batch_size, backoff=self.backoff
@@ -75,20 +78,14 @@ class SyncService:
     def _heartbeat(self) -> None:
         with self.database.read() as session:
             backlog = outbox.backlog(session)
-        lane = self.lane() if self.lane is not None else {}
-        # A lane out of service reports "maintenance" (a technician's doing) or "fault", with
-        # each cause in ``devices`` ("cause.N": "cause:key"; see kiosk.app.lane_report).
-        status = "ok"
-        if lane.get("lane") == "out_of_service":
-            causes = [v for k, v in lane.items() if k.startswith("cause.")]
-            status = "maintenance" if all(c.startswith("technician") for c in causes) else "fault"
+        status, devices = self.status() if self.status is not None else ("ok", {})
         self.client.heartbeat(
             {
                 "sent_at": utc_now().isoformat(),
                 "status": status,
                 "backlog": backlog,
                 "software_version": __version__,
-                "devices": lane,
+                "devices": devices,
             }
         )
 

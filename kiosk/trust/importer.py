@@ -12,6 +12,7 @@ from kiosk.trust.errors import TrustFileError
 from kiosk.trust.files import trust_items
 from kiosk.trust.master_list import parse_master_list
 from kiosk.trust.records import CSCA, LINK, certificate_kind
+from kiosk.trust.self_signature import self_signature_problem
 from kiosk.trust.store import ADDED, DUPLICATE, TrustStore
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,20 @@ def import_files(
     return summary
 
 
+def _with_valid_self_signatures(
+    certificates: list[tuple[bytes, str]], name: str, summary: ImportSummary
+) -> list[tuple[bytes, str]]:
+    """The certificates whose self-signature (if self-signed) verifies; the others rejected."""
+    kept: list[tuple[bytes, str]] = []
+    for der, source in certificates:
+        problem = self_signature_problem(der)
+        if problem is None:
+            kept.append((der, source))
+        else:
+            summary.rejected.append({"file": name, "reason": problem})
+    return kept
+
+
 def import_data(
     name: str,
     data: bytes,
@@ -125,6 +140,7 @@ def import_data(
                 certificates.append((item.der, name))
         except (TrustFileError, CertificateParseError) as exc:
             summary.rejected.append({"file": where, "reason": str(exc)})
+    certificates = _with_valid_self_signatures(certificates, name, summary)
     try:
         added, duplicates = store.add_certificates(certificates)
     except CertificateParseError as exc:

@@ -14,12 +14,14 @@ from kiosk.audit import open_audit_log
 from kiosk.audit.verify import verify
 from kiosk.config import load_config
 from kiosk.storage.database import open_database
+from kiosk.storage.key_setup import init_keys
 from models.tables import AuditEntryRow
 
 
 def test_help_calls_and_their_answers_are_audited(tmp_path: Path) -> None:
     config = load_config(data_dir=tmp_path)
     database = open_database(config)
+    init_keys(config)  # what `kiosk db init-keys` does; keys are never made on the fly
     audit = open_audit_log(config)
     try:
         assistance = Assistance()

@@ -54,7 +54,7 @@ def database(config: KioskConfig) -> Iterator[Database]:
 def audit(config: KioskConfig) -> AuditLog:
     clock = iter(datetime(2025, 5, 1, tzinfo=UTC) + timedelta(seconds=i) for i in range(1000))
     return AuditLog(
-        load_signing_key(config.audit_key_file),
+        load_signing_key(config.audit_key_file, create=True),
         kiosk_id=config.kiosk_id,
         checkpoint_every=EVERY,
         clock=lambda: next(clock),
@@ -229,8 +229,8 @@ def test_personal_data_and_floats_are_refused(database: Database, audit: AuditLo
 
 
 def test_the_signing_key_is_private(config: KioskConfig) -> None:
-    # GIVEN a signing key created on first use
-    load_signing_key(config.audit_key_file)
+    # GIVEN a signing key created by init-keys
+    load_signing_key(config.audit_key_file, create=True)
     assert stat.S_IMODE(config.audit_key_file.stat().st_mode) == 0o600
     # WHEN its file becomes group-readable THEN it is refused
     config.audit_key_file.chmod(0o640)

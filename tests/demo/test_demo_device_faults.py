@@ -42,20 +42,37 @@ def _assert_safe(kiosk: DemoKioskLoop, result: LoopResult) -> None:
 
 
 class FailingChip:
-    """A chip that stops answering after ``good`` APDUs (a reader or antenna fault)."""
+    """A chip that stops answering after ``good`` APDUs (a reader or antenna fault).
+
+    Power-on, reset and power-off reach the wrapped chip, so the first ``good`` APDUs are
+    answered for real (the read is under way); ``fired`` counts the APDUs refused, so a test
+    can prove its fault was injected and not a failure at the first APDU."""
 
     def __init__(self, chip: PassportChip, good: int) -> None:
         self.chip, self.good = chip, good
+        self.answered = 0
+        self.fired = 0
 
     @property
     def atr(self) -> bytes:
         return bytes(self.chip.atr)
 
+    def power_on(self) -> bytes:
+        return bytes(self.chip.power_on())
+
+    def power_off(self) -> None:
+        self.chip.power_off()
+
+    def reset(self) -> None:
+        self.chip.reset()
+
     def transmit(self, apdu: bytes) -> bytes:
-        self.good -= 1
-        if self.good < 0:
+        if self.answered >= self.good:
+            self.fired += 1
             raise ChipReaderError("simulated reader fault")
-        return bytes(self.chip.transmit(apdu))
+        response = bytes(self.chip.transmit(apdu))
+        self.answered += 1
+        return response
 
 
 class ChipPulledAway(FailingChip):
@@ -66,21 +83,39 @@ class ChipPulledAway(FailingChip):
         self.kiosk = kiosk
 
     def transmit(self, apdu: bytes) -> bytes:
-        self.good -= 1
-        if self.good == 0:
+        response = bytes(self.chip.transmit(apdu))
+        self.answered += 1
+        if self.answered == self.good:
+            self.fired += 1
             self.kiosk.devices.chip_reader.remove()  # type: ignore[attr-defined]
-        return bytes(self.chip.transmit(apdu))
+        return response
 
 
 def test_a_chip_reader_fault_mid_read_is_referred(kiosk: DemoKioskLoop) -> None:
-    result = kiosk.transact(GENUINE, timeout_s=30, card=lambda chip: FailingChip(chip, 6))
+    cards: list[FailingChip] = []
+
+    def failing(chip: PassportChip) -> FailingChip:
+        cards.append(FailingChip(chip, 6))
+        return cards[-1]
+
+    result = kiosk.transact(GENUINE, timeout_s=30, card=failing)
+    # the fault fired mid-read: six APDUs were answered by the powered chip, then refused
+    assert cards and cards[0].answered == 6 and cards[0].fired >= 1
     assert result.outcome.outcome == "referred"
     assert FAULT_REASONS & set(result.outcome.reasons), result.outcome.reasons
     _assert_safe(kiosk, result)
 
 
 def test_a_chip_pulled_away_mid_read_never_hangs(kiosk: DemoKioskLoop) -> None:
-    result = kiosk.transact(GENUINE, timeout_s=30, card=lambda chip: ChipPulledAway(chip, 6, kiosk))
+    cards: list[ChipPulledAway] = []
+
+    def pulled(chip: PassportChip) -> ChipPulledAway:
+        cards.append(ChipPulledAway(chip, 6, kiosk))
+        return cards[-1]
+
+    result = kiosk.transact(GENUINE, timeout_s=30, card=pulled)
+    # the passport was pulled away after six answered APDUs (the fault fired mid-read)
+    assert cards and cards[0].answered == 6 and cards[0].fired == 1
     assert result.outcome.outcome in ("referred", "cancelled", Outcome.PASSPORT_REMOVED)
     if result.outcome.outcome == "referred":
         assert FAULT_REASONS & set(result.outcome.reasons), result.outcome.reasons

@@ -85,7 +85,7 @@ def test_commands_go_to_the_board_and_its_events_come_back(board: FakeBoard) -> 
     try:
         # GIVEN an open gate: it closed both doors and checked the board first
         assert gate.state is GateState.CLOSED
-        assert board.commands()[0] == "CLOSE ALL"
+        assert board.commands()[:2] == ["WATCHDOG 2500", "CLOSE ALL"]
         assert board.wait_for("PING")
         # WHEN the kiosk opens the entry and the board reports a traveller
         gate.open_entry()
@@ -98,7 +98,13 @@ def test_commands_go_to_the_board_and_its_events_come_back(board: FakeBoard) -> 
         assert gate.wait_sensor(Sensor.PRESENCE, False, WAIT_S)
         gate.open_exit()
         # THEN the board got the documented command lines, in order
-        assert board.commands() == ["CLOSE ALL", "OPEN ENTRY", "CLOSE ENTRY", "OPEN EXIT"]
+        assert board.commands() == [
+            "WATCHDOG 2500",
+            "CLOSE ALL",
+            "OPEN ENTRY",
+            "CLOSE ENTRY",
+            "OPEN EXIT",
+        ]
         assert gate.state is GateState.EXIT_OPEN
         # AND heartbeats keep going
         assert board.wait_for("PING", 3)
@@ -208,7 +214,7 @@ def test_the_port_vanishing_faults_the_gate_and_reset_reconnects(
         os.symlink(second.path, link)
         gate.reset()
         assert gate.state is GateState.CLOSED
-        assert second.commands() == ["CLOSE ALL"]
+        assert second.commands() == ["WATCHDOG 2500", "CLOSE ALL"]
     finally:
         gate.close()
         second.unplug()

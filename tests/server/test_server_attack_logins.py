@@ -141,6 +141,7 @@ def test_the_booth_says_the_account_is_throttled_and_for_how_long(
     message = throttled.value.user_message
     assert "throttled" in message and f"{throttled.value.retry_after_s} s" in message
     assert "429" not in message
+    source.close()  # its keep-alive connection would hold the server's shutdown
 
 
 def test_the_client_address_comes_from_a_trusted_proxy_only(server_setup, running_server) -> None:  # type: ignore[no-untyped-def]

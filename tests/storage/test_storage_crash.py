@@ -35,9 +35,11 @@ from kiosk.config import load_config
 from kiosk.storage import recorder
 from kiosk.storage.crypto_store import BlobCipher, load_storage_key
 from kiosk.storage.database import open_database
+from kiosk.storage.key_setup import init_keys
 
 config = load_config(data_dir=sys.argv[1], storage={"audit_checkpoint_every": 7})
 db = open_database(config)
+init_keys(config)
 audit = open_audit_log(config)
 cipher = BlobCipher(load_storage_key(config))
 for i in range(100000):

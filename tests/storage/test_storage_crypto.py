@@ -12,6 +12,7 @@ import pytest
 from kiosk.config import KioskConfig, load_config
 from kiosk.storage.crypto_store import BlobCipher, SealedBlob, load_storage_key
 from kiosk.storage.errors import DecryptionError, KeyFilePermissionError, StorageKeyError
+from kiosk.storage.key_setup import init_keys
 
 
 def test_round_trip_with_a_fresh_nonce_each_time(cipher: BlobCipher) -> None:
@@ -47,7 +48,12 @@ def test_wrong_key_transaction_or_altered_bytes_fail_typed(cipher: BlobCipher) -
 
 
 def test_default_key_file_is_created_private_and_reused(kiosk_config: KioskConfig) -> None:
-    # GIVEN no key configured WHEN the key is loaded twice
+    # GIVEN no key configured: loading it is an error naming the file, nothing is created
+    with pytest.raises(StorageKeyError, match="storage.key does not exist"):
+        load_storage_key(kiosk_config)
+    assert not kiosk_config.storage_key_file.exists()
+    # WHEN init-keys created it and the key is loaded twice
+    init_keys(kiosk_config)
     first = load_storage_key(kiosk_config)
     second = load_storage_key(kiosk_config)
     # THEN a 0600 key file was created once and the same key comes back

@@ -47,7 +47,9 @@ def _row_counts(session: Session) -> dict[str, int]:
 
 @pytest.fixture
 def audit(kiosk_config: KioskConfig) -> AuditLog:
-    return AuditLog(load_signing_key(kiosk_config.audit_key_file), kiosk_id="kiosk-test")
+    return AuditLog(
+        load_signing_key(kiosk_config.audit_key_file, create=True), kiosk_id="kiosk-test"
+    )
 
 
 def test_a_referred_transaction_is_recorded_whole(
@@ -143,13 +145,13 @@ def test_a_failing_audit_append_rolls_back_the_decision(
 
 
 def test_recording_the_same_transaction_twice_is_refused(
-    database: Database, cipher: BlobCipher
+    database: Database, cipher: BlobCipher, audit: AuditLog
 ) -> None:
     # GIVEN a recorded transaction
-    recorder.record_transaction(database, make_record(cipher=cipher))
+    recorder.record_transaction(database, make_record(cipher=cipher), audit=audit)
     # WHEN it is recorded again
     with pytest.raises(DuplicateTransactionError) as caught:
-        recorder.record_transaction(database, make_record(cipher=cipher))
+        recorder.record_transaction(database, make_record(cipher=cipher), audit=audit)
     # THEN the error is typed and there is still exactly one decision message
     assert caught.value.code == "transaction_exists"
     with database.read() as session:
@@ -158,11 +160,11 @@ def test_recording_the_same_transaction_twice_is_refused(
 
 
 def test_integrity_check_finds_a_decision_without_its_message(
-    database: Database, cipher: BlobCipher
+    database: Database, cipher: BlobCipher, audit: AuditLog
 ) -> None:
     # GIVEN two recorded transactions, one of whose outbox message is then lost
-    recorder.record_transaction(database, make_record("txn-a", cipher=cipher))
-    recorder.record_transaction(database, make_record("txn-b", cipher=cipher))
+    recorder.record_transaction(database, make_record("txn-a", cipher=cipher), audit=audit)
+    recorder.record_transaction(database, make_record("txn-b", cipher=cipher), audit=audit)
     with database.write() as session:
         message = session.scalars(
             select(OutboxMessageRow).where(OutboxMessageRow.subject_id == "txn-b")
