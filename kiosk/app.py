@@ -22,6 +22,7 @@ from kiosk.devices import Devices
 from kiosk.face.liveness import LandmarkLiveness
 from kiosk.face.matcher import DlibFaceMatcher, FaceMatcher, VerificationTransaction
 from kiosk.face.remote import ProcessFaceDetector, ProcessFaceMatcher
+from kiosk.lane import Lane
 from kiosk.policy.engine import PolicyEngine
 from kiosk.screening.importers import ListKind
 from kiosk.screening.screening import Screener, ScreeningLists, weights_of
@@ -33,6 +34,7 @@ from kiosk.storage.crypto_store import BlobCipher, load_storage_key
 from kiosk.storage.database import Database, open_database
 from kiosk.storage.recorder import record_transaction
 from kiosk.sync.background import BackgroundSync, start_background_sync
+from kiosk.sync.lane_link import LaneLink, start_lane_link
 from models.records import DecidedTransaction
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,7 @@ class Kiosk:
     engine: SessionEngine
     bus: EventBus
     closers: list[Callable[[], None]] = field(default_factory=list)
+    lane: Lane = field(default_factory=Lane)
 
     def reload_lists(self) -> None:
         store = ScreeningStore(self.database)
@@ -138,12 +141,14 @@ def build_kiosk(
 
 class KioskRuntime:
     """Opens the devices and drives the engine from their events; runs the background sync
-    (outbox relay and list pulls) when a server is configured."""
+    (outbox relay and list pulls) and the lane's link to the officers' wall when a server is
+    configured."""
 
     def __init__(self, kiosk: Kiosk) -> None:
         self.kiosk = kiosk
         self._started = False
         self.sync: BackgroundSync | None = None
+        self.lane_link: LaneLink | None = None
 
     def start(self) -> None:
         devices = self.kiosk.devices
@@ -152,7 +157,11 @@ class KioskRuntime:
         devices.chip_reader.add_listener(self._on_card_event)
         self._started = True
         try:
-            self.sync = start_background_sync(self.kiosk.config, self.kiosk.database)
+            self.sync = start_background_sync(
+                self.kiosk.config, self.kiosk.database, self.kiosk.cipher
+            )
+            k = self.kiosk
+            self.lane_link = start_lane_link(k.config, k.lane, k.bus, devices.gate)
         except BaseException:
             self.stop()
             raise
@@ -173,6 +182,9 @@ class KioskRuntime:
         if self._started:
             self._started = False
             try:
+                if self.lane_link is not None:
+                    self.lane_link.close()
+                    self.lane_link = None
                 if self.sync is not None:
                     self.sync.close()
                     self.sync = None

@@ -117,6 +117,14 @@ class ScreeningConfig(_Section):
     require_manifest: bool = False
 
 
+class WallConfig(_Section):
+    """The lane's link to the officers' live wall (over the sync server's mutual TLS)."""
+
+    enabled: bool = Field(True, description="report the lane and take remote actions")
+    heartbeat_s: float = Field(10.0, gt=0, le=300, description="lane report when idle")
+    commands_wait_s: int = Field(5, ge=1, le=30, description="long poll for remote actions")
+
+
 class KioskConfig(BaseSettings):
     """Everything a kiosk reads at start-up."""
 
@@ -135,6 +143,7 @@ class KioskConfig(BaseSettings):
     sync: SyncConfig = Field(default_factory=SyncConfig)
     screening: ScreeningConfig = Field(default_factory=ScreeningConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    wall: WallConfig = Field(default_factory=WallConfig)
 
     @classmethod
     def settings_customise_sources(

@@ -3,6 +3,7 @@ start), device CA, token service and metrics, then the routers. OpenAPI at /docs
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,12 +17,22 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from kiosk import __version__
-from server.api import audit_routes, kiosk_routes, people_routes
+from server.api import (
+    audit_routes,
+    kiosk_routes,
+    lane_routes,
+    people_routes,
+    photo_routes,
+    referral_routes,
+    report_routes,
+)
 from server.api.schemas import error_responses
 from server.config import ServerConfig
 from server.database import ServerDatabase, open_server_database
 from server.metrics import ServerMetrics
 from server.middleware import BodyLimit, RequestMetrics
+from server.photo_purge import photo_purge_loop
+from server.photos import PhotoVault, load_or_create_photo_key
 from server.security.ca import DeviceCA
 from server.security.login_limit import LoginLimiter
 from server.security.metrics_access import require_metrics_access
@@ -54,7 +65,9 @@ def build_state(config: ServerConfig, database: ServerDatabase | None = None) ->
     else:
         secret = load_or_create_secret(config.data_dir / "token.secret")
     db = database or open_server_database(config)
+    photos = PhotoVault(load_or_create_photo_key(config.data_dir / "photos.key"))
     return ServerState(
+        photos=photos,
         config=config,
         database=db,
         ca=ca,
@@ -71,7 +84,10 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Fas
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        purge = asyncio.create_task(photo_purge_loop(server))
         yield
+        purge.cancel()
+        server.pubsub.close()
         if owns_database:
             server.database.close()
 
@@ -85,11 +101,15 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Fas
     for router in (
         kiosk_routes.router,
         people_routes.auth,
-        people_routes.officer,
+        referral_routes.router,
         people_routes.supervisor,
         people_routes.technician,
         people_routes.admin,
         audit_routes.router,
+        lane_routes.kiosk,
+        lane_routes.people,
+        photo_routes.router,
+        report_routes.router,
     ):
         app.include_router(router)
     _add_operational_routes(app)

@@ -12,8 +12,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models.base import utc_now
-from models.server_tables import ReceivedCheckpointRow, ReceivedDecisionRow, ReferralQueueRow
-from server.api.schemas import CheckpointIn, DecisionIn, ReferralIn
+from models.server_tables import (
+    DeviceRow,
+    ReceivedCheckpointRow,
+    ReceivedDecisionRow,
+    ReferralQueueRow,
+)
+from server.api.schemas import CheckpointIn, DecisionIn, ListedIn, ReferralIn
 
 DECISIONS: Table = ReceivedDecisionRow.__table__  # type: ignore[assignment]
 REFERRALS: Table = ReferralQueueRow.__table__  # type: ignore[assignment]
@@ -57,6 +62,19 @@ def _decision_row(item: DecisionIn, now: datetime) -> dict[str, Any]:
     }
 
 
+HIT_REASONS = frozenset({"watchlist_hit", "lost_or_stolen"})
+
+
+def priority_of(reasons: Sequence[str]) -> int:
+    """0 for a watchlist or lost/stolen hit (shown first), 1 for every other reason."""
+    return 0 if HIT_REASONS.intersection(reasons) else 1
+
+
+def _site_of(session: Session, kiosk_id: str) -> str | None:
+    device = session.get(DeviceRow, kiosk_id)
+    return device.site if device is not None else None
+
+
 def _referral_row(
     transaction_id: str,
     kiosk_id: str,
@@ -66,8 +84,24 @@ def _referral_row(
     given_names: str | None,
     birth_date: Any,
     now: datetime,
+    *,
+    document_number: str | None = None,
+    listed: Sequence[ListedIn] = (),
+    site: str | None = None,
 ) -> dict[str, Any]:
     return {
+        "site": site,
+        "priority": priority_of(reasons),
+        "document_number": document_number,
+        "listed": [person.model_dump() for person in listed],
+        "claimed_by": None,
+        "claimed_at": None,
+        "pending_outcome": None,
+        "pending_note": None,
+        "pending_by": None,
+        "pending_at": None,
+        "approved_by": None,
+        "photos_purged_at": None,
         "transaction_id": transaction_id,
         "kiosk_id": kiosk_id,
         "status": "open",
@@ -106,12 +140,19 @@ def store_decisions(session: Session, items: Sequence[DecisionIn]) -> set[str]:
             item.referral.given_names,
             item.referral.birth_date,
             now,
+            document_number=item.referral.document_number,
+            listed=item.referral.listed,
+            site=_site_of(session, item.kiosk_id),
         )
         for item in unique.values()
         if item.transaction_id in new and item.referral is not None
     ]
     insert_new(session, REFERRALS, referrals, ["transaction_id"], "transaction_id")
     return new
+
+
+def new_referral_ids(items: Sequence[DecisionIn], new: set[str]) -> list[str]:
+    return [i.transaction_id for i in items if i.transaction_id in new and i.referral is not None]
 
 
 def store_referrals(session: Session, items: Sequence[ReferralIn]) -> set[str]:
@@ -127,6 +168,9 @@ def store_referrals(session: Session, items: Sequence[ReferralIn]) -> set[str]:
             item.given_names,
             item.birth_date,
             now,
+            document_number=item.document_number,
+            listed=item.listed,
+            site=_site_of(session, item.kiosk_id),
         )
         for item in unique.values()
     ]

@@ -9,6 +9,8 @@ from fastapi import Request
 from server.config import ServerConfig
 from server.database import ServerDatabase
 from server.metrics import ServerMetrics
+from server.photos import PhotoVault
+from server.pubsub import LocalPubSub, PubSub
 from server.security.ca import DeviceCA
 from server.security.login_limit import LoginLimiter
 from server.security.tokens import TokenService
@@ -22,6 +24,8 @@ class ServerState:
     tokens: TokenService
     metrics: ServerMetrics
     login_limiter: LoginLimiter = field(default_factory=lambda: LoginLimiter(5, 300.0))
+    pubsub: PubSub = field(default_factory=LocalPubSub)
+    photos: PhotoVault | None = None
 
 
 def server_state(request: Request) -> ServerState:

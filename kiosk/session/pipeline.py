@@ -30,6 +30,7 @@ from kiosk.icao.lds.dg2 import parse_dg2
 from kiosk.icao.mrz import parse_mrz
 from kiosk.icao.reader import PassportRead, read_passport
 from kiosk.policy.engine import DocumentFacts, PolicyDecision, TransactionFacts
+from kiosk.screening.listed import listed_persons
 from kiosk.screening.manifest import ManifestStatus
 from kiosk.screening.screening import Screener, ScreeningResult, Traveller
 from kiosk.session.steps import CaptureStep, ChipStep, DocumentStep, GuidanceSink, ScreeningStep
@@ -354,6 +355,8 @@ class KioskPipeline:
                 surname=parsed.fields.surname[:120],
                 given_names=parsed.fields.given_names[:120],
                 birth_date=facts.document.date_of_birth,
+                document_number=(parsed.fields.document_number or "")[:20] or None,
+                listed=listed_persons(self._screening, summary.issuer),
             )
         samples: list[BiometricSample] = []
         if self.keep_samples and decision.decision.value != "accept":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from kiosk.config import KioskConfig
+from kiosk.storage.crypto_store import BlobCipher
 from kiosk.storage.database import Database
 from kiosk.sync.client import ServerClient
 from kiosk.sync.service import SyncService
@@ -20,9 +21,11 @@ log = logging.getLogger(__name__)
 class BackgroundSync:
     """A :class:`SyncService` and its HTTP client, opened and closed together."""
 
-    def __init__(self, config: KioskConfig, database: Database) -> None:
+    def __init__(
+        self, config: KioskConfig, database: Database, cipher: BlobCipher | None = None
+    ) -> None:
         self.client = ServerClient(config.sync)
-        self.service = SyncService(config, database, self.client)
+        self.service = SyncService(config, database, self.client, cipher=cipher)
 
     def start(self) -> None:
         self.service.start()
@@ -36,10 +39,12 @@ class BackgroundSync:
         log.info("sync stopped")
 
 
-def start_background_sync(config: KioskConfig, database: Database) -> BackgroundSync | None:
+def start_background_sync(
+    config: KioskConfig, database: Database, cipher: BlobCipher | None = None
+) -> BackgroundSync | None:
     """The running background sync, or None when no server is configured."""
     if not config.sync.server_url:
         return None
-    sync = BackgroundSync(config, database)
+    sync = BackgroundSync(config, database, cipher)
     sync.start()
     return sync

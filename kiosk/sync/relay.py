@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +31,10 @@ ENDPOINTS: dict[str, str] = {
     "decision": "decisions",
     "referral": "referrals",
     "audit_checkpoint": "audit-checkpoints",
+    "referral_photos": "referral-photos",
 }
+# kind -> builds the request items from the messages' payloads when they are sent
+Expander = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 REFUSED_RETRY_FACTOR = 8  # a refused message waits longer than an unreachable server
 
 
@@ -63,11 +66,15 @@ class OutboxRelay:
         *,
         batch_size: int,
         backoff: Backoff,
+        expanders: dict[str, tuple[Expander, int]] | None = None,
     ) -> None:
+        """``expanders``: for a kind, the function building its request items and the
+        largest number of messages per request."""
         self.database = database
         self.client = client
         self.batch_size = batch_size
         self.backoff = backoff
+        self.expanders = expanders or {}
 
     def _take(self, now: datetime) -> list[_Pending]:
         with self.database.read() as session:
@@ -84,7 +91,9 @@ class OutboxRelay:
         for message in batch:
             by_kind[message.kind].append(message)
         for kind, messages in by_kind.items():
-            self._send(kind, messages, report)
+            limit = self.expanders[kind][1] if kind in self.expanders else len(messages)
+            for start in range(0, len(messages), max(1, limit)):
+                self._send(kind, messages[start : start + limit], report)
         if batch:
             contact.record(self.database, ok=not report.errors, error="; ".join(report.errors))
         return report
@@ -107,8 +116,11 @@ class OutboxRelay:
         if endpoint is None:
             self._failed(messages, f"no server endpoint for messages of kind {kind}", 8, report)
             return
+        payloads = [m.payload for m in messages]
+        if kind in self.expanders:
+            payloads = self.expanders[kind][0](payloads)
         try:
-            answer = self.client.post_batch(endpoint, [m.payload for m in messages])
+            answer = self.client.post_batch(endpoint, payloads)
         except ServerRefusedError as exc:
             if len(messages) > 1 and exc.status_code in (413, 422):
                 for message in messages:  # find the one the server refuses; send the rest

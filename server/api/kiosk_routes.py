@@ -32,7 +32,8 @@ from server.api.schemas import (
     error_responses,
 )
 from server.audit_checkpoints import check_checkpoints, record_anomalies
-from server.ingest import store_checkpoints, store_decisions, store_referrals
+from server.control_room import publish_referrals
+from server.ingest import new_referral_ids, store_checkpoints, store_decisions, store_referrals
 from server.security.identity import DeviceIdentity, require_device
 from server.state import ServerState, server_state
 
@@ -83,6 +84,17 @@ def _results(ids: list[str], new: set[str], state: ServerState, kind: str) -> Ba
     return BatchResult(accepted=accepted, duplicates=len(items) - accepted, items=items)
 
 
+def _announce(state: ServerState, transaction_ids: list[str]) -> None:
+    """New referrals: the booths' queues and the lanes' tiles change now."""
+    if not transaction_ids:
+        return
+    with state.database.sessions() as session:
+        rows = session.scalars(
+            select(ReferralQueueRow).where(ReferralQueueRow.transaction_id.in_(transaction_ids))
+        ).all()
+    publish_referrals(state, list(rows))
+
+
 @router.post("/decisions", response_model=BatchResult, summary="a batch of decisions")
 def post_decisions(
     batch: DecisionBatch,
@@ -95,6 +107,7 @@ def post_decisions(
     _check_clock(state, "decided_at", enumerate(item.decided_at for item in batch.items))
     with state.database.session() as session:
         new = store_decisions(session, batch.items)
+    _announce(state, new_referral_ids(batch.items, new))
     log.info("device %s: %d decisions, %d new", device.name, len(batch.items), len(new))
     return _results([item.transaction_id for item in batch.items], new, state, "decision")
 
@@ -109,6 +122,7 @@ def post_referrals(
     _check_clock(state, "created_at", enumerate(item.created_at for item in batch.items))
     with state.database.session() as session:
         new = store_referrals(session, batch.items)
+    _announce(state, sorted(new))
     return _results([item.transaction_id for item in batch.items], new, state, "referral")
 
 

@@ -9,13 +9,9 @@ import time
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from sqlalchemy import select
 
-from models.base import utc_now
-from models.records import ReferralStatus
 from models.server_tables import (
     DeviceRow,
     HeartbeatRow,
-    ReceivedDecisionRow,
-    ReferralQueueRow,
     ServerAuditEventRow,
     UserRow,
 )
@@ -24,7 +20,6 @@ from server.api import lists
 from server.api.schemas import (
     AuditEventList,
     AuditEventOut,
-    CheckOut,
     DeviceList,
     DeviceOut,
     Identifier,
@@ -32,10 +27,6 @@ from server.api.schemas import (
     ListUpload,
     ListVersionOut,
     LoginIn,
-    ReferralDetailOut,
-    ReferralList,
-    ReferralOut,
-    ResolutionIn,
     StoredResult,
     TokenOut,
     UserIn,
@@ -51,7 +42,6 @@ log = logging.getLogger(__name__)
 
 ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422, 503)
 auth = APIRouter(prefix="/v1/auth", tags=["people"], responses={**ERRORS, **error_responses(429)})
-officer = APIRouter(prefix="/v1/referrals", tags=["officer booth"], responses=ERRORS)
 technician = APIRouter(prefix="/v1/devices", tags=["technician"], responses=ERRORS)
 admin = APIRouter(prefix="/v1/admin", tags=["administrator"], responses=ERRORS)
 supervisor = APIRouter(prefix="/v1/audit", tags=["supervisor"], responses=ERRORS)
@@ -86,94 +76,6 @@ def login(body: LoginIn, request: Request, state: ServerState = Depends(server_s
     token, expires = state.tokens.issue(user.name, Role(user.role))
     log.info("user %s logged in", user.name)
     return TokenOut(access_token=token, role=user.role, expires_at=expires)
-
-
-def _referral_out(row: ReferralQueueRow) -> ReferralOut:
-    return ReferralOut.model_validate(row, from_attributes=True)
-
-
-@officer.get("", response_model=ReferralList, summary="the referral queue")
-def list_referrals(
-    status_: ReferralStatus = Query(ReferralStatus.OPEN, alias="status"),
-    limit: int = Query(100, ge=1, le=500),
-    user: TokenClaims = Depends(OFFICERS),
-    state: ServerState = Depends(server_state),
-) -> ReferralList:
-    with state.database.sessions() as session:
-        rows = session.scalars(
-            select(ReferralQueueRow)
-            .where(ReferralQueueRow.status == status_.value)
-            .order_by(ReferralQueueRow.created_at)
-            .limit(limit)
-        ).all()
-    return ReferralList(items=[_referral_out(row) for row in rows])
-
-
-@officer.get("/{transaction_id}", response_model=ReferralDetailOut, summary="one referral")
-def get_referral(
-    transaction_id: Identifier,
-    user: TokenClaims = Depends(OFFICERS),
-    state: ServerState = Depends(server_state),
-) -> ReferralDetailOut:
-    """The referral with the checks and document summary of its decision; audited."""
-    with state.database.session() as session:
-        row = session.get(ReferralQueueRow, transaction_id)
-        if row is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such referral")
-        decision = session.get(ReceivedDecisionRow, transaction_id)
-        session.add(
-            ServerAuditEventRow(
-                actor=user.user,
-                action="referral.view",
-                subject=transaction_id,
-                details={"role": user.role.value},
-                time=utc_now(),
-            )
-        )
-        summary = _referral_out(row)
-        checks = [CheckOut.model_validate(c) for c in decision.checks] if decision else []
-        return ReferralDetailOut(
-            **summary.model_dump(),
-            decision=decision.decision if decision else None,
-            policy=decision.policy if decision else None,
-            checks=checks,
-            document=dict(decision.document) if decision and decision.document else None,
-        )
-
-
-@officer.post("/{transaction_id}/resolution", response_model=ReferralOut, summary="resolve")
-def resolve_referral(
-    transaction_id: Identifier,
-    body: ResolutionIn,
-    user: TokenClaims = Depends(OFFICERS),
-    state: ServerState = Depends(server_state),
-) -> ReferralOut:
-    """Admit, refuse or send to secondary inspection, with a note; audited; the kiosk
-    receives the resolution at its next pull."""
-    now = utc_now()
-    with state.database.session() as session:
-        row = session.get(ReferralQueueRow, transaction_id, with_for_update=True)
-        if row is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such referral")
-        if row.status != ReferralStatus.OPEN.value:
-            raise HTTPException(status.HTTP_409_CONFLICT, detail="the referral is not open")
-        row.status = ReferralStatus.RESOLVED.value
-        row.outcome = body.outcome.value
-        row.note = body.note
-        row.officer = user.user
-        row.resolved_at = now
-        session.add(
-            ServerAuditEventRow(
-                actor=user.user,
-                action="referral.resolve",
-                subject=transaction_id,
-                details={"outcome": body.outcome.value, "role": user.role.value},
-                time=now,
-            )
-        )
-        result = _referral_out(row)
-    log.info("referral %s resolved: %s", transaction_id, body.outcome.value)
-    return result
 
 
 @supervisor.get("/events", response_model=AuditEventList, summary="audit of people's actions")
