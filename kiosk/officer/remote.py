@@ -22,6 +22,7 @@ import base64
 import binascii
 import logging
 import ssl
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
@@ -47,6 +48,7 @@ from kiosk.officer.referrals import (
     face_score,
     screening_hits,
 )
+from kiosk.officer.wall import WallCallback, WallStream
 from models.errors import ConfigError
 from models.records import ListedPerson, ReferralOutcome
 
@@ -79,13 +81,15 @@ class HttpReferralSource:
     ) -> None:
         """``verify``: True (system CAs), a CA file (the server's own CA) or a context."""
         self.face_threshold = face_threshold
+        self.base_url = base_url.rstrip("/")
         if isinstance(verify, str):
             try:
                 verify = ssl.create_default_context(cafile=verify)
             except (OSError, ssl.SSLError) as exc:
                 raise ConfigError(f"the server CA {verify} cannot be read") from exc
+        self.verify = verify
         self._client = httpx.Client(
-            base_url=base_url.rstrip("/"), timeout=timeout_s, transport=transport, verify=verify
+            base_url=self.base_url, timeout=timeout_s, transport=transport, verify=verify
         )
 
     def _call(
@@ -253,6 +257,10 @@ class HttpReferralSource:
         if response.status_code == 404:
             raise ReferralNotFoundError("no such lane at your site")
         self._json(response)
+
+    def wall_stream(self, token: Callable[[], str | None], on_event: WallCallback) -> WallStream:
+        """The running reader of the server's wall events (server-sent events)."""
+        return WallStream(self.base_url, token, on_event, verify=self.verify).start()
 
     def close(self) -> None:
         self._client.close()

@@ -35,7 +35,7 @@ def source(
 
 @pytest.fixture
 def window(qtbot: QtBot, source: LocalReferralSource) -> Iterator[OfficerWindow]:
-    win = OfficerWindow(source, refresh_ms=60_000)
+    win = OfficerWindow(source, refresh_ms=60_000, undo_ms=150, confirm=lambda _n, _r: True)
     qtbot.addWidget(win)
     win.resize(1400, 900)
     win.show()
@@ -81,7 +81,14 @@ def test_an_officer_reviews_and_admits_a_referral_with_a_note(
 
     window.queue.setCurrentRow(1)  # the watchlist hit comes first
     view = window.view
-    qtbot.waitUntil(lambda: view.detail is not None, timeout=5000)
+    qtbot.waitUntil(
+        lambda: (
+            view.detail is not None
+            and view.detail.summary.transaction_id == referral_ids[0]
+            and view.photos_shown
+        ),
+        timeout=5000,
+    )
     assert view.detail is not None
     assert view.detail.summary.transaction_id == referral_ids[0]
     assert view.chip_photo.picture.pixmap() is not None
