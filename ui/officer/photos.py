@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-PHOTO_SIZE = (300, 380)
+PHOTO_SIZE = (280, 330)
 
 
 class PhotoBox(QFrame):

@@ -83,7 +83,7 @@ class HistoryView(QWidget):
                     r.kiosk_id,
                     r.display_name,
                     "; ".join(t.reason(x) for x in r.reasons),
-                    t(f"outcome.{r.outcome}") if r.outcome else "–",
+                    t(f"result.{r.outcome}") if r.outcome else "–",
                     r.officer or "–",
                     r.approved_by or "–",
                 ]

@@ -48,7 +48,7 @@ class LaneTile(QFrame):
         self.tr_ = tr
         self.tile: Tile | None = None
         self.setObjectName("tile")
-        self.setMinimumSize(340, 220)
+        self.setMinimumSize(340, 200)
         self.name = QLabel(lane)
         self.name.setObjectName("title")
         self.step = QLabel("")

@@ -114,6 +114,7 @@ class OfficerWindow(QMainWindow):
         self.view.approval_requested.connect(self.answer_approval)
         self.queue = QListWidget()
         self.queue.setMinimumWidth(320)
+        self.queue.setWordWrap(True)
         self.queue.currentItemChanged.connect(self._selected)
         self.lanes = QComboBox()
         self.lanes.currentIndexChanged.connect(self._lane_chosen)
