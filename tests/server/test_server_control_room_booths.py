@@ -78,6 +78,9 @@ def booths(qtbot: QtBot, room: Any) -> Any:
         link.close()
 
 
+# the window on SQLite; the same two-booth workflow runs on both databases without windows in
+# test_server_control_room_referrals.py
+@pytest.mark.parametrize("room", ["sqlite"], indirect=True)
 def test_two_booths_work_the_queue_with_the_keyboard(qtbot: QtBot, booths: Any) -> None:
     room, a, b, first, second, mismatch, watchlist, bus, confirmations = booths
     # GIVEN both officers signed in: the hit is first and open at booth A (claimed)

@@ -122,6 +122,7 @@ def test_remote_actions_reach_the_lane_audited_and_acknowledged(wall: Any) -> No
     assert [a.details["lane_action"] for a in audited] == link.applied
 
 
+@pytest.mark.parametrize("room", ["sqlite"], indirect=True)
 def test_the_wall_refuses_strangers_and_other_sites(wall: Any) -> None:
     room, *_rest = wall
     verify = __import__("ssl").create_default_context(cafile=room.ca)
