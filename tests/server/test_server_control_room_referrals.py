@@ -225,3 +225,55 @@ def test_six_officers_resolving_at_once_leave_one_decision(room: ControlRoom) ->
         ).all()
     assert row is not None and len(resolves) == 1
     assert row.officer == resolves[0].actor and row.outcome == resolves[0].details["outcome"]
+
+
+@pytest.mark.parametrize("room", ["sqlite"], indirect=True)
+def test_bad_and_hostile_photo_uploads_are_refused(room: ControlRoom) -> None:
+    import base64
+
+    from kiosk.officer.samples import FACES
+    from kiosk.sync.client import ServerClient
+    from kiosk.sync.errors import ServerRefusedError
+
+    png = base64.b64encode((FACES / "rose_1.jpg").read_bytes()).decode()
+    cases = {
+        "another kiosk's referral": (
+            {"transaction_id": "x-1", "kiosk_id": "someone-else", "chip_portrait": png},
+            403,
+        ),
+        "not base64": (
+            {"transaction_id": "x-2", "kiosk_id": room.device, "chip_portrait": "@@@@"},
+            422,
+        ),
+        "not an image": (
+            {
+                "transaction_id": "x-3",
+                "kiosk_id": room.device,
+                "live_frame": base64.b64encode(b"%PDF-1.7 not an image").decode(),
+            },
+            422,
+        ),
+        "unknown field": (
+            {"transaction_id": "x-4", "kiosk_id": room.device, "template": png},
+            422,
+        ),
+    }
+    with ServerClient(room.kiosk_config.sync) as client:
+        for name, (item, status) in cases.items():
+            with pytest.raises(ServerRefusedError) as refused:
+                client.post_batch("referral-photos", [item])
+            assert refused.value.status_code == status, name
+        # a genuine upload is stored once (a resend is a duplicate)
+        ok = {"transaction_id": "x-5", "kiosk_id": room.device, "chip_portrait": png}
+        assert client.post_batch("referral-photos", [ok])["accepted"] == 1
+        assert client.post_batch("referral-photos", [ok])["duplicates"] == 1
+    # AND without a device certificate the endpoint is closed
+    response = httpx.post(
+        f"{room.url}/v1/kiosk/referral-photos",
+        json={"items": [ok]},
+        verify=ssl.create_default_context(cafile=room.ca),
+    )
+    assert response.status_code in (401, 403)
+    with room.state.database.sessions() as db:
+        kept = db.scalars(select(ReferralPhotoRow.transaction_id)).all()
+    assert list(kept) == ["x-5"]
