@@ -22,7 +22,8 @@ from kiosk.officer.referrals import (
     ReferralClaimedError,
     ReferralClosedError,
 )
-from kiosk.officer.samples import seed_sample_referrals
+from kiosk.officer.samples import sample_referrals, seed_sample_referrals
+from kiosk.storage.recorder import decision_payload
 from models.base import utc_now
 from models.records import ReferralOutcome
 from models.server_tables import ReferralPhotoRow, ReferralQueueRow, ServerAuditEventRow
@@ -277,3 +278,38 @@ def test_bad_and_hostile_photo_uploads_are_refused(room: ControlRoom) -> None:
     with room.state.database.sessions() as db:
         kept = db.scalars(select(ReferralPhotoRow.transaction_id)).all()
     assert list(kept) == ["x-5"]
+
+
+@pytest.mark.parametrize("room", ["sqlite"], indirect=True)
+def test_a_resolution_for_a_referral_the_kiosk_lacks_is_kept_until_it_has_it(
+    room: ControlRoom,
+) -> None:
+    from kiosk.storage.recorder import record_transaction
+    from kiosk.sync.client import ServerClient
+    from kiosk.sync.resolutions import pull_resolutions
+
+    # GIVEN a referral the server has (sent before the kiosk's database was restored)
+    record = sample_referrals(room.device, room.cipher)[0]
+    with ServerClient(room.kiosk_config.sync) as client:
+        client.post_batch("decisions", [decision_payload(record)])
+    booth = room.booth()
+    try:
+        session = booth.login(room.officer(), PASSWORD)
+        booth.resolve(session, record.transaction_id, ReferralOutcome.REFUSED, "seen at desk")
+    finally:
+        booth.close()
+    # WHEN the kiosk, which does not have it, pulls resolutions THEN it does not acknowledge it
+    with ServerClient(room.kiosk_config.sync) as client:
+        assert pull_resolutions(room.kiosk_db, client) == 0
+        with room.state.database.sessions() as db:
+            row = db.get(ReferralQueueRow, record.transaction_id)
+            assert row is not None and row.delivered_at is None
+        # WHEN the kiosk has the referral again THEN the resolution is applied and acknowledged
+        record_transaction(room.kiosk_db, record, cipher=room.cipher)
+        assert pull_resolutions(room.kiosk_db, client) == 1
+    with room.kiosk_db.read() as db:
+        kiosk_row = db.get(ReferralRow, record.transaction_id)
+        assert kiosk_row is not None and kiosk_row.outcome == "refused"
+    with room.state.database.sessions() as db:
+        row = db.get(ReferralQueueRow, record.transaction_id)
+        assert row is not None and row.delivered_at is not None

@@ -122,6 +122,12 @@ def test_the_demo_walk_transaction_and_referral_in_the_real_windows(
         assert "Watchlist" in view.hits.text()
         assert not view.chip_photo.picture.pixmap().isNull()
         assert not view.live_photo.picture.pixmap().isNull()
+        # the real pipeline's hit: marked, the listed person and the document number carried
+        detail = view.detail
+        assert detail is not None and detail.summary.hit and detail.summary.listed
+        assert detail.summary.listed[0].reference and detail.summary.listed[0].agreeing
+        assert detail.document_number and detail.summary.document_number != detail.document_number
+        assert view.banner.isVisible() and view.listed.isVisible()
         assert view.score.text() != "–"
 
         # resolves it with a note; the kiosk receives the resolution from the server
