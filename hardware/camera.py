@@ -22,6 +22,7 @@ from enum import Enum
 import numpy as np
 import numpy.typing as npt
 
+from hardware.executor import DeviceBound
 from models.errors import DeviceError
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,13 @@ class Frame:
         return int(width), int(height)
 
 
-class Camera(abc.ABC):
-    """A camera that is started, read (newest frame only) and stopped."""
+class Camera(DeviceBound, abc.ABC):
+    """A camera that is started, read (newest frame only) and stopped.
+
+    The driver hooks run on the capture thread only; bound to a device executor
+    (:mod:`hardware.executor`), :meth:`start` and :meth:`stop` are accepted from that
+    executor's thread only. Reading frames (:meth:`wait_frame`) never touches the device.
+    """
 
     thread_name = "kiosk-camera"
 
@@ -78,6 +84,7 @@ class Camera(abc.ABC):
 
     def start(self) -> None:
         """Start the capture thread; frames arrive asynchronously. Idempotent."""
+        self._device_call("start")
         if self._thread is not None:
             return
         self._stop.clear()
@@ -87,6 +94,7 @@ class Camera(abc.ABC):
 
     def stop(self) -> None:
         """Stop the capture thread and release the device."""
+        self._device_call("stop")
         thread, self._thread = self._thread, None
         self._stop.set()
         if thread is not None:
@@ -203,5 +211,5 @@ class Camera(abc.ABC):
     def _read(self) -> Image | None:
         """Block until the next frame; None (or CameraError) when the device is lost."""
 
-    def _close(self) -> None:  # noqa: B027 - optional hook
+    def _close(self) -> None:
         """Release the device."""

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
+from hardware.executor import DeviceBound
 from models.errors import DeviceError
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,12 @@ class NoCardError(ChipReaderError):
     """No card is in the field."""
 
     code = "chip_no_card"
+
+
+class CardUnresponsiveError(ChipReaderError):
+    """The card is in the field but does not answer properly (a chip problem, not a reader's)."""
+
+    code = "chip_card_unresponsive"
 
 
 class CardRemovedError(ChipReaderError):
@@ -80,8 +87,13 @@ class ReaderStats:
 CardListener = Callable[[CardEvent], None]
 
 
-class ChipReader(abc.ABC):
-    """A contactless reader with at most one card at a time."""
+class ChipReader(DeviceBound, abc.ABC):
+    """A contactless reader with at most one card at a time.
+
+    Bound to a device executor (:mod:`hardware.executor`), every public call checks that it
+    runs on that executor's thread for a job that was not cancelled: a cancelled chip read
+    stops before its next APDU.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -98,14 +110,17 @@ class ChipReader(abc.ABC):
 
     @property
     def limits(self) -> ReaderLimits:
+        self._device_call("limits")
         return self._limits()
 
     def open(self) -> None:
         """Acquire the reader (start monitoring for cards)."""
+        self._device_call("open")
         self._open()
 
     def close(self) -> None:
         """Disconnect any card and release the reader."""
+        self._device_call("close")
         try:
             self.disconnect()
         finally:
@@ -131,10 +146,12 @@ class ChipReader(abc.ABC):
                 log.exception("card listener failed")
 
     def card_present(self) -> bool:
+        self._device_call("card_present")
         return self._card_present()
 
     def wait_for_card(self, timeout_s: float) -> bool:
         """Wait until a card is in the field; True if one is."""
+        self._device_call("wait_for_card")
         deadline = time.monotonic() + timeout_s
         while True:
             if self._card_present():
@@ -145,12 +162,16 @@ class ChipReader(abc.ABC):
 
     def connect(self) -> bytes:
         """Power the card up and return its ATR (or ATS-derived ATR)."""
+        self._device_call("connect")
         with self._lock:
             atr = self._connect()
             self._connected = True
             return atr
 
     def disconnect(self) -> None:
+        # No cancel check: letting go of a card is always allowed, on the device thread.
+        if self._executor is not None and not self._executor.on_thread():
+            self._device_call("disconnect")
         with self._lock:
             if self._connected:
                 self._connected = False
@@ -162,6 +183,7 @@ class ChipReader(abc.ABC):
 
     def transmit(self, apdu: bytes) -> bytes:
         """Send one command APDU, return the whole response including SW1 SW2."""
+        self._device_call("transmit")  # between APDUs: the read stops here once cancelled
         if not self._connected:
             raise NoCardError("transmit without a connected card")
         start = time.perf_counter()
@@ -176,10 +198,7 @@ class ChipReader(abc.ABC):
         elapsed = time.perf_counter() - start
         if len(response) < 2:
             self.stats.last_error = "short_response"
-            raise ChipReaderError(
-                f"response of {len(response)} bytes has no status word",
-                code="chip_card_unresponsive",
-            )
+            raise CardUnresponsiveError(f"response of {len(response)} bytes has no status word")
         sw = response[-2:].hex().upper()
         self.stats.apdus += 1
         self.stats.bytes_sent += len(apdu)
@@ -191,10 +210,10 @@ class ChipReader(abc.ABC):
 
     # --- driver hooks ------------------------------------------------------------------
 
-    def _open(self) -> None:  # noqa: B027 - optional hook
+    def _open(self) -> None:
         pass
 
-    def _close(self) -> None:  # noqa: B027 - optional hook
+    def _close(self) -> None:
         pass
 
     def _limits(self) -> ReaderLimits:

@@ -143,7 +143,8 @@ class SimulatedGateConfig(_DeviceConfig):
     type: Literal["simulated"] = "simulated"
     transit_s: float = Field(0.0, ge=0, le=60, description="time a traveller takes to pass")
     auto_passage: bool = Field(
-        True, description="a simulated traveller walks through whenever a door opens"
+        True,
+        description="a simulated traveller steps in when the entry opens, out when the exit does",
     )
     heartbeat_s: float = Field(1.0, gt=0, le=60)
     open_timeout_s: float = Field(15.0, gt=0, le=600)
@@ -162,8 +163,29 @@ class SerialGateConfig(_DeviceConfig):
 GateConfig = Annotated[SimulatedGateConfig | SerialGateConfig, Field(discriminator="type")]
 
 
+# --- speaker -----------------------------------------------------------------------------
+
+
+class SimulatedSpeakerConfig(_DeviceConfig):
+    type: Literal["simulated"] = "simulated"
+    realtime: bool = Field(False, description="take each prompt's length to 'play' it")
+
+
+class AlsaSpeakerConfig(_DeviceConfig):
+    """ALSA output through ``aplay`` (Debian's alsa-utils)."""
+
+    type: Literal["alsa"] = "alsa"
+    device: str = Field("default", min_length=1, description="ALSA PCM name, e.g. hw:0,0")
+    command: str = Field("aplay", min_length=1)
+    timeout_margin_s: float = Field(5.0, gt=0, le=60)
+
+
+SpeakerConfig = Annotated[SimulatedSpeakerConfig | AlsaSpeakerConfig, Field(discriminator="type")]
+
+
 class DevicesConfig(_DeviceConfig):
     chip_reader: ChipReaderConfig = Field(default_factory=SimulatedChipReaderConfig)
     mrz_reader: MrzReaderConfig = Field(default_factory=SimulatedMrzReaderConfig)
     camera: CameraConfig = Field(default_factory=SimulatedCameraConfig)
     gate: GateConfig = Field(default_factory=SimulatedGateConfig)
+    speaker: SpeakerConfig = Field(default_factory=SimulatedSpeakerConfig)

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
+from hardware.executor import DeviceBound
 from models.errors import DeviceError
 
 log = logging.getLogger(__name__)
@@ -127,8 +128,14 @@ GateListener = Callable[[GateEvent], None]
 _OPEN_STATES = (GateState.ENTRY_OPEN, GateState.EXIT_OPEN)
 
 
-class Gate(abc.ABC):
-    """A two-door gate that fails secure."""
+class Gate(DeviceBound, abc.ABC):
+    """A two-door gate that fails secure.
+
+    Bound to a device executor (:mod:`hardware.executor`), the door commands, ``open``,
+    ``close`` and ``reset`` are accepted from that executor's thread only; the gate's own worker
+    (heartbeats, the door-left-open timer, faults) and :meth:`emergency_release`, which must
+    never wait behind anything, are the exceptions.
+    """
 
     def __init__(self, *, heartbeat_s: float, heartbeat_misses: int, open_timeout_s: float) -> None:
         self.heartbeat_s = heartbeat_s
@@ -151,6 +158,7 @@ class Gate(abc.ABC):
 
     def open(self) -> None:
         """Connect to the gate, close both doors and start the heartbeat."""
+        self._device_call("open")
         if self._is_open:
             return
         try:
@@ -168,6 +176,7 @@ class Gate(abc.ABC):
 
     def close(self) -> None:
         """Close the doors (unless in emergency), stop the worker, release the device."""
+        self._device_call("close")
         if not self._is_open:
             return
         self._is_open = False
@@ -200,18 +209,23 @@ class Gate(abc.ABC):
     # --- commands ----------------------------------------------------------------------
 
     def open_entry(self) -> None:
+        self._device_call("open_entry")
         self._execute(GateCommand.OPEN_ENTRY)
 
     def close_entry(self) -> None:
+        self._device_call("close_entry")
         self._execute(GateCommand.CLOSE_ENTRY)
 
     def open_exit(self) -> None:
+        self._device_call("open_exit")
         self._execute(GateCommand.OPEN_EXIT)
 
     def close_exit(self) -> None:
+        self._device_call("close_exit")
         self._execute(GateCommand.CLOSE_EXIT)
 
     def close_all(self) -> None:
+        self._device_call("close_all")
         self._execute(GateCommand.CLOSE_ALL)
 
     def emergency_release(self, reason: str = "operator") -> None:
@@ -226,6 +240,7 @@ class Gate(abc.ABC):
 
     def reset(self) -> None:
         """Leave FAULT or EMERGENCY: reconnect if needed, close the doors, check the heartbeat."""
+        self._device_call("reset")
         with self._command_lock:
             try:
                 self._recover()
@@ -414,7 +429,7 @@ class Gate(abc.ABC):
         if state in _OPEN_STATES and nobody and time.monotonic() - since > self.open_timeout_s:
             log.warning("gate door left open for %.1f s: closing", self.open_timeout_s)
             try:
-                self.close_all()
+                self._execute(GateCommand.CLOSE_ALL)  # the gate's own worker: no executor check
             except GateError:
                 pass  # already failed secure and reported
 
@@ -428,13 +443,13 @@ class Gate(abc.ABC):
     def _heartbeat(self) -> bool:
         """True if the board answered a heartbeat just now."""
 
-    def _open(self) -> None:  # noqa: B027 - optional hook
+    def _open(self) -> None:
         pass
 
-    def _close(self) -> None:  # noqa: B027 - optional hook
+    def _close(self) -> None:
         pass
 
-    def _recover(self) -> None:  # noqa: B027 - optional hook
+    def _recover(self) -> None:
         """Reconnect a lost link before reset() closes the doors."""
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 
+from hardware.executor import DeviceBound
 from models.errors import DeviceError
 
 log = logging.getLogger(__name__)
@@ -108,8 +109,12 @@ def check_scan_lines(lines: Sequence[str]) -> None:
             raise MrzReaderError("an MRZ line is too long or not printable ASCII")
 
 
-class MrzReader(abc.ABC):
-    """An MRZ reader that reports documents as they are presented and removed."""
+class MrzReader(DeviceBound, abc.ABC):
+    """An MRZ reader that reports documents as they are presented and removed.
+
+    Bound to a device executor (:mod:`hardware.executor`), :meth:`open` and :meth:`close` are
+    accepted from that executor's thread only; documents arrive on the driver's own thread.
+    """
 
     def __init__(self, source: str) -> None:
         self.source = source
@@ -126,6 +131,7 @@ class MrzReader(abc.ABC):
 
     def open(self) -> None:
         """Start reading. A reader that is unplugged starts offline and keeps trying."""
+        self._device_call("open")
         with self._lock:
             if self._is_open:
                 return
@@ -140,6 +146,7 @@ class MrzReader(abc.ABC):
 
     def close(self) -> None:
         """Stop reading and stop the device thread; waiters return None."""
+        self._device_call("close")
         with self._lock:
             if not self._is_open:
                 return

@@ -8,6 +8,7 @@ from typing import Any
 
 from hardware.chip_reader import (
     CardRemovedError,
+    CardUnresponsiveError,
     ChipReaderError,
     NoCardError,
     ReaderServiceUnavailableError,
@@ -92,7 +93,7 @@ def pcsc_error(hresult: int, action: str) -> ChipReaderError:
             f"{message} (another application holds the card)", code="chip_reader_busy"
         )
     if code in (SCARD_W_UNRESPONSIVE_CARD, SCARD_W_UNPOWERED_CARD, SCARD_E_PROTO_MISMATCH):
-        return ChipReaderError(message, code="chip_card_unresponsive")
+        return CardUnresponsiveError(message)
     if code == SCARD_E_TIMEOUT:
         return ChipReaderError(message, code="chip_reader_timeout")
     return ChipReaderError(message)

@@ -15,6 +15,7 @@ from typing import Any
 
 from hardware.chip_reader import CardEvent
 from hardware.mrz_reader import DocumentPresented, DocumentRemoved
+from kiosk.assistance import Assistance, AssistanceState
 from kiosk.audit import open_audit_log
 from kiosk.audit.log import AuditLog
 from kiosk.config import KioskConfig
@@ -27,9 +28,11 @@ from kiosk.policy.engine import PolicyEngine
 from kiosk.screening.importers import ListKind
 from kiosk.screening.screening import Screener, ScreeningLists, weights_of
 from kiosk.screening.store import ScreeningStore
-from kiosk.session.engine import SessionEngine
+from kiosk.session.engine import SessionEngine, SessionTimeouts
 from kiosk.session.events import EventBus
+from kiosk.session.passage import PassageSettings
 from kiosk.session.pipeline import CaptureSettings, ChipVerifier, KioskPipeline
+from kiosk.speech import EspeakSynthesizer, VoicePrompter
 from kiosk.storage.crypto_store import BlobCipher, load_storage_key
 from kiosk.storage.database import Database, open_database
 from kiosk.storage.recorder import record_transaction
@@ -66,6 +69,8 @@ class Kiosk:
     pipeline: KioskPipeline
     engine: SessionEngine
     bus: EventBus
+    voice: VoicePrompter | None = None
+    assistance: Assistance = field(default_factory=Assistance)
     closers: list[Callable[[], None]] = field(default_factory=list)
     lane: Lane = field(default_factory=Lane)
 
@@ -87,12 +92,14 @@ def build_kiosk(
     verifier: ChipVerifier,
     devices: Devices | None = None,
     bus: EventBus | None = None,
+    lane: Lane | None = None,
 ) -> Kiosk:
     config.data_dir.mkdir(parents=True, exist_ok=True)
     database = open_database(config)
     audit = open_audit_log(config)
     cipher = BlobCipher(load_storage_key(config))
     devices = devices or Devices.from_config(config.devices)
+    lane = lane or Lane()
     store = ScreeningStore(database)
     screener = Screener(config.screening, load_screening_lists(store, config))
     threshold = config.policy.face_threshold or config.face.threshold
@@ -126,6 +133,11 @@ def build_kiosk(
             window_s=config.face.capture_window_s, detect_max_side=config.face.detect_max_side
         ),
         face_detector=detector.detect if detector else None,
+        passage=PassageSettings(
+            enter_s=config.passage.enter_s,
+            leave_s=config.passage.leave_s,
+            door_s=config.passage.door_s,
+        ),
     )
     engine = SessionEngine(
         pipeline,
@@ -133,10 +145,49 @@ def build_kiosk(
         kiosk_id=config.kiosk_id,
         max_face_attempts=config.face.max_attempts,
         bus=bus,
+        timeouts=SessionTimeouts(
+            gate_s=config.passage.enter_s + config.passage.leave_s + 4 * config.passage.door_s + 5
+        ),
+        devices=devices.threads,  # each transaction claims every device; hung calls are bounded
+        lane=lane,
     )
     kiosk = Kiosk(config, devices, database, audit, cipher, screener, pipeline, engine, engine.bus)
+    kiosk.lane = lane
     kiosk.closers += [matcher.close] + ([detector.close] if detector else [])
+    kiosk.voice = build_voice(config, devices)
+    kiosk.closers.append(kiosk.voice.close)
+    kiosk.assistance.add_listener(lambda state: audit_assistance(database, audit, state))
     return kiosk
+
+
+def audit_assistance(database: Database, audit: AuditLog, state: AssistanceState) -> None:
+    """Every call for an officer, and who answered it, goes into the audit log."""
+    with database.write() as session:
+        if state.pending:
+            audit.append(
+                session,
+                actor="traveller",
+                action="assistance.requested",
+                details={"screen": state.screen or "unknown", "calls": state.calls},
+            )
+        else:
+            audit.append(
+                session,
+                actor=state.acknowledged_by or "unknown",
+                action="assistance.acknowledged",
+            )
+
+
+def build_voice(config: KioskConfig, devices: Devices) -> VoicePrompter:
+    """The spoken prompts: espeak-ng voices of the configuration through the speaker."""
+    traveller = config.traveller
+    synthesizer = EspeakSynthesizer(
+        config.speech_cache_dir,
+        voices=traveller.voices,
+        words_per_minute=traveller.words_per_minute,
+        amplitude=round(traveller.volume * 1.5),  # espeak-ng amplitude 0..200, 100 nominal
+    )
+    return VoicePrompter(synthesizer, devices.speaker, enabled=traveller.speech)
 
 
 class KioskRuntime:
@@ -161,7 +212,7 @@ class KioskRuntime:
                 self.kiosk.config, self.kiosk.database, self.kiosk.cipher
             )
             k = self.kiosk
-            self.lane_link = start_lane_link(k.config, k.lane, k.bus, devices.gate)
+            self.lane_link = start_lane_link(k.config, k.lane, k.bus, devices.gate, k.assistance)
         except BaseException:
             self.stop()
             raise
@@ -176,7 +227,7 @@ class KioskRuntime:
 
     def _on_card_event(self, event: CardEvent) -> None:
         if event is CardEvent.REMOVED:
-            self.kiosk.engine.document_removed()
+            self.kiosk.engine.passport_removed()
 
     def stop(self) -> None:
         if self._started:

@@ -117,6 +117,44 @@ class ScreeningConfig(_Section):
     require_manifest: bool = False
 
 
+class PassageConfig(_Section):
+    """The walk through the two-door gate after an accept (``kiosk.session.passage``)."""
+
+    enter_s: float = Field(20.0, gt=0, le=300, description="to step in once the entry opens")
+    leave_s: float = Field(20.0, gt=0, le=300, description="to leave once the exit opens")
+    door_s: float = Field(5.0, gt=0, le=60, description="for a door to reach its position")
+
+
+class TravellerConfig(_Section):
+    """What the traveller screens say and how: spoken prompts, language, site directions."""
+
+    speech: bool = Field(True, description="speak every instruction (espeak-ng, offline)")
+    volume: int = Field(80, ge=0, le=100, description="speech loudness, percent")
+    words_per_minute: int = Field(150, ge=80, le=300)
+    voices: dict[str, str] = Field(
+        default_factory=lambda: {"en": "en-gb", "fr": "fr-fr", "es": "es", "nl": "nl"},
+        description="espeak-ng voice of each screen language",
+    )
+    speech_cache_dir: Path | None = Field(None, description="default <data_dir>/speech")
+    language_by_nationality: dict[str, str] = Field(
+        default_factory=lambda: {
+            "HTI": "fr",
+            "SUR": "nl",
+            "FRA": "fr",
+            "NLD": "nl",
+            "ESP": "es",
+            "DOM": "es",
+            "CUB": "es",
+            "VEN": "es",
+        },
+        description="screen language offered once the MRZ is read (ISO 3166 alpha-3)",
+    )
+    officer_directions: dict[str, str] = Field(
+        default_factory=dict,
+        description="per language: where the staffed desk is at this site",
+    )
+
+
 class WallConfig(_Section):
     """The lane's link to the officers' live wall (over the sync server's mutual TLS)."""
 
@@ -143,6 +181,8 @@ class KioskConfig(BaseSettings):
     sync: SyncConfig = Field(default_factory=SyncConfig)
     screening: ScreeningConfig = Field(default_factory=ScreeningConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    traveller: TravellerConfig = Field(default_factory=TravellerConfig)
+    passage: PassageConfig = Field(default_factory=PassageConfig)
     wall: WallConfig = Field(default_factory=WallConfig)
 
     @classmethod
@@ -167,6 +207,10 @@ class KioskConfig(BaseSettings):
     @property
     def audit_key_file(self) -> Path:
         return self.storage.audit_key_file or self.data_dir / "audit-signing.pem"
+
+    @property
+    def speech_cache_dir(self) -> Path:
+        return self.traveller.speech_cache_dir or self.data_dir / "speech"
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

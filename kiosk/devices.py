@@ -8,7 +8,7 @@ a clear error at start-up instead of at ``import kiosk``.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hardware.camera import Camera
@@ -16,6 +16,9 @@ from hardware.chip_reader import ChipReader
 from hardware.config import DevicesConfig
 from hardware.gate import Gate
 from hardware.mrz_reader import MrzReader
+from hardware.sim.speaker import SimulatedSpeaker
+from hardware.speaker import Speaker
+from kiosk.device_threads import DeviceThreads
 from models.errors import ConfigError
 
 DRIVERS: dict[str, dict[str, str]] = {
@@ -36,6 +39,10 @@ DRIVERS: dict[str, dict[str, str]] = {
         "simulated": "hardware.sim.gate:SimulatedGate",
         "serial": "hardware.serial_gate:SerialGate",
     },
+    "speaker": {
+        "simulated": "hardware.sim.speaker:SimulatedSpeaker",
+        "alsa": "hardware.speaker:AlsaSpeaker",
+    },
 }
 
 
@@ -51,10 +58,20 @@ def create_driver(kind: str, config: Any) -> Any:
 
 @dataclass
 class Devices:
+    """The kiosk's devices. The four of the transaction are each bound to their own executor
+    thread (``threads``): every driver call, opening and closing included, runs there. The
+    speaker is played by the prompter's own worker and interrupted from any thread, by design
+    (``hardware.speaker``); a transaction never waits on it."""
+
     chip_reader: ChipReader
     mrz_reader: MrzReader
     camera: Camera
     gate: Gate
+    speaker: Speaker = field(default_factory=SimulatedSpeaker)
+    threads: DeviceThreads = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.threads = DeviceThreads.bind(self)
 
     @classmethod
     def from_config(cls, config: DevicesConfig) -> Devices:
@@ -63,29 +80,46 @@ class Devices:
             mrz_reader=create_driver("mrz_reader", config.mrz_reader),
             camera=create_driver("camera", config.camera),
             gate=create_driver("gate", config.gate),
+            speaker=create_driver("speaker", config.speaker),
         )
 
     def open(self) -> None:
         """Open every device; a device that fails is closed again with the others."""
-        opened: list[Any] = []
+        self.threads.start()
+        t = self.threads
+        opened: list[tuple[Any, Any]] = []
         try:
-            for opener, closer in (
-                (self.gate.open, self.gate.close),
-                (self.chip_reader.open, self.chip_reader.close),
-                (self.mrz_reader.open, self.mrz_reader.close),
-                (self.camera.start, self.camera.stop),
+            for executor, opener, closer in (
+                (t.gate, self.gate.open, self.gate.close),
+                (t.chip_reader, self.chip_reader.open, self.chip_reader.close),
+                (t.mrz_reader, self.mrz_reader.open, self.mrz_reader.close),
+                (t.camera, self.camera.start, self.camera.stop),
             ):
-                opener()
-                opened.append(closer)
+                executor.call(opener)
+                opened.append((executor, closer))
         except Exception:
-            for closer in reversed(opened):
-                closer()
+            for executor, closer in reversed(opened):
+                executor.call(closer)
+            self.threads.close()
             raise
 
     def close(self) -> None:
-        for closer in (self.camera.stop, self.mrz_reader.close, self.chip_reader.close):
+        try:
+            self.speaker.close()
+        except Exception:  # closing must go on
+            pass
+        self.threads.start()  # closing devices that were never opened is allowed too
+        t = self.threads
+        for executor, closer in (
+            (t.camera, self.camera.stop),
+            (t.mrz_reader, self.mrz_reader.close),
+            (t.chip_reader, self.chip_reader.close),
+        ):
             try:
-                closer()
+                executor.call(closer, timeout_s=10.0)
             except Exception:  # closing must go on; the gate is closed last, fail-secure
                 pass
-        self.gate.close()
+        try:
+            t.gate.call(self.gate.close, timeout_s=10.0)
+        finally:
+            self.threads.close()

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from kiosk.listeners import Listeners
 from models.errors import KioskError
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ class Lane:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._faults: dict[tuple[LaneCause, str], LaneFault] = {}
         self._lock = threading.Lock()
-        self._listeners: list[LaneListener] = []
+        self._listeners: Listeners[LaneStatus] = Listeners("lane")
         self._changed = time.monotonic()
 
     # --- reading -----------------------------------------------------------------------
@@ -145,16 +146,8 @@ class Lane:
         log.info("lane cause cleared: %s %s", cause.value, key or "")
         self._notify(status)
 
-    def add_listener(self, listener: LaneListener) -> Callable[[], None]:
-        with self._lock:
-            self._listeners.append(listener)
-
-        def remove() -> None:
-            with self._lock:
-                if listener in self._listeners:
-                    self._listeners.remove(listener)
-
-        return remove
+    def add_listener(self, listener: Callable[[LaneStatus], object]) -> Callable[[], None]:
+        return self._listeners.add(listener)
 
     # --- internals ---------------------------------------------------------------------
 
@@ -166,11 +159,5 @@ class Lane:
         self._changed = time.monotonic()
         return self._status_locked()
 
-    def _notify(self, status: LaneStatus) -> None:
-        with self._lock:
-            listeners = list(self._listeners)
-        for listener in listeners:
-            try:
-                listener(status)
-            except Exception:
-                log.exception("lane listener failed")
+    def _notify(self, state: LaneStatus) -> None:
+        self._listeners.notify(state)

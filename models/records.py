@@ -51,6 +51,9 @@ class ReasonCode(StrEnum):
     EXPIRED_DOCUMENT = "expired_document"
     NOT_ELIGIBLE = "not_eligible"
     SYSTEM_MALFUNCTION = "system_malfunction"
+    # After an accept, the passage through the gate did not end as a passage:
+    TAILGATING = "tailgating"  # a second person was in the gate
+    PASSAGE_TIMEOUT = "passage_timeout"  # the traveller did not enter or leave in time
 
 
 class CheckStatus(StrEnum):

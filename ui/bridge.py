@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from kiosk.session.events import (
     Decided,
+    DocumentRead,
     EventBus,
     Fault,
     Finished,
@@ -32,6 +33,7 @@ class SessionBridge(QObject):
     decided = Signal(str, list)  # decision, reasons
     finished = Signal(str)  # outcome
     fault = Signal(str, str)  # code, user message
+    document_read = Signal(str)  # nationality (three letters)
 
     def __init__(self, bus: EventBus, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -60,3 +62,5 @@ class SessionBridge(QObject):
             self.finished.emit(event.outcome)
         elif isinstance(event, Fault):
             self.fault.emit(event.code, event.user_message)
+        elif isinstance(event, DocumentRead):
+            self.document_read.emit(event.nationality)

@@ -135,7 +135,14 @@ def _show_windows(
         from ui.rehearsal import RehearsalPanel
         from ui.traveller.window import TravellerWindow
 
-        traveller = TravellerWindow(kiosk.bus, kiosk.devices.camera)
+        traveller = TravellerWindow(
+            kiosk.bus,
+            kiosk.devices.camera,
+            voice=kiosk.voice,
+            officer_directions=kiosk.config.traveller.officer_directions,
+            assistance=kiosk.assistance,
+            language_by_nationality=kiosk.config.traveller.language_by_nationality,
+        )
         windows["traveller"] = traveller
         traveller.resize(1280, 800)
         traveller.show() if args.windowed or args.app == "all" else traveller.showFullScreen()

@@ -43,13 +43,15 @@ def _wait(app: object, condition: Callable[[], bool], timeout_s: float = 20.0) -
 
 
 def traveller_shots(app: object, out: Path, camera: object) -> list[Path]:
+    from kiosk.assistance import Assistance
     from kiosk.session.events import EventBus
     from ui.i18n import LANGUAGES
     from ui.traveller.screens import CameraScreen
     from ui.traveller.window import SCREENS, TravellerWindow
 
     written = []
-    window = TravellerWindow(EventBus(), camera)  # type: ignore[arg-type]
+    assistance = Assistance()
+    window = TravellerWindow(EventBus(), camera, assistance=assistance)  # type: ignore[arg-type]
     window.resize(*SIZE)
     window.show()
     try:
@@ -67,7 +69,38 @@ def traveller_shots(app: object, out: Path, camera: object) -> list[Path]:
                 path = out / f"traveller-{name}-{language}.png"
                 window.grab().save(str(path))
                 written.append(path)
+        for language in LANGUAGES:  # the Help button pressed: help is coming
+            window.set_language(language)
+            window.show_screen("camera")
+            window.on_assistance(assistance.call("camera"))
+            _settle(app)
+            path = out / f"traveller-help-{language}.png"
+            window.grab().save(str(path))
+            written.append(path)
+            window.on_assistance(assistance.acknowledge("screenshot"))
+            window.show_screen("passport")  # nobody touched the screen: more time?
+            window._idle()
+            _settle(app)
+            path = out / f"traveller-more-time-{language}.png"
+            window.grab().save(str(path))
+            written.append(path)
+            window.grant_more_time()
+            window.show_screen("camera")  # the accessibility options open
+            window.show_options(True)
+            _settle(app)
+            path = out / f"traveller-options-{language}.png"
+            window.grab().save(str(path))
+            written.append(path)
+            window.show_options(False)
         window.set_language("en")
+        window.set_low_reach(True)  # the seated / low-reach layout
+        for name in ("welcome", "camera"):
+            window.show_screen(name)
+            _settle(app)
+            path = out / f"traveller-{name}-en-seated.png"
+            window.grab().save(str(path))
+            written.append(path)
+        window.set_low_reach(False)
         for mode, setter in (
             ("large-text", window.set_large_text),
             ("high-contrast", window.set_high_contrast),

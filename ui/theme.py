@@ -87,10 +87,15 @@ def traveller_style(palette: Palette, sizes: TypeScale) -> str:
     QLabel#guidance {{ font-size: {s.body}px; font-weight: 600; color: {p.on_primary};
         background: {p.primary}; border-radius: 12px; padding: 12px 24px; }}
     QLabel#brand {{ font-size: {s.small}px; font-weight: 600; color: {p.muted}; }}
+    QPushButton#help {{ background: {p.attention}; color: {p.on_primary}; border: none;
+        border-radius: 12px; padding: 4px 32px; font-weight: 600; }}
+    QLabel#helpBanner {{ font-size: {s.body}px; font-weight: 600; color: {p.on_primary};
+        background: {p.attention}; padding: 14px 32px; }}
     QLabel#step {{ font-size: {s.small}px; color: {p.muted}; padding: 4px 10px; }}
     QLabel#stepActive {{ font-size: {s.small}px; color: {p.on_primary}; background: {p.primary};
         border-radius: 14px; padding: 4px 14px; font-weight: 600; }}
     QWidget#topBar {{ background: {p.surface}; border-bottom: 1px solid {p.border}; }}
+    QWidget#moreTime {{ background: {p.surface}; border-top: 3px solid {p.attention}; }}
     QWidget#bottomBar {{ background: {p.surface}; border-top: 1px solid {p.border}; }}
     QPushButton {{ font-size: {s.button}px; min-height: {max(MIN_TOUCH_PX, s.button * 2)}px;
         min-width: {MIN_TOUCH_PX}px; padding: 6px 24px; border-radius: 10px;

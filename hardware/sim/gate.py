@@ -3,9 +3,11 @@
 Selected by ``type = "simulated"``. It records every command it was sent
 (:attr:`SimulatedGate.commands`) and keeps the position of each simulated door, so tests check
 what the doors did, not just what the interface said. With ``auto_passage`` a simulated
-traveller walks through each time a door opens: presence on at once, off ``transit_s`` later.
+traveller uses the gate as a mantrap: steps in when the entry door opens (presence on, and
+stays on while the doors are closed), and walks out ``transit_s`` after the exit door opens.
 Tests and the technician's rehearsal screen script the rest: :meth:`~SimulatedGate.person_enters`,
-:meth:`~SimulatedGate.tailgate`, :meth:`~SimulatedGate.press_emergency`, and fault injection
+:meth:`~SimulatedGate.tailgate`, :meth:`~SimulatedGate.follow_next_entry`,
+:meth:`~SimulatedGate.press_emergency`, and fault injection
 (:meth:`~SimulatedGate.fail_next_command`, :meth:`~SimulatedGate.stop_heartbeat`,
 :meth:`~SimulatedGate.board_fault`). Scripted sensor changes run on the thread
 ``kiosk-gate-sim``, as board input would arrive.
@@ -38,6 +40,9 @@ class SimulatedGate(Gate):
         self.exit_door_open = False
         self.heartbeats = 0
         self._fail_next: BaseException | None = None
+        self._fail_on: GateCommand | None = None  # fail the next command of this kind only
+        self._followed = False  # a second person comes in with the next traveller
+        self._follow_transit_s = 5.0
         self._heartbeat_alive = True
         self._script: list[tuple[float, int, Callable[[], None]]] = []
         self._order = itertools.count()
@@ -65,9 +70,19 @@ class SimulatedGate(Gate):
         """The gate's own emergency button (or the fire alarm input) fires."""
         self._at(0.0, self._emergency_input)
 
-    def fail_next_command(self, error: BaseException | None = None) -> None:
-        """The next command raises ``error`` (a board that stopped answering, by default)."""
+    def fail_next_command(
+        self, error: BaseException | None = None, *, command: GateCommand | None = None
+    ) -> None:
+        """The next command (of kind ``command``, when given) raises ``error`` (a board that
+        stopped answering, by default)."""
         self._fail_next = error or GateCommandError("simulated board did not confirm")
+        self._fail_on = command
+
+    def follow_next_entry(self, transit_s: float = 5.0) -> None:
+        """A second person slips in with the next traveller: when the entry door next opens,
+        both sensors fire at once (tailgating clears ``transit_s`` later)."""
+        self._followed = True
+        self._follow_transit_s = transit_s
 
     def stop_heartbeat(self, stopped: bool = True) -> None:
         """The board stops (or resumes) answering heartbeats."""
@@ -76,6 +91,9 @@ class SimulatedGate(Gate):
     def board_fault(self, code: str = "gate_board_fault") -> None:
         """The board reports a fault of its own (a door jammed, a motor overloaded)."""
         self._at(0.0, lambda: self._report_fault(code, "simulated board fault"))
+
+    def _walk_out(self) -> None:
+        self._sensor_changed(Sensor.PRESENCE, False)
 
     def _emergency_input(self) -> None:
         self.entry_door_open = self.exit_door_open = True
@@ -90,9 +108,14 @@ class SimulatedGate(Gate):
 
     def _command(self, command: GateCommand) -> None:
         self.commands.append(command)
-        error, self._fail_next = self._fail_next, None
-        if error is not None:
+        if self._fail_next is not None and self._fail_on in (None, command):
+            error, self._fail_next, self._fail_on = self._fail_next, None, None
             raise error
+        if command is GateCommand.OPEN_ENTRY and self._followed:
+            self._followed = False
+            self._sensor_changed(Sensor.TAILGATING, True)
+            self._sensor_changed(Sensor.PRESENCE, True)
+            self._at(self._follow_transit_s, lambda: self._sensor_changed(Sensor.TAILGATING, False))
         if command is GateCommand.OPEN_ENTRY:
             self.entry_door_open = True
         elif command is GateCommand.OPEN_EXIT:
@@ -105,9 +128,11 @@ class SimulatedGate(Gate):
             self.entry_door_open = self.exit_door_open = False
         elif command is GateCommand.EMERGENCY_OPEN:
             self.entry_door_open = self.exit_door_open = True
-        opening = command in (GateCommand.OPEN_ENTRY, GateCommand.OPEN_EXIT)
-        if opening and self.config.auto_passage:
-            self.person_enters()
+        if self.config.auto_passage:
+            if command is GateCommand.OPEN_ENTRY:  # the traveller steps in, and stays inside
+                self._at(0.0, lambda: self._sensor_changed(Sensor.PRESENCE, True))
+            elif command is GateCommand.OPEN_EXIT:  # ... and walks out
+                self._at(self.config.transit_s, self._walk_out)
 
     def _heartbeat(self) -> bool:
         self.heartbeats += 1

@@ -19,6 +19,7 @@ from typing import Any
 
 from kiosk.config import load_config
 from kiosk.demo.kiosk_loop import GENUINE, DemoKioskLoop
+from kiosk.session.steps import Outcome
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,7 +61,7 @@ def measure(config: Any, *, runs: int, warmup: int, fps: float) -> dict[str, Any
             if index < warmup:
                 continue
             outcome = result.outcome
-            if outcome.outcome != "accepted":
+            if outcome.outcome is not Outcome.ACCEPTED:
                 refused.append(",".join(outcome.reasons) or outcome.outcome)
                 continue
             walls.append(result.wall_s * 1000)

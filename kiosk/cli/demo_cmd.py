@@ -75,7 +75,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _table(results: list[Any]) -> str:
-    rows = [("scenario", "expected", "decision", "reasons", "ok", "ms")]
+    rows = [("scenario", "expected", "decision", "reasons", "outcome", "ok", "ms")]
     for r in results:
         expected = r.expected + (f" ({','.join(r.expected_reasons)})" if r.expected_reasons else "")
         total = r.timings_ms.get("total_before_gate")
@@ -83,8 +83,9 @@ def _table(results: list[Any]) -> str:
             (
                 r.scenario,
                 expected,
-                str(r.decision),
+                str(r.decision or "none"),
                 ",".join(r.reasons) or "-",
+                str(r.outcome or "-"),
                 "yes" if r.as_expected else "NO",
                 f"{total:.0f}" if total else "-",
             )

@@ -50,6 +50,9 @@ class Scenario:
     watchlist: bool = False
     manifest: str | None = None  # None: no manifest; "with" / "without" the traveller
     tags: tuple[str, ...] = field(default_factory=tuple)
+    # what happens to the transaction (kiosk.demo.disturbances), and how it must end
+    disturbance: str | None = None
+    expected_outcome: str | None = None  # a kiosk.session.steps.Outcome value
 
 
 def _genuine(name: str, profile: str, description: str) -> Scenario:
@@ -136,6 +139,53 @@ BASE: list[Scenario] = [
 ]
 
 
+# The traveller and the doors (issue 20, item 5): each ends as its outcome says.
+PASSAGE: list[Scenario] = [
+    Scenario(
+        "mantrap",
+        "Genuine traveller: the entry door closes behind them before the exit opens",
+        "lca-genuine",
+        "accept",
+        expected_outcome="accepted",
+    ),
+    Scenario(
+        "passport-removed",
+        "The traveller takes the passport off the reader before the decision",
+        "lca-genuine",
+        "none",
+        disturbance="passport_removed",
+        expected_outcome="passport_removed",
+    ),
+    Scenario(
+        "tailgating",
+        "A second person follows the accepted traveller into the gate",
+        "lca-genuine",
+        "refer",
+        ("tailgating",),
+        disturbance="tailgating",
+        expected_outcome="tailgating",
+    ),
+    Scenario(
+        "gate-fault",
+        "The gate's board fails to close the entry door behind the traveller",
+        "lca-genuine",
+        "refer",
+        ("system_malfunction",),
+        disturbance="gate_fault",
+        expected_outcome="gate_fault",
+    ),
+    Scenario(
+        "passage-timeout",
+        "The accepted traveller never steps into the gate",
+        "lca-genuine",
+        "refer",
+        ("passage_timeout",),
+        disturbance="nobody_enters",
+        expected_outcome="passage_timeout",
+    ),
+]
+
+
 def defective_scenarios() -> list[Scenario]:
     out: list[Scenario] = []
     for name, profile in shipped_profiles().items():
@@ -152,7 +202,7 @@ def defective_scenarios() -> list[Scenario]:
 
 
 def all_scenarios() -> list[Scenario]:
-    return BASE + defective_scenarios()
+    return BASE + PASSAGE + defective_scenarios()
 
 
 def scenario(name: str) -> Scenario:

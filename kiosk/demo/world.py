@@ -26,6 +26,12 @@ from hardware.sim.personalise import FACES_DIR
 from hardware.sim.profiles import get_profile
 from kiosk.app import Kiosk, KioskRuntime, build_kiosk
 from kiosk.config import KioskConfig
+from kiosk.demo.disturbances import (
+    NOBODY_ENTERS_WAIT_S,
+    Disturbance,
+    arm,
+    mantrap_violations,
+)
 from kiosk.demo.scenarios import LIVE_FACE, Scenario
 from kiosk.devices import Devices
 from kiosk.icao.auth.anchors import TrustAnchors
@@ -61,10 +67,17 @@ class ScenarioResult:
     reasons: tuple[str, ...]
     timings_ms: dict[str, float] = field(default_factory=dict)
     outcome: str | None = None
+    expected_outcome: str | None = None
+    door_problems: tuple[str, ...] = ()  # the gate's commands against the two-door order
 
     @property
     def as_expected(self) -> bool:
-        return self.decision == self.expected and set(self.expected_reasons) <= set(self.reasons)
+        return (
+            (self.decision or "none") == self.expected
+            and set(self.expected_reasons) <= set(self.reasons)
+            and (self.expected_outcome is None or self.outcome == self.expected_outcome)
+            and not self.door_problems
+        )
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -73,6 +86,9 @@ class ScenarioResult:
             "expected_reasons": list(self.expected_reasons),
             "decision": self.decision,
             "reasons": list(self.reasons),
+            "outcome": self.outcome,
+            "expected_outcome": self.expected_outcome,
+            "door_problems": list(self.door_problems),
             "as_expected": self.as_expected,
             "timings_ms": self.timings_ms,
         }
@@ -181,6 +197,9 @@ class DemoWorld:
         config = self.config.model_copy(
             update={"face": self.config.face.model_copy(update={"matcher_process": False})}
         )
+        if scenario.disturbance == Disturbance.NOBODY_ENTERS:
+            passage = config.passage.model_copy(update={"enter_s": NOBODY_ENTERS_WAIT_S})
+            config = config.model_copy(update={"passage": passage})
         kiosk = build_kiosk(config, verifier=make_verifier(lambda: self.anchors), devices=devices)
         finished = threading.Event()
         decided: list[Decided] = []
@@ -195,6 +214,9 @@ class DemoWorld:
 
         kiosk.bus.subscribe(on_event)
         runtime = KioskRuntime(kiosk)
+        disarm = arm(
+            Disturbance(scenario.disturbance) if scenario.disturbance else None, devices, kiosk.bus
+        )
         try:
             self._lists(kiosk, scenario)
             runtime.start()
@@ -209,9 +231,11 @@ class DemoWorld:
             kiosk.engine.wait_idle(10.0)
             log.debug("scenario %s took %.2fs", scenario.name, time.monotonic() - started)
         finally:
+            disarm()
             runtime.stop()
             kiosk.close()
         last = decided[-1] if decided else None
+        assert isinstance(devices.gate, SimulatedGate)
         return ScenarioResult(
             scenario.name,
             scenario.expected_decision,
@@ -220,4 +244,6 @@ class DemoWorld:
             last.reasons if last else (),
             dict(last.timings_ms) if last else {},
             outcome[-1] if outcome else None,
+            scenario.expected_outcome,
+            tuple(mantrap_violations(devices.gate.commands)),
         )

@@ -7,6 +7,7 @@ from typing import Any
 
 from hardware.camera import Camera
 from hardware.chip_reader import ChipReader
+from hardware.executor import DeviceBusyError, on_device
 from hardware.gate import Gate
 from hardware.mrz_reader import MrzReader
 
@@ -33,7 +34,15 @@ class DeviceReport:
 
     @property
     def healthy(self) -> bool:
-        return self.status in ("running", "ok", "closed", "ready", "entry_open", "exit_open")
+        return self.status in (
+            "running",
+            "ok",
+            "closed",
+            "ready",
+            "in_use",
+            "entry_open",
+            "exit_open",
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -57,9 +66,16 @@ def camera_report(camera: Camera) -> DeviceReport:
 
 
 def chip_reader_report(reader: ChipReader) -> DeviceReport:
+    executor = reader.executor
+    if executor is not None and executor.hung is not None:  # stuck inside the driver
+        detail = f"{reader.name}; a driver call has not returned"
+        return DeviceReport("chip_reader", _driver(reader), "hung", "device_hung", detail)
     try:
-        present = reader.card_present()
+        present = on_device(reader, reader.card_present, owner="diagnostics", timeout_s=2.0)
         status = "ready"
+    except DeviceBusyError:  # a transaction (or a self-test) holds the reader right now
+        detail = f"{reader.name}; in use; {reader.stats.apdus} APDUs"
+        return DeviceReport("chip_reader", _driver(reader), "in_use", None, detail)
     except Exception as exc:  # a reader that cannot even answer this is offline
         present = False
         status = "offline"

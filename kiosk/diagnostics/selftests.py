@@ -4,6 +4,10 @@ Each returns a :class:`SelfTestResult` with figures only: frame rate and focus f
 the ATR and the status word of a test SELECT for the chip reader, the format and check-digit
 verdict of a test document for the MRZ reader, the door timings of an open/close cycle for the
 gate. No image, no MRZ text, no chip data beyond the ATR is kept.
+
+Each test runs on its device's executor thread (:func:`hardware.executor.on_device`) with the
+device claimed for ``selftest``: while a traveller's transaction holds the device the test
+fails with ``device_busy`` instead of interleaving with it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 
 from hardware.camera import Camera, Image
 from hardware.chip_reader import ChipReader
+from hardware.executor import on_device
 from hardware.gate import Gate, GateState
 from hardware.mrz_reader import MrzReader
 from hardware.sim.mrz_reader import SimulatedMrzReader
@@ -63,10 +68,14 @@ def focus_measure(image: Image) -> float:
     return float(cv2.Laplacian(grey, cv2.CV_64F).var())
 
 
-def _timed(device: str, body: Callable[[], SelfTestResult]) -> SelfTestResult:
+SELFTEST_OWNER = "selftest"
+SELFTEST_BOUND_S = 60.0  # longer than any test's own waits; a hung driver is bounded by it
+
+
+def _timed(device: str, body: Callable[[], SelfTestResult], hardware: object) -> SelfTestResult:
     start = time.perf_counter()
     try:
-        result = body()
+        result = on_device(hardware, body, owner=SELFTEST_OWNER, timeout_s=SELFTEST_BOUND_S)
     except KioskError as exc:
         result = SelfTestResult(device, False, f"failed: {exc.code}")
     except Exception as exc:  # a driver bug must show as a failed test, not crash the console
@@ -114,7 +123,7 @@ def camera_self_test(
         summary = f"{fps:.1f} frames/s, focus {focus:.0f}" + ("" if sharp else " (blurred)")
         return SelfTestResult("camera", fps > 0 and sharp, summary, figures)
 
-    return _timed("camera", body)
+    return _timed("camera", body, camera)
 
 
 def chip_reader_self_test(reader: ChipReader, wait_s: float = 2.0) -> SelfTestResult:
@@ -134,7 +143,7 @@ def chip_reader_self_test(reader: ChipReader, wait_s: float = 2.0) -> SelfTestRe
         summary = "eMRTD application selected" if passed else f"SELECT answered {sw}"
         return SelfTestResult("chip_reader", passed, summary, figures)
 
-    return _timed("chip_reader", body)
+    return _timed("chip_reader", body, reader)
 
 
 def mrz_reader_self_test(reader: MrzReader, timeout_s: float = 10.0) -> SelfTestResult:
@@ -163,7 +172,7 @@ def mrz_reader_self_test(reader: MrzReader, timeout_s: float = 10.0) -> SelfTest
         summary = f"{result.format} read, check digits {'valid' if result.valid else 'INVALID'}"
         return SelfTestResult("mrz_reader", result.valid, summary, figures)
 
-    return _timed("mrz_reader", body)
+    return _timed("mrz_reader", body, reader)
 
 
 def gate_self_test(gate: Gate, door_timeout_s: float = 5.0) -> SelfTestResult:
@@ -190,4 +199,4 @@ def gate_self_test(gate: Gate, door_timeout_s: float = 5.0) -> SelfTestResult:
         figures["state"] = gate.state.value
         return SelfTestResult("gate", True, "both doors opened and closed", figures)
 
-    return _timed("gate", body)
+    return _timed("gate", body, gate)

@@ -28,7 +28,7 @@ class Guidance(Enum):
     SEVERAL_FACES = ("several_faces", "Only one person at a time, please")
     MOVE_CLOSER = ("move_closer", "Please move closer")
     MOVE_BACK = ("move_back", "Please step back a little")
-    CENTRE = ("centre_face", "Please move to the centre of the screen")
+    CENTRE = ("centre_face", "Please centre your face in the outline")
     LOOK_AT_CAMERA = ("look_at_camera", "Please look at the camera")
     MORE_LIGHT = ("too_dark", "It is too dark; please face the light")
     LESS_LIGHT = ("too_bright", "It is too bright; please step out of the glare")

@@ -8,6 +8,16 @@
 The engine runs each transaction on its own worker thread ("kiosk-session"); each step runs on
 a step thread with a timeout, so a device that hangs becomes a referral and the engine goes
 back to waiting. Every step publishes a plain-Python event for the UI.
+
+Each transaction has its own :class:`~hardware.executor.CancelToken`: a step that times out, or
+a passport taken off the reader before the decision, cancels it, so the device work of that
+step stops (a chip read before its next APDU) and the step is joined before the transaction
+ends. The transaction claims every device for itself (``kiosk.device_threads``); the next one
+waits for the devices to be idle, for a bounded time: a driver call that never comes back puts
+the lane out of service (``device_fault``) instead of blocking the next traveller.
+
+The step records (``kiosk.session.steps``) are handed forward; what the policy reads and what
+is recorded are built from them by the pure functions of ``kiosk.session.decided``.
 """
 
 from __future__ import annotations
@@ -25,10 +35,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
+from hardware.executor import CancelToken, DeviceBusyError, DeviceHungError
+from kiosk.device_threads import DeviceThreads
+from kiosk.lane import Lane, LaneCause
 from kiosk.logs import transaction_context
 from kiosk.policy.engine import PolicyDecision, PolicyEngine, Reason, TransactionFacts
+from kiosk.session.decided import (
+    TransactionEvidence,
+    build_decided_transaction,
+    build_passage_referral,
+    referral_subject,
+    transaction_facts,
+)
 from kiosk.session.events import (
     Decided,
+    DocumentRead,
     EventBus,
     Fault,
     Finished,
@@ -36,9 +57,22 @@ from kiosk.session.events import (
     State,
     StateEntered,
 )
-from kiosk.session.steps import CaptureStep, ChipStep, DocumentStep, Pipeline, ScreeningStep
+from kiosk.session.steps import (
+    PASSAGE_OUTCOMES,
+    CaptureStep,
+    ChipStep,
+    DocumentStep,
+    FaceStep,
+    LivenessStep,
+    MatchStep,
+    Outcome,
+    PassageResult,
+    Pipeline,
+    ScreeningStep,
+    StepFault,
+)
 from models.errors import KioskError
-from models.records import Decision, ReasonCode
+from models.records import DecidedTransaction, Decision, ReasonCode
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -51,7 +85,7 @@ class StepTimeout(KioskError):
 
 
 class Cancelled(KioskError):
-    """The transaction was cancelled (passport removed, traveller left)."""
+    """The transaction was cancelled (passport removed, traveller left, kiosk closing)."""
 
     code = "cancelled"
 
@@ -65,7 +99,8 @@ class SessionTimeouts:
     matching_s: float = 10.0
     screening_s: float = 5.0
     record_s: float = 10.0
-    gate_s: float = 30.0
+    gate_s: float = 60.0  # the passage: entry, both doors, exit (see PassageSettings)
+    join_s: float = 5.0  # a cancelled step (and its device work) must end within this
 
 
 @dataclass
@@ -73,12 +108,29 @@ class TransactionOutcome:
     transaction_id: str
     decision: Decision | None
     reasons: tuple[str, ...]
-    outcome: str
+    outcome: Outcome
     timings_ms: dict[str, float] = field(default_factory=dict)
     facts: TransactionFacts | None = None
+    passage: PassageResult | None = None
 
 
 _counter = itertools.count(1)
+
+# Before the decision, taking the passport off the chip reader ends the transaction.
+_BEFORE_DECISION = frozenset(
+    {
+        State.DOCUMENT,
+        State.CHIP,
+        State.FACE_CAPTURE,
+        State.RETRY,
+        State.LIVENESS,
+        State.MATCHING,
+        State.SCREENING,
+    }
+)
+
+
+_WHILE_READING = frozenset({State.DOCUMENT, State.CHIP})
 
 
 def new_transaction_id(kiosk_id: str) -> str:
@@ -99,6 +151,8 @@ class SessionEngine:
         timeouts: SessionTimeouts | None = None,
         bus: EventBus | None = None,
         today: datetime | None = None,
+        devices: DeviceThreads | None = None,
+        lane: Lane | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.policy = policy
@@ -106,12 +160,17 @@ class SessionEngine:
         self.max_face_attempts = max_face_attempts
         self.timeouts = timeouts or SessionTimeouts()
         self.bus = bus or EventBus()
+        self.devices = devices
+        self.lane = lane
         self._today = today
-        self._cancel = threading.Event()
+        self._token = CancelToken()
+        self._removed = threading.Event()
         self._busy = threading.Lock()
         self._worker: threading.Thread | None = None
         self.state = State.WAITING
         self.last_outcome: TransactionOutcome | None = None
+        if devices is not None:
+            devices.set_listeners(self._device_hung, self._device_recovered)
 
     # --- driving the engine -------------------------------------------------------------
 
@@ -119,20 +178,29 @@ class SessionEngine:
         """Start a transaction on a worker thread; False when one is already running."""
         if not self._busy.acquire(blocking=False):
             return False
-        self._cancel.clear()
         self._worker = threading.Thread(
             target=self._worker_main, args=(list(lines),), name="kiosk-session", daemon=True
         )
         self._worker.start()
         return True
 
+    def passport_removed(self) -> None:
+        """The chip left the reader's field: before the decision, that ends the transaction."""
+        if self.state in _BEFORE_DECISION:
+            self._removed.set()
+            self._token.cancel()
+
     def document_removed(self) -> None:
-        """The passport left the reader: cancel what is running (before the decision)."""
-        if self.state in (State.DOCUMENT, State.CHIP):
-            self._cancel.set()
+        """The MRZ reader no longer sees the document. Many readers only infer that (a time
+        after the scan), so it ends the transaction only while the document and the chip are
+        being read; later on, the chip reader's field is what tells (:meth:`passport_removed`).
+        """
+        if self.state in _WHILE_READING:
+            self._removed.set()
+            self._token.cancel()
 
     def cancel(self) -> None:
-        self._cancel.set()
+        self._token.cancel()
 
     def wait_idle(self, timeout_s: float = 60.0) -> bool:
         worker = self._worker
@@ -151,15 +219,45 @@ class SessionEngine:
         finally:
             self._busy.release()
 
+    # --- devices ------------------------------------------------------------------------
+
+    def _device_hung(self, device: str, what: str) -> None:
+        if self.lane is not None:
+            self.lane.set(LaneCause.DEVICE_FAULT, f"driver call hung: {what}", key=f"{device}:hung")
+
+    def _device_recovered(self, device: str, what: str) -> None:
+        if self.lane is not None:
+            self.lane.clear(LaneCause.DEVICE_FAULT, key=f"{device}:hung")
+
     # --- one transaction ----------------------------------------------------------------
 
     def run_transaction(self, lines: list[str]) -> TransactionOutcome:
         txn = new_transaction_id(self.kiosk_id)
+        token = self._token = CancelToken(txn)
+        self._removed.clear()
         with transaction_context(txn):
             try:
-                return self._run(txn, lines)
+                if self.devices is None:
+                    return self._run(txn, lines, token)
+                hung = self.devices.hung()
+                if hung:  # no wait at all: the traveller is told at once
+                    return self._not_started(txn, DeviceBusyError(f"{', '.join(hung)} hung"))
+                # the previous transaction's device work is joined before this one may start
+                self.devices.wait_idle(self.timeouts.join_s)
+                try:
+                    with self.devices.claimed(txn, timeout_s=self.timeouts.join_s):
+                        return self._run(txn, lines, token)
+                except DeviceBusyError as exc:
+                    return self._not_started(txn, exc)
             finally:
                 self._enter(None, State.WAITING)
+
+    def _not_started(self, txn: str, exc: DeviceBusyError) -> TransactionOutcome:
+        """A device is still stuck in an earlier call: nothing is read, nothing decided."""
+        log.error("transaction not started: %s", exc)
+        self.bus.publish(Fault(txn, exc.code, exc.user_message))
+        self.bus.publish(Finished(txn, Outcome.DEVICE_FAULT))
+        return TransactionOutcome(txn, None, (), Outcome.DEVICE_FAULT)
 
     def _enter(self, txn: str | None, state: State) -> None:
         self.state = state
@@ -167,10 +265,18 @@ class SessionEngine:
         self.bus.publish(StateEntered(txn, state))
 
     def _step(
-        self, txn: str, state: State, timeout_s: float, fn: Callable[..., T], *args: Any
+        self,
+        txn: str,
+        state: State,
+        timeout_s: float,
+        fn: Callable[..., T],
+        *args: Any,
+        token: CancelToken | None = None,
     ) -> T:
+        """Run one step on its own thread; a time-out or a cancel stops it and joins it."""
         self._enter(txn, state)
-        if self._cancel.is_set():
+        token = token or self._token
+        if token.is_set():
             raise Cancelled("cancelled before " + state.value)
         future: Future[T] = Future()
 
@@ -181,25 +287,39 @@ class SessionEngine:
                 future.set_exception(exc)
 
         context = contextvars.copy_context()  # the step logs under the transaction id
-        threading.Thread(
+        thread = threading.Thread(
             target=context.run, args=(body,), name=f"kiosk-step-{state.value}", daemon=True
-        ).start()
+        )
+        thread.start()
         deadline = time.monotonic() + timeout_s
         while True:
             try:
                 return future.result(timeout=0.05)
             except FutureTimeout:
-                if self._cancel.is_set():
+                if token.is_set():
+                    self._join(thread, state)
                     raise Cancelled("cancelled during " + state.value) from None
                 if time.monotonic() > deadline:
+                    token.cancel()  # the step's device work stops at its next driver call
+                    self._join(thread, state)
                     raise StepTimeout(f"{state.value} took longer than {timeout_s:.0f}s") from None
 
-    def _run(self, txn: str, lines: list[str]) -> TransactionOutcome:
+    def _join(self, thread: threading.Thread, state: State) -> None:
+        # A device step ends within join_s of the cancel (the executor bounds it); a step
+        # doing pure computation may take longer but touches no device.
+        thread.join(self.timeouts.join_s + 1.0)
+        if thread.is_alive():
+            log.error("step %s still running after cancel; it touches no device", state.value)
+
+    def _run(self, txn: str, lines: list[str], token: CancelToken) -> TransactionOutcome:
         timings: dict[str, float] = {}
         t_all = time.perf_counter()
-        facts_kwargs: dict[str, Any] = {}
-        document: DocumentStep | None = None
+        started_at = datetime.now(UTC)
+        document = DocumentStep(readable=False)
         chip: ChipStep | None = None
+        face = FaceStep()
+        screening: ScreeningStep | None = None
+        fault: StepFault | None = None
         to = self.timeouts
 
         def timed(name: str, t0: float) -> None:
@@ -211,56 +331,69 @@ class SessionEngine:
                 txn, State.DOCUMENT, to.document_s, self.pipeline.read_document, lines
             )
             timed("document", t0)
-            facts_kwargs.update(document=document.facts, document_readable=document.readable)
+            if document.readable and document.facts is not None:
+                self.bus.publish(DocumentRead(txn, document.facts.nationality))
             if document.readable:
                 t0 = time.perf_counter()
                 chip = self._step(
-                    txn, State.CHIP, to.chip_s, self.pipeline.read_chip, document, self._cancel
+                    txn, State.CHIP, to.chip_s, self.pipeline.read_chip, document, token
                 )
                 timed("chip", t0)
-                facts_kwargs.update(
-                    chip_read=chip.read, checks=chip.checks, authentic=chip.authentic
-                )
-                facts_kwargs.update(self._face(txn, chip, timings))
+                face = self._face(txn, chip, timings, token)
                 t0 = time.perf_counter()
-                screening: ScreeningStep = self._step(
+                screening = self._step(
                     txn, State.SCREENING, to.screening_s, self.pipeline.screen, document
                 )
                 timed("screening", t0)
-                facts_kwargs.update(
-                    lost_or_stolen=screening.lost_or_stolen,
-                    watchlist_hits=screening.watchlist_hits,
-                    watchlist_age_hours=screening.watchlist_age_hours,
-                    on_manifest=screening.on_manifest,
-                )
-        except Cancelled:
-            log.info("transaction cancelled")
-            self._enter(txn, State.CANCELLED)
-            self.bus.publish(Finished(txn, "cancelled"))
-            return TransactionOutcome(txn, None, (), "cancelled", timings)
-        except Exception as exc:  # any device or system fault: refer, gate stays closed
-            code = getattr(exc, "code", type(exc).__name__)
+        except Exception as exc:
+            if self._removed.is_set():  # whatever the step raised once the passport left
+                return self._ended_early(txn, Outcome.PASSPORT_REMOVED, timings)
+            if isinstance(exc, Cancelled):
+                return self._ended_early(txn, Outcome.CANCELLED, timings)
+            # any device or system fault: refer, gate stays closed
+            code = str(getattr(exc, "code", type(exc).__name__))
             log.warning("step %s failed: %s", self.state.value, code)
-            facts_kwargs["device_fault"] = f"{self.state.value}: {code}"
-            self.bus.publish(Fault(txn, str(code), "Please see an officer."))
+            fault = StepFault(self.state.value, code)
+            if isinstance(exc, DeviceHungError):
+                log.error("a device is hung; the lane is out of service until it answers")
+            self.bus.publish(Fault(txn, code, "Please see an officer."))
 
-        facts = TransactionFacts(
-            today=self._day(), face_threshold=self.pipeline.face_threshold(), **facts_kwargs
+        evidence = TransactionEvidence(
+            transaction_id=txn,
+            kiosk_id=self.kiosk_id,
+            started_at=started_at,
+            document=document,
+            chip=chip,
+            face=face,
+            screening=screening,
+            fault=fault,
+            timings_ms=timings,
         )
+        threshold = self.pipeline.face_threshold()
+        facts = transaction_facts(evidence, today=self._day(), face_threshold=threshold)
         self._enter(txn, State.DECISION)
         decision = self.policy.decide(facts)
         timings["total_before_gate"] = round((time.perf_counter() - t_all) * 1000, 2)
-        outcome = self._finish(txn, document, chip, facts, decision, timings)
+        outcome = self._finish(txn, evidence, facts, decision, timings, token)
         timings["total"] = round((time.perf_counter() - t_all) * 1000, 2)
         return outcome
 
-    def _face(self, txn: str, chip: ChipStep, timings: dict[str, float]) -> dict[str, Any]:
+    def _ended_early(
+        self, txn: str, outcome: Outcome, timings: dict[str, float]
+    ) -> TransactionOutcome:
+        log.info("transaction ended before the decision: %s", outcome.value)
+        self._enter(txn, State.CANCELLED)  # the screen: the check stopped, take your passport
+        self.bus.publish(Finished(txn, outcome))
+        return TransactionOutcome(txn, None, (), outcome, timings)
+
+    def _face(
+        self, txn: str, chip: ChipStep, timings: dict[str, float], token: CancelToken
+    ) -> FaceStep:
         """Up to max_face_attempts of capture, liveness and matching."""
         to = self.timeouts
-        result: dict[str, Any] = {"face_distance": None, "liveness_passed": None}
+        face = FaceStep()
         if not chip.read or chip.portrait is None:
-            return result
-        portrait = chip.portrait
+            return face
 
         def guidance(code: str, message: str) -> None:
             self.bus.publish(Guidance(txn, code, message))
@@ -275,75 +408,113 @@ class SessionEngine:
                 State.FACE_CAPTURE,
                 to.face_capture_s,
                 self.pipeline.capture_face,
-                self._cancel,
+                token,
                 guidance,
             )
             timings[f"face_capture_{attempt}"] = round((time.perf_counter() - t0) * 1000, 2)
+            face = FaceStep(attempt, face.liveness, face.match)
             if not capture.ok:
                 continue
             t0 = time.perf_counter()
-            live: bool = self._step(
+            live: LivenessStep = self._step(
                 txn, State.LIVENESS, to.liveness_s, self.pipeline.check_liveness, capture
             )
             timings[f"liveness_{attempt}"] = round((time.perf_counter() - t0) * 1000, 2)
-            result["liveness_passed"] = live
             t0 = time.perf_counter()
-            distance: float | None = self._step(
-                txn, State.MATCHING, to.matching_s, self.pipeline.match_face, capture, portrait
+            match: MatchStep = self._step(
+                txn, State.MATCHING, to.matching_s, self.pipeline.match_face, capture, chip
             )
             timings[f"matching_{attempt}"] = round((time.perf_counter() - t0) * 1000, 2)
-            result["face_distance"] = distance
-            if live and distance is not None and distance <= self.pipeline.face_threshold():
+            face = FaceStep(attempt, live, match)
+            distance = match.distance
+            if live.live and distance is not None and distance <= self.pipeline.face_threshold():
                 break
-        return result
+        return face
 
     def _finish(
         self,
         txn: str,
-        document: DocumentStep | None,
-        chip: ChipStep | None,
+        evidence: TransactionEvidence,
         facts: TransactionFacts,
         decision: PolicyDecision,
         timings: dict[str, float],
+        token: CancelToken,
     ) -> TransactionOutcome:
-        reasons = tuple(decision.reason_codes)
         # The record (with its outbox row and audit entry) is written before the gate moves:
         # a decision that was acted on always exists.
+        record: DecidedTransaction | None = None
         try:
-            self.pipeline.record(
-                txn, document or DocumentStep(readable=False), chip, facts, decision, timings
+            record = build_decided_transaction(
+                evidence,
+                decision,
+                face_threshold=self.pipeline.face_threshold(),
+                decided_at=datetime.now(UTC),
             )
+            self.pipeline.record(record)
         except Exception as exc:
             log.error("recording failed: %s", getattr(exc, "code", type(exc).__name__))
+            record = None
             decision = PolicyDecision(
                 Decision.REFER,
                 (*decision.reasons, Reason(ReasonCode.SYSTEM_MALFUNCTION, "record not stored")),
             )
-            reasons = tuple(decision.reason_codes)
+        reasons = tuple(decision.reason_codes)
         self.bus.publish(Decided(txn, decision.decision.value, reasons, dict(timings)))
         log.info("decision %s reasons=%s", decision.decision.value, ",".join(reasons) or "-")
-        if decision.decision is Decision.ACCEPT:
-            try:
-                t0 = time.perf_counter()
-                passage: str = self._step(
-                    txn,
-                    State.GATE,
-                    self.timeouts.gate_s,
-                    self.pipeline.pass_gate,
-                    txn,
-                    threading.Event(),
-                )
-                timings["gate"] = round((time.perf_counter() - t0) * 1000, 2)
-            except Exception as exc:
-                log.warning("gate failed: %s", getattr(exc, "code", type(exc).__name__))
-                passage = "fault"
-            self._enter(txn, State.DONE)
-            self.bus.publish(Finished(txn, "accepted" if passage == "passed" else "fault"))
-            return TransactionOutcome(txn, decision.decision, reasons, "accepted", timings, facts)
+        if decision.decision is Decision.ACCEPT and record is not None:
+            return self._passage(txn, evidence, record, facts, timings, token)
         self._enter(txn, State.REFER)
-        outcome = "referred" if decision.decision is Decision.REFER else "rejected"
+        outcome = Outcome.REFERRED if decision.decision is Decision.REFER else Outcome.REJECTED
         self.bus.publish(Finished(txn, outcome))
         return TransactionOutcome(txn, decision.decision, reasons, outcome, timings, facts)
+
+    def _passage(
+        self,
+        txn: str,
+        evidence: TransactionEvidence,
+        accepted: DecidedTransaction,
+        facts: TransactionFacts,
+        timings: dict[str, float],
+        token: CancelToken,
+    ) -> TransactionOutcome:
+        """Walk the traveller through the gate; a passage that fails is referred."""
+        t0 = time.perf_counter()
+        try:
+            passage = PassageResult(
+                self._step(
+                    txn, State.GATE, self.timeouts.gate_s, self.pipeline.pass_gate, txn, token
+                )
+            )
+            timings["gate"] = round((time.perf_counter() - t0) * 1000, 2)
+        except Exception as exc:
+            log.warning("gate failed: %s", getattr(exc, "code", type(exc).__name__))
+            passage = PassageResult.GATE_FAULT
+        log.info("passage %s", passage.value)
+        outcome = PASSAGE_OUTCOMES[passage]
+        if passage is PassageResult.PASSED:
+            self._enter(txn, State.DONE)
+            self.bus.publish(Finished(txn, outcome))
+            return TransactionOutcome(
+                txn, Decision.ACCEPT, (), outcome, timings, facts, passage=passage
+            )
+        referral = build_passage_referral(
+            accepted,
+            passage,
+            referral_subject(evidence.document, evidence.screening),
+            decided_at=datetime.now(UTC),
+            timings_ms=timings,
+        )
+        try:
+            self.pipeline.record(referral)
+        except Exception as exc:  # the gate is closed; the log and the event still say why
+            log.error("passage referral not stored: %s", getattr(exc, "code", type(exc).__name__))
+        reasons = tuple(reason.value for reason in referral.reasons)
+        self.bus.publish(Decided(txn, Decision.REFER.value, reasons, dict(timings)))
+        self._enter(txn, State.REFER)
+        self.bus.publish(Finished(txn, outcome))
+        return TransactionOutcome(
+            txn, Decision.REFER, reasons, outcome, timings, facts, passage=passage
+        )
 
     def _day(self) -> date:
         return (self._today or datetime.now(UTC)).date()

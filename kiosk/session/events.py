@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from kiosk.session.steps import Outcome
+
 log = logging.getLogger(__name__)
 
 
@@ -55,6 +57,15 @@ class Guidance:
 
 
 @dataclass(frozen=True)
+class DocumentRead:
+    """The MRZ was read: the screens may offer the traveller's language. Only the three-letter
+    nationality code travels (no name, number or date)."""
+
+    transaction_id: str
+    nationality: str
+
+
+@dataclass(frozen=True)
 class Decided:
     transaction_id: str
     decision: str
@@ -65,7 +76,7 @@ class Decided:
 @dataclass(frozen=True)
 class Finished:
     transaction_id: str
-    outcome: str  # accepted | referred | rejected | cancelled | fault
+    outcome: Outcome
 
 
 @dataclass(frozen=True)
@@ -75,7 +86,7 @@ class Fault:
     user_message: str
 
 
-SessionEvent = StateEntered | Progress | Guidance | Decided | Finished | Fault
+SessionEvent = StateEntered | Progress | Guidance | DocumentRead | Decided | Finished | Fault
 Listener = Callable[[SessionEvent], Any]
 
 

@@ -1,8 +1,12 @@
 """The real pipeline: each step of a transaction done with the kiosk's devices and services.
 
-Wired by the composition root (``kiosk.app``). Device work happens here, on the engine's step
-threads, never on a UI thread. Nothing personal is logged; the parsed MRZ and the chip's data
-stay in memory for the length of the transaction and go to storage only as the records say.
+Wired by the composition root (``kiosk.app``). The pipeline is shared by every transaction and
+keeps nothing of a traveller: each step returns a typed record (``kiosk.session.steps``) that
+the engine hands to the next one. Driver calls run on each device's executor thread
+(``hardware.executor``): the chip read is one job on the chip reader's thread, cancelled between
+APDUs; the gate's commands run on the gate's. Nothing personal is logged; the parsed MRZ and
+the chip's data stay in memory for the length of the transaction and go to storage only as the
+records say.
 """
 
 from __future__ import annotations
@@ -12,14 +16,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, Protocol
 
 import numpy as np
 
-from hardware.camera import Camera, CameraError
-from hardware.chip_reader import ChipReader
-from hardware.gate import Gate, GateState, Sensor, SensorChanged
+from hardware.camera import Camera, CameraError, CameraStatus
+from hardware.chip_reader import CardUnresponsiveError, ChipReader, ChipReaderError, NoCardError
+from hardware.executor import CancelToken, ExecutorError
+from hardware.gate import Gate
 from kiosk.face.images import ImageRejected
 from kiosk.face.liveness import PresentationAttackDetector
 from kiosk.face.matcher import VerificationTransaction
@@ -29,22 +34,23 @@ from kiosk.icao.errors import AccessDeniedError
 from kiosk.icao.lds.dg2 import parse_dg2
 from kiosk.icao.mrz import parse_mrz
 from kiosk.icao.reader import PassportRead, read_passport
-from kiosk.policy.engine import DocumentFacts, PolicyDecision, TransactionFacts
-from kiosk.screening.listed import listed_persons
+from kiosk.policy.engine import DocumentFacts
 from kiosk.screening.manifest import ManifestStatus
 from kiosk.screening.screening import Screener, ScreeningResult, Traveller
-from kiosk.session.steps import CaptureStep, ChipStep, DocumentStep, GuidanceSink, ScreeningStep
-from models.errors import KioskError, ParseError
-from models.records import (
-    BiometricSample,
-    BlobKind,
-    CheckResult,
-    CheckStatus,
-    DecidedTransaction,
-    DocumentSummary,
-    ReasonCode,
-    ReferralSubject,
+from kiosk.session.passage import PassageSettings, pass_gate
+from kiosk.session.steps import (
+    CaptureStep,
+    ChipFailure,
+    ChipStep,
+    DocumentStep,
+    GuidanceSink,
+    LivenessStep,
+    MatchStep,
+    PassageResult,
+    ScreeningStep,
 )
+from models.errors import KioskError, ParseError
+from models.records import CheckResult, CheckStatus, DecidedTransaction
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +85,25 @@ class CaptureSettings:
     frame_timeout_s: float = 2.0  # no new frame for this long: the camera failed
 
 
+@dataclass(frozen=True)
+class FaceReference:
+    """The chip photo's template of one transaction, encoded while the traveller faces the
+    camera; :meth:`KioskPipeline.match_face` waits for it."""
+
+    verification: VerificationTransaction
+    ready: threading.Event
+
+
+@dataclass(frozen=True)
+class _ChipRead:
+    """What the chip reader's job hands back: the files read, or why none were."""
+
+    read: PassportRead | None
+    failure: ChipFailure | None = None
+    code: str | None = None
+    verdict: ChipVerdict | None = None
+
+
 class KioskPipeline:
     """Implements :class:`kiosk.session.steps.Pipeline` over devices and services."""
 
@@ -97,7 +122,7 @@ class KioskPipeline:
         face_threshold: float,
         capture: CaptureSettings = CaptureSettings(),
         card_wait_s: float = 5.0,
-        passage_wait_s: float = 20.0,
+        passage: PassageSettings = PassageSettings(),
         keep_samples: bool = True,
         face_detector: Detect | None = None,
     ) -> None:
@@ -113,16 +138,9 @@ class KioskPipeline:
         self._threshold = face_threshold
         self.capture = capture
         self.card_wait_s = card_wait_s
-        self.passage_wait_s = passage_wait_s
+        self.passage = passage
         self.keep_samples = keep_samples
         self.face_detector = face_detector  # the tracker's detector (a worker process's)
-        self._verification: VerificationTransaction | None = None
-        self._started_at = datetime.now(UTC)
-        self._portrait: bytes | None = None
-        self._live_jpeg: bytes | None = None
-        self._liveness_reason: str | None = None
-        self._screening: ScreeningResult | None = None
-        self._reference_ready: threading.Event | None = None
 
     def face_threshold(self) -> float:
         return self._threshold
@@ -130,12 +148,6 @@ class KioskPipeline:
     # --- document ------------------------------------------------------------------------
 
     def read_document(self, lines: list[str]) -> DocumentStep:
-        self._started_at = datetime.now(UTC)
-        self._verification = self.new_verification()
-        self._portrait = self._live_jpeg = None
-        self._liveness_reason = None
-        self._screening = None
-        self._reference_ready = None
         result = parse_mrz("\n".join(lines))
         if not result.valid:
             log.info("MRZ not valid: %d error(s)", len(result.errors))
@@ -157,43 +169,61 @@ class KioskPipeline:
     # --- chip ----------------------------------------------------------------------------
 
     def read_chip(self, document: DocumentStep, cancel: threading.Event) -> ChipStep:
+        token = cancel if isinstance(cancel, CancelToken) else CancelToken()
+        executor = self.chip_reader.executor
+        if executor is None:
+            outcome = self._read_on_device(document, token)
+        else:  # one job on the reader's thread; cancelled, it stops before its next APDU
+            outcome = executor.call(self._read_on_device, document, token, token=token)
+        if outcome.read is None or outcome.verdict is None:
+            return ChipStep(read=False, failure=outcome.failure, error=outcome.code)
+        read, verdict = outcome.read, outcome.verdict
+        portrait = _portrait(read)
+        reference = self._encode_reference_in_background(portrait) if portrait else None
+        detailed = getattr(verdict.details, "checks", None)
+        results = tuple(detailed.values()) if isinstance(detailed, dict) else ()
+        return ChipStep(
+            read=True,
+            checks=dict(verdict.checks),
+            authentic=verdict.authentic,
+            portrait=portrait,
+            access=read.access,
+            check_results=tuple(r for r in results if isinstance(r, CheckResult)),
+            details=verdict.details,
+            reference=reference,
+        )
+
+    def _read_on_device(self, document: DocumentStep, cancel: CancelToken) -> _ChipRead:
+        """Runs on the chip reader's executor: wait for the card, open it, read it, let go."""
         reader = self.chip_reader
         deadline = time.monotonic() + self.card_wait_s
         while not reader.card_present():
             if cancel.is_set() or time.monotonic() > deadline:
-                return ChipStep(read=False, error="no_chip")
-            time.sleep(0.02)
+                return _ChipRead(None, ChipFailure.NO_CHIP, ChipFailure.NO_CHIP.value)
+            cancel.wait(0.02)
         reader.connect()
         try:
             limits = reader.limits
-            try:
-                read = read_passport(
-                    reader.transmit,
-                    mrz_info=document.mrz_information,
-                    extended_length=limits.extended_length,
-                    max_response_bytes=limits.max_response_bytes,
-                )
-            except AccessDeniedError:
-                log.info("chip access denied")
-                return ChipStep(read=False, error="access_denied")
-            except (ParseError, KioskError) as exc:
-                if getattr(exc, "code", "").startswith("chip_reader") or "removed" in exc.code:
-                    raise
-                log.info("chip read failed: %s", exc.code)
-                return ChipStep(read=False, error=exc.code)
-            verdict = self.verifier(read, document.parsed)
-            portrait = _portrait(read)
-            self._portrait = portrait
-            if portrait is not None:
-                self._encode_reference_in_background(portrait)
-            return ChipStep(
-                read=True,
-                checks=verdict.checks,
-                authentic=verdict.authentic,
-                portrait=portrait,
-                access=read.access,
-                details=verdict.details,
+            read = read_passport(
+                reader.transmit,
+                mrz_info=document.mrz_information,
+                extended_length=limits.extended_length,
+                max_response_bytes=limits.max_response_bytes,
             )
+            # Active and Chip Authentication talk to the chip: verified while it is connected
+            return _ChipRead(read, verdict=self.verifier(read, document.parsed))
+        except AccessDeniedError:
+            log.info("chip access denied")
+            return _ChipRead(None, ChipFailure.ACCESS_DENIED, ChipFailure.ACCESS_DENIED.value)
+        except (CardUnresponsiveError, NoCardError) as exc:  # the chip's fault, not the reader's
+            log.info("chip read failed: %s", exc.code)
+            return _ChipRead(None, ChipFailure.UNREADABLE, exc.code)
+        except (ChipReaderError, ExecutorError):
+            raise  # the reader failed, the card was pulled or the read was cancelled
+        except KioskError as exc:  # the chip fell silent, its answers did not parse or broke
+            # the protocol
+            log.info("chip read failed: %s", exc.code)
+            return _ChipRead(None, ChipFailure.UNREADABLE, exc.code)
         finally:
             reader.disconnect()
 
@@ -215,9 +245,12 @@ class KioskPipeline:
         while len(observations) < settings.frames and time.monotonic() < deadline:
             if cancel.is_set():
                 break
+            # frames come from the camera's buffer: no driver call, any thread may read them
             frame = self.camera.wait_frame(last_index, timeout_s=min(1.0, settings.frame_timeout_s))
             if frame is None:
-                if time.monotonic() - last_frame_at > settings.frame_timeout_s:
+                if self.camera.status is CameraStatus.STARTING:  # first frame not there yet:
+                    last_frame_at = time.monotonic()  # the step's own time-out bounds this
+                elif time.monotonic() - last_frame_at > settings.frame_timeout_s:
                     raise CameraError("the camera stopped delivering frames")
                 cancel.wait(0.02)  # a stopped camera answers at once: do not spin
                 continue
@@ -234,8 +267,8 @@ class KioskPipeline:
                 break
         if best.image is None:
             worst = observations[-1].quality.guidance if observations else Guidance.NO_FACE
-            return CaptureStep(ok=False, frames=list(observations), guidance=worst.code)
-        return CaptureStep(ok=True, best_frame=best.image, frames=list(observations))
+            return CaptureStep(ok=False, frames=tuple(observations), guidance=worst.code)
+        return CaptureStep(ok=True, best_frame=best.image, frames=tuple(observations))
 
     def _enough_evidence(self, observations: list[Observation]) -> bool:
         """True when the frames so far already convince the liveness check."""
@@ -246,12 +279,10 @@ class KioskPipeline:
             return False
         return bool(self.liveness.assess(observations).live)
 
-    def _encode_reference_in_background(self, portrait: bytes) -> None:
+    def _encode_reference_in_background(self, portrait: bytes) -> FaceReference:
         """Start the chip photo's template now, while the traveller faces the camera; the
         transaction's cache hands it to :meth:`match_face`."""
-        verification = self._verification
-        if verification is None:
-            return
+        verification = self.new_verification()
         ready = threading.Event()
 
         def encode() -> None:
@@ -262,31 +293,33 @@ class KioskPipeline:
             finally:
                 ready.set()
 
-        self._reference_ready = ready
         threading.Thread(target=encode, name="kiosk-portrait-template", daemon=True).start()
+        return FaceReference(verification, ready)
 
-    def _await_reference(self, timeout_s: float = 10.0) -> None:
-        ready = self._reference_ready
-        if ready is not None:
-            ready.wait(timeout_s)
-
-    def check_liveness(self, capture: CaptureStep) -> bool:
-        result = self.liveness.assess(capture.frames)
+    def check_liveness(self, capture: CaptureStep) -> LivenessStep:
+        result = self.liveness.assess(list(capture.frames))
         log.info("liveness %s", "live" if result.live else f"refused ({result.reason})")
-        self._liveness_reason = None if result.live else str(result.reason)
-        return bool(result.live)
+        return LivenessStep(bool(result.live), None if result.live else str(result.reason))
 
-    def match_face(self, capture: CaptureStep, portrait: bytes) -> float | None:
-        self._await_reference()
-        verification = self._verification or self.new_verification()
+    def match_face(self, capture: CaptureStep, chip: ChipStep) -> MatchStep:
+        portrait = chip.portrait
+        if portrait is None:
+            return MatchStep(None, rejected="no_portrait")
+        reference = chip.reference
+        if isinstance(reference, FaceReference):
+            reference.ready.wait(10.0)
+            verification = reference.verification
+        else:
+            verification = self.new_verification()
         rgb = np.ascontiguousarray(capture.best_frame[:, :, ::-1])
         outcome = verification.verify(rgb, portrait)
         if isinstance(outcome, ImageRejected):
             log.info("face not verified: %s", outcome.code)
-            return None
-        self._live_jpeg = _jpeg(capture.best_frame)
+            return MatchStep(None, rejected=outcome.code)
         log.info("face distance %.3f", outcome.distance)
-        return float(outcome.distance)
+        return MatchStep(
+            float(outcome.distance), _jpeg(capture.best_frame) if self.keep_samples else None
+        )
 
     # --- screening -----------------------------------------------------------------------
 
@@ -303,7 +336,6 @@ class KioskPipeline:
             expiry_date=f.date_of_expiry,
         )
         result = self.screener.screen(traveller)
-        self._screening = result
         manifest = result.manifest
         on_manifest: bool | None = None
         if manifest.status is not ManifestStatus.NO_MANIFEST:
@@ -314,169 +346,63 @@ class KioskPipeline:
             watchlist_age_hours=result.watchlist.list.age_hours,
             on_manifest=on_manifest,
             details=result,
+            checks=screening_checks(result),
         )
 
     # --- records and gate ----------------------------------------------------------------
 
-    def record(
-        self,
-        transaction_id: str,
-        document: DocumentStep,
-        chip: ChipStep | None,
-        facts: TransactionFacts,
-        decision: PolicyDecision,
-        timings_ms: dict[str, float],
-    ) -> None:
-        detailed = getattr(chip.details, "checks", None) if chip else None
-        if isinstance(detailed, dict):
-            checks = tuple(detailed[name] for name in sorted(detailed))
-        else:
-            checks = tuple(
-                CheckResult(name=name, status=status)
-                for name, status in sorted((chip.checks if chip else {}).items())
-            )
-        if chip is not None and not chip.read:
-            checks += (
-                CheckResult("access_control", CheckStatus.FAILED, chip.error or "chip_unreadable"),
-            )
-        checks += self._face_checks(chip, facts) + self._screening_checks()
-        summary = None
-        subject = None
-        parsed = document.parsed
-        if parsed is not None and facts.document is not None:
-            summary = DocumentSummary(
-                doc_type=facts.document.document_type[:2] or "P",
-                issuer=facts.document.issuing_state[:3] or "XXX",
-                nationality=facts.document.nationality[:3] or None,
-                expiry_date=facts.document.date_of_expiry,
-                chip_read=bool(chip and chip.read),
-            )
-            subject = ReferralSubject(
-                surname=parsed.fields.surname[:120],
-                given_names=parsed.fields.given_names[:120],
-                birth_date=facts.document.date_of_birth,
-                document_number=(parsed.fields.document_number or "")[:20] or None,
-                listed=listed_persons(self._screening, summary.issuer),
-            )
-        samples: list[BiometricSample] = []
-        if self.keep_samples and decision.decision.value != "accept":
-            if self._portrait:
-                samples.append(BiometricSample(BlobKind.CHIP_PORTRAIT, self._portrait))
-            if self._live_jpeg:
-                samples.append(BiometricSample(BlobKind.FACE_IMAGE, self._live_jpeg))
-        reasons = tuple(dict.fromkeys(ReasonCode(code) for code in decision.reason_codes))
-        record = DecidedTransaction(
-            transaction_id=transaction_id,
-            kiosk_id=self.kiosk_id,
-            started_at=self._started_at,
-            decided_at=datetime.now(UTC),
-            decision=decision.decision,
-            reasons=reasons,
-            checks=checks,
-            document=summary,
-            referral_subject=subject if decision.decision.value != "accept" else None,
-            samples=tuple(samples),
-            timings_ms={k: float(v) for k, v in timings_ms.items()},
-        )
+    def record(self, record: DecidedTransaction) -> None:
         self.recorder(record)
 
-    def _face_checks(
-        self, chip: ChipStep | None, facts: TransactionFacts
-    ) -> tuple[CheckResult, ...]:
-        """What the officer reads about the face: the score against the threshold."""
-        if chip is None or not chip.read:
-            return ()
-        distance, threshold = facts.face_distance, self._threshold
-        if distance is None:
-            face = CheckResult("face_match", CheckStatus.NOT_PERFORMED, "no_face", "no usable face")
-        else:
-            ok = distance <= threshold
-            face = CheckResult(
-                "face_match",
-                CheckStatus.PASSED if ok else CheckStatus.FAILED,
-                None if ok else "biometric_mismatch",
-                f"distance {distance:.2f} {'<=' if ok else '>'} {threshold:.2f}",
-            )
-        if facts.liveness_passed is None:
-            live = CheckResult("liveness", CheckStatus.NOT_PERFORMED, "no_capture", "no capture")
-        elif facts.liveness_passed:
-            live = CheckResult("liveness", CheckStatus.PASSED, None, "live")
-        else:
-            reason = (self._liveness_reason or "liveness_failed")[:64]
-            live = CheckResult("liveness", CheckStatus.FAILED, reason, f"refused: {reason}")
-        return face, live
+    def pass_gate(self, transaction_id: str, cancel: threading.Event) -> PassageResult:
+        """Walk the accepted traveller through the two doors (``kiosk.session.passage``)."""
+        token = cancel if isinstance(cancel, CancelToken) else CancelToken(transaction_id)
+        return pass_gate(self.gate, self.passage, token)
 
-    def _screening_checks(self) -> tuple[CheckResult, ...]:
-        """Screening outcomes with the list versions, without any name."""
-        result = self._screening
-        if result is None:
-            return ()
-        out = []
-        lost = result.lost_stolen
-        version = lost.list.info.version if lost.list.info else None
-        out.append(
-            CheckResult(
-                "lost_stolen",
-                CheckStatus.FAILED if lost.hit else CheckStatus.PASSED,
-                "lost_or_stolen" if lost.hit else None,
-                f"lost/stolen list v{version}" if version else "no lost/stolen list loaded",
-            )
+
+def screening_checks(result: ScreeningResult) -> tuple[CheckResult, ...]:
+    """Screening outcomes with the list versions, without any name."""
+    out = []
+    lost = result.lost_stolen
+    version = lost.list.info.version if lost.list.info else None
+    out.append(
+        CheckResult(
+            "lost_stolen",
+            CheckStatus.FAILED if lost.hit else CheckStatus.PASSED,
+            "lost_or_stolen" if lost.hit else None,
+            f"lost/stolen list v{version}" if version else "no lost/stolen list loaded",
         )
-        watch = result.watchlist
-        sources = sorted({hit.entry.list_name for hit in watch.hits}) if watch.hits else []
-        best = max((hit.score for hit in watch.hits), default=0.0)
-        out.append(
-            CheckResult(
-                "watchlist",
-                CheckStatus.FAILED if watch.hit else CheckStatus.PASSED,
-                "watchlist_hit" if watch.hit else None,
-                (
-                    f"{len(watch.hits)} candidate(s), best score {best:.2f}, "
-                    f"source {', '.join(sources)}"
-                )[:500]
-                if watch.hit
-                else "no candidate",
-            )
+    )
+    watch = result.watchlist
+    sources = sorted({hit.entry.list_name for hit in watch.hits}) if watch.hits else []
+    best = max((hit.score for hit in watch.hits), default=0.0)
+    out.append(
+        CheckResult(
+            "watchlist",
+            CheckStatus.FAILED if watch.hit else CheckStatus.PASSED,
+            "watchlist_hit" if watch.hit else None,
+            (f"{len(watch.hits)} candidate(s), best score {best:.2f}, source {', '.join(sources)}")[
+                :500
+            ]
+            if watch.hit
+            else "no candidate",
         )
-        manifest = result.manifest
-        status = {
-            ManifestStatus.EXPECTED: CheckStatus.PASSED,
-            ManifestStatus.NOT_EXPECTED: CheckStatus.FAILED,
-            ManifestStatus.NO_MANIFEST: CheckStatus.NOT_PERFORMED,
-        }[manifest.status]
-        out.append(
-            CheckResult(
-                "manifest",
-                status,
-                "not_on_manifest" if status is CheckStatus.FAILED else None,
-                manifest.status.value,
-            )
+    )
+    manifest = result.manifest
+    status = {
+        ManifestStatus.EXPECTED: CheckStatus.PASSED,
+        ManifestStatus.NOT_EXPECTED: CheckStatus.FAILED,
+        ManifestStatus.NO_MANIFEST: CheckStatus.NOT_PERFORMED,
+    }[manifest.status]
+    out.append(
+        CheckResult(
+            "manifest",
+            status,
+            "not_on_manifest" if status is CheckStatus.FAILED else None,
+            manifest.status.value,
         )
-        return tuple(out)
-
-    def pass_gate(self, transaction_id: str, cancel: threading.Event) -> str:
-        """Open the exit door and wait until one traveller has walked through."""
-        gate = self.gate
-        entered = threading.Event()
-        left = threading.Event()
-
-        def on_event(event: object) -> None:
-            if isinstance(event, SensorChanged) and event.sensor is Sensor.PRESENCE:
-                if event.active:
-                    entered.set()
-                elif entered.is_set():
-                    left.set()
-
-        gate.add_listener(on_event)
-        try:
-            gate.open_exit()
-            if not entered.wait(self.passage_wait_s):
-                return "timeout"
-            return "passed" if left.wait(self.passage_wait_s) else "timeout"
-        finally:
-            gate.remove_listener(on_event)
-            if gate.state is not GateState.EMERGENCY:
-                gate.close_all()
+    )
+    return tuple(out)
 
 
 def latest_birth_date(value: object) -> date | None:

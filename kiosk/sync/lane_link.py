@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hardware.gate import GateEvent, GateState, GateStateChanged
+from kiosk.assistance import Assistance, AssistanceState
 from kiosk.config import KioskConfig
 from kiosk.lane import Lane, LaneCause, LaneStatus
 from kiosk.session.events import Fault, SessionEvent, State, StateEntered
@@ -67,14 +68,18 @@ class LaneLink:
         client: ServerClient | None = None,
         command_client: ServerClient | None = None,
         release_doors: Callable[[], None] | None = None,
+        assistance: Assistance | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        """``assistance``: the traveller's Help calls (:mod:`kiosk.assistance`); the booth's
+        acknowledgement clears them there."""
         self.config = config
         self.lane = lane
         wait = config.wall.commands_wait_s
         self._client = client or ServerClient(config.sync)
         self._commands = command_client or ServerClient(config.sync, timeout_s=wait + 10.0)
         self._release_doors = release_doors
+        self.assistance_line = assistance
         self._clock = clock
         self._lock = threading.Condition()
         self._stop = threading.Event()
@@ -117,9 +122,15 @@ class LaneLink:
                 self.lane.set(LaneCause.EMERGENCY, "doors released", key="gate")
             self._changed(door=DOOR_OF.get(event.state, "unknown"))
 
+    def on_assistance(self, state: AssistanceState) -> None:
+        self._changed(assistance=state.pending)
+
     def request_assistance(self) -> None:
         """The traveller (or the lane) calls an officer."""
-        self._changed(assistance=True)
+        if self.assistance_line is not None:
+            self.assistance_line.call("lane")  # the listener updates the tile
+        else:
+            self._changed(assistance=True)
 
     def snapshot(self) -> dict[str, Any]:
         status = self.lane.status()
@@ -146,6 +157,9 @@ class LaneLink:
         if subscribe is not None:
             self._detach.append(subscribe(self.on_session_event))
         self._detach.append(self.lane.add_listener(self.on_lane_status))
+        if self.assistance_line is not None:
+            self._detach.append(self.assistance_line.add_listener(self.on_assistance))
+            self.assistance = self.assistance_line.state.pending
         if gate is not None:
             gate.add_listener(self.on_gate_event)
             self.door = DOOR_OF.get(gate.state, "unknown")
@@ -216,6 +230,8 @@ class LaneLink:
                     return f"failed: {type(exc).__name__}"[:64]
             lane.clear(LaneCause.EMERGENCY)
         elif action == "acknowledge_assistance":
+            if self.assistance_line is not None:
+                self.assistance_line.acknowledge("officer booth")
             self._changed(assistance=False)
         else:
             log.warning("unknown remote action %s", action[:32])
@@ -239,9 +255,12 @@ class LaneLink:
         self._commands.close()
 
 
-def start_lane_link(config: KioskConfig, lane: Lane, bus: Any, gate: Any) -> LaneLink | None:
+def start_lane_link(
+    config: KioskConfig, lane: Lane, bus: Any, gate: Any, assistance: Assistance | None = None
+) -> LaneLink | None:
     """The running lane link, or None without a server (or with ``wall.enabled = false``)."""
     if not config.sync.server_url or not config.wall.enabled:
         return None
     release = getattr(gate, "reset", None)
-    return LaneLink(config, lane, release_doors=release).start(bus.subscribe, gate)
+    link = LaneLink(config, lane, release_doors=release, assistance=assistance)
+    return link.start(bus.subscribe, gate)

@@ -75,13 +75,16 @@ def test_opening_the_device_closes_both_doors_first(gate: SimulatedGate) -> None
 def test_a_normal_passage_entry_then_exit() -> None:
     gate, events = make_gate(auto_passage=True, transit_s=0.01)
     try:
-        # WHEN the entry opens THEN the simulated traveller walks in and out again
+        # WHEN the entry opens THEN the simulated traveller steps in and stays inside
         gate.open_entry()
         assert gate.state is GateState.ENTRY_OPEN and gate.entry_door_open
-        assert gate.wait_sensor(Sensor.PRESENCE, False, WAIT_S)
+        assert gate.wait_sensor(Sensor.PRESENCE, True, WAIT_S)
         gate.close_entry()
+        assert gate.sensor(Sensor.PRESENCE)
+        # WHEN the exit opens THEN the traveller walks out
         gate.open_exit()
         assert gate.state is GateState.EXIT_OPEN and gate.exit_door_open
+        assert gate.wait_sensor(Sensor.PRESENCE, False, WAIT_S)
         gate.close_exit()
         assert gate.state is GateState.CLOSED and gate.doors_closed
         assert gate.commands[1:] == [

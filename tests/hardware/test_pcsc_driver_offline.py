@@ -8,6 +8,7 @@ import pytest
 
 from hardware.chip_reader import (
     CardRemovedError,
+    CardUnresponsiveError,
     ChipReaderError,
     NoCardError,
     ReaderServiceUnavailableError,
@@ -29,7 +30,7 @@ from models.errors import DeviceNotAvailableError
         (0x80100069, "transmit", CardRemovedError, "chip_card_removed"),
         (0x8010000C, "connect", NoCardError, "chip_no_card"),
         (0x8010000B, "connect", ChipReaderError, "chip_reader_busy"),
-        (0x80100066, "connect", ChipReaderError, "chip_card_unresponsive"),
+        (0x80100066, "connect", CardUnresponsiveError, "chip_card_unresponsive"),
         (0x8010000A, "transmit", ChipReaderError, "chip_reader_timeout"),
         (0x80100016, "transmit", ChipReaderError, "chip_reader_error"),
         (-2146435043, "connect", ReaderServiceUnavailableError, "chip_reader_service_unavailable"),

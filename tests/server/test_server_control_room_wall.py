@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from kiosk.assistance import Assistance
 from kiosk.lane import Lane, LaneCause
 from kiosk.officer.samples import seed_sample_referrals
 from kiosk.officer.wall import WallModel, WallStream, wait_until
@@ -25,7 +26,7 @@ PASSWORD = "correct horse battery staple"
 def wall(room: Any) -> Any:
     """The kiosk's lane link running, and a booth reading the stream."""
     lane, bus = Lane(), EventBus()
-    link = LaneLink(room.kiosk_config, lane).start(bus.subscribe)
+    link = LaneLink(room.kiosk_config, lane, assistance=Assistance()).start(bus.subscribe)
     officer = room.officer()
     booth = room.booth()
     session = booth.login(officer, PASSWORD)
@@ -82,11 +83,14 @@ def test_remote_actions_reach_the_lane_audited_and_acknowledged(wall: Any) -> No
     assert wait_until(lambda: "remote_hold" in model.tiles[device].causes, 20)
     booth.lane_action(session, device, "out_of_service")
     assert wait_until(lambda: lane.has(LaneCause.REMOTE_OUT_OF_SERVICE), 20)
-    # WHEN an assistance call is acknowledged THEN it is cleared on the kiosk and the wall
-    link.request_assistance()
+    # WHEN the traveller presses Help and the officer acknowledges THEN the call is cleared on
+    # the kiosk's assistance line and on the wall
+    assert link.assistance_line is not None
+    link.assistance_line.call("camera")
     assert wait_until(lambda: model.tiles[device].assistance, 20)
     booth.lane_action(session, device, "acknowledge_assistance")
     assert wait_until(lambda: not model.tiles[device].assistance, 20)
+    assert link.assistance_line.state.acknowledged_by == "officer booth"
     # WHEN the doors are released after an emergency THEN the emergency cause clears
     lane.set(LaneCause.EMERGENCY, "doors released", key="gate")
     booth.lane_action(session, device, "release_doors")

@@ -15,12 +15,22 @@ from typing import Any
 import pytest
 
 from kiosk.policy.config import PolicyConfig
-from kiosk.policy.engine import DocumentFacts, PolicyEngine, TransactionFacts
+from kiosk.policy.engine import DocumentFacts, PolicyEngine
 from kiosk.session.engine import SessionEngine, SessionTimeouts
 from kiosk.session.events import Decided, Finished, Guidance, SessionEvent, State, StateEntered
-from kiosk.session.steps import CaptureStep, ChipStep, DocumentStep, GuidanceSink, ScreeningStep
+from kiosk.session.steps import (
+    CaptureStep,
+    ChipStep,
+    DocumentStep,
+    GuidanceSink,
+    LivenessStep,
+    MatchStep,
+    Outcome,
+    PassageResult,
+    ScreeningStep,
+)
 from models.errors import DeviceError
-from models.records import CheckStatus, Decision
+from models.records import CheckStatus, DecidedTransaction, Decision
 
 PASSED = CheckStatus.PASSED
 CHECKS = {
@@ -44,7 +54,8 @@ class ScriptedPipeline:
         self.chip_error: Exception | None = None
         self.chip_delay_s = 0.0
         self.record_error: Exception | None = None
-        self.recorded: list[tuple[str, Any]] = []
+        self.recorded: list[DecidedTransaction] = []
+        self.passage = PassageResult.PASSED
         self.gate_calls = 0
         self.captures = 0
 
@@ -65,31 +76,23 @@ class ScriptedPipeline:
         guidance("look_at_camera", "Please look at the camera")
         return CaptureStep(True, best_frame=object())
 
-    def check_liveness(self, capture: CaptureStep) -> bool:
-        return self.live
+    def check_liveness(self, capture: CaptureStep) -> LivenessStep:
+        return LivenessStep(self.live, None if self.live else "printed_photo")
 
-    def match_face(self, capture: CaptureStep, portrait: bytes) -> float | None:
-        return self.distances.pop(0) if len(self.distances) > 1 else self.distances[0]
+    def match_face(self, capture: CaptureStep, chip: ChipStep) -> MatchStep:
+        return MatchStep(self.distances.pop(0) if len(self.distances) > 1 else self.distances[0])
 
     def screen(self, document: DocumentStep) -> ScreeningStep:
         return ScreeningStep(False, 0, 0.5, True)
 
-    def record(
-        self,
-        transaction_id: str,
-        document: DocumentStep,
-        chip: ChipStep | None,
-        facts: TransactionFacts,
-        decision: Any,
-        timings_ms: dict[str, float],
-    ) -> None:
+    def record(self, record: DecidedTransaction) -> None:
         if self.record_error:
             raise self.record_error
-        self.recorded.append((transaction_id, decision))
+        self.recorded.append(record)
 
-    def pass_gate(self, transaction_id: str, cancel: threading.Event) -> str:
+    def pass_gate(self, transaction_id: str, cancel: threading.Event) -> PassageResult:
         self.gate_calls += 1
-        return "passed"
+        return self.passage
 
     def face_threshold(self) -> float:
         return 0.5
@@ -180,7 +183,9 @@ def test_removing_the_passport_during_the_chip_read_cancels() -> None:
         time.sleep(0.01)
     engine.document_removed()
     assert engine.wait_idle(5.0)
-    assert engine.last_outcome is not None and engine.last_outcome.outcome == "cancelled"
+    assert (
+        engine.last_outcome is not None and engine.last_outcome.outcome is Outcome.PASSPORT_REMOVED
+    )
     assert pipeline.recorded == [] and pipeline.gate_calls == 0
     assert not any(isinstance(e, Decided) for e in events)
 

@@ -30,7 +30,16 @@ from kiosk.officer.samples import FACES, seed_sample_referrals
 from kiosk.policy.config import PolicyConfig
 from kiosk.policy.engine import DocumentFacts, PolicyEngine
 from kiosk.session.engine import SessionEngine
-from kiosk.session.steps import CaptureStep, ChipStep, DocumentStep, GuidanceSink, ScreeningStep
+from kiosk.session.steps import (
+    CaptureStep,
+    ChipStep,
+    DocumentStep,
+    GuidanceSink,
+    LivenessStep,
+    MatchStep,
+    PassageResult,
+    ScreeningStep,
+)
 from kiosk.storage.crypto_store import BlobCipher
 from kiosk.storage.database import Database, open_database
 from models.records import CheckStatus
@@ -83,13 +92,13 @@ class ScriptedPipeline:
             self._work(cancel)
         return CaptureStep(True, best_frame=object())
 
-    def check_liveness(self, capture: CaptureStep) -> bool:
+    def check_liveness(self, capture: CaptureStep) -> LivenessStep:
         self._work()
-        return True
+        return LivenessStep(True)
 
-    def match_face(self, capture: CaptureStep, portrait: bytes) -> float | None:
+    def match_face(self, capture: CaptureStep, chip: ChipStep) -> MatchStep:
         self._work()
-        return self.distance
+        return MatchStep(self.distance)
 
     def screen(self, document: DocumentStep) -> ScreeningStep:
         self._work()
@@ -98,12 +107,12 @@ class ScriptedPipeline:
     def record(self, *args: Any) -> None:
         self._work()
 
-    def pass_gate(self, transaction_id: str, cancel: threading.Event) -> str:
+    def pass_gate(self, transaction_id: str, cancel: threading.Event) -> PassageResult:
         if self.gate is not None:
             self.gate.open_exit()
             self._work()
             self.gate.close_exit()
-        return "passed"
+        return PassageResult.PASSED
 
     def face_threshold(self) -> float:
         return 0.5

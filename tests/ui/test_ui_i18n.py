@@ -37,3 +37,39 @@ def test_an_unknown_guidance_code_gets_a_generic_message_not_the_code() -> None:
     assert catalogue.guidance("something_new") == messages("nl")["guidance.unknown"]
     with pytest.raises(KeyError):
         catalogue.set_language("xx")
+
+
+def test_french_high_punctuation_has_a_no_break_space_before_it() -> None:
+    # French typography: a (narrow) no-break space before ; : ! ?, never a plain space
+    for key, value in messages("fr").items():
+        for mark in ";:!?":
+            assert f" {mark}" not in value, f"fr {key}: plain space before {mark!r}"
+
+
+@pytest.mark.parametrize(
+    ("code", "key", "wrong"),
+    [
+        ("fr", "cancelled.title", "retiré"),  # reads as "confiscated"
+        ("fr", "welcome.instruction", "éligible"),
+        ("fr", "proceed.instruction", "portique"),
+        ("fr", "guidance.too_dark", "Il fait trop sombre"),
+        ("es", "cancelled.title", "retirado"),
+        ("es", "officer.instruction", "mostrador atendido"),
+        ("es", "camera.instruction", "Quédese quieto"),
+        ("es", "welcome.title", "Bienvenido"),
+        ("nl", "cancelled.title", "weggenomen"),
+        ("nl", "guidance.too_bright", "schittering"),
+        ("nl", "camera.instruction", "omlijning"),
+        ("en", "guidance.centre_face", "centre of the screen"),
+    ],
+)
+def test_strings_the_language_review_found_wrong_stay_fixed(
+    code: str, key: str, wrong: str
+) -> None:
+    assert wrong not in messages(code)[key]
+
+
+def test_centring_guidance_points_at_the_outline_in_every_language() -> None:
+    outline = {"en": "outline", "fr": "contour", "es": "contorno", "nl": "kader"}
+    for code, word in outline.items():
+        assert word in messages(code)["guidance.centre_face"]

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from hardware.camera import Camera, CameraStatus
 from hardware.chip_reader import ChipReader
+from hardware.executor import on_device
 from hardware.gate import Gate
 from hardware.mrz_reader import MrzReader
 from kiosk.config import KioskConfig
@@ -123,7 +124,7 @@ class TechnicianWindow(QMainWindow):
 
         self._started_camera = False
         if camera is not None and camera.status is CameraStatus.STOPPED:
-            camera.start()
+            on_device(camera, camera.start, owner="technician", timeout_s=10.0)  # its thread
             self._started_camera = True
         self.devices_tab.preview.start()
         self.timer = QTimer(self)
@@ -301,7 +302,7 @@ class TechnicianWindow(QMainWindow):
         self.log_view.close_view()
         self.worker.close()
         if self._started_camera and self.camera is not None:
-            self.camera.stop()
+            on_device(self.camera, self.camera.stop, owner="technician", timeout_s=10.0)
             self._started_camera = False
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -11,7 +11,17 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ui.theme import CALM, Palette
 
-KINDS = ("welcome", "passport", "chip", "wait", "proceed", "officer", "cancelled")
+KINDS = (
+    "welcome",
+    "passport",
+    "chip",
+    "wait",
+    "proceed",
+    "officer",
+    "cancelled",
+    "no_glasses",
+    "no_hat",
+)
 
 
 class Pictogram(QWidget):
@@ -87,35 +97,89 @@ class Pictogram(QWidget):
         p.setBrush(QColor(c.pictogram))
         p.drawPolygon(QPolygonF([QPointF(84, 118), QPointF(100, 96), QPointF(116, 118)]))
 
+    def _epassport_symbol(self, p: QPainter, colour: str, centre: QPointF, w: float) -> None:
+        """The ICAO electronic-passport symbol: a frame, a bar at its top and bottom, and a
+        circle with a line across its middle joining the frame's sides."""
+        h = w * 0.62
+        box = QRectF(centre.x() - w / 2, centre.y() - h / 2, w, h)
+        p.save()
+        p.setPen(self._pen(colour, max(2.0, w * 0.07)))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRect(box)
+        bar = h * 0.16
+        p.drawLine(QPointF(box.left(), box.top() + bar), QPointF(box.right(), box.top() + bar))
+        p.drawLine(
+            QPointF(box.left(), box.bottom() - bar), QPointF(box.right(), box.bottom() - bar)
+        )
+        radius = h * 0.22
+        p.drawEllipse(centre, radius, radius)
+        p.drawLine(QPointF(box.left(), centre.y()), QPointF(box.right(), centre.y()))
+        p.restore()
+
     def _draw_passport(self, p: QPainter, c: Palette) -> None:
-        # the reader (a glass window in a housing) with the passport going on it, photo page down
+        # the reader (a glass window in a housing) and the open passport above it, seen from
+        # its covers: the photo page faces down, onto the glass. The cover carries the ICAO
+        # e-passport symbol; an inset shows the photo page that goes against the glass.
         p.setPen(self._pen(c.pictogram, 5))
         p.setBrush(QColor(c.pictogram_fill))
-        p.drawRoundedRect(QRectF(20, 120, 160, 60), 12, 12)
+        p.drawRoundedRect(QRectF(20, 136, 160, 50), 12, 12)
         p.setBrush(QColor(c.surface))
-        p.drawRoundedRect(QRectF(40, 132, 120, 36), 6, 6)
-        # the open passport, tilted, above the reader
+        p.drawRoundedRect(QRectF(40, 146, 120, 30), 6, 6)
+        # the open passport, covers up
         p.save()
-        p.translate(100, 72)
-        p.rotate(-8)
+        p.translate(88, 92)
+        p.rotate(-6)
         p.setBrush(QColor(c.pictogram))
-        p.drawRoundedRect(QRectF(-70, -30, 68, 50), 6, 6)
-        p.setBrush(QColor(c.surface))
-        p.drawRoundedRect(QRectF(2, -30, 68, 50), 6, 6)
-        # photo page: portrait box and MRZ lines, shown facing down (dashed = seen through)
-        dashed = self._pen(c.pictogram, 3)
-        dashed.setStyle(Qt.PenStyle.DashLine)
-        p.setPen(dashed)
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        p.drawRect(QRectF(8, -22, 20, 24))
-        p.drawLine(QPointF(8, 10), QPointF(62, 10))
-        p.drawLine(QPointF(8, 15), QPointF(62, 15))
+        p.drawRoundedRect(QRectF(-64, -26, 62, 46), 6, 6)
+        p.drawRoundedRect(QRectF(2, -26, 62, 46), 6, 6)
+        inverse = c.background
+        self._epassport_symbol(p, inverse, QPointF(33, -3), 30)
         p.restore()
+        # inset: the photo page (portrait and MRZ lines), with an arrow: this side down
+        p.setPen(self._pen(c.pictogram, 3))
+        p.setBrush(QColor(c.surface))
+        page = QRectF(132, 14, 56, 42)
+        p.drawRoundedRect(page, 4, 4)
+        p.setBrush(QColor(c.pictogram_fill))
+        p.drawRect(QRectF(138, 20, 14, 18))
+        p.drawLine(QPointF(138, 44), QPointF(182, 44))
+        p.drawLine(QPointF(138, 50), QPointF(182, 50))
+        p.setPen(self._pen(c.success, 4))
+        p.drawLine(QPointF(160, 60), QPointF(160, 70))
+        p.setBrush(QColor(c.success))
+        p.drawPolygon(QPolygonF([QPointF(153, 66), QPointF(160, 76), QPointF(167, 66)]))
         # the arrow down onto the glass
         p.setPen(self._pen(c.success, 7))
-        p.drawLine(QPointF(100, 100), QPointF(100, 124))
+        p.drawLine(QPointF(100, 118), QPointF(100, 138))
         p.setBrush(QColor(c.success))
-        p.drawPolygon(QPolygonF([QPointF(88, 116), QPointF(100, 132), QPointF(112, 116)]))
+        p.drawPolygon(QPolygonF([QPointF(88, 132), QPointF(100, 148), QPointF(112, 132)]))
+
+    def _no_entry(self, p: QPainter, c: Palette) -> None:
+        """The red circle and bar of a prohibition sign over a drawing."""
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(self._pen(c.attention, 14))
+        p.drawEllipse(QPointF(100, 100), 82, 82)
+        p.drawLine(QPointF(42, 42), QPointF(158, 158))
+
+    def _draw_no_glasses(self, p: QPainter, c: Palette) -> None:
+        p.setPen(self._pen(c.pictogram, 9))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawEllipse(QRectF(34, 82, 52, 40))
+        p.drawEllipse(QRectF(114, 82, 52, 40))
+        p.drawLine(QPointF(86, 96), QPointF(114, 96))
+        p.drawLine(QPointF(34, 96), QPointF(22, 86))
+        p.drawLine(QPointF(166, 96), QPointF(178, 86))
+        self._no_entry(p, c)
+
+    def _draw_no_hat(self, p: QPainter, c: Palette) -> None:
+        p.setPen(self._pen(c.pictogram, 6))
+        p.setBrush(QColor(c.pictogram))
+        crown = QPainterPath(QPointF(64, 118))
+        crown.cubicTo(62, 60, 138, 60, 136, 118)
+        crown.closeSubpath()
+        p.drawPath(crown)
+        p.drawRoundedRect(QRectF(36, 114, 128, 16), 8, 8)
+        self._no_entry(p, c)
 
     def _draw_chip(self, p: QPainter, c: Palette) -> None:
         self._passport(p, c, QRectF(40, 50, 80, 110))

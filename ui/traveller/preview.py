@@ -3,7 +3,11 @@
 A QTimer on the GUI thread polls ``camera.latest_frame()`` (cheap: it returns the newest
 frame, or None) and repaints; the camera's own capture thread does the device I/O. The frame
 is shown mirrored, like a mirror, and outside the oval it is dimmed so the traveller sees
-where to put the face. :meth:`CameraPreview.clear` forgets the picture (it is personal data).
+where to put the face. The whole frame is shown (letterboxed, never cropped): what the
+traveller sees is what the face detector sees, so "move closer" is true of the picture. The
+outline's colour follows the guidance code shown under it: green when the face is right
+("ok", "hold_still"), the attention colour when the traveller must do something, neutral
+before any guidance. :meth:`CameraPreview.clear` forgets the picture (it is personal data).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from hardware.camera import Camera
 from ui.theme import CALM, Palette
 
 POLL_MS = 66  # about 15 frames a second is plenty for a preview
+GOOD_GUIDANCE = frozenset({"ok", "hold_still"})
 
 
 def frame_to_image(array: object) -> QImage:
@@ -39,6 +44,7 @@ class CameraPreview(QWidget):
         self.outline = outline
         self.palette_colours: Palette = CALM
         self.image: QImage | None = None
+        self.guidance_code: str | None = None
         self._last_index = -1
         self.frames_shown = 0
         self.timer = QTimer(self)
@@ -58,8 +64,22 @@ class CameraPreview(QWidget):
         """Stop polling and forget the last picture."""
         self.timer.stop()
         self.image = None
+        self.guidance_code = None
         self._last_index = -1
         self.update()
+
+    def set_guidance(self, code: str | None) -> None:
+        self.guidance_code = code
+        self.update()
+
+    def outline_colour(self) -> str:
+        """The outline's colour for the current guidance (the same code as the message)."""
+        p = self.palette_colours
+        if self.guidance_code is None:
+            return p.pictogram
+        if self.guidance_code in GOOD_GUIDANCE:
+            return p.success
+        return p.attention
 
     def set_palette_colours(self, palette: Palette) -> None:
         self.palette_colours = palette
@@ -77,14 +97,27 @@ class CameraPreview(QWidget):
         self.frames_shown += 1
         self.update()
 
+    def picture_rect(self) -> QRectF:
+        """Where the whole camera frame is drawn: as large as fits, aspect kept, centred."""
+        if self.image is None or self.image.width() == 0 or self.image.height() == 0:
+            return QRectF(self.rect())
+        scale = min(self.width() / self.image.width(), self.height() / self.image.height())
+        w, h = self.image.width() * scale, self.image.height() * scale
+        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+
     def oval(self) -> QRectF:
-        """Where the face should be, in widget coordinates."""
-        height = self.height() * 0.78
-        width = height * 0.74
-        return QRectF((self.width() - width) / 2, (self.height() - height) / 2, width, height)
+        """Where the face should be, in widget coordinates (inside the picture)."""
+        area = self.picture_rect()
+        height = area.height() * 0.78
+        width = min(height * 0.74, area.width() * 0.9)
+        return QRectF(
+            area.x() + (area.width() - width) / 2,
+            area.y() + (area.height() - height) / 2,
+            width,
+            height,
+        )
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        p = self.palette_colours
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         frame_rect = QRectF(self.rect())
@@ -93,19 +126,11 @@ class CameraPreview(QWidget):
         painter.setClipPath(clip)
         painter.fillRect(frame_rect, QColor("#1B2633"))
         if self.image is not None:
-            scaled = self.image.scaled(
-                self.size(),
-                Qt.AspectRatioMode.KeepAspectRatioByExpanding,
-                Qt.TransformationMode.SmoothTransformation,
-            )
+            target = self.picture_rect()
             painter.save()
             painter.translate(self.width(), 0)
-            painter.scale(-1, 1)  # mirror
-            painter.drawImage(
-                int((self.width() - scaled.width()) / 2),
-                int((self.height() - scaled.height()) / 2),
-                scaled,
-            )
+            painter.scale(-1, 1)  # mirror (the picture is centred, so its rect is symmetric)
+            painter.drawImage(target, self.image)
             painter.restore()
         if not self.outline:
             painter.end()
@@ -116,8 +141,9 @@ class CameraPreview(QWidget):
         hole = QPainterPath()
         hole.addEllipse(oval)
         painter.fillPath(outside.subtracted(hole), QColor(0, 0, 0, 120))
-        pen = QPen(QColor(p.success if p.background != "#000000" else p.primary), 6)
-        pen.setStyle(Qt.PenStyle.DashLine)
+        pen = QPen(QColor(self.outline_colour()), 6)
+        if self.guidance_code not in GOOD_GUIDANCE:
+            pen.setStyle(Qt.PenStyle.DashLine)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawEllipse(oval)

@@ -4,8 +4,15 @@ catalogue through :meth:`retranslate`; nothing here holds personal data except t
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hardware.camera import Camera
 from ui.i18n import Catalogue
@@ -90,12 +97,39 @@ class MessageScreen(QWidget):
         self.set_fraction(None)
 
 
-class CameraScreen(QWidget):
-    """The live preview, a title, one guidance message at a time."""
+# How long a guidance message stays on screen at least before another replaces it: long
+# enough to read a short sentence (and hear it begin); a retry message stays longer.
+MIN_MESSAGE_MS = 1_500
+MIN_RETRY_MESSAGE_MS = 3_000
 
-    def __init__(self, name: str, camera: Camera | None, parent: QWidget | None = None) -> None:
+
+class CameraScreen(QWidget):
+    """The live preview, a title, one guidance message at a time.
+
+    A message stays at least ``min_message_ms`` (``MIN_RETRY_MESSAGE_MS`` for ``retry``);
+    a different message arriving meanwhile waits, and only the newest waiting one is shown
+    when the time is up. The outline's colour and the message come from the same code.
+    ``guidance_shown`` is emitted when a message is really put on screen (it is spoken then).
+    """
+
+    guidance_shown = Signal(str)
+
+    def __init__(
+        self,
+        name: str,
+        camera: Camera | None,
+        parent: QWidget | None = None,
+        *,
+        min_message_ms: int = MIN_MESSAGE_MS,
+    ) -> None:
         super().__init__(parent)
         self.name = name
+        self.min_message_ms = min_message_ms
+        self.pending_code: str | None = None
+        self._catalogue: Catalogue | None = None
+        self.hold = QTimer(self)
+        self.hold.setSingleShot(True)
+        self.hold.timeout.connect(self._hold_over)
         self.animated = False
         self.title = _label("title")
         self.instruction = _label("instruction")
@@ -109,7 +143,17 @@ class CameraScreen(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.preview, 6)
         layout.addWidget(self.guidance, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addWidget(self.instruction)
+        row = QHBoxLayout()
+        row.setSpacing(24)
+        row.addStretch(1)
+        self.reminders = [Pictogram("no_glasses"), Pictogram("no_hat")]
+        for reminder in self.reminders:
+            reminder.setMinimumSize(64, 64)
+            reminder.setFixedSize(72, 72)
+            row.addWidget(reminder)
+        row.addWidget(self.instruction, 4)
+        row.addStretch(1)
+        layout.addLayout(row)
         self.guidance.hide()
 
     def retranslate(self, catalogue: Catalogue) -> None:
@@ -120,14 +164,36 @@ class CameraScreen(QWidget):
 
     def set_palette_colours(self, palette: Palette) -> None:
         self.preview.set_palette_colours(palette)
+        for reminder in self.reminders:
+            reminder.set_palette_colours(palette)
 
     def show_guidance(self, code: str, catalogue: Catalogue) -> None:
-        """Replace the guidance message (one at a time)."""
+        """Show ``code`` now, or once the current message has been up long enough."""
+        self._catalogue = catalogue
+        if code == self.guidance_code:
+            self.pending_code = None
+            return
+        if self.hold.isActive():
+            self.pending_code = code
+            return
+        self._display(code, catalogue)
+
+    def _display(self, code: str, catalogue: Catalogue) -> None:
         self.guidance_code = code
+        self.pending_code = None
         self.guidance.setText(catalogue.guidance(code))
         self.guidance.show()
+        self.preview.set_guidance(code)
+        self.hold.start(MIN_RETRY_MESSAGE_MS if code == "retry" else self.min_message_ms)
+        self.guidance_shown.emit(code)
+
+    def _hold_over(self) -> None:
+        if self.pending_code is not None and self._catalogue is not None:
+            self._display(self.pending_code, self._catalogue)
 
     def clear(self) -> None:
+        self.hold.stop()
+        self.pending_code = None
         self.preview.clear()
         self.guidance_code = None
         self.guidance.clear()

@@ -10,20 +10,23 @@ for the next traveller.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QMouseEvent
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from hardware.camera import Camera
+from kiosk.assistance import Assistance, AssistanceState
 from kiosk.session.events import EventBus, State
+from kiosk.speech import VoicePrompter
 from ui.bridge import SessionBridge
 from ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, Catalogue
 from ui.theme import (
@@ -34,6 +37,8 @@ from ui.theme import (
     traveller_style,
 )
 from ui.traveller.screens import CameraScreen, MessageScreen
+from ui.traveller.spoken import every_prompt, spoken
+from ui.workers import Worker
 
 SCREENS = (
     "welcome",
@@ -47,6 +52,8 @@ SCREENS = (
     "cancelled",
 )
 RESULT_SCREENS = ("proceed", "officer", "cancelled")
+QWIDGETSIZE_MAX = 16_777_215  # Qt's "no maximum" for a widget's size
+SPOKEN_SCREENS = SCREENS[1:]  # all but the welcome screen, which waits for nobody
 STEPS = (
     ("step.passport", ("passport",)),
     ("step.chip", ("chip",)),
@@ -70,6 +77,8 @@ STATE_SCREENS: dict[str, str] = {
 
 
 class TravellerWindow(QWidget):
+    assistance_changed = Signal(object)  # AssistanceState, from any thread
+
     def __init__(
         self,
         bus: EventBus,
@@ -77,9 +86,24 @@ class TravellerWindow(QWidget):
         *,
         idle_ms: int = 45_000,
         result_ms: int = 8_000,
+        more_time_ms: int = 15_000,
+        voice: VoicePrompter | None = None,
+        officer_directions: dict[str, str] | None = None,
+        assistance: Assistance | None = None,
+        language_by_nationality: dict[str, str] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self.language_by_nationality = dict(language_by_nationality or {})
+        self.language_chosen = False  # the traveller picked a language: never override it
+        self.voice = voice
+        self.assistance = assistance
+        self.help_pending = False
+        self.worker = Worker("traveller", threads=1, parent=self)
+        self._unsubscribe_assistance = (
+            assistance.add_listener(self.assistance_changed.emit) if assistance else None
+        )
+        self.officer_directions = dict(officer_directions or {})
         self.setObjectName("travellerRoot")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.catalogue = Catalogue()
@@ -87,7 +111,8 @@ class TravellerWindow(QWidget):
         self.high_contrast = False
         self.bridge = SessionBridge(bus, self)
         self.screens: dict[str, MessageScreen | CameraScreen] = {
-            "welcome": MessageScreen("welcome", "welcome", button_key="welcome.start"),
+            # no Start button: placing the passport starts (the welcome screen says how)
+            "welcome": MessageScreen("welcome", "passport", hint=True),
             "passport": MessageScreen("passport", "passport", hint=True),
             "chip": MessageScreen("chip", "chip", progress=True),
             "camera": CameraScreen("camera", camera),
@@ -100,15 +125,17 @@ class TravellerWindow(QWidget):
         self.stack = QStackedWidget()
         for screen in self.screens.values():
             self.stack.addWidget(screen)
-        welcome = self.screens["welcome"]
-        assert isinstance(welcome, MessageScreen) and welcome.button is not None
-        start = welcome.button
-        start.clicked.connect(lambda: self.show_screen("passport"))
+            if isinstance(screen, CameraScreen):
+                screen.guidance_shown.connect(self._speak_guidance)
 
         self.idle_timer = QTimer(self)
         self.idle_timer.setSingleShot(True)
-        self.idle_timer.timeout.connect(self.reset_to_welcome)
-        self.idle_ms, self.result_ms = idle_ms, result_ms
+        self.idle_timer.timeout.connect(self._idle)
+        self.idle_ms, self.result_ms, self.more_time_ms = idle_ms, result_ms, more_time_ms
+        self.more_time_timer = QTimer(self)
+        self.more_time_timer.setSingleShot(True)
+        self.more_time_timer.timeout.connect(self.reset_to_welcome)
+        self.low_reach = False
         self.animation = QTimer(self)
         self.animation.setInterval(80)
         self.animation.timeout.connect(self._animate)
@@ -117,16 +144,27 @@ class TravellerWindow(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self._top_bar())
+        self.help_banner = QLabel()
+        self.help_banner.setObjectName("helpBanner")
+        self.help_banner.setWordWrap(True)
+        self.help_banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.help_banner.hide()
+        layout.addWidget(self.help_banner)
         layout.addWidget(self.stack, 1)
+        layout.addWidget(self._more_time_panel())
         layout.addWidget(self._bottom_bar())
 
         self.bridge.state_entered.connect(self.on_state)
         self.bridge.guidance.connect(self.on_guidance)
         self.bridge.decided.connect(self.on_decided)
         self.bridge.progress.connect(self.on_progress)
+        self.bridge.document_read.connect(self.on_document_read)
+        self.assistance_changed.connect(self.on_assistance, Qt.ConnectionType.QueuedConnection)
         self._apply_style()
         self.retranslate()
         self.show_screen("welcome")
+        if self.voice is not None:
+            self.voice.prefetch(every_prompt(SPOKEN_SCREENS, self.officer_directions))
 
     # --- chrome -------------------------------------------------------------------------
 
@@ -134,7 +172,7 @@ class TravellerWindow(QWidget):
         bar = QWidget()
         bar.setObjectName("topBar")
         bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        row = QHBoxLayout(bar)
+        row = self.top_row = QHBoxLayout(bar)
         row.setContentsMargins(32, 12, 32, 12)
         row.setSpacing(10)
         self.brand = QLabel()
@@ -145,15 +183,59 @@ class TravellerWindow(QWidget):
         for _key, _screens in STEPS:
             label = QLabel()
             label.setObjectName("step")
+            label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
             self.step_labels.append(label)
-            row.addWidget(label)
+            row.addWidget(label, 0, Qt.AlignmentFlag.AlignVCenter)
+        # Help is on every screen, at the top where it is seen first
+        self.help_button = QPushButton()
+        self.help_button.setObjectName("help")
+        self.help_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.help_button.setVisible(self.assistance is not None)
+        self.help_button.clicked.connect(self.ask_for_help)
+        row.addSpacing(16)
+        row.addWidget(self.help_button)
         return bar
 
+    def _more_time_panel(self) -> QWidget:
+        """Asked before the idle timeout: the traveller who is still there says so."""
+        panel = QWidget()
+        panel.setObjectName("moreTime")
+        panel.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        row = QHBoxLayout(panel)
+        row.setContentsMargins(32, 12, 32, 12)
+        self.more_time_label = QLabel()
+        self.more_time_label.setObjectName("title")
+        self.more_time_button = QPushButton()
+        self.more_time_button.setObjectName("primary")
+        self.more_time_button.clicked.connect(self.grant_more_time)
+        row.addStretch(1)
+        row.addWidget(self.more_time_label)
+        row.addSpacing(24)
+        row.addWidget(self.more_time_button)
+        row.addStretch(1)
+        panel.hide()
+        self.more_time_panel = panel
+        return panel
+
     def _bottom_bar(self) -> QWidget:
+        """Languages and the Accessibility button; the button opens a row of options above
+        (large text, high contrast, seated layout, sound), so every label fits in every
+        language and text size."""
+        container = QWidget()
+        column = QVBoxLayout(container)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        self.options_panel = QWidget()
+        self.options_panel.setObjectName("moreTime")
+        self.options_panel.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        options = QHBoxLayout(self.options_panel)
+        options.setContentsMargins(32, 10, 32, 10)
+        options.setSpacing(12)
+        options.addStretch(1)
         bar = QWidget()
         bar.setObjectName("bottomBar")
         bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        row = QHBoxLayout(bar)
+        row = self.bottom_row = QHBoxLayout(bar)
         row.setContentsMargins(32, 12, 32, 16)
         row.setSpacing(12)
         self.language_buttons: dict[str, QPushButton] = {}
@@ -164,23 +246,43 @@ class TravellerWindow(QWidget):
             button.setObjectName("chip")
             button.setCheckable(True)
             button.setAccessibleName(name)
-            button.clicked.connect(lambda _=False, c=code: self.set_language(c))
+            button.clicked.connect(lambda _=False, c=code: self.choose_language(c))
             group.addButton(button)
             self.language_buttons[code] = button
             row.addWidget(button)
         self.language_buttons[DEFAULT_LANGUAGE].setChecked(True)
         row.addStretch(1)
+        self.options_button = QPushButton()
+        self.options_button.setObjectName("chip")
+        self.options_button.setCheckable(True)
+        self.options_button.toggled.connect(self.show_options)
+        row.addWidget(self.options_button)
         self.large_button = QPushButton()
         self.contrast_button = QPushButton()
+        self.low_reach_button = QPushButton()
+        self.sound_button = QPushButton()
+        self.sound_button.setVisible(self.voice is not None)
         for button, handler in (
             (self.large_button, self.set_large_text),
             (self.contrast_button, self.set_high_contrast),
+            (self.low_reach_button, self.set_low_reach),
+            (self.sound_button, self.set_muted),
         ):
             button.setObjectName("chip")
             button.setCheckable(True)
             button.toggled.connect(handler)
-            row.addWidget(button)
-        return bar
+            options.addWidget(button)
+        options.addStretch(1)
+        self.options_panel.hide()
+        column.addWidget(self.options_panel)
+        column.addWidget(bar)
+        return container
+
+    def show_options(self, on: bool) -> None:
+        if self.options_button.isChecked() != on:
+            self.options_button.setChecked(on)
+        self.options_panel.setVisible(on)
+        self._touch()
 
     def _apply_style(self) -> None:
         palette = HIGH_CONTRAST if self.high_contrast else CALM
@@ -196,10 +298,24 @@ class TravellerWindow(QWidget):
         self.brand.setText(c.text("app.title"))
         self.large_button.setText(c.text("a11y.large_text"))
         self.contrast_button.setText(c.text("a11y.high_contrast"))
+        self.sound_button.setText(c.text("a11y.mute"))
+        self.sound_button.setAccessibleName(c.text("a11y.mute"))
+        self.low_reach_button.setText(c.text("a11y.low_reach"))
+        self.options_button.setText(c.text("a11y.options"))
+        self.options_button.setAccessibleName(c.text("a11y.options"))
+        self.more_time_label.setText(c.text("more_time.question"))
+        self.more_time_button.setText(c.text("more_time.yes"))
+        self.help_button.setText(c.text("help.button"))
+        self.help_button.setAccessibleName(c.text("help.button"))
+        self.help_banner.setText(c.text("help.coming"))
         for label, (key, _screens) in zip(self.step_labels, STEPS, strict=True):
             label.setText(c.text(key))
         for screen in self.screens.values():
             screen.retranslate(c)
+        directions = self.officer_directions.get(c.language)
+        officer = self.screens["officer"]
+        if directions and isinstance(officer, MessageScreen):
+            officer.instruction.setText(directions)
 
     def _update_steps(self) -> None:
         current = self.current_screen
@@ -213,6 +329,22 @@ class TravellerWindow(QWidget):
 
     # --- accessibility and language -----------------------------------------------------
 
+    def choose_language(self, language: str) -> None:
+        """The traveller's own choice (a language button)."""
+        self.language_chosen = True
+        self.set_language(language)
+
+    def on_document_read(self, nationality: str) -> None:
+        """The MRZ was read: offer the language configured for the passport's nationality,
+        unless the traveller already chose one; it stays changeable."""
+        language = self.language_by_nationality.get(nationality)
+        if (
+            language in self.language_buttons
+            and not self.language_chosen
+            and language != self.catalogue.language
+        ):
+            self.set_language(language)
+
     def set_language(self, language: str) -> None:
         self.catalogue.set_language(language)
         self.language_buttons[language].setChecked(True)
@@ -224,6 +356,98 @@ class TravellerWindow(QWidget):
         if self.large_button.isChecked() != on:
             self.large_button.setChecked(on)
         self._apply_style()
+        self._touch()
+
+    def set_muted(self, on: bool) -> None:
+        """The traveller's mute button: stops speech at once; reset for the next one."""
+        if self.sound_button.isChecked() != on:
+            self.sound_button.setChecked(on)
+        if self.voice is not None:
+            self.voice.set_muted(on)
+        self._touch()
+
+    def spoken_text(self, name: str) -> str:
+        """What is spoken for screen ``name``: its title and instruction as shown."""
+        screen = self.screens[name]
+        return spoken(screen.title.text(), screen.instruction.text())
+
+    def _speak(self, text: str) -> None:
+        if self.voice is not None:
+            self.voice.say(self.catalogue.language, text)
+
+    # --- help ---------------------------------------------------------------------------
+
+    def ask_for_help(self) -> None:
+        """The Help button: call an officer (off the GUI thread) and say help is coming."""
+        if self.assistance is None:
+            return
+        assistance, screen = self.assistance, self.current_screen
+        self.worker.submit(lambda: assistance.call(screen))
+        self._show_help_coming()
+
+    def _show_help_coming(self) -> None:
+        if not self.help_pending:
+            self.help_pending = True
+            self.help_banner.show()
+            self._speak(self.catalogue.text("help.coming"))
+        self.idle_timer.stop()  # nobody is sent back to Welcome while waiting for an officer
+
+    def on_assistance(self, state: AssistanceState) -> None:
+        if state.pending:
+            self._show_help_coming()
+        elif self.help_pending:
+            self.help_pending = False
+            self.help_banner.hide()
+            self._touch()
+
+    def set_low_reach(self, on: bool) -> None:
+        """Seated / low-reach layout: the screen's content, the camera preview and every
+        control in the lower part of the screen (Help moves down beside the other buttons)."""
+        self.low_reach = on
+        if self.low_reach_button.isChecked() != on:
+            self.low_reach_button.setChecked(on)
+        if on:
+            self.show_options(False)  # the room the options took goes to the layout
+        self._place_for_reach()
+        self._touch()
+
+    def _place_for_reach(self) -> None:
+        top = 0
+        for screen in self.screens.values():  # a smaller preview leaves room above it
+            if isinstance(screen, CameraScreen):
+                screen.preview.setMinimumHeight(160 if self.low_reach else 240)
+                screen.preview.setMaximumHeight(
+                    int(self.height() * 0.30) if self.low_reach else QWIDGETSIZE_MAX
+                )
+        if self.low_reach:  # push the content down, as far as every screen still fits
+            margins = self.stack.contentsMargins()
+            pages = self.stack.minimumSizeHint().height() - margins.top() - margins.bottom()
+            spare = self.stack.height() - margins.top() - margins.bottom() - pages
+            top = max(0, min(int(self.height() * 0.30), spare + margins.top()))
+        self.stack.setContentsMargins(0, top, 0, 0)
+        target = self.bottom_row if self.low_reach else self.top_row
+        if self.help_button.parentWidget() is not target.parentWidget():
+            target.addWidget(self.help_button)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.low_reach:
+            self._place_for_reach()
+
+    # --- idle ---------------------------------------------------------------------------
+
+    def _idle(self) -> None:
+        """Nobody touched the screen for a while: a result goes away; otherwise ask first."""
+        if self.current_screen in RESULT_SCREENS or self.current_screen == "welcome":
+            self.reset_to_welcome()
+            return
+        self.more_time_panel.show()
+        self._speak(self.catalogue.text("more_time.question"))
+        self.more_time_timer.start(self.more_time_ms)
+
+    def grant_more_time(self) -> None:
+        self.more_time_panel.hide()
+        self.more_time_timer.stop()
         self._touch()
 
     def set_high_contrast(self, on: bool) -> None:
@@ -251,12 +475,16 @@ class TravellerWindow(QWidget):
         if name != previous and isinstance(screen, MessageScreen):
             screen.clear()
         self.stack.setCurrentWidget(screen)
+        if self.low_reach:
+            self._place_for_reach()
+        if name != previous and name != "welcome":
+            self._speak(self.spoken_text(name))
         if screen.animated:
             self.animation.start()
         else:
             self.animation.stop()
         self._update_steps()
-        if name == "welcome":
+        if name == "welcome" or self.help_pending:
             self.idle_timer.stop()
         else:
             self.idle_timer.start(self.result_ms if name in RESULT_SCREENS else self.idle_ms)
@@ -268,6 +496,11 @@ class TravellerWindow(QWidget):
 
     def _touch(self) -> None:
         """The traveller did something: restart the idle countdown."""
+        if self.more_time_panel.isVisible():
+            self.more_time_panel.hide()
+            self.more_time_timer.stop()
+        if self.help_pending:
+            return
         if self.current_screen not in ("welcome", *RESULT_SCREENS):
             self.idle_timer.start(self.idle_ms)
 
@@ -280,9 +513,17 @@ class TravellerWindow(QWidget):
         """Back to the welcome screen with nothing personal left anywhere on screen."""
         for screen in self.screens.values():
             screen.clear()
+        if self.voice is not None:
+            self.voice.silence()
+        self.language_chosen = False
         self.set_language(DEFAULT_LANGUAGE)
         self.set_large_text(False)
         self.set_high_contrast(False)
+        self.set_low_reach(False)
+        self.set_muted(False)
+        self.show_options(False)
+        self.more_time_panel.hide()
+        self.more_time_timer.stop()
         self.show_screen("welcome")
 
     # --- engine events (GUI thread, via the bridge) -------------------------------------
@@ -305,6 +546,9 @@ class TravellerWindow(QWidget):
         assert isinstance(screen, CameraScreen)
         screen.show_guidance(code, self.catalogue)
 
+    def _speak_guidance(self, code: str) -> None:
+        self._speak(self.catalogue.guidance(code))
+
     def on_decided(self, decision: str, _reasons: list[str]) -> None:
         self.show_screen("proceed" if decision == "accept" else "officer")
 
@@ -318,10 +562,16 @@ class TravellerWindow(QWidget):
     def shutdown(self) -> None:
         """Stop every timer and unsubscribe from the engine (idempotent)."""
         self.idle_timer.stop()
+        self.more_time_timer.stop()
         self.animation.stop()
         for screen in self.screens.values():
             if isinstance(screen, CameraScreen):
                 screen.preview.clear()
+                screen.hold.stop()
+        if self._unsubscribe_assistance is not None:
+            self._unsubscribe_assistance()
+            self._unsubscribe_assistance = None
+        self.worker.close()
         self.bridge.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
