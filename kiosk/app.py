@@ -150,6 +150,7 @@ def build_kiosk(
         ),
         devices=devices.threads,  # each transaction claims every device; hung calls are bounded
         lane=lane,
+        read_attempts=config.traveller.read_attempts,
     )
     kiosk = Kiosk(config, devices, database, audit, cipher, screener, pipeline, engine, engine.bus)
     kiosk.lane = lane

@@ -23,6 +23,7 @@ from pydantic_settings import (
 
 from hardware.config import DevicesConfig
 from kiosk.policy.config import PolicyConfig
+from kiosk.trust.config import TrustPinningConfig
 from models.errors import ConfigError
 
 DEFAULT_DATA_DIR = Path(os.environ.get("KIOSK_HOME", "var/kiosk"))
@@ -149,6 +150,9 @@ class TravellerConfig(_Section):
         },
         description="screen language offered once the MRZ is read (ISO 3166 alpha-3)",
     )
+    read_attempts: int = Field(
+        2, ge=1, le=5, description="reads of an unreadable MRZ or chip before a referral"
+    )
     officer_directions: dict[str, str] = Field(
         default_factory=dict,
         description="per language: where the staffed desk is at this site",
@@ -181,6 +185,7 @@ class KioskConfig(BaseSettings):
     sync: SyncConfig = Field(default_factory=SyncConfig)
     screening: ScreeningConfig = Field(default_factory=ScreeningConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    trust_pinning: TrustPinningConfig = Field(default_factory=TrustPinningConfig)
     traveller: TravellerConfig = Field(default_factory=TravellerConfig)
     passage: PassageConfig = Field(default_factory=PassageConfig)
     wall: WallConfig = Field(default_factory=WallConfig)

@@ -36,8 +36,10 @@ def image_to_json(image: ChipImage) -> dict[str, Any]:
         "behaviour": {
             "stop_after_bytes_read": image.behaviour.stop_after_bytes_read,
             "mute": image.behaviour.mute,
+            "unprotected_not_found_fid": image.behaviour.unprotected_not_found_fid,
         },
         "atr": image.atr.hex(),
+        "extended_length": image.extended_length,
     }
 
 
@@ -54,6 +56,7 @@ def image_from_json(data: dict[str, Any]) -> ChipImage:
             ca_private_keys={k["key_id"]: _unb64(k["key"]) for k in data["ca_private_keys"]},
             behaviour=ChipBehaviour(**data["behaviour"]),
             atr=bytes.fromhex(data["atr"]),
+            extended_length=bool(data.get("extended_length", True)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"stored chip image is invalid ({exc.__class__.__name__})") from exc

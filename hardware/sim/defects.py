@@ -123,6 +123,54 @@ def _sod_unlisted_hash(plan: Plan) -> None:
     plan.hash_algorithm = "md5"
 
 
+def _withheld(*numbers: int, keyless: bool = True) -> Callable[[Plan], None]:
+    # A clone copies every signed file but cannot copy the chip's private keys, so it hides
+    # the data groups that would ask for them (the SOD still lists them).
+    def apply(plan: Plan) -> None:
+        plan.withhold.update(numbers)
+        if keyless and 15 in numbers:
+            plan.chip_aa_key_name = None
+        if keyless and 14 in numbers:
+            plan.chip_ca_key_name = None
+
+    return apply
+
+
+def _dg1_withheld_forged_page(plan: Plan) -> None:
+    # A genuine chip whose DG1 is hidden behind a forged data page of another state and
+    # another person (document number and dates kept, so access control works).
+    plan.withhold.add(1)
+    plan.printed_fields = dataclasses.replace(
+        plan.chip_fields, issuing_state="TTO", nationality="TTO", surname="OKAFOR"
+    )
+
+
+def _sm_dropped(plan: Plan) -> None:
+    plan.behaviour = dataclasses.replace(plan.behaviour, unprotected_not_found_fid=0x010F)
+
+
+def _card_access_removed(plan: Plan) -> None:
+    if not plan.profile.chip.pace or plan.ca_key_name is None:
+        raise ConfigError("card_access_removed needs PACE and a DG14")
+    plan.drop_card_access = True
+
+
+def _issuer_unknown(plan: Plan) -> None:
+    fields = dataclasses.replace(plan.chip_fields, issuing_state="XXA")
+    plan.chip_fields = plan.printed_fields = fields
+
+
+def _attribute_defect(defect: str) -> Callable[[Plan], None]:
+    def apply(plan: Plan) -> None:
+        plan.attribute_defect = defect
+
+    return apply
+
+
+def _signing_time_future(plan: Plan) -> None:
+    plan.signing_time = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=30)
+
+
 DEFECTS: dict[str, Callable[[Plan], None]] = {
     "dg1_altered": _dg1_altered,
     "dg2_swapped": _dg2_swapped,
@@ -144,6 +192,23 @@ DEFECTS: dict[str, Callable[[Plan], None]] = {
     "pace_only": _pace_only,
     "wrong_password": _wrong_password,
     "sod_unlisted_hash": _sod_unlisted_hash,
+    # red team (issue 13): each an attack reproduced on the first release
+    "dg15_withheld": _withheld(15),
+    "dg14_withheld": _withheld(14),
+    "keyless_clone": _withheld(14, 15),
+    "dg1_withheld_forged_page": _dg1_withheld_forged_page,
+    "sm_dropped": _sm_dropped,
+    "card_access_removed": _card_access_removed,
+    "issuer_unknown": _issuer_unknown,
+    "signed_attributes_missing": _attribute_defect("none"),
+    "message_digest_twice": _attribute_defect("double_digest"),
+    "signing_time_future": _signing_time_future,
+    "ds_ca_bit": _ds_variant("ca-bit"),
+    "ds_cert_sign_usage": _ds_variant("cert-sign-usage"),
+    "ds_tls_server": _ds_variant("tls-server"),
+    "ds_usage_expired": _ds_variant("usage-expired"),
+    "sod_signed_by_csca": _ds_variant("csca-direct"),
+    "sod_signed_by_ml_signer": _ds_variant("ml-signer"),
 }
 
 

@@ -19,8 +19,13 @@ from asn1crypto import cms
 from PIL import Image
 
 from hardware.sim.chip_image import (
+    ATR_EXTENDED,
+    ATR_SHORT_ONLY,
     DG_FIDS,
+    EF_ATR_INFO_EXTENDED,
+    FID_EF_ATR_INFO,
     FID_EF_CARDACCESS,
+    FID_EF_CARDSECURITY,
     FID_EF_COM,
     FID_EF_SOD,
     ChipBehaviour,
@@ -83,6 +88,10 @@ class Plan:
     corrupt_signature: bool = False
     truncate_sod_to: int | None = None
     behaviour: ChipBehaviour = field(default_factory=ChipBehaviour)
+    # red team: files the chip withholds (still listed and hashed in the SOD)
+    withhold: set[int] = field(default_factory=set)
+    drop_card_access: bool = False
+    attribute_defect: str | None = None  # see hardware.sim.pki.cms_signing.sign_content
 
 
 def mrz_fields(profile: Profile) -> MrzFields:
@@ -179,18 +188,37 @@ def _pace_infos(plan: Plan) -> tuple[list[bytes], list[PaceParameters]]:
     return infos, params
 
 
-def _dg14(plan: Plan, pki: TestPki, pace_infos: list[bytes]) -> bytes | None:
+def _ca_infos(plan: Plan, pki: TestPki) -> list[bytes]:
+    """ChipAuthenticationInfo and ChipAuthenticationPublicKeyInfo of the chip's CA key."""
     chip = plan.profile.chip
     if not chip.ca_key or plan.ca_key_name is None:
-        return None
+        return []
     key = pki.keys.get(plan.ca_key_name, chip.ca_key)
     dh = isinstance(key, DhPrivateKey)
     agreement = oids.CA_DH if dh else oids.CA_ECDH
-    infos = [
+    return [
         si.chip_authentication_info(agreement, CIPHERS[chip.ca_cipher], chip.ca_key_id),
         si.chip_authentication_public_key_info(spki_der(key), chip.ca_key_id, dh=dh),
-        *pace_infos,
     ]
+
+
+def _card_security(plan: Plan, pki: TestPki, pace_infos: list[bytes]) -> bytes | None:
+    """EF.CardSecurity of a PACE-CAM chip: its SecurityInfos signed by the document signer."""
+    if not any(p.mapping == "ecdh-cam" for p in plan.profile.chip.pace):
+        return None
+    content = si.encode_security_infos(pace_infos + _ca_infos(plan, pki))
+    ds = pki.document_signer(plan.signer_country, plan.ds_variant)
+    return sign_content(
+        oids.SECURITY_OBJECT_EAC, content, ds.signer, signing_time=plan.signing_time
+    )
+
+
+def _dg14(plan: Plan, pki: TestPki, pace_infos: list[bytes]) -> bytes | None:
+    chip = plan.profile.chip
+    ca_infos = _ca_infos(plan, pki)
+    if not ca_infos:
+        return None
+    infos = [*ca_infos, *pace_infos]
     if chip.aa_key and chip.aa_key.startswith("ec:"):
         infos.append(si.active_authentication_info(AA_ECDSA_SHA256))
     return encode_dg14(infos)
@@ -251,19 +279,31 @@ def build_image(plan: Plan, pki: TestPki) -> ChipImage:
         plan.hash_algorithm, hashes, (chip.lds_version, chip.unicode_version)
     )
     ds = pki.document_signer(plan.signer_country, plan.ds_variant)
-    signed = sign_content(oids.LDS_SECURITY_OBJECT, lso, ds.signer, signing_time=plan.signing_time)
+    signed = sign_content(
+        oids.LDS_SECURITY_OBJECT,
+        lso,
+        ds.signer,
+        signing_time=plan.signing_time,
+        attribute_defect=plan.attribute_defect,
+    )
     if plan.corrupt_signature:
         signed = _break_signature(signed)
     sod = encode_sod(signed)
     if plan.truncate_sod_to is not None:
         sod = sod[: plan.truncate_sod_to]
     files.update(plan.replace_after_signing)
-    application = {DG_FIDS[n]: data for n, data in sorted(files.items())}
-    application[FID_EF_COM] = encode_com(sorted(files), chip.lds_version, chip.unicode_version)
+    com = encode_com(sorted(files), chip.lds_version, chip.unicode_version)
+    application = {DG_FIDS[n]: d for n, d in sorted(files.items()) if n not in plan.withhold}
+    application[FID_EF_COM] = com
     application[FID_EF_SOD] = sod
     master = {}
-    if pace_infos:
+    if pace_infos and not plan.drop_card_access:
         master[FID_EF_CARDACCESS] = si.encode_security_infos(pace_infos)
+    if chip.extended_length:
+        master[FID_EF_ATR_INFO] = EF_ATR_INFO_EXTENDED
+    card_security = _card_security(plan, pki, pace_infos)
+    if card_security is not None:
+        master[FID_EF_CARDSECURITY] = card_security
     ca_key = _chip_key(pki, plan.chip_ca_key_name, chip.ca_key)
     return ChipImage(
         application_files=application,
@@ -275,4 +315,6 @@ def build_image(plan: Plan, pki: TestPki) -> ChipImage:
         aa_private_key=_chip_key(pki, plan.chip_aa_key_name, chip.aa_key),
         ca_private_keys={chip.ca_key_id: ca_key} if ca_key else {},
         behaviour=dataclasses.replace(plan.behaviour),
+        extended_length=chip.extended_length,
+        atr=ATR_EXTENDED if chip.extended_length else ATR_SHORT_ONLY,
     )

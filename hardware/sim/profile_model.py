@@ -65,6 +65,9 @@ class ChipSpec(_Model):
     ca_key: str | None = None  # "ec:brainpoolP256r1", "dh:modp1024-160"
     ca_key_id: int | None = None
     ca_cipher: Literal["3des", "aes128", "aes192", "aes256"] = "aes128"
+    # false: a chip without extended length (ATR and EF.ATR/INFO say nothing of it, and an
+    # extended APDU gets a plain 6700)
+    extended_length: bool = True
     lds_version: str = "0108"
     unicode_version: str = "040000"
 
@@ -80,6 +83,9 @@ class Expected(_Model):
     authentic: bool
     failed_check: str | None = None
     reason: str | None = None
+    # further checks the defect fails, check -> reason (a withheld DG fails its protocol and
+    # the hashes); failed_check is the one the officer is shown first
+    also_failed: dict[str, str] = Field(default_factory=dict)
 
 
 class Profile(_Model):

@@ -29,16 +29,25 @@ from kiosk.icao.mrz.parser import parse_mrz
 from kiosk.icao.reader import read_passport
 from kiosk.storage.database import Database, create_database_engine
 from kiosk.trust.importer import import_files
+from kiosk.trust.pinning import PinnedAnchors
 from kiosk.trust.store import TrustStore
 
 REPO = Path(__file__).resolve().parent.parent.parent
 MASTER_LIST = REPO / "tests" / "data" / "trust" / "DE_ML_2026-05-28-08-28-45.ml"
+# the German CSCA the list's signer chains to, pinned as an operator would pin it
+MASTER_LIST_CSCA = REPO / "tests" / "data" / "trust" / "DE_ROOT_CA_CSCA07.cer"
 PROFILE = "guy-genuine"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rounds", type=int, default=20, help="verifications to time")
     parser.add_argument("--master-list", type=Path, default=MASTER_LIST)
+    parser.add_argument(
+        "--master-list-csca",
+        type=Path,
+        default=MASTER_LIST_CSCA,
+        help="the CSCA certificate the master list's signer is pinned to",
+    )
     parser.add_argument("--cache", type=Path, help="simulator cache (default <data_dir>/sim)")
 
 
@@ -92,13 +101,14 @@ def _verify_ms(image: ChipImage, mrz: str, anchors: TrustAnchors) -> tuple[float
     return (total - chip_cpu[0]) * 1000, verdict.authentic
 
 
-def _master_list_import_s(path: Path) -> tuple[float, int]:
+def _master_list_import_s(path: Path, csca: Path) -> tuple[float, int]:
+    pinned = PinnedAnchors((), (csca.read_bytes(),))
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-auth-") as tmp:
         database = Database(create_database_engine(f"sqlite:///{Path(tmp) / 'trust.db'}"))
         try:
             database.migrate()
             start = time.perf_counter()
-            summary = import_files([path], TrustStore(database))
+            summary = import_files([path], TrustStore(database, pinned))
             elapsed = time.perf_counter() - start
         finally:
             database.close()
@@ -117,7 +127,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ms, ok = _verify_ms(image, mrz, anchors)
         samples.append(ms)
         authentic = authentic and ok
-    import_s, added = _master_list_import_s(args.master_list)
+    import_s, added = _master_list_import_s(args.master_list, args.master_list_csca)
     return {
         "verify_cpu_ms_median": round(statistics.median(samples), 2),
         "verify_cpu_ms_max": round(max(samples), 2),

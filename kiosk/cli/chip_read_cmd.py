@@ -72,7 +72,7 @@ def run_read(args: argparse.Namespace) -> int:
         with reader:
             if not reader.wait_for_card(max(args.wait, 0.0)):
                 return _fail(args, EXIT_FAILED, "chip_no_card", f"no card within {args.wait:g} s")
-            reader.connect()
+            atr = reader.connect()
             limits = reader.limits
             read = read_passport(
                 reader.transmit,
@@ -80,6 +80,7 @@ def run_read(args: argparse.Namespace) -> int:
                 can=can,
                 extended_length=limits.extended_length,
                 max_response_bytes=limits.max_response_bytes,
+                atr=atr,
             )
     except AccessDeniedError as exc:
         log.info("chip read: access denied")
@@ -178,6 +179,7 @@ def summarise(read: PassportRead, reader_name: str, out: Path | None) -> dict[st
         "truncated": list(read.truncated),
         "timings_ms": dict(read.timings_ms),
         "apdus": read.channel.apdus if read.channel is not None else None,
+        "extended_length": read.channel.extended_length if read.channel is not None else None,
         "out": str(out) if out is not None else None,
     }
 

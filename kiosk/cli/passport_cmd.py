@@ -1,8 +1,11 @@
 """``kiosk passport verify DIR``: Passive Authentication of chip files dumped earlier.
 
 Trust comes from ``--trust`` files or directories (master lists, certificates, CRLs, LDIF)
-and the local trust store (unless ``--no-store``). Exit 0 when the document is authentic, 1
-when it is not, 2 when the input cannot be read (no or garbage EF.SOD, no such directory).
+and the local trust store (unless ``--no-store``). Exit 0 when the document is authentic and
+revocation was checked against current CRLs, 1 when it is not (revocation not performed or
+stale included), 2 when the input cannot be read (no or garbage EF.SOD, no such directory).
+With ``--json`` the verdict lists under ``missing`` the data groups the SOD names that are not
+among the files.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from kiosk.icao.auth.dump_names import lds_name
 from kiosk.icao.auth.verdict import CHECKS
 from kiosk.storage.database import open_database
 from kiosk.trust.anchor_files import anchors_from_files
+from kiosk.trust.pinning import pinned_anchors
 from kiosk.trust.store import TrustStore
 from models.records import CheckStatus
 
@@ -62,10 +66,12 @@ def read_dump(directory: Path) -> dict[str, bytes] | None:
 
 
 def _anchors(args: argparse.Namespace) -> TrustAnchors:
-    anchors = anchors_from_files(list(args.trust), _warn)
+    config = load_config(args.config)
+    pinned = pinned_anchors(config.trust_pinning)
+    anchors = anchors_from_files(list(args.trust), _warn, pinned)
     if not args.no_store:
-        with open_database(load_config(args.config)) as database:
-            anchors = anchors.merged(TrustStore(database).anchors())
+        with open_database(config) as database:
+            anchors = anchors.merged(TrustStore(database, pinned).anchors())
     return anchors
 
 
@@ -94,4 +100,7 @@ def _verify(args: argparse.Namespace) -> int:
             print(f"  {name:22} {check.status.value:14} {check.reason or ''}")
         for dg, status in verdict.data_groups.items():
             print(f"    {dg:6} {status}")
-    return 0 if verdict.authentic else 1
+        if verdict.missing:
+            print(f"  missing: {', '.join(verdict.missing)}")
+    revoked_checked = verdict.status("revocation") is CheckStatus.PASSED
+    return 0 if verdict.authentic and revoked_checked else 1

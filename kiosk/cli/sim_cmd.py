@@ -38,6 +38,10 @@ def _pki_init(args: argparse.Namespace) -> int:
     print(f"  trust anchors (CSCA + link): {len(pki.trust_anchor_paths())} files in csca/")
     print(f"  CRLs: {len(pki.crl_paths())} files in crl/")
     print(f"  master list: {pki.master_list_path}")
+    print(
+        f"  its signer, to pin in [trust_pinning] master_list_signers: "
+        f"{pki.master_list_signer_path}"
+    )
     return 0
 
 

@@ -25,6 +25,7 @@ from kiosk.demo.scenarios import scenario
 from kiosk.demo.world import DemoWorld
 from kiosk.session.engine import TransactionOutcome
 from kiosk.session.events import Finished, SessionEvent
+from kiosk.session.steps import Outcome
 from kiosk.session.verification import make_verifier
 from models.errors import KioskError
 
@@ -100,8 +101,15 @@ class DemoKioskLoop:
         started = time.perf_counter()
         mrz_reader.present(printed)
         try:
-            if not self._finished.wait(timeout_s) or not self.kiosk.engine.wait_idle(timeout_s):
-                raise TransactionHung(f"no decision in {timeout_s:.0f}s")
+            while True:
+                if not self._finished.wait(timeout_s) or not self.kiosk.engine.wait_idle(timeout_s):
+                    raise TransactionHung(f"no decision in {timeout_s:.0f}s")
+                last = self.kiosk.engine.last_outcome
+                if last is None or last.outcome != Outcome.PLACE_AGAIN:
+                    break
+                self._finished.clear()  # asked to place it again: lift it, put it back
+                mrz_reader.remove()
+                mrz_reader.present(printed)
             wall_s = time.perf_counter() - started
         finally:
             mrz_reader.remove()

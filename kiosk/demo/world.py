@@ -43,6 +43,7 @@ from kiosk.screening.matching import PartialDate
 from kiosk.screening.store import ScreeningStore
 from kiosk.screening.watchlist import WatchlistEntry
 from kiosk.session.events import Decided, Finished, SessionEvent
+from kiosk.session.steps import Outcome
 from kiosk.session.verification import make_verifier
 
 log = logging.getLogger(__name__)
@@ -226,8 +227,18 @@ class DemoWorld:
             with transaction_context(f"demo-{scenario.name}"):
                 devices.mrz_reader.present(printed)
             started = time.monotonic()
-            if not finished.wait(timeout_s):
-                log.error("scenario %s did not finish in %.0fs", scenario.name, timeout_s)
+            while True:
+                if not finished.wait(timeout_s):
+                    log.error("scenario %s did not finish in %.0fs", scenario.name, timeout_s)
+                    break
+                kiosk.engine.wait_idle(10.0)
+                if outcome[-1] != Outcome.PLACE_AGAIN:
+                    break
+                # asked to place the passport again: the traveller lifts it and puts it back
+                finished.clear()
+                devices.mrz_reader.remove()
+                with transaction_context(f"demo-{scenario.name}"):
+                    devices.mrz_reader.present(printed)
             kiosk.engine.wait_idle(10.0)
             log.debug("scenario %s took %.2fs", scenario.name, time.monotonic() - started)
         finally:

@@ -62,8 +62,11 @@ def read_image_file(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> RgbImag
     return decode_image(data, max_pixels)
 
 
-def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> RgbImage | ImageRejected:
-    """Decode JPEG, JPEG 2000, PNG, ... bytes into an RGB array, within every bound."""
+def decode_image(
+    data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, formats: tuple[str, ...] | None = None
+) -> RgbImage | ImageRejected:
+    """Decode JPEG, JPEG 2000, PNG, ... bytes into an RGB array, within every bound;
+    ``formats`` (Pillow format names) restricts the decoders that may be tried."""
     if not data:
         return _unreadable("empty")
     if len(data) > MAX_IMAGE_BYTES:
@@ -73,7 +76,7 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> RgbImage 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image = Image.open(io.BytesIO(data), formats=list(formats) if formats else None)
             width, height = image.size
             if width <= 0 or height <= 0:
                 return _unreadable("no_pixels")

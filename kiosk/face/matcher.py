@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from kiosk.face.chip_photo import decode_chip_photo
 from kiosk.face.dlib_models import dlib_models
 from kiosk.face.geometry import Points
 from kiosk.face.images import (
@@ -28,7 +29,6 @@ from kiosk.face.images import (
     ImageRejected,
     Rejection,
     RgbImage,
-    decode_image,
 )
 from kiosk.face.quality import FrameQuality, assess_frame, to_gray
 
@@ -198,7 +198,7 @@ class VerificationTransaction:
         key = hashlib.sha256(photo).hexdigest()
         cached = self._references.get(key)
         if cached is None:
-            decoded = decode_image(photo, self.max_pixels)
+            decoded = decode_chip_photo(photo, self.max_pixels)  # JPEG / JPEG 2000 only
             cached = (
                 decoded if isinstance(decoded, ImageRejected) else self.matcher.template(decoded)
             )

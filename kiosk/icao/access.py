@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from kiosk.icao.bac import perform_bac
 from kiosk.icao.errors import AccessDeniedError, ApduError, SecurityInfoError, TlvError
 from kiosk.icao.files import EMRTD_AID, FileReader
-from kiosk.icao.pace import PaceInfo, PacePassword, parse_card_access, perform_pace, supported
+from kiosk.icao.pace import PaceInfo, PacePassword, parse_card_access, supported
+from kiosk.icao.pace.reader import CamEvidence, run_pace
 from kiosk.icao.rng import RandomBytes, system_random
 from kiosk.icao.sm import SecureMessaging
 from kiosk.icao.transport import ApduChannel
@@ -21,6 +22,8 @@ from models.errors import ParseError
 log = logging.getLogger(__name__)
 
 SFI_CARD_ACCESS = 0x1C
+SFI_CARD_SECURITY = 0x1D  # in the master file, readable once PACE succeeded
+MAX_CARD_SECURITY_BYTES = 64 * 1024
 # EF.CardAccess holds a few SecurityInfos (well under 1 KB); it is read before any secure
 # messaging, so a larger claim is refused rather than read APDU after APDU.
 MAX_CARD_ACCESS_BYTES = 16 * 1024
@@ -32,6 +35,9 @@ class AccessResult:
     sm: SecureMessaging
     pace_info: PaceInfo | None
     card_access: bytes | None
+    mapping: str | None = None  # GM | IM | CAM when PACE
+    cam: CamEvidence | None = None  # PACE-CAM: to verify against EF.CardSecurity
+    card_security: bytes | None = None
 
 
 def read_card_access(channel: ApduChannel) -> bytes | None:
@@ -43,10 +49,18 @@ def read_card_access(channel: ApduChannel) -> bytes | None:
         return None
 
 
-def _preference(info: PaceInfo) -> tuple[int, int, int]:
+MAPPING_PREFERENCE = {"CAM": 2, "GM": 1, "IM": 0}  # CAM also authenticates the chip
+
+
+def _preference(info: PaceInfo) -> tuple[int, int, int, int]:
     suite = info.suite
     assert suite is not None
-    return (suite.agreement == "ECDH", suite.cipher.value == "AES", suite.key_length)
+    return (
+        MAPPING_PREFERENCE.get(suite.mapping or "", 0),
+        suite.agreement == "ECDH",
+        suite.cipher.value == "AES",
+        suite.key_length,
+    )
 
 
 def choose_pace(infos: list[PaceInfo]) -> PaceInfo | None:
@@ -78,9 +92,19 @@ def establish_access(
         else:
             assert mrz_info is not None
             password = PacePassword.from_mrz_information(mrz_info)
-        sm = perform_pace(channel, password, info, rng)
+        session = run_pace(channel, password, info, rng)
+        card_security = None
+        if session.cam is not None:
+            try:
+                card_security = reader.read_file(
+                    sfi=SFI_CARD_SECURITY, max_bytes=MAX_CARD_SECURITY_BYTES
+                )
+            except ApduError as exc:  # protected "not found": the CAM check will fail
+                log.info("no EF.CardSecurity after PACE-CAM (%s)", exc.code)
         reader.select_application(EMRTD_AID)
-        return AccessResult("PACE", sm, info, card_access)
+        return AccessResult(
+            "PACE", session.sm, info, card_access, session.mapping, session.cam, card_security
+        )
     if mrz_info is None:
         raise AccessDeniedError("this chip offers only BAC, which needs the MRZ, not the CAN")
     reader.select_application(EMRTD_AID)

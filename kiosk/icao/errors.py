@@ -103,6 +103,19 @@ class SecureMessagingError(ProtocolError):
     code = "icao_sm_failed"
 
 
+class UnprotectedResponseError(SecureMessagingError):
+    """Once secure messaging is up the chip answered without it (a plain status word, even
+    6A82): a chip anomaly. The session ends; nothing falls back to plaintext."""
+
+    code = "icao_sm_unprotected_response"
+
+
+class ChannelClosedError(SecureMessagingError):
+    """The secure channel ended after an error; no command may be sent in plaintext now."""
+
+    code = "icao_sm_channel_closed"
+
+
 class AccessDeniedError(ProtocolError):
     """Access control (BAC or PACE) failed: most often a wrong MRZ or CAN."""
 

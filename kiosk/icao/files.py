@@ -61,6 +61,17 @@ class FileReader:
     def read_file(
         self, fid: int | None = None, *, sfi: int | None = None, max_bytes: int = MAX_FILE_BYTES
     ) -> bytes:
+        """Read a whole BER-TLV file; with extended length, a wrong-length answer (6700 /
+        6Cxx) switches the channel to short APDUs for good and the file is read again."""
+        try:
+            return self._read_whole(fid, sfi, max_bytes)
+        except WrongLengthError:
+            if not self.channel.extended_length:
+                raise
+            self.channel.extended_length = False
+            return self._read_whole(fid, sfi, max_bytes)
+
+    def _read_whole(self, fid: int | None, sfi: int | None, max_bytes: int) -> bytes:
         """Read a whole BER-TLV file, by short EF identifier (no SELECT) or after SELECT.
 
         A file that ends before its header's length (the chip answers 6B00 or no more data)

@@ -1,10 +1,13 @@
 """One call that reads a passport chip (ICAO 9303 Parts 10 and 11).
 
-Given a way to transmit APDUs and a password (MRZ information or CAN): establish access (PACE,
-else BAC), read EF.COM and EF.SOD, then every data group that either of them lists and that
-the chip lets us read (DG3 and DG4 need Extended Access Control and are skipped), and return
-the raw files with the time each step took. Parsing and verification are separate steps
-(``kiosk.icao.lds`` and ``kiosk.icao.auth``); the raw bytes are what they verify.
+Given a way to transmit APDUs and a password (MRZ information or CAN): learn from the ATR or
+EF.ATR/INFO whether the chip takes extended-length APDUs, establish access (PACE, else BAC),
+read EF.COM and EF.SOD, then every data group that either of them lists (DG3 and DG4 need
+Extended Access Control and are skipped, recorded as such), and return the raw files with
+the time each step took. A file the chip does not give is recorded in ``skipped`` with the
+reason: verification counts a withheld file against the chip, never for it. Parsing and
+verification are separate steps (``kiosk.icao.lds`` and ``kiosk.icao.auth``); the raw bytes
+are what they verify.
 
 Pure: the transmit function is handed in, so this runs over PC/SC, vpcd or in-process alike.
 """
@@ -19,6 +22,7 @@ from dataclasses import dataclass, field
 from kiosk.icao.access import AccessResult, establish_access
 from kiosk.icao.apdu import SW_SECURITY_STATUS
 from kiosk.icao.errors import ApduError, TruncatedFileError
+from kiosk.icao.extended_length import ChipLengthSupport, chip_length_support
 from kiosk.icao.files import FileReader
 from kiosk.icao.lds.com import parse_com
 from kiosk.icao.lds.errors import LdsParseError
@@ -56,6 +60,7 @@ class PassportRead:
     channel: ApduChannel | None = None  # still open: AA and CA use it
     # files the chip holds fewer bytes of than their header claims (kept as read, in files)
     truncated: tuple[str, ...] = ()
+    length_support: ChipLengthSupport | None = None
 
     @property
     def data_groups(self) -> dict[int, bytes]:
@@ -71,8 +76,12 @@ def read_passport(
     max_response_bytes: int = 258,
     rng: RandomBytes = system_random,
     data_groups: tuple[int, ...] | None = None,
+    atr: bytes | None = None,
 ) -> PassportRead:
-    """Open and read the chip; raises AccessDeniedError, ProtocolError or ParseError."""
+    """Open and read the chip; raises AccessDeniedError, ProtocolError or ParseError.
+
+    ``extended_length`` says what the reader can carry; extended APDUs are used only when the
+    chip says it takes them too (``atr``, or EF.ATR/INFO)."""
     timings: dict[str, float] = {}
 
     def lap(name: str, started: float) -> None:
@@ -81,6 +90,11 @@ def read_passport(
     channel = ApduChannel(
         transmit, extended_length=extended_length, max_response_bytes=max_response_bytes
     )
+    support: ChipLengthSupport | None = None
+    if extended_length:
+        support = chip_length_support(channel, atr)
+        channel.extended_length = support.extended
+        log.info("extended length: %s (%s)", support.extended, support.source)
     t0 = time.perf_counter()
     access = establish_access(channel, mrz_info=mrz_info, can=can, rng=rng)
     lap("access", t0)
@@ -88,6 +102,8 @@ def read_passport(
     files: dict[str, bytes] = {}
     if access.card_access is not None:
         files["EF_CardAccess"] = access.card_access
+    if access.card_security is not None:
+        files["EF_CardSecurity"] = access.card_security
     reader = FileReader(channel)
     truncated: list[str] = []
 
@@ -101,33 +117,40 @@ def read_passport(
             truncated.append(name)
         lap(name, t0)
 
-    read("EF_COM", FID_EF_COM)
-    read("EF_SOD", FID_EF_SOD)
-    listed: set[int] = set()
-    try:
-        listed.update(parse_com(files["EF_COM"]).data_groups)
-    except LdsParseError as exc:
-        log.warning("EF.COM unparsable (%s); using the SOD's list", exc.code)
-    try:
-        listed.update(parse_sod(files["EF_SOD"]).data_group_hashes)
-    except (LdsParseError, ParseError) as exc:
-        log.warning("EF.SOD unparsable (%s); using EF.COM's list", exc.code)
-    wanted = sorted(listed if data_groups is None else listed & set(data_groups))
     skipped: dict[str, str] = {}
-    for number in wanted:
-        name = file_name(number)
-        if number in EAC_PROTECTED:
-            skipped[name] = "needs_extended_access_control"
-            continue
+
+    def read_or_skip(name: str, fid: int) -> None:
         try:
-            read(name, 0x0100 + number)
-        except ApduError as exc:
+            read(name, fid)
+        except ApduError as exc:  # a protected status word: the chip withholds the file
             if exc.sw == SW_SECURITY_STATUS:
                 skipped[name] = "access_denied"
             elif exc.sw in (0x6A82, 0x6A88):
                 skipped[name] = "not_found"
             else:
                 raise
+
+    read_or_skip("EF_COM", FID_EF_COM)
+    read_or_skip("EF_SOD", FID_EF_SOD)
+    listed: set[int] = set()
+    if "EF_COM" in files:
+        try:
+            listed.update(parse_com(files["EF_COM"]).data_groups)
+        except LdsParseError as exc:
+            log.warning("EF.COM unparsable (%s); using the SOD's list", exc.code)
+    if "EF_SOD" in files:
+        try:
+            listed.update(parse_sod(files["EF_SOD"]).data_group_hashes)
+        except (LdsParseError, ParseError) as exc:
+            log.warning("EF.SOD unparsable (%s); using EF.COM's list", exc.code)
+    listed.update((1, 2))  # mandatory whatever the lists say
+    wanted = sorted(listed if data_groups is None else listed & set(data_groups))
+    for number in wanted:
+        name = file_name(number)
+        if number in EAC_PROTECTED:
+            skipped[name] = "needs_extended_access_control"
+            continue
+        read_or_skip(name, 0x0100 + number)
     timings["total"] = round(sum(v for k, v in timings.items()), 3)
     return PassportRead(
         access.protocol,
@@ -138,4 +161,5 @@ def read_passport(
         access,
         channel,
         tuple(truncated),
+        support,
     )

@@ -14,11 +14,18 @@ from collections.abc import Callable
 from kiosk.icao.apdu import (
     SW_SM_OBJECTS_INCORRECT,
     SW_SM_OBJECTS_MISSING,
+    SW_WRONG_LENGTH,
     CommandApdu,
     ResponseApdu,
-    status_error,
 )
-from kiosk.icao.errors import ApduFormatError, SecureMessagingError, SmDataObjectsError
+from kiosk.icao.errors import (
+    ApduFormatError,
+    ChannelClosedError,
+    SecureMessagingError,
+    SmDataObjectsError,
+    UnprotectedResponseError,
+    WrongLengthError,
+)
 from kiosk.icao.sm import SecureMessaging
 
 log = logging.getLogger(__name__)
@@ -44,6 +51,7 @@ class ApduChannel:
         self.max_response_bytes = max_response_bytes
         self.sm: SecureMessaging | None = None
         self.apdus = 0
+        self.closed = False  # secure messaging ended after an error: nothing more is sent
 
     # --- secure messaging ---------------------------------------------------------------
 
@@ -52,6 +60,11 @@ class ApduChannel:
 
     def end_secure_messaging(self) -> None:
         self.sm = None
+
+    def _close(self, sm: SecureMessaging) -> None:
+        sm.broken = True
+        self.sm = None
+        self.closed = True
 
     @property
     def secure(self) -> bool:
@@ -90,27 +103,41 @@ class ApduChannel:
     def send(self, command: CommandApdu) -> ResponseApdu:
         """Send ``command`` (protected when secure messaging is on) and return the response.
 
-        Under secure messaging the returned response is verified and decrypted; a chip that
-        answers an unprotected status word ends the session.
+        Under secure messaging the returned response is verified and decrypted. Any
+        unprotected answer (a plain status word, whatever it says) ends the session as a chip
+        anomaly, and the channel stays closed: nothing ever falls back to plaintext. The one
+        exception is a plain wrong-length answer (6700 / 6Cxx) to an extended-length command,
+        which a chip without extended length gives before it looks at secure messaging:
+        :class:`WrongLengthError` tells the caller to repeat with short APDUs, and the send
+        sequence counter is wound back to where the chip still is.
         """
+        if self.closed:
+            raise ChannelClosedError("the secure channel was closed after a chip anomaly")
         sm = self.sm
         if sm is None:
             return self.transmit_plain(command)
-        response = self.transmit_plain(sm.wrap(command))
+        wrapped = sm.wrap(command)
+        response = self.transmit_plain(wrapped)
         if response.sw in (SW_SM_OBJECTS_MISSING, SW_SM_OBJECTS_INCORRECT):
-            sm.broken = True
-            self.sm = None
+            self._close(sm)
             raise SmDataObjectsError(
                 f"chip rejected secure messaging ({response.sw:04X})", sw=response.sw
             )
-        if not response.data and response.sw != 0x9000:
-            sm.broken = True
-            self.sm = None
-            raise status_error(response.sw, "unprotected answer under secure messaging")
+        if not response.data:
+            wrong_length = response.sw == SW_WRONG_LENGTH or response.sw1 == 0x6C
+            if wrapped.extended and wrong_length:
+                sm.ssc = (sm.ssc - 1) % (1 << (8 * sm.block))
+                raise WrongLengthError(
+                    "the chip refused an extended-length command", sw=response.sw
+                )
+            self._close(sm)
+            raise UnprotectedResponseError(
+                f"unprotected answer {response.sw:04X} under secure messaging: chip anomaly"
+            )
         try:
             return sm.unwrap(response)
         except SecureMessagingError:
-            self.sm = None
+            self._close(sm)
             raise
 
     def command(self, command: CommandApdu, context: str) -> bytes:

@@ -44,6 +44,10 @@ class PolicyConfig(BaseModel):
     # Passive Authentication is always mandatory; these make AA/CA mandatory when offered.
     require_active_authentication_when_offered: bool = True
     require_chip_authentication_when_offered: bool = True
+    # Revocation not checked (a CA of the chain without a CRL, or its CRL past nextUpdate):
+    # "refer" (the default) sends the traveller to an officer, "accept" lets the other checks
+    # decide. A revoked certificate always fails.
+    revocation_unavailable: Literal["refer", "accept"] = "refer"
     face_threshold: float | None = Field(
         None, gt=0, lt=1, description="overrides face.threshold when set"
     )

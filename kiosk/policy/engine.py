@@ -72,6 +72,10 @@ _PA_CHECKS = ("sod_signature", "chain", "revocation", "hashes")
 _CLONE_CHECKS = ("active_authentication", "chip_authentication")
 
 
+# Document rules decided from the MRZ before the chip and the camera (see early_refusal).
+EARLY_REASONS = frozenset({ReasonCode.MINOR, ReasonCode.NOT_ELIGIBLE, ReasonCode.EXPIRED_DOCUMENT})
+
+
 def _age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
@@ -96,6 +100,15 @@ class PolicyEngine:
         reasons += self._biometric_rules(facts)
         reasons += self._screening_rules(facts)
         return PolicyDecision(self._decision(reasons), tuple(_unique(reasons)))
+
+    def early_refusal(self, doc: DocumentFacts, today: date) -> PolicyDecision | None:
+        """The reasons the printed MRZ alone makes certain (a minor, a passport this gate does
+        not take, an expired one): the traveller is told at the passport step, before the
+        camera. Refusing on unsigned data is safe; accepting never happens here."""
+        early = [r for r in self._document_rules(doc, today) if r.code in EARLY_REASONS]
+        if not early:
+            return None
+        return PolicyDecision(Decision.REFER, tuple(_unique(early)))
 
     def _document_rules(self, doc: DocumentFacts, today: date) -> list[Reason]:
         out: list[Reason] = []
@@ -125,8 +138,17 @@ class PolicyEngine:
             out.append(Reason(ReasonCode.CHIP_ANOMALY, "the chip could not be read"))
             return out
         checks = facts.checks
+        if checks.get("access_control") is CheckStatus.FAILED:
+            out.append(Reason(ReasonCode.CHIP_ANOMALY, "access control anomaly (PACE downgrade)"))
         for name in _PA_CHECKS:
-            if checks.get(name) is not CheckStatus.PASSED:
+            status = checks.get(name)
+            if (
+                name == "revocation"
+                and status is CheckStatus.NOT_PERFORMED
+                and self.config.revocation_unavailable == "accept"
+            ):
+                continue
+            if status is not CheckStatus.PASSED:
                 out.append(Reason(ReasonCode.AUTHENTICATION_FAILED, f"{name} not passed"))
         for name, required in (
             ("active_authentication", self.config.require_active_authentication_when_offered),

@@ -60,6 +60,7 @@ from kiosk.session.events import (
 from kiosk.session.steps import (
     PASSAGE_OUTCOMES,
     CaptureStep,
+    ChipFailure,
     ChipStep,
     DocumentStep,
     FaceStep,
@@ -131,6 +132,13 @@ _BEFORE_DECISION = frozenset(
 
 
 _WHILE_READING = frozenset({State.DOCUMENT, State.CHIP})
+# Chip failures that another placing of the passport may cure (a chip not reached, a
+# BAC/PACE key from a misread MRZ). Data that do not parse is a chip anomaly: never retried.
+RETRYABLE_CHIP_FAILURES = frozenset({ChipFailure.NO_CHIP, ChipFailure.ACCESS_DENIED})
+PLACE_AGAIN_MESSAGES = {
+    "document_unreadable": "The data page could not be read. Please place the passport again.",
+    "chip_unreadable": "The chip could not be read. Please place the passport again.",
+}
 
 
 def new_transaction_id(kiosk_id: str) -> str:
@@ -153,8 +161,16 @@ class SessionEngine:
         today: datetime | None = None,
         devices: DeviceThreads | None = None,
         lane: Lane | None = None,
+        read_attempts: int = 2,
+        read_retry_window_s: float = 90.0,
     ) -> None:
         self.pipeline = pipeline
+        # An MRZ or a chip that cannot be read is first placed again (up to read_attempts
+        # reads in all within read_retry_window_s), then referred.
+        self.read_attempts = read_attempts
+        self.read_retry_window_s = read_retry_window_s
+        self._read_failures = 0
+        self._last_read_failure = 0.0
         self.policy = policy
         self.kiosk_id = kiosk_id
         self.max_face_attempts = max_face_attempts
@@ -320,6 +336,7 @@ class SessionEngine:
         face = FaceStep()
         screening: ScreeningStep | None = None
         fault: StepFault | None = None
+        early: PolicyDecision | None = None  # refused from the MRZ, before chip and camera
         to = self.timeouts
 
         def timed(name: str, t0: float) -> None:
@@ -333,12 +350,23 @@ class SessionEngine:
             timed("document", t0)
             if document.readable and document.facts is not None:
                 self.bus.publish(DocumentRead(txn, document.facts.nationality))
-            if document.readable:
+                early = self.policy.early_refusal(document.facts, self._day())
+            if not document.readable and self._place_again(txn, "document_unreadable"):
+                return self._ended_early(txn, Outcome.PLACE_AGAIN, timings)
+            if document.readable and early is None:
                 t0 = time.perf_counter()
                 chip = self._step(
                     txn, State.CHIP, to.chip_s, self.pipeline.read_chip, document, token
                 )
                 timed("chip", t0)
+                if chip.failure in RETRYABLE_CHIP_FAILURES and self._place_again(
+                    txn, "chip_unreadable"
+                ):
+                    return self._ended_early(txn, Outcome.PLACE_AGAIN, timings)
+                if chip.document is not None:
+                    # DG1, proven by Passive Authentication, not what the page shows: what
+                    # screening, the policy and the record use
+                    document = chip.document
                 face = self._face(txn, chip, timings, token)
                 t0 = time.perf_counter()
                 screening = self._step(
@@ -372,17 +400,35 @@ class SessionEngine:
         threshold = self.pipeline.face_threshold()
         facts = transaction_facts(evidence, today=self._day(), face_threshold=threshold)
         self._enter(txn, State.DECISION)
-        decision = self.policy.decide(facts)
+        self._read_failures = 0  # a decision ends the traveller's read attempts
+        decision = early if early is not None and fault is None else self.policy.decide(facts)
         timings["total_before_gate"] = round((time.perf_counter() - t_all) * 1000, 2)
         outcome = self._finish(txn, evidence, facts, decision, timings, token)
         timings["total"] = round((time.perf_counter() - t_all) * 1000, 2)
         return outcome
 
+    def _place_again(self, txn: str, cause: str) -> bool:
+        """Whether the traveller gets another read (they are told why); False once the
+        attempts are used up, and the transaction goes on to a referral."""
+        now = time.monotonic()
+        if now - self._last_read_failure > self.read_retry_window_s:
+            self._read_failures = 0  # a new traveller, or a long pause: attempts start again
+        self._read_failures += 1
+        self._last_read_failure = now
+        if self._read_failures >= self.read_attempts:
+            log.info("%s after %d reads: referred", cause, self._read_failures)
+            self._read_failures = 0
+            return False
+        log.info("%s: the traveller is asked to place the passport again", cause)
+        self.bus.publish(Guidance(txn, cause, PLACE_AGAIN_MESSAGES[cause]))
+        return True
+
     def _ended_early(
         self, txn: str, outcome: Outcome, timings: dict[str, float]
     ) -> TransactionOutcome:
         log.info("transaction ended before the decision: %s", outcome.value)
-        self._enter(txn, State.CANCELLED)  # the screen: the check stopped, take your passport
+        # the screen: place the passport again, or the check stopped and take your passport
+        self._enter(txn, State.PLACE_AGAIN if outcome is Outcome.PLACE_AGAIN else State.CANCELLED)
         self.bus.publish(Finished(txn, outcome))
         return TransactionOutcome(txn, None, (), outcome, timings)
 

@@ -31,6 +31,7 @@ class State(StrEnum):
     DONE = "done"
     REFER = "refer"
     RETRY = "retry"
+    PLACE_AGAIN = "place_again"  # the passport could not be read: place it again
     CANCELLED = "cancelled"
 
 

@@ -31,6 +31,7 @@ from kiosk.face.matcher import VerificationTransaction
 from kiosk.face.quality import BestFrame, Guidance
 from kiosk.face.tracker import Detect, FaceTracker, Observation
 from kiosk.icao.errors import AccessDeniedError
+from kiosk.icao.lds.dg1 import parse_dg1
 from kiosk.icao.lds.dg2 import parse_dg2
 from kiosk.icao.mrz import parse_mrz
 from kiosk.icao.reader import PassportRead, read_passport
@@ -148,23 +149,7 @@ class KioskPipeline:
     # --- document ------------------------------------------------------------------------
 
     def read_document(self, lines: list[str]) -> DocumentStep:
-        result = parse_mrz("\n".join(lines))
-        if not result.valid:
-            log.info("MRZ not valid: %d error(s)", len(result.errors))
-            return DocumentStep(readable=False, parsed=result)
-        f = result.fields
-        facts = DocumentFacts(
-            document_type=f.document_type,
-            issuing_state=f.issuing_state,
-            nationality=f.nationality,
-            date_of_birth=latest_birth_date(f.date_of_birth),
-            date_of_expiry=f.date_of_expiry,
-        )
-        try:
-            info = result.mrz_information()
-        except KioskError:
-            return DocumentStep(readable=False, facts=facts, parsed=result)
-        return DocumentStep(readable=True, facts=facts, mrz_information=info, parsed=result)
+        return document_step(lines)
 
     # --- chip ----------------------------------------------------------------------------
 
@@ -178,7 +163,8 @@ class KioskPipeline:
         if outcome.read is None or outcome.verdict is None:
             return ChipStep(read=False, failure=outcome.failure, error=outcome.code)
         read, verdict = outcome.read, outcome.verdict
-        portrait = _portrait(read)
+        # the chip photo is handed on (and decoded) only once Passive Authentication proved DG2
+        portrait = _portrait(read) if _dg2_proven(verdict.details) else None
         reference = self._encode_reference_in_background(portrait) if portrait else None
         detailed = getattr(verdict.details, "checks", None)
         results = tuple(detailed.values()) if isinstance(detailed, dict) else ()
@@ -191,6 +177,7 @@ class KioskPipeline:
             check_results=tuple(r for r in results if isinstance(r, CheckResult)),
             details=verdict.details,
             reference=reference,
+            document=_chip_document(read, verdict.details),
         )
 
     def _read_on_device(self, document: DocumentStep, cancel: CancelToken) -> _ChipRead:
@@ -201,7 +188,7 @@ class KioskPipeline:
             if cancel.is_set() or time.monotonic() > deadline:
                 return _ChipRead(None, ChipFailure.NO_CHIP, ChipFailure.NO_CHIP.value)
             cancel.wait(0.02)
-        reader.connect()
+        atr = reader.connect()
         try:
             limits = reader.limits
             read = read_passport(
@@ -209,6 +196,7 @@ class KioskPipeline:
                 mrz_info=document.mrz_information,
                 extended_length=limits.extended_length,
                 max_response_bytes=limits.max_response_bytes,
+                atr=atr,
             )
             # Active and Chip Authentication talk to the chip: verified while it is connected
             return _ChipRead(read, verdict=self.verifier(read, document.parsed))
@@ -414,6 +402,50 @@ def latest_birth_date(value: object) -> date | None:
         return None
     month = getattr(value, "month", None) or 12
     return date(year, month, 28 if month == 2 else 30)
+
+
+def document_step(lines: list[str]) -> DocumentStep:
+    """The document facts of MRZ lines (the printed ones, or DG1's)."""
+    result = parse_mrz("\n".join(lines))
+    if not result.valid:
+        log.info("MRZ not valid: %d error(s)", len(result.errors))
+        return DocumentStep(readable=False, parsed=result)
+    f = result.fields
+    facts = DocumentFacts(
+        document_type=f.document_type,
+        issuing_state=f.issuing_state,
+        nationality=f.nationality,
+        date_of_birth=latest_birth_date(f.date_of_birth),
+        date_of_expiry=f.date_of_expiry,
+    )
+    try:
+        info = result.mrz_information()
+    except KioskError:
+        return DocumentStep(readable=False, facts=facts, parsed=result)
+    return DocumentStep(readable=True, facts=facts, mrz_information=info, parsed=result)
+
+
+def _dg2_proven(details: Any) -> bool:
+    return _proven(details, "DG2")
+
+
+def _proven(details: Any, data_group: str) -> bool:
+    proven = getattr(details, "proven", None)
+    return bool(proven(data_group)) if callable(proven) else False
+
+
+def _chip_document(read: PassportRead, details: Any) -> DocumentStep | None:
+    """The document facts from DG1 once Passive Authentication proved it: what screening and
+    the policy use, rather than the printed page (which a forger controls)."""
+    raw = read.files.get("DG1")
+    if raw is None or not _proven(details, "DG1"):
+        return None
+    try:
+        mrz = parse_dg1(raw).mrz
+    except ParseError:
+        return None
+    step = document_step(mrz.split("\n"))
+    return step if step.readable else None
 
 
 def _portrait(read: PassportRead) -> bytes | None:

@@ -50,6 +50,7 @@ class Outcome(StrEnum):
     PASSAGE_TIMEOUT = "passage_timeout"  # accepted, but the passage did not complete
     GATE_FAULT = "gate_fault"  # accepted, but the gate failed: referred
     DEVICE_FAULT = "device_fault"  # not started: a device is stuck in an earlier call
+    PLACE_AGAIN = "place_again"  # MRZ or chip not read: the traveller places it again
 
 
 PASSAGE_OUTCOMES = {
@@ -82,6 +83,9 @@ class ChipStep:
     check_results: tuple[CheckResult, ...] = ()
     details: Any = None  # the verdict, for the officer's screen
     reference: Any = None  # the chip photo's template being encoded (pipeline-specific)
+    # the document facts from DG1, once proven by Passive Authentication: screening and the
+    # policy use these rather than the printed MRZ
+    document: DocumentStep | None = None
 
 
 @dataclass(frozen=True)

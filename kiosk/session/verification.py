@@ -29,6 +29,8 @@ def make_verifier(anchors: Callable[[], TrustAnchors]) -> ChipVerifier:
             printed_mrz=printed,
             access_protocol=read.access,
             channel=read.channel,
+            skipped=read.skipped,
+            pace_cam=read.access_result.cam if read.access_result is not None else None,
         )
         log.info("document %s", "authentic" if verdict.authentic else "not authentic")
         return ChipVerdict(

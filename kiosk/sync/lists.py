@@ -26,6 +26,7 @@ from kiosk.sync.client import ServerClient
 from kiosk.sync.errors import ListApplyError, ServerUnreachableError
 from kiosk.sync.manifest_delta import apply_manifest_change
 from kiosk.sync.trust_delta import apply_trust_changes
+from kiosk.trust.pinning import pinned_anchors
 from models.base import utc_now
 from models.errors import KioskError
 from models.tables import ListVersionRow, LostStolenDocumentRow, WatchlistEntryRow
@@ -146,8 +147,10 @@ def pull_list(
 
 
 def pull_all(database: Database, client: ServerClient, config: KioskConfig) -> dict[str, int]:
+    pinned = pinned_anchors(config.trust_pinning)
+
     def trust(changes: list[dict[str, Any]]) -> None:
-        apply_trust_changes(database, changes)
+        apply_trust_changes(database, changes, pinned)
 
     def central(changes: list[dict[str, Any]]) -> None:
         apply_config_changes(config, changes)

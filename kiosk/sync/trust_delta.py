@@ -20,6 +20,7 @@ from sqlalchemy import delete
 
 from kiosk.storage.database import Database
 from kiosk.trust.importer import ImportSummary, import_data
+from kiosk.trust.pinning import PinnedAnchors
 from kiosk.trust.store import TrustStore
 from models.tables.trust import TrustCertificateRow, TrustCrlRow
 
@@ -60,9 +61,13 @@ def _withdraw(database: Database, fingerprint: str) -> int:
     return int(getattr(certs, "rowcount", 0) or 0) + int(getattr(crls, "rowcount", 0) or 0)
 
 
-def apply_trust_changes(database: Database, changes: list[dict[str, Any]]) -> TrustDeltaReport:
+def apply_trust_changes(
+    database: Database, changes: list[dict[str, Any]], pinned: PinnedAnchors | None = None
+) -> TrustDeltaReport:
+    """Apply synced trust changes; a master list among them is held to the same rule as an
+    imported one: accepted only under the kiosk's own pinned anchors (``pinned``)."""
     report = TrustDeltaReport()
-    store = TrustStore(database)
+    store = TrustStore(database, pinned)
     for change in changes:
         where = f"trust v{change.get('version')} {str(change.get('key'))[:64]}"
         if change.get("op") == "delete":

@@ -7,10 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kiosk.icao.auth.anchors import CertificateParseError
+from kiosk.icao.auth.anchors import CertificateParseError, country_of, load_certificate
 from kiosk.trust.errors import TrustFileError
 from kiosk.trust.files import trust_items
 from kiosk.trust.master_list import parse_master_list
+from kiosk.trust.records import CSCA, LINK, certificate_kind
 from kiosk.trust.store import ADDED, DUPLICATE, TrustStore
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,15 @@ class ImportSummary:
 
 
 def _quiet(_message: str) -> None:
+    return None
+
+
+def countryless_ca(der: bytes) -> str | None:
+    """A reason to refuse a CSCA or link certificate without C= (it would be a root for no
+    country at best, every country at worst), else None."""
+    cert = load_certificate(der)
+    if certificate_kind(cert) in (CSCA, LINK) and country_of(cert.subject) is None:
+        return "CSCA certificate without a country (C=) refused"
     return None
 
 
@@ -80,10 +90,7 @@ def import_data(
         where = name if len(items) == 1 else f"{name}#{index + 1}"
         try:
             if item.kind == "master_list":
-                listed = parse_master_list(item.der, store.anchors())
-                certificates += [(der, f"ML {name}") for der in listed.certificates]
-                if listed.signer_certificate is not None:
-                    certificates.append((listed.signer_certificate, f"ML signer {name}"))
+                listed = parse_master_list(item.der, store.pinned)
                 summary.master_lists.append(
                     {
                         "file": where,
@@ -96,9 +103,25 @@ def import_data(
                     f"{where}: master list of {len(listed.certificates)} certificates, "
                     f"signer {listed.signer_status}"
                 )
+                if not listed.signer_verified:
+                    summary.rejected.append(
+                        {
+                            "file": where,
+                            "reason": "master list signer not pinned or not verified "
+                            f"({listed.signer_status}); nothing imported",
+                        }
+                    )
+                    continue
+                certificates += [(der, f"ML {name}") for der in listed.certificates]
+                if listed.signer_certificate is not None:
+                    certificates.append((listed.signer_certificate, f"ML signer {name}"))
             elif item.kind == "crl":
                 crls.append(item.der)
             else:
+                refused = countryless_ca(item.der)
+                if refused:
+                    summary.rejected.append({"file": where, "reason": refused})
+                    continue
                 certificates.append((item.der, name))
         except (TrustFileError, CertificateParseError) as exc:
             summary.rejected.append({"file": where, "reason": str(exc)})

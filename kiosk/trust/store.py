@@ -12,6 +12,7 @@ from sqlalchemy import select
 from kiosk.icao.auth.anchors import TrustAnchors, load_certificate
 from kiosk.icao.auth.revocation import crl_signed_by, load_crl
 from kiosk.storage.database import Database
+from kiosk.trust.pinning import PinnedAnchors
 from kiosk.trust.records import CSCA, DS, LINK, certificate_row, crl_row, fingerprint, name_key
 from models.tables.trust import TrustCertificateRow, TrustCrlRow
 
@@ -75,8 +76,12 @@ class CrlEntry:
 
 
 class TrustStore:
-    def __init__(self, database: Database) -> None:
+    """``pinned``: the operator's out-of-band anchors; a master list imported or synced into
+    this store is accepted only under them (:mod:`kiosk.trust.pinning`)."""
+
+    def __init__(self, database: Database, pinned: PinnedAnchors | None = None) -> None:
         self.database = database
+        self.pinned = pinned or PinnedAnchors()
 
     def known_fingerprints(self) -> set[str]:
         with self.database.read() as session:

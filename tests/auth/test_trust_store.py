@@ -18,6 +18,7 @@ from kiosk.trust.errors import TrustFileError
 from kiosk.trust.importer import import_files
 from kiosk.trust.ldif import read_ldif
 from kiosk.trust.master_list import parse_master_list
+from kiosk.trust.pinning import PinnedAnchors
 from kiosk.trust.store import TrustStore
 from models.records import CheckStatus
 
@@ -33,25 +34,31 @@ INDONESIA = [
 ]
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[TrustStore]:
-    database = Database(create_database_engine(f"sqlite:///{tmp_path / 'trust.db'}"))
-    database.migrate()
-    yield TrustStore(database)
-    database.close()
-
-
 def _cert(name: str) -> bytes:
     return (TRUST_DATA / name).read_bytes()
 
 
+GERMAN_PIN = PinnedAnchors((), (_cert("DE_ROOT_CA_CSCA07.cer"),))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[TrustStore]:
+    database = Database(create_database_engine(f"sqlite:///{tmp_path / 'trust.db'}"))
+    database.migrate()
+    yield TrustStore(database, GERMAN_PIN)  # the German CSCA, pinned out of band
+    database.close()
+
+
 def test_german_master_list_parses_and_its_signer_verifies() -> None:
-    # GIVEN the real German master list WHEN parsed
-    listed = parse_master_list(GERMAN_ML.read_bytes())
-    # THEN all 588 certificates come out and the signer chains to a German CSCA in the list
-    # (explicit brainpool domain parameters on both)
+    # GIVEN the real German master list WHEN parsed with the German CSCA pinned
+    listed = parse_master_list(GERMAN_ML.read_bytes(), GERMAN_PIN)
+    # THEN all 588 certificates come out and the signer chains to the pinned CSCA (explicit
+    # brainpool domain parameters on both)
     assert len(listed.certificates) == 588
     assert listed.signer_verified and listed.signer_status == "verified"
+    # and without a pin the German CSCA inside the list vouches for nothing
+    unpinned = parse_master_list(GERMAN_ML.read_bytes())
+    assert not unpinned.signer_verified and unpinned.signer_status == "signer_not_pinned"
 
 
 def test_tampered_master_list_is_rejected() -> None:
@@ -138,7 +145,9 @@ def test_pkd_ldif_with_ds_certificates_crls_and_master_list(
     store: TrustStore, passports: PassportFactory, tmp_path: Path
 ) -> None:
     # GIVEN the test PKI's CSCAs imported, and an LDIF with DS certificates, CRLs, a master list
+    # whose signer is pinned
     pki = passports.pki
+    store.pinned = PinnedAnchors((pki.master_list_signer_path.read_bytes(),))
     import_files(pki.trust_anchor_paths(), store)
     ds = pki.document_signer("LCA").path.read_bytes()
     crls = [p.read_bytes() for p in pki.crl_paths()]

@@ -159,6 +159,7 @@ def test_bench_reports_the_contract_keys(passports: Any) -> None:
     assert set(figures["read_cpu_ms_median"]) == {"aes", "3des"}
     assert all(v > 0 for v in figures["read_cpu_ms_median"].values())
     assert figures["pace_gm_cpu_ms_median"] > 0
+    assert figures["pace_im_cpu_ms_median"] > 0 and figures["pace_cam_cpu_ms_median"] > 0
     assert 30_000 <= figures["dg2_bytes"] < 34_000
     assert figures["bytes_read"] > figures["dg2_bytes"]
     assert figures["runs"] == 1 and figures["apdu_mode"] == "short"

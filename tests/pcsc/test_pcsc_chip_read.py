@@ -22,7 +22,13 @@ import pytest
 from hardware.pcsc import list_readers
 from hardware.pcscd import PcscDaemon
 from hardware.sim.chip import LatencyModel, PassportChip
-from hardware.sim.chip_image import DG_FIDS, FID_EF_CARDACCESS, FID_EF_COM, FID_EF_SOD
+from hardware.sim.chip_image import (
+    DG_FIDS,
+    FID_EF_CARDACCESS,
+    FID_EF_CARDSECURITY,
+    FID_EF_COM,
+    FID_EF_SOD,
+)
 from hardware.sim.passports import profile_listing
 from hardware.sim.vpcd import VirtualCard, VpcdCardLink
 from kiosk.cli.main import main
@@ -34,7 +40,11 @@ GENUINE = sorted(name for name, p in PROFILES.items() if p["genuine"])
 DEFECTIVE = sorted(name for name, p in PROFILES.items() if not p["genuine"])
 # The checks a reader fails before it has the files; every other defect is found afterwards
 # by verification, so those documents must be read whole.
-REFUSED_AT_READ = {"access_control", "document_readable:chip_not_responding"}
+REFUSED_AT_READ = {
+    "access_control:access_denied",
+    "document_readable:chip_not_responding",
+    "document_readable:secure_messaging_dropped",
+}
 FILE_NAMES = {FID_EF_COM: "EF_COM", FID_EF_SOD: "EF_SOD"} | {
     fid: f"DG{n}" for n, fid in DG_FIDS.items()
 }
@@ -124,6 +134,8 @@ def _expected_files(image: Any) -> dict[str, bytes]:
     files = {FILE_NAMES[fid]: data for fid, data in image.application_files.items()}
     if FID_EF_CARDACCESS in image.master_files:
         files["EF_CardAccess"] = image.master_files[FID_EF_CARDACCESS]
+    if FID_EF_CARDSECURITY in image.master_files:  # read after PACE-CAM
+        files["EF_CardSecurity"] = image.master_files[FID_EF_CARDSECURITY]
     return files
 
 
@@ -136,7 +148,8 @@ def _assert_read_whole(
     assert result["files"] == {name: len(data) for name, data in expected.items()}
     for name, data in expected.items():
         assert (out / f"{name}.bin").read_bytes() == data
-    assert result["access"] == ("PACE" if image.pace else "BAC")
+    pace = image.pace and FID_EF_CARDACCESS in image.master_files
+    assert result["access"] == ("PACE" if pace else "BAC")
     assert result["timings_ms"]["total"] > 0
     document_number = printed_mrz.splitlines()[1][:9].rstrip("<")
     assert document_number not in json.dumps(result)
@@ -157,8 +170,9 @@ def test_every_genuine_passport_is_read_through_pcscd(
     # WHEN it is read with the MRZ
     out = tmp_path / "out"
     code, result = chip_read("--mrz", mrz, "--out", str(out))
-    # THEN every file arrives whole
+    # THEN every file arrives whole, with extended length only when the chip announces it
     _assert_read_whole(code, result, image, out, mrz)
+    assert result["extended_length"] is image.extended_length
 
 
 @pytest.mark.parametrize(
@@ -229,6 +243,8 @@ def test_defective_passport_is_read_or_refused_as_its_profile_says(
     if expected["failed_check"] == "access_control":
         assert result["error"] == "access_denied"
         assert "refused access" in result["message"] and "MRZ" in result["message"]
+    elif expected["reason"] == "secure_messaging_dropped":
+        assert result["error"] == "icao_sm_unprotected_response"
     else:
         assert result["error"] == "chip_card_removed"
     assert not out.exists()

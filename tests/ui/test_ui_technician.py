@@ -157,6 +157,7 @@ def test_the_exported_bundle_holds_no_personal_data(
 def test_the_console_speaks_the_four_languages_in_large_text(window: TechnicianWindow) -> None:
     window.set_language("es")
     assert window.tabs.tabText(0) == "Dispositivos"
+    assert [window.tabs.tabText(i) for i in (3, 4)] == ["Cobertura de confianza", "Configuración"]
     assert window.export_button.text() == "Exportar paquete de diagnóstico…"
     window.set_language("fr")
     assert window.windowTitle().startswith("Console technicien")

@@ -18,7 +18,7 @@ from hardware.sim.gate import SimulatedGate
 from hardware.sim.speaker import SimulatedSpeaker
 from kiosk.assistance import Assistance, AssistanceState
 from kiosk.session.engine import SessionEngine
-from kiosk.session.events import DocumentRead
+from kiosk.session.events import DocumentRead, State
 from kiosk.speech import EspeakSynthesizer, VoicePrompter
 from ui.i18n import messages
 from ui.theme import MIN_TOUCH_PX
@@ -394,3 +394,22 @@ def test_the_engine_announces_the_nationality_once_the_mrz_is_read(
     assert engine.document_presented(TRAVELLER_MRZ.splitlines())
     assert engine.wait_idle(30)
     assert [e.nationality for e in seen] == ["LCA"]
+
+
+def test_place_again_says_what_went_wrong_and_waits_for_the_passport(
+    window: TravellerWindow,
+) -> None:
+    # GIVEN the engine could not read the chip and asks for the passport again
+    window.on_guidance("chip_unreadable", "")
+    window.on_state(State.PLACE_AGAIN.value)
+    window.on_state(State.WAITING.value)  # the engine is idle until the passport is back
+    # THEN the screen stays, says why and what to do, in the traveller's language
+    assert window.current_screen == "again"
+    again = window.screens["again"]
+    assert again.title.text() == messages("en")["again.title"]
+    assert again.instruction.text() == messages("en")["guidance.chip_unreadable"]
+    window.set_language("fr")
+    assert again.instruction.text() == messages("fr")["guidance.chip_unreadable"]
+    # AND the next traveller does not inherit the cause
+    window.reset_to_welcome()
+    assert window.again_cause is None

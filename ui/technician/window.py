@@ -45,6 +45,7 @@ from ui.i18n import LANGUAGES
 from ui.i18n.desk_catalogue import DeskCatalogue
 from ui.technician.devices_tab import DevicesTab
 from ui.technician.log_view import LogView
+from ui.technician.trust_tab import TrustCoverageTab
 from ui.theme import DESK_TYPE, LARGE_TEXT_FACTOR, desk_style
 from ui.workers import Worker
 
@@ -97,6 +98,8 @@ class TechnicianWindow(QMainWindow):
         self.tabs.addTab(self.devices_tab, "Devices")
         self.tabs.addTab(self.log_view, "Logs")
         self.tabs.addTab(self._health_tab(), "Health")
+        self.trust_tab = TrustCoverageTab(self.worker, database, config.policy.eligible_issuers)
+        self.tabs.addTab(self.trust_tab, "Trust coverage")
         self.tabs.addTab(self._config_tab(), "Configuration")
         root = QWidget()
         root.setObjectName("deskRoot")
@@ -160,7 +163,13 @@ class TechnicianWindow(QMainWindow):
         self.setWindowTitle(t("tech.window_title", kiosk=config.kiosk_id))
         self.title.setText(t("tech.title", kiosk=config.kiosk_id, site=config.site))
         for index, key in enumerate(
-            ("tech.tab_devices", "tech.tab_logs", "tech.tab_health", "tech.tab_config")
+            (
+                "tech.tab_devices",
+                "tech.tab_logs",
+                "tech.tab_health",
+                "tech.tab_trust",
+                "tech.tab_config",
+            )
         ):
             self.tabs.setTabText(index, t(key))
         self.text_size.setText(t("booth.large_text"))
@@ -212,6 +221,7 @@ class TechnicianWindow(QMainWindow):
 
     def refresh(self) -> None:
         self.devices_tab.refresh()
+        self.trust_tab.refresh()
         database = self.database
         if database is None:
             self._show_health({"sync": None, "trust": None})

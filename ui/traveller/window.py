@@ -50,6 +50,7 @@ SCREENS = (
     "proceed",
     "officer",
     "cancelled",
+    "again",
 )
 RESULT_SCREENS = ("proceed", "officer", "cancelled")
 QWIDGETSIZE_MAX = 16_777_215  # Qt's "no maximum" for a widget's size
@@ -73,7 +74,10 @@ STATE_SCREENS: dict[str, str] = {
     State.DONE.value: "proceed",
     State.REFER.value: "officer",
     State.CANCELLED.value: "cancelled",
+    State.PLACE_AGAIN.value: "again",
 }
+# Guidance that explains why the passport must be placed again (shown on the "again" screen)
+READ_AGAIN_CODES = frozenset({"document_unreadable", "chip_unreadable"})
 
 
 class TravellerWindow(QWidget):
@@ -121,7 +125,9 @@ class TravellerWindow(QWidget):
             "proceed": MessageScreen("proceed", "proceed"),
             "officer": MessageScreen("officer", "officer"),
             "cancelled": MessageScreen("cancelled", "cancelled"),
+            "again": MessageScreen("again", "passport"),
         }
+        self.again_cause: str | None = None
         self.stack = QStackedWidget()
         for screen in self.screens.values():
             self.stack.addWidget(screen)
@@ -312,6 +318,9 @@ class TravellerWindow(QWidget):
             label.setText(c.text(key))
         for screen in self.screens.values():
             screen.retranslate(c)
+        again = self.screens["again"]
+        if self.again_cause is not None and isinstance(again, MessageScreen):
+            again.instruction.setText(c.guidance(self.again_cause))
         directions = self.officer_directions.get(c.language)
         officer = self.screens["officer"]
         if directions and isinstance(officer, MessageScreen):
@@ -516,6 +525,7 @@ class TravellerWindow(QWidget):
         if self.voice is not None:
             self.voice.silence()
         self.language_chosen = False
+        self.again_cause = None
         self.set_language(DEFAULT_LANGUAGE)
         self.set_large_text(False)
         self.set_high_contrast(False)
@@ -530,7 +540,7 @@ class TravellerWindow(QWidget):
 
     def on_state(self, state: str) -> None:
         if state == State.WAITING.value:
-            if self.current_screen not in RESULT_SCREENS:
+            if self.current_screen not in (*RESULT_SCREENS, "again"):
                 self.reset_to_welcome()
             return
         name = STATE_SCREENS.get(state)
@@ -540,6 +550,10 @@ class TravellerWindow(QWidget):
             self.idle_timer.start(self.idle_ms)
 
     def on_guidance(self, code: str, _english: str) -> None:
+        if code in READ_AGAIN_CODES:  # what went wrong, for the "place it again" screen
+            self.again_cause = code
+            self.retranslate()
+            return
         screen = self.screens[self.current_screen]
         if not isinstance(screen, CameraScreen):
             screen = self.screens["camera"]

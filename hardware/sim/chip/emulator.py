@@ -24,6 +24,7 @@ from hardware.sim.chip.secure_messaging import ChipSecureMessaging
 from hardware.sim.chip_image import ChipImage
 from kiosk.icao.apdu import (
     SW_CLA_NOT_SUPPORTED,
+    SW_FILE_NOT_FOUND,
     SW_INS_NOT_SUPPORTED,
     SW_OK,
     SW_SECURITY_STATUS,
@@ -138,6 +139,9 @@ class PassportChip:
         elif sm is not None:
             self._drop_access()
             return SW_SECURITY_STATUS.to_bytes(2, "big")
+        dropped = self._drop_secure_messaging(command, protected)
+        if dropped is not None:
+            return dropped
         data, sw, new_sm = self._dispatch(command)
         if protected and sm is not None:
             outer_le = 65536 if command.extended or len(raw) > 261 else 256
@@ -150,6 +154,16 @@ class PassportChip:
             self.sm = new_sm
             self.access_granted = True
         return response
+
+    def _drop_secure_messaging(self, command: CommandApdu, protected: bool) -> bytes | None:
+        """The red-team behaviour: a plain 6A82 for one file, then plaintext from there on."""
+        fid = self.image.behaviour.unprotected_not_found_fid
+        if fid is None or not protected or command.ins != 0xA4 or command.p1 != 0x02:
+            return None
+        if command.data != fid.to_bytes(2, "big"):
+            return None
+        self.sm = None  # access stays granted: later plain commands are answered in plain
+        return SW_FILE_NOT_FOUND.to_bytes(2, "big")
 
     def _dispatch(self, command: CommandApdu) -> Reply:
         ins = command.ins

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hardware.sim.chip_image import EMRTD_AID, SFI_OF_FID, ChipImage
+from hardware.sim.chip_image import EMRTD_AID, FID_EF_ATR_INFO, SFI_OF_FID, ChipImage
 from kiosk.icao import tlv
 from kiosk.icao.apdu import (
     SW_END_OF_FILE,
@@ -48,8 +48,12 @@ class FileSystem:
         return self.image.master_files
 
     def current_is_public(self) -> bool:
-        """Whether the selected file is readable before access control (EF.CardAccess)."""
-        return not self.selection.application and self.selection.fid == FID_CARD_ACCESS
+        """Whether the selected file is readable before access control (EF.CardAccess,
+        EF.ATR/INFO)."""
+        return not self.selection.application and self.selection.fid in (
+            FID_CARD_ACCESS,
+            FID_EF_ATR_INFO,
+        )
 
     def select(self, command: CommandApdu) -> Answer:
         p1, data = command.p1, command.data

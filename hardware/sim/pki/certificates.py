@@ -147,12 +147,22 @@ def make_document_signer(
     *,
     authority_key_id: bytes | None = None,
     document_types: tuple[str, ...] = ("P",),
+    usage: x509.KeyUsage | None = None,
+    ca: bool = False,
+    extended_usage: tuple[str, ...] = (),
 ) -> x509.Certificate:
-    """A DS certificate; ``authority_key_id`` overrides the AKI (forged certificates)."""
+    """A DS certificate; ``authority_key_id`` overrides the AKI (forged certificates);
+    ``usage``, ``ca`` and ``extended_usage`` make certificates that break the DS profile."""
     aki = authority_key_id or key_id(issuer_key.public_key())
     builder = _base(subject, issuer, public_key, validity, aki).add_extension(
-        _signing_usage(), critical=True
+        usage or _signing_usage(), critical=True
     )
+    if ca:
+        builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=0), True)
+    if extended_usage:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([ObjectIdentifier(o) for o in extended_usage]), critical=False
+        )
     if document_types:
         value = _DocumentTypeList({"version": 0, "doc_type_list": list(document_types)}).dump()
         builder = builder.add_extension(

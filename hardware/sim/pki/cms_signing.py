@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from asn1crypto import algos, cms, core
-from asn1crypto import x509 as asn1_x509
+from asn1crypto import cms
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
 from hardware.sim.pki.keys import SigningKey
 from hardware.sim.pki.signatures import SignatureScheme, hash_algorithm
+from kiosk.icao.lds.signed_data import encode_signed_data
 
 
 @dataclass(frozen=True)
@@ -42,14 +42,20 @@ def sign_content(
     signing_time: dt.datetime | None = None,
     extra_certificates: tuple[bytes, ...] = (),
     include_certificate: bool = True,
+    attribute_defect: str | None = None,
 ) -> bytes:
     """DER ContentInfo holding SignedData over ``content`` (signed attributes: content type,
-    message digest and, when given, signing time)."""
+    message digest and, when given, signing time). ``attribute_defect`` (red team):
+    "none" signs the content without signed attributes, "double_digest" adds a second
+    message digest attribute (of other content) after the right one."""
     digest_name = digest_algorithm or signer.scheme.hash
     attrs = [
         cms.CMSAttribute({"type": "content_type", "values": [content_type]}),
         cms.CMSAttribute({"type": "message_digest", "values": [digest(digest_name, content)]}),
     ]
+    if attribute_defect == "double_digest":
+        other = digest(digest_name, content + b"\x00")
+        attrs.append(cms.CMSAttribute({"type": "message_digest", "values": [other]}))
     if signing_time is not None:
         attrs.append(
             cms.CMSAttribute(
@@ -59,33 +65,16 @@ def sign_content(
     signed_attrs = cms.CMSAttributes(attrs)
     # The signature covers the DER SET OF the attributes (RFC 5652 5.4).
     signature = signer.scheme.sign(signer.key, signed_attrs.untag().dump())
-    cert = asn1_x509.Certificate.load(signer.certificate_der)
-    signer_info = cms.SignerInfo(
-        {
-            "version": "v1",
-            "sid": cms.SignerIdentifier(
-                name="issuer_and_serial_number",
-                value=cms.IssuerAndSerialNumber(
-                    {"issuer": cert.issuer, "serial_number": cert.serial_number}
-                ),
-            ),
-            "digest_algorithm": algos.DigestAlgorithm({"algorithm": digest_name}),
-            "signed_attrs": signed_attrs,
-            "signature_algorithm": signer.scheme.cms_algorithm(),
-            "signature": signature,
-        }
+    if attribute_defect == "none":
+        signature = signer.scheme.sign(signer.key, content)
+    listed = [signer.certificate_der] if include_certificate else []
+    return encode_signed_data(
+        content_type,
+        content,
+        signer.certificate_der,
+        digest_name,
+        signed_attrs if attribute_defect != "none" else None,
+        signer.scheme.cms_algorithm(),
+        signature,
+        listed + list(extra_certificates),
     )
-    certificates = [cert] if include_certificate else []
-    certificates += [asn1_x509.Certificate.load(c) for c in extra_certificates]
-    fields = {
-        "version": "v3",
-        "digest_algorithms": [algos.DigestAlgorithm({"algorithm": digest_name})],
-        "encap_content_info": cms.EncapsulatedContentInfo(
-            {"content_type": content_type, "content": core.ParsableOctetString(content)}
-        ),
-        "signer_infos": [signer_info],
-    }
-    if certificates:
-        fields["certificates"] = certificates
-    signed = cms.SignedData(fields)
-    return bytes(cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump())

@@ -36,12 +36,18 @@ from models.errors import ConfigError
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
-FORMAT = 1
+FORMAT = 2
 # current: issued by CSCA generation 2, valid now; old: issued by generation 1 in 2013, expired
 # since (documents it signed stay verifiable); revoked: on the CRL; expired: valid only
 # 2018-2019; forged: claims generation 2 as issuer but is signed by another key; unknown-csca:
 # issued by a CSCA that no trust list holds.
 DS_VARIANTS = ("current", "old", "revoked", "expired", "forged", "unknown-csca")
+# Certificates of the current DS key that break the Doc 9303 Part 12 DS profile (red team):
+# the CA bit, key usage keyCertSign, a TLS server certificate, a private key usage period that
+# ended in 2020. "csca-direct" signs with the CSCA itself, "ml-signer" with the master list
+# signer (of the first country only).
+PROFILE_VARIANTS = ("ca-bit", "cert-sign-usage", "tls-server", "usage-expired")
+TLS_SERVER_AUTH = "1.3.6.1.5.5.7.3.1"
 CRL_DAYS = 90
 MIN_CRL_DAYS_LEFT = 14
 
@@ -107,6 +113,13 @@ class TestPki:
             manifest["countries"][country] = entry
             anchors += country_anchors
         manifest["master_list"] = _build_master_list(directory, keys, countries[0], anchors, now)
+        suite = SUITES[suite_name(countries[0], 0)]
+        manifest["countries"][countries[0]]["ds"]["ml-signer"] = {
+            "cert": manifest["master_list"]["signer"],
+            "key": f"{countries[0]}-ml-signer",
+            "key_spec": suite.ds_key,
+            "scheme": _scheme_text(suite.ds_scheme),
+        }
         (directory / MANIFEST).write_text(json.dumps(manifest, indent=2))
         log.info("test PKI built for %d countries", len(countries))
         return cls(directory, manifest, keys)
@@ -245,10 +258,23 @@ def _build_country(
         "forged": (name2, forger_key, certs.Validity(_utc(2019), ds_end), key2_id),
         "unknown-csca": (rogue_name, rogue_key, certs.Validity(_utc(2019), ds_end), None),
     }  # fmt: skip
+    cert_sign = x509.KeyUsage(True, False, False, False, False, True, False, False, False)
+    current = certs.Validity(_utc(2019), ds_end, usage_end)
+    broken: dict[str, tuple[certs.Validity, dict[str, Any]]] = {
+        "ca-bit": (current, {"ca": True}),
+        "cert-sign-usage": (current, {"usage": cert_sign}),
+        "tls-server": (current, {"extended_usage": (TLS_SERVER_AUTH,)}),
+        "usage-expired": (certs.Validity(_utc(2019), ds_end, _utc(2020)), {}),
+    }
+    # variant -> (issuer, issuer key, validity, AKI override, DS key variant, extra options)
+    plans: dict[str, tuple[Any, Any, certs.Validity, bytes | None, str, dict[str, Any]]] = {
+        v: (i, k, val, aki, v, {}) for v, (i, k, val, aki) in issued.items()
+    }
+    plans.update({v: (name2, key2, val, None, "current", o) for v, (val, o) in broken.items()})
     entry: dict[str, Any] = {"suite": name, "alpha2": cc, "ds": {}}
     ds_serials: dict[str, int] = {}
-    for variant, (issuer, issuer_key, validity, aki) in issued.items():
-        key_name = f"{country}-ds-{variant}"
+    for variant, (issuer, issuer_key, validity, aki, key_variant, options) in plans.items():
+        key_name = f"{country}-ds-{key_variant}"
         ds_key = keys.signing_key(key_name, suite.ds_key)
         cert = certs.make_document_signer(
             certs.country_name(cc, f"Document Signer {cc} {variant}"),
@@ -258,6 +284,7 @@ def _build_country(
             scheme,
             validity,
             authority_key_id=aki,
+            **options,
         )
         ds_serials[variant] = cert.serial_number
         file = _write_cert(directory / "ds" / f"{country}-{variant}.der", cert)
@@ -272,6 +299,12 @@ def _build_country(
         "csca/" + _write_cert(directory / "csca" / f"{country}-2.der", csca2),
     ]
     entry["link"] = "csca/" + _write_cert(directory / "csca" / f"{country}-link-2.der", link)
+    entry["ds"]["csca-direct"] = {
+        "cert": entry["csca"][1],
+        "key": f"{country}-csca-2",
+        "key_spec": spec,
+        "scheme": _scheme_text(scheme),
+    }
     entry["rogue_csca"] = "untrusted/" + _write_cert(
         directory / "untrusted" / f"{country}-rogue-csca.der", rogue
     )

@@ -41,8 +41,10 @@ class TrustAnchors:
         return self._parsed[der]
 
     def of_country(self, alpha2: str | None) -> tuple[list[Any], list[Any]]:
-        """(CSCAs, link certificates) whose subject names country ``alpha2``."""
-
+        """(CSCAs, link certificates) whose subject names country ``alpha2``. A signer
+        without a country has no CSCA, and a CSCA without C= is a root for no country."""
+        if not alpha2:
+            return [], []
         needle = alpha2.encode("ascii", "replace") if alpha2 else b""
 
         def pick(items: tuple[bytes, ...]) -> list[Any]:
@@ -54,7 +56,7 @@ class TrustAnchors:
                     cert = self.certificate(der)
                 except CertificateParseError:
                     continue
-                if alpha2 is None or country_of(cert.subject) == alpha2:
+                if country_of(cert.subject) == alpha2:
                     out.append(cert)
             return out
 

@@ -41,10 +41,18 @@ def _result(name: str, status: CheckStatus, reason: str | None, message: str) ->
 def _key_gate(
     name: str, number: int, passive: PassiveResult, files: Mapping[str, bytes]
 ) -> CheckResult | None:
-    """Why the key in DG``number`` cannot be used, or None when PA proved it."""
+    """Why the key in DG``number`` cannot be used, or None when PA proved it. The SOD, not
+    the chip, says whether the protocol is offered: a listed DG the chip withholds fails."""
     if f"DG{number}" not in files:
+        if passive.listed(number):
+            return _result(
+                name,
+                CheckStatus.FAILED,
+                "data_group_withheld",
+                f"the SOD lists DG{number} but the chip did not give it: possible clone",
+            )
         return _result(
-            name, CheckStatus.NOT_SUPPORTED, "not_offered", f"the chip has no DG{number}"
+            name, CheckStatus.NOT_SUPPORTED, "not_offered", f"the SOD lists no DG{number}"
         )
     if passive.proven(number):
         return None
@@ -54,6 +62,13 @@ def _key_gate(
             CheckStatus.FAILED,
             "key_not_authenticated",
             f"the DG{number} key is not vouched for by the SOD: possible clone",
+        )
+    if not passive.passed("chain") or not passive.passed("sod_signature"):
+        return _result(
+            name,
+            CheckStatus.NOT_PERFORMED,
+            "chain_failed",
+            f"the SOD's signer is not trusted, so the DG{number} key proves nothing",
         )
     return _result(
         name,
@@ -173,10 +188,14 @@ def authenticate_chip(
     passive: PassiveResult,
     *,
     rng: RandomBytes = system_random,
+    chip_authenticated: CheckResult | None = None,
 ) -> tuple[CheckResult, CheckResult]:
     """(Active Authentication, Chip Authentication) on the open channel. AA runs first: CA
-    re-keys secure messaging, after which a failed CA leaves the channel unusable."""
+    re-keys secure messaging, after which a failed CA leaves the channel unusable. With
+    ``chip_authenticated`` (the PACE-CAM result) CA is not run again."""
     aa = active_authentication(channel, files, passive, rng)
+    if chip_authenticated is not None:
+        return aa, chip_authenticated
     ca = chip_authentication(channel, files, passive, rng)
     return aa, ca
 

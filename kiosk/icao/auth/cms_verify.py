@@ -62,27 +62,47 @@ def verify_signer_info(
             None,
         )
     if signer.signed_attributes is None:
-        signed_data = content
-    else:
-        if signer.content_type != content_type:
-            return SignerOutcome(
-                CheckStatus.FAILED, "content_type_mismatch", "signed content type differs", cert
-            )
-        if signer.digest_algorithm not in oids.ICAO_HASH_ALGORITHMS:
-            return SignerOutcome(
-                CheckStatus.NOT_SUPPORTED,
-                "unsupported_digest_algorithm",
-                "digest not supported",
-                cert,
-            )
-        if signer.message_digest != hashlib.new(signer.digest_algorithm, content).digest():
-            return SignerOutcome(
-                CheckStatus.FAILED,
-                "message_digest_mismatch",
-                "signed digest differs from the content",
-                cert,
-            )
-        signed_data = signer.signed_attributes
+        # ICAO 9303 Part 10 4.6.2.2: signed attributes are mandatory; a bare signature over
+        # the content is refused.
+        return SignerOutcome(
+            CheckStatus.FAILED,
+            "signed_attributes_missing",
+            "the SignerInfo has no signed attributes",
+            cert,
+        )
+    if signer.attribute_problem is not None:
+        return SignerOutcome(
+            CheckStatus.FAILED,
+            signer.attribute_problem,
+            "a signed attribute appears more than once",
+            cert,
+        )
+    if signer.message_digest is None or signer.content_type is None:
+        return SignerOutcome(
+            CheckStatus.FAILED,
+            "signed_attribute_missing",
+            "content type or message digest attribute missing",
+            cert,
+        )
+    if signer.content_type != content_type:
+        return SignerOutcome(
+            CheckStatus.FAILED, "content_type_mismatch", "signed content type differs", cert
+        )
+    if signer.digest_algorithm not in oids.ICAO_HASH_ALGORITHMS:
+        return SignerOutcome(
+            CheckStatus.NOT_SUPPORTED,
+            "unsupported_digest_algorithm",
+            "digest not supported",
+            cert,
+        )
+    if signer.message_digest != hashlib.new(signer.digest_algorithm, content).digest():
+        return SignerOutcome(
+            CheckStatus.FAILED,
+            "message_digest_mismatch",
+            "signed digest differs from the content",
+            cert,
+        )
+    signed_data = signer.signed_attributes
     try:
         key = load_verifying_key(cert.public_key.dump())
         verify_signature(

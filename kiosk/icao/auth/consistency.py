@@ -16,10 +16,17 @@ def normalised_mrz(mrz: str) -> str:
     return "".join(_lines(mrz)).replace(" ", "").upper()
 
 
-def mrz_consistency(dg1_mrz: str | None, printed_mrz: str | None) -> CheckResult:
+def _no_dg1(name: str, state: str) -> CheckResult:
+    """DG1 is mandatory: without it (or unreadable) the check fails, it is never skipped."""
+    return CheckResult(name, CheckStatus.FAILED, state, "DG1 was not read or is unreadable")
+
+
+def mrz_consistency(
+    dg1_mrz: str | None, printed_mrz: str | None, dg1_state: str = "dg1_missing"
+) -> CheckResult:
     name = "mrz_consistency"
     if dg1_mrz is None:
-        return CheckResult(name, CheckStatus.NOT_PERFORMED, "dg1_missing", "DG1 was not read")
+        return _no_dg1(name, dg1_state)
     if not printed_mrz:
         return CheckResult(
             name, CheckStatus.NOT_PERFORMED, "no_printed_mrz", "no MRZ was read optically"
@@ -39,17 +46,26 @@ def issuing_state(dg1_mrz: str) -> str:
 
 
 def issuer_consistency(
-    dg1_mrz: str | None, signer_country: str | None, csca_country: str | None
+    dg1_mrz: str | None,
+    signer_country: str | None,
+    csca_country: str | None,
+    dg1_state: str = "dg1_missing",
 ) -> CheckResult:
     name = "issuer_consistency"
-    if dg1_mrz is None or signer_country is None:
+    if dg1_mrz is None:
+        return _no_dg1(name, dg1_state)
+    if signer_country is None:
         return CheckResult(
-            name, CheckStatus.NOT_PERFORMED, "not_available", "DG1 or the signer is missing"
+            name, CheckStatus.NOT_PERFORMED, "not_available", "the document signer is missing"
         )
     state = alpha2_of(issuing_state(dg1_mrz))
     if state is None:
+        # XXA, UNO ... : no state's CSCA can vouch for it, so it is not authentic here
         return CheckResult(
-            name, CheckStatus.NOT_SUPPORTED, "issuer_without_country", "issuer is no country"
+            name,
+            CheckStatus.FAILED,
+            "issuer_not_a_state",
+            "the issuing authority is not a state this inspection system can verify",
         )
     countries = {signer_country} | ({csca_country} if csca_country else set())
     if countries != {state}:
@@ -78,10 +94,10 @@ def expiry_date(dg1_mrz: str) -> dt.date | None:
         return None
 
 
-def expiry(dg1_mrz: str | None, today: dt.date) -> CheckResult:
+def expiry(dg1_mrz: str | None, today: dt.date, dg1_state: str = "dg1_missing") -> CheckResult:
     name = "expiry"
     if dg1_mrz is None:
-        return CheckResult(name, CheckStatus.NOT_PERFORMED, "dg1_missing", "DG1 was not read")
+        return _no_dg1(name, dg1_state)
     date = expiry_date(dg1_mrz)
     if date is None:
         return CheckResult(

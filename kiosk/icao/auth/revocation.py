@@ -4,8 +4,12 @@ A CRL counts only when its issuer name is the issuing CSCA's subject and its sig
 verifies with that CSCA's key. A certificate listed on such a CRL is revoked whatever the
 revocation date: the SOD's signing time is asserted by the very key that may be compromised,
 so it cannot prove the signature came before the revocation. When a CRL of the issuer is
-present but none verifies, the check fails (hard fail); with no CRL at all it is
-``not_performed``.
+present but none verifies, the check fails (hard fail).
+
+Every CA of the path needs its own current CRL: a CA whose CRL is unknown makes the check
+``not_performed`` (``no_crl``), one whose CRLs are all past their nextUpdate makes it
+``not_performed`` (``crl_stale``), even when another CA's CRL is current (as during a CSCA
+rollover). The policy then decides; its default refers the traveller.
 """
 
 from __future__ import annotations
@@ -62,6 +66,15 @@ def _serials(crl: Any) -> set[int]:
     return {int(entry["user_certificate"].native) for entry in revoked}
 
 
+def _crls_of(issuer: Any, path: tuple[Any, ...], parsed: list[Any]) -> tuple[list[Any], bool]:
+    """(CRLs of ``issuer`` whose signature verifies, whether any CRL names it at all). A CRL
+    signed by another key of the same CA (a rollover) counts when that key is in the path."""
+    candidates = [c for c in parsed if c["tbs_cert_list"]["issuer"] == issuer.subject]
+    keys = [c for c in path if c.subject == issuer.subject and c.ca]
+    valid = [c for c in candidates if any(crl_signed_by(c, k) for k in keys or [issuer])]
+    return valid, bool(candidates)
+
+
 def check_revocation(
     path: tuple[Any, ...], crls: tuple[bytes, ...], now: dt.datetime
 ) -> CheckResult:
@@ -72,21 +85,16 @@ def check_revocation(
             parsed.append(load_crl(der))
         except CertificateParseError:
             continue
-    checked = 0
-    stale = False
+    unknown = stale = 0
     for issuer, cert in zip(path, path[1:], strict=False):
-        candidates = [c for c in parsed if c["tbs_cert_list"]["issuer"] == issuer.subject]
-        if not candidates:
-            continue
-        valid = [c for c in candidates if crl_signed_by(c, issuer)]
-        if not valid:
+        valid, named = _crls_of(issuer, path, parsed)
+        if named and not valid:
             return CheckResult(
                 CHECK,
                 CheckStatus.FAILED,
                 "crl_invalid",
                 "the issuer's CRL signature does not verify",
             )
-        checked += 1
         serial = int(cert.serial_number)
         if any(serial in _serials(c) for c in valid):
             return CheckResult(
@@ -95,17 +103,24 @@ def check_revocation(
                 "certificate_revoked",
                 "a certificate of the chain is revoked",
             )
+        if not valid:
+            unknown += 1
+            continue
         next_updates = [c["tbs_cert_list"]["next_update"].native for c in valid]
-        stale = stale or all(n is not None and n < now for n in next_updates)
-    if not checked:
+        if not any(n is not None and n >= now for n in next_updates):
+            stale += 1
+    if unknown:
         return CheckResult(
-            CHECK, CheckStatus.NOT_PERFORMED, "no_crl", "no CRL of the issuer is known"
+            CHECK,
+            CheckStatus.NOT_PERFORMED,
+            "no_crl",
+            f"no CRL is known for {unknown} CA(s) of the chain",
         )
     if stale:
         return CheckResult(
             CHECK,
-            CheckStatus.PASSED,
+            CheckStatus.NOT_PERFORMED,
             "crl_stale",
-            "not revoked, but the CRL is past its next update",
+            f"the CRL of {stale} CA(s) of the chain is past its next update",
         )
-    return CheckResult(CHECK, CheckStatus.PASSED, None, "not revoked")
+    return CheckResult(CHECK, CheckStatus.PASSED, None, "not revoked; every CRL is current")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.icao.errors import AccessDeniedError, SecureMessagingError
+from kiosk.icao.errors import AccessDeniedError, SecureMessagingError, SmDataObjectsError
 from models.errors import DeviceError, KioskError
 from models.records import CheckResult, CheckStatus
 
@@ -47,10 +47,20 @@ class DocumentVerdict:
     checks: dict[str, CheckResult]
     data_groups: dict[str, str] = field(default_factory=dict)  # "DG1" -> passed | failed ...
     data_group_reasons: dict[str, str] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()  # data groups the SOD lists that were not read
 
     def status(self, name: str) -> CheckStatus:
         check = self.checks.get(name)
         return check.status if check is not None else CheckStatus.NOT_PERFORMED
+
+    def proven(self, data_group: str) -> bool:
+        """Whether ``data_group`` ("DG2") is as the issuer signed it: SOD signature and chain
+        passed and its hash matched. Only then may its content be decoded (the chip photo)."""
+        return (
+            self.status("sod_signature") is CheckStatus.PASSED
+            and self.status("chain") is CheckStatus.PASSED
+            and self.data_groups.get(data_group) == CheckStatus.PASSED.value
+        )
 
     @property
     def authentic(self) -> bool:
@@ -79,7 +89,12 @@ class DocumentVerdict:
             }
         checks["hashes"].update(self.data_groups)
         checks["hashes"]["data_group_reasons"] = dict(self.data_group_reasons)
-        return {"authentic": self.authentic, "valid": self.valid, "checks": checks}
+        return {
+            "authentic": self.authentic,
+            "valid": self.valid,
+            "checks": checks,
+            "missing": list(self.missing),
+        }
 
 
 def _filled(checks: dict[str, CheckResult]) -> dict[str, CheckResult]:
@@ -93,11 +108,14 @@ def verdict_from(
     checks: dict[str, CheckResult],
     data_groups: dict[int, str] | None = None,
     data_group_reasons: dict[int, str] | None = None,
+    *,
+    missing: tuple[str, ...] = (),
 ) -> DocumentVerdict:
     return DocumentVerdict(
         _filled(checks),
         {f"DG{n}": s for n, s in sorted((data_groups or {}).items())},
         {f"DG{n}": r for n, r in sorted((data_group_reasons or {}).items())},
+        tuple(missing),
     )
 
 
@@ -111,7 +129,14 @@ def read_failure(exc: KioskError, file_name: str | None = None) -> DocumentVerdi
     ``file_name``, when known)."""
     if isinstance(exc, AccessDeniedError):
         return failed_at("access_control", "access_denied", "the chip refused the MRZ or CAN")
-    if isinstance(exc, DeviceError | SecureMessagingError):
+    if isinstance(exc, SecureMessagingError | SmDataObjectsError):
+        # an unprotected or unverifiable answer once secure messaging was up
+        return failed_at(
+            "document_readable",
+            "secure_messaging_dropped",
+            "the chip's answer broke secure messaging: chip anomaly",
+        )
+    if isinstance(exc, DeviceError):
         return failed_at("document_readable", "chip_not_responding", "the chip stopped answering")
     if file_name == "EF_SOD":
         return failed_at("document_readable", "malformed_sod", "EF.SOD could not be read whole")

@@ -10,7 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from asn1crypto import cms
+from asn1crypto import algos, cms, core
+from asn1crypto import x509 as asn1_x509
 
 from kiosk.icao.lds import oids
 from kiosk.icao.lds.asn1_types import parse_der
@@ -37,6 +38,9 @@ class SignerInfo:
     issuer: bytes | None  # DER Name of the issuer of the signer certificate
     serial_number: int | None
     subject_key_identifier: bytes | None
+    # a defect of the signed attributes that makes the signature meaningless (RFC 5652 5.3:
+    # each attribute type at most once), e.g. "duplicate_signed_attribute"
+    attribute_problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,11 +66,16 @@ def _signer_info(si: Any) -> SignerInfo:
         ski = bytes(sid.chosen.native)
     attrs = si["signed_attrs"]
     signed_der = content_type = digest = signing_time = None
+    problem: str | None = None
     if attrs.native is not None:
         raw_attrs = attrs.dump()
         signed_der = b"\x31" + raw_attrs[1:]  # [0] IMPLICIT -> SET, as RFC 5652 5.4 signs it
+        seen: set[str] = set()
         for attr in attrs:
             kind = attr["type"].dotted
+            if kind in seen:
+                problem = "duplicate_signed_attribute"
+            seen.add(kind)
             values = attr["values"]
             if len(values) != 1:
                 raise LdsParseError("signed attribute with several values")
@@ -90,6 +99,7 @@ def _signer_info(si: Any) -> SignerInfo:
         issuer=issuer,
         serial_number=serial,
         subject_key_identifier=ski,
+        attribute_problem=problem,
     )
 
 
@@ -113,3 +123,48 @@ def parse_signed_data(der: bytes, what: str) -> SignedContent:
         return SignedContent(encap["content_type"].dotted, payload, certs, signers, digests)
 
     return parse_der(cms.ContentInfo, der, what, check)
+
+
+def encode_signed_data(
+    content_type: str,
+    content: bytes,
+    signer_certificate: bytes,
+    digest_algorithm: str,
+    signed_attributes: Any | None,
+    signature_algorithm: Any,
+    signature: bytes,
+    certificates: list[bytes] | None = None,
+) -> bytes:
+    """DER ContentInfo of SignedData with one SignerInfo (issuer and serial number of
+    ``signer_certificate``) over ``content``; ``signed_attributes`` is an asn1crypto
+    CMSAttributes (None: none), ``signature_algorithm`` a SignedDigestAlgorithm.
+    ``certificates`` (DER) go into the CMS; default: the signer's certificate."""
+    cert = asn1_x509.Certificate.load(signer_certificate)
+    signer_info = cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": cms.SignerIdentifier(
+                name="issuer_and_serial_number",
+                value=cms.IssuerAndSerialNumber(
+                    {"issuer": cert.issuer, "serial_number": cert.serial_number}
+                ),
+            ),
+            "digest_algorithm": algos.DigestAlgorithm({"algorithm": digest_algorithm}),
+            "signed_attrs": signed_attributes,
+            "signature_algorithm": signature_algorithm,
+            "signature": signature,
+        }
+    )
+    listed = [signer_certificate] if certificates is None else certificates
+    fields: dict[str, Any] = {
+        "version": "v3",
+        "digest_algorithms": [algos.DigestAlgorithm({"algorithm": digest_algorithm})],
+        "encap_content_info": cms.EncapsulatedContentInfo(
+            {"content_type": content_type, "content": core.ParsableOctetString(content)}
+        ),
+        "signer_infos": [signer_info],
+    }
+    if listed:
+        fields["certificates"] = [asn1_x509.Certificate.load(c) for c in listed]
+    signed = cms.SignedData(fields)
+    return bytes(cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump())

@@ -1,0 +1,98 @@
+"""Trust coverage per state of the policy: which CSCAs and CRLs the store holds for each issuer
+the gate admits, and whether a chipped passport of that state can pass Passive Authentication
+with revocation checked.
+
+Status of a state: ``ok``; ``no_csca`` (no valid CSCA: every chipped passport is referred);
+``no_crl`` (a valid CSCA without a CRL: revocation cannot be checked); ``crl_stale`` (a CRL
+past its nextUpdate: referred under the default policy); ``not_a_state`` (a code such as UNO
+with no country of its own).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.icao.auth.anchors import load_certificate
+from kiosk.icao.auth.country_codes import alpha2_of
+from kiosk.icao.auth.revocation import load_crl
+from kiosk.trust.records import CSCA, LINK, name_key
+from kiosk.trust.store import TrustStore
+
+OK, NO_CSCA, NO_CRL, CRL_STALE, NOT_A_STATE = "ok", "no_csca", "no_crl", "crl_stale", "not_a_state"
+
+
+@dataclass(frozen=True)
+class StateCoverage:
+    code: str
+    cscas: list[dict[str, Any]]
+    crl_next_update: dt.datetime | None
+    status: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "cscas": self.cscas,
+            "crl_next_update": self.crl_next_update.isoformat() if self.crl_next_update else None,
+            "status": self.status,
+        }
+
+
+def _csca_entry(entry: Any, next_update: dt.datetime | None, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "subject": entry.subject,
+        "kind": entry.kind,
+        "not_before": entry.not_before.isoformat(),
+        "not_after": entry.not_after.isoformat(),
+        "valid": entry.not_before <= now <= entry.not_after,
+        "crl_next_update": next_update.isoformat() if next_update else None,
+    }
+
+
+def state_coverage(
+    store: TrustStore, codes: list[str], now: dt.datetime | None = None
+) -> list[StateCoverage]:
+    """Coverage of each ICAO code in ``codes`` (the policy's eligible issuers)."""
+    now = now or dt.datetime.now(dt.UTC)
+    certificates = [c for c in store.certificates() if c.kind in (CSCA, LINK)]
+    latest: dict[str, dt.datetime | None] = {}  # issuer name key -> latest CRL next update
+    for crl in store.crls():
+        key = name_key(_crl_issuer(crl.der))
+        current = latest.get(key)
+        if crl.next_update is not None and (current is None or crl.next_update > current):
+            latest[key] = crl.next_update
+        else:
+            latest.setdefault(key, current)
+    out: list[StateCoverage] = []
+    for code in codes:
+        alpha2 = alpha2_of(code)
+        if alpha2 is None:
+            out.append(StateCoverage(code, [], None, NOT_A_STATE))
+            continue
+        mine = [c for c in certificates if c.country == alpha2]
+        entries = []
+        updates: list[dt.datetime | None] = []
+        for cert in mine:
+            update = latest.get(_subject_key(cert.der))
+            entries.append(_csca_entry(cert, update, now))
+            if cert.kind == CSCA and cert.not_before <= now <= cert.not_after:
+                updates.append(update)
+        if not updates:
+            status, next_update = NO_CSCA, None
+        elif any(u is None for u in updates):
+            status = NO_CRL
+            next_update = min((u for u in updates if u is not None), default=None)
+        else:
+            next_update = min(u for u in updates if u is not None)
+            status = CRL_STALE if next_update < now else OK
+        out.append(StateCoverage(code, entries, next_update, status))
+    return out
+
+
+def _crl_issuer(der: bytes) -> Any:
+    return load_crl(der)["tbs_cert_list"]["issuer"]
+
+
+def _subject_key(der: bytes) -> str:
+    return name_key(load_certificate(der).subject)
