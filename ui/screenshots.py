@@ -216,7 +216,7 @@ def technician_shots(app: object, out: Path, home: Path, camera: object) -> list
         _wait(app, lambda: len(window.devices_tab.results) == 4, 30)
         _wait(app, lambda: window.devices_tab.table.rowCount() == 4, 5)
         _settle(app, 300)
-        for index, name in enumerate(("devices", "logs", "health", "configuration")):
+        for index, name in enumerate(("devices", "logs", "health", "trust", "configuration")):
             window.tabs.setCurrentIndex(index)
             _settle(app)
             path = out / f"technician-{name}-en.png"
