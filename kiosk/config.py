@@ -103,6 +103,12 @@ class SyncConfig(_Section):
     timeout_s: float = Field(10.0, gt=0, le=300, description="per HTTP request")
     backoff_base_s: float = Field(1.0, gt=0, description="first retry wait (then doubling)")
     backoff_cap_s: float = Field(300.0, gt=0, description="longest retry wait")
+    port: str | None = Field(
+        None,
+        pattern=r"^[A-Z]{3}$",
+        description="IATA code of the kiosk's port: its flights' vetted manifests are pulled "
+        "(unset: none are)",
+    )
 
 
 class ScreeningConfig(_Section):

@@ -54,6 +54,8 @@ class ReasonCode(StrEnum):
     # After an accept, the passage through the gate did not end as a passage:
     TAILGATING = "tailgating"  # a second person was in the gate
     PASSAGE_TIMEOUT = "passage_timeout"  # the traveller did not enter or leave in time
+    VETTING_REFERRAL = "vetting_referral"  # pre-arrival vetting referred the traveller
+    NOT_VETTED = "not_vetted"  # the state's policy wants a vetting the traveller lacks
 
 
 class CheckStatus(StrEnum):

@@ -38,6 +38,7 @@ from server.security.login_limit import LoginLimiter
 from server.security.metrics_access import require_metrics_access
 from server.security.tokens import TokenService, load_or_create_secret
 from server.state import ServerState, server_state
+from server.vetting import routes as vetting_routes
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +85,13 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Fas
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        drop_folder = vetting_routes.start_background(_app)
         purge = asyncio.create_task(photo_purge_loop(server))
         yield
         purge.cancel()
         server.pubsub.close()
+        if drop_folder is not None:
+            drop_folder.stop()
         if owns_database:
             server.database.close()
 
@@ -112,6 +116,7 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Fas
         report_routes.router,
     ):
         app.include_router(router)
+    vetting_routes.install(app, server)
     _add_operational_routes(app)
     _add_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)

@@ -18,6 +18,7 @@ from pydantic import Field, IPvAnyNetwork, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from models.errors import ConfigError
+from server.vetting.config import VettingConfig
 
 DEFAULT_SERVER_DIR = Path(os.environ.get("KIOSK_SERVER_HOME", "var/server"))
 
@@ -76,6 +77,7 @@ class ServerConfig(BaseSettings):
         description="networks that read /metrics without a token (default loopback only)",
     )
 
+    vetting: VettingConfig = Field(default_factory=VettingConfig)
     # the officer control room (issue 15)
     photo_retention_hours: float = Field(
         24.0,

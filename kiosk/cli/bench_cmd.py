@@ -19,6 +19,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "session": ("kiosk.bench.session", "a whole accepted transaction on simulated devices"),
     "screening": ("kiosk.bench.screening", "watchlist and lost/stolen lookups at scale"),
     "server": ("kiosk.bench.server", "decision ingestion into PostgreSQL from 4 kiosks"),
+    "vetting": ("kiosk.bench.vetting", "PAXLST ingested and vetted on PostgreSQL at scale"),
     "booth": ("kiosk.bench.booth", "a kiosk's event to the officer's wall tile changing"),
 }
 

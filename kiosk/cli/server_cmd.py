@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROLES = ("officer", "supervisor", "technician", "administrator")
+ROLES = ("officer", "supervisor", "technician", "administrator", "analyst", "gateway")
 UVICORN_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
@@ -45,6 +45,12 @@ def register(sub: Any, name: str, help_text: str) -> None:
     user.add_argument("--role", choices=ROLES, required=True)
     user.add_argument("--site", help="the site whose lanes and referrals the person sees")
     user.set_defaults(handler=_add_user)
+    api = actions.add_parser("api", help="advance passenger information and PNR messages")
+    api_actions = api.add_subparsers(dest="api_action", required=True)
+    api_import = api_actions.add_parser("import", help="ingest PAXLST/PNRGOV files and vet")
+    api_import.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    api_import.add_argument("--json", action="store_true", help="last line: one JSON object")
+    api_import.set_defaults(handler=_api_import)
 
 
 def _config(args: argparse.Namespace, **extra: Any) -> Any:
@@ -139,3 +145,9 @@ def _add_user(args: argparse.Namespace) -> int:
         state.database.close()
     print(f"user {args.user} added ({args.role})")
     return 0
+
+
+def _api_import(args: argparse.Namespace) -> int:
+    from server.vetting.cli import import_files
+
+    return import_files(_config(args), args.files, as_json=args.json, actor="cli")

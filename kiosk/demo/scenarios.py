@@ -48,7 +48,9 @@ class Scenario:
     live_face: str | None = None  # None: the chip photo's person
     lost_stolen: bool = False
     watchlist: bool = False
-    manifest: str | None = None  # None: no manifest; "with" / "without" the traveller
+    # None: no manifest; "with" / "without" the traveller; "vetted-cleared" /
+    # "vetted-referred": on the manifest as the central server vetted it
+    manifest: str | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
     # what happens to the transaction (kiosk.demo.disturbances), and how it must end
     disturbance: str | None = None
@@ -118,6 +120,21 @@ BASE: list[Scenario] = [
         "refer",
         ("watchlist_hit",),
         watchlist=True,
+    ),
+    Scenario(
+        "vetted-cleared",
+        "On the arriving flight's manifest, vetted and cleared before arrival",
+        "lca-genuine",
+        "accept",
+        manifest="vetted-cleared",
+    ),
+    Scenario(
+        "vetted-referral",
+        "A flight passenger the pre-arrival vetting referred (regional watchlist hit)",
+        "lca-genuine",
+        "refer",
+        ("vetting_referral",),
+        manifest="vetted-referred",
     ),
     Scenario(
         "not-on-manifest",

@@ -48,6 +48,17 @@ from kiosk.session.verification import make_verifier
 
 log = logging.getLogger(__name__)
 
+# The vetted manifest entry as the central server publishes it (server/vetting/publish.py):
+# its status and the reasons the officer reads. The name is only on the server's regional
+# watchlist, so the kiosk's own screening finds nothing: the referral is the vetting's.
+VETTING_OF_SCENARIO: dict[str | None, tuple[str, tuple[str, ...]]] = {
+    "vetted-cleared": ("cleared", ()),
+    "vetted-referred": (
+        "refer",
+        ("watchlist: regional watchlist, score 0.97 (birth date exact, nationality exact)",),
+    ),
+}
+
 LIVE_DIR = FACES_DIR / "live"
 
 # People on the demo's baseline lists: nobody the scenarios present, unless a scenario adds them.
@@ -169,7 +180,8 @@ class DemoWorld:
                 today,
             )
             entries = [other]
-            if scenario.manifest == "with":
+            vetting = VETTING_OF_SCENARIO.get(scenario.manifest)
+            if scenario.manifest == "with" or vetting is not None:
                 entries.append(
                     ManifestEntry(
                         doc.surname,
@@ -182,6 +194,7 @@ class DemoWorld:
                         doc.expiry_date,
                         "LI321",
                         today,
+                        *(vetting or ()),
                     )
                 )
             store.replace(ListKind.MANIFEST, [entries])

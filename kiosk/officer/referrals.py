@@ -25,6 +25,7 @@ SCREENING_SOURCES: dict[str, str] = {
     "lost_stolen": "Lost and stolen documents",
     "lost_or_stolen": "Lost and stolen documents",
     "manifest": "Advance passenger information",
+    "vetting": "Pre-arrival vetting",
 }
 FACE_CHECKS = ("face_match", "face", "biometric_match")
 HIT_REASONS = frozenset({"watchlist_hit", "lost_or_stolen"})

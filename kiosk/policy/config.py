@@ -22,9 +22,27 @@ ReasonName = Literal[
     "expired_document",
     "not_eligible",
     "system_malfunction",
+    "vetting_referral",
+    "not_vetted",
 ]
 
 _DEFAULT_REJECT: list[ReasonName] = ["not_eligible"]
+
+
+class VettingPolicy(BaseModel):
+    """What the central server's pre-arrival vetting means at this state's gates.
+
+    ``vetted_referred`` always goes to an officer, who sees the vetting reasons (it is not
+    configurable). For a traveller who was not vetted (not on a vetted manifest, or matched
+    only by name on another document), ``not_vetted_nationals`` applies to the state's own
+    nationals (``nationals``) and ``not_vetted_visitors`` to everyone else: ``allow`` lets
+    the other checks decide, ``refer`` sends them to the officer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    nationals: list[str] = Field(default_factory=list, description="the state's own nationals")
+    not_vetted_nationals: Literal["allow", "refer"] = "allow"
+    not_vetted_visitors: Literal["allow", "refer"] = "allow"
 
 
 class PolicyConfig(BaseModel):
@@ -57,3 +75,4 @@ class PolicyConfig(BaseModel):
     watchlist_max_age_hours: float = Field(24.0, gt=0)
     # Reasons that reject outright (use the staffed booth) instead of referring to an officer.
     reject_reasons: list[ReasonName] = Field(default_factory=lambda: list(_DEFAULT_REJECT))
+    vetting: VettingPolicy = Field(default_factory=VettingPolicy)

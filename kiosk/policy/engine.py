@@ -16,8 +16,14 @@ from models.records import CheckStatus, Decision, ReasonCode
 
 # Reasons that always need an officer, whatever reject_reasons says.
 OFFICER_REASONS = frozenset(
-    {ReasonCode.WATCHLIST_HIT, ReasonCode.LOST_OR_STOLEN, ReasonCode.CLONE_SUSPECTED}
+    {
+        ReasonCode.WATCHLIST_HIT,
+        ReasonCode.LOST_OR_STOLEN,
+        ReasonCode.CLONE_SUSPECTED,
+        ReasonCode.VETTING_REFERRAL,
+    }
 )
+VETTED_CLEARED, VETTED_REFERRED = "vetted_cleared", "vetted_referred"
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,10 @@ class TransactionFacts:
     watchlist_hits: int | None = None
     watchlist_age_hours: float | None = None
     on_manifest: bool | None = None  # None: no manifest loaded
+    # the server's pre-arrival vetting: vetted_cleared | vetted_referred | not_vetted
+    # (None: no manifest loaded, which counts as not vetted)
+    vetting: str | None = None
+    vetting_reasons: tuple[str, ...] = ()
     device_fault: str | None = None
 
 
@@ -73,7 +83,9 @@ _CLONE_CHECKS = ("active_authentication", "chip_authentication")
 
 
 # Document rules decided from the MRZ before the chip and the camera (see early_refusal).
-EARLY_REASONS = frozenset({ReasonCode.MINOR, ReasonCode.NOT_ELIGIBLE, ReasonCode.EXPIRED_DOCUMENT})
+# An ineligible issuer or nationality is not among them: the chip's verdict on such a
+# document (an issuer that is no state, a forged page) is what the officer needs to see.
+EARLY_REASONS = frozenset({ReasonCode.MINOR, ReasonCode.EXPIRED_DOCUMENT})
 
 
 def _age_on(birth: date, day: date) -> int:
@@ -99,12 +111,13 @@ class PolicyEngine:
         reasons += self._chip_rules(facts)
         reasons += self._biometric_rules(facts)
         reasons += self._screening_rules(facts)
+        reasons += self._vetting_rules(facts)
         return PolicyDecision(self._decision(reasons), tuple(_unique(reasons)))
 
     def early_refusal(self, doc: DocumentFacts, today: date) -> PolicyDecision | None:
-        """The reasons the printed MRZ alone makes certain (a minor, a passport this gate does
-        not take, an expired one): the traveller is told at the passport step, before the
-        camera. Refusing on unsigned data is safe; accepting never happens here."""
+        """The reasons the printed MRZ alone makes certain (a minor, an expired passport): the
+        traveller is told at the passport step, before the chip and the camera. Refusing on
+        unsigned data is safe; accepting never happens here."""
         early = [r for r in self._document_rules(doc, today) if r.code in EARLY_REASONS]
         if not early:
             return None
@@ -201,6 +214,21 @@ class PolicyEngine:
         ):
             out.append(Reason(ReasonCode.NOT_ON_MANIFEST, "traveller not expected"))
         return out
+
+    def _vetting_rules(self, facts: TransactionFacts) -> list[Reason]:
+        if facts.vetting == VETTED_CLEARED:
+            return []
+        if facts.vetting == VETTED_REFERRED:
+            detail = "; ".join(facts.vetting_reasons) or "referred by the pre-arrival vetting"
+            return [Reason(ReasonCode.VETTING_REFERRAL, detail[:500])]
+        vetting = self.config.vetting
+        national = facts.document is not None and facts.document.nationality in set(
+            vetting.nationals
+        )
+        rule = vetting.not_vetted_nationals if national else vetting.not_vetted_visitors
+        if rule == "refer":
+            return [Reason(ReasonCode.NOT_VETTED, "no pre-arrival vetting for this traveller")]
+        return []
 
     def _decision(self, reasons: list[Reason]) -> Decision:
         if not reasons:

@@ -3,7 +3,8 @@
 A traveller is expected when a manifest entry has the same document (issuer and number,
 normalised), or failing that, a name scoring at least the configured threshold and the same
 birth date. When a date of arrival is given, only entries arriving within the configured
-window of it count.
+window of it count. An entry the central server vetted carries its result
+(:class:`VettingStatus`); a traveller matched by name on another document is not vetted.
 """
 
 from __future__ import annotations
@@ -30,6 +31,26 @@ class ManifestEntry:
     expiry_date: dt.date | None
     flight: str
     arrival_date: dt.date
+    vetting: str | None = None  # the server's result: cleared | refer | no_board
+    vetting_reasons: tuple[str, ...] = ()
+
+
+class VettingStatus(StrEnum):
+    """What the central server's pre-arrival vetting says about the traveller at the gate.
+    Only an entry matched by the traveller's own document counts as vetted: the vetting was
+    of that document's holder, whom the chip and the face then prove."""
+
+    CLEARED = "vetted_cleared"
+    REFERRED = "vetted_referred"
+    NOT_VETTED = "not_vetted"
+
+
+def vetting_of(entry: ManifestEntry) -> VettingStatus:
+    if entry.vetting == "cleared":
+        return VettingStatus.CLEARED
+    if entry.vetting in ("refer", "no_board"):
+        return VettingStatus.REFERRED
+    return VettingStatus.NOT_VETTED
 
 
 class ManifestStatus(StrEnum):
@@ -44,6 +65,8 @@ class ManifestMatch:
     matched_by: str | None = None  # "document" or "name_birth_date"
     flight: str | None = None
     arrival_date: dt.date | None = None
+    vetting: VettingStatus = VettingStatus.NOT_VETTED
+    vetting_reasons: tuple[str, ...] = ()
 
 
 class ManifestIndex:
@@ -91,7 +114,12 @@ class ManifestIndex:
             entry = self.entries[i]
             if arriving(entry):
                 return ManifestMatch(
-                    ManifestStatus.EXPECTED, "document", entry.flight, entry.arrival_date
+                    ManifestStatus.EXPECTED,
+                    "document",
+                    entry.flight,
+                    entry.arrival_date,
+                    vetting_of(entry),
+                    entry.vetting_reasons,
                 )
         if birth_date is not None:
             query = PersonQuery(surname, given_names, PartialDate.of(birth_date))

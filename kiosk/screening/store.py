@@ -129,11 +129,13 @@ class ScreeningStore:
                 t.expiry_date,
                 t.flight,
                 t.arrival_date,
+                t.vetting,
+                t.vetting_reasons,
             )
         )
         return ManifestIndex(
-            ManifestEntry(s, g or "", n, i, nat or "", b, sex or "", e, f, a)
-            for s, g, n, i, nat, b, sex, e, f, a in rows
+            ManifestEntry(s, g or "", n, i, nat or "", b, sex or "", e, f, a, v, tuple(vr or ()))
+            for s, g, n, i, nat, b, sex, e, f, a, v, vr in rows
         )
 
 
@@ -179,6 +181,8 @@ def _row(
         "birth_date": manifest.birth_date,
         "sex": manifest.sex or None,
         "expiry_date": manifest.expiry_date,
+        "vetting": manifest.vetting,
+        "vetting_reasons": list(manifest.vetting_reasons) or None,
         "source": None,
         "imported_at": now,
     }

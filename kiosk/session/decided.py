@@ -79,6 +79,8 @@ def transaction_facts(
         watchlist_hits=None if screening is None else screening.watchlist_hits,
         watchlist_age_hours=None if screening is None else screening.watchlist_age_hours,
         on_manifest=None if screening is None else screening.on_manifest,
+        vetting=None if screening is None else screening.vetting,
+        vetting_reasons=() if screening is None else screening.vetting_reasons,
         device_fault=None if evidence.fault is None else evidence.fault.description,
     )
 

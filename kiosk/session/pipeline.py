@@ -36,7 +36,7 @@ from kiosk.icao.lds.dg2 import parse_dg2
 from kiosk.icao.mrz import parse_mrz
 from kiosk.icao.reader import PassportRead, read_passport
 from kiosk.policy.engine import DocumentFacts
-from kiosk.screening.manifest import ManifestStatus
+from kiosk.screening.manifest import ManifestMatch, ManifestStatus, VettingStatus
 from kiosk.screening.screening import Screener, ScreeningResult, Traveller
 from kiosk.session.passage import PassageSettings, pass_gate
 from kiosk.session.steps import (
@@ -328,6 +328,7 @@ class KioskPipeline:
         on_manifest: bool | None = None
         if manifest.status is not ManifestStatus.NO_MANIFEST:
             on_manifest = manifest.status is ManifestStatus.EXPECTED
+        vetting = manifest.match.vetting if manifest.match else VettingStatus.NOT_VETTED
         return ScreeningStep(
             lost_or_stolen=result.lost_stolen.hit,
             watchlist_hits=len(result.watchlist.hits),
@@ -335,6 +336,8 @@ class KioskPipeline:
             on_manifest=on_manifest,
             details=result,
             checks=screening_checks(result),
+            vetting=vetting.value,
+            vetting_reasons=manifest.match.vetting_reasons if manifest.match else (),
         )
 
     # --- records and gate ----------------------------------------------------------------
@@ -390,6 +393,7 @@ def screening_checks(result: ScreeningResult) -> tuple[CheckResult, ...]:
             manifest.status.value,
         )
     )
+    out.append(vetting_check(manifest.match))
     return tuple(out)
 
 
@@ -465,3 +469,15 @@ def _jpeg(image_bgr: Any) -> bytes | None:
 
     ok, buffer = cv2.imencode(".jpg", image_bgr, [cv2.IMWRITE_JPEG_QUALITY, 85])
     return bytes(buffer) if ok else None
+
+
+def vetting_check(match: ManifestMatch | None) -> CheckResult:
+    """The central server's pre-arrival vetting as the officer sees it (with its reasons)."""
+    vetting = match.vetting if match else VettingStatus.NOT_VETTED
+    if vetting is VettingStatus.CLEARED:
+        return CheckResult("vetting", CheckStatus.PASSED, None, vetting.value)
+    if vetting is VettingStatus.REFERRED:
+        reasons = "; ".join(match.vetting_reasons) if match else ""
+        detail = f"{vetting.value}: {reasons or 'referred by the pre-arrival vetting'}"
+        return CheckResult("vetting", CheckStatus.FAILED, "vetting_referral", detail[:500])
+    return CheckResult("vetting", CheckStatus.NOT_PERFORMED, None, vetting.value)

@@ -136,6 +136,8 @@ class ScreeningStep:
     on_manifest: bool | None
     details: Any = None
     checks: tuple[CheckResult, ...] = ()
+    vetting: str | None = None  # vetted_cleared | vetted_referred | not_vetted
+    vetting_reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ class ServerClient:
             timeout=httpx.Timeout(timeout_s or config.timeout_s),
             headers={"user-agent": "kiosk-sync"},
         )
+        self._port = config.port
 
     def close(self) -> None:
         self._http.close()
@@ -73,7 +74,10 @@ class ServerClient:
         return self.request("POST", f"{API}/{kind_path}", json={"items": items})
 
     def list_delta(self, name: str, since: int) -> Any:
-        return self.request("GET", f"{API}/lists/{name}", params={"since": since})
+        params: dict[str, Any] = {"since": since}
+        if name == "manifest" and self._port:
+            params["port"] = self._port  # only this port's vetted manifests
+        return self.request("GET", f"{API}/lists/{name}", params=params)
 
     def resolutions(self) -> Any:
         return self.request("GET", f"{API}/resolutions")

@@ -2,16 +2,17 @@
 manifest list, the table :class:`kiosk.screening.store.ScreeningStore` loads its index from.
 
 A change's key names one expected passenger (the server's choice, e.g.
-``FLIGHT:ARRIVAL:ISSUER:NUMBER``); the row remembers it in ``source`` as ``sync:KEY``, so an
-upsert replaces it and a delete removes it. ``data`` holds the fields of
-:class:`ManifestChange`; a change whose data is invalid is skipped and logged (by version and
-field, never by name or number)."""
+``FLIGHT:ARRIVAL:ISSUER:NUMBER``; the server's vetted manifests use
+``vetted:PORT:FLIGHT:DATE:ISSUER:NUMBER`` and carry the vetting result); the row
+remembers it in ``source`` as ``sync:KEY``, so an upsert replaces it and a delete removes
+it. ``data`` holds the fields of :class:`ManifestChange`; a change whose data is invalid is
+skipped and logged (by version and field, never by name or number)."""
 
 from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import delete
@@ -39,6 +40,11 @@ class ManifestChange(BaseModel):
     birth_date: date | None = None
     sex: str | None = Field(None, max_length=1)
     expiry_date: date | None = None
+    # the central server's pre-arrival vetting of this traveller and the officer's reasons
+    vetting: Literal["cleared", "refer", "no_board"] | None = None
+    vetting_reasons: list[Annotated[str, Field(max_length=300)]] = Field(
+        default_factory=list, max_length=20
+    )
 
 
 def apply_manifest_change(session: Session, version: int, change: dict[str, Any]) -> None:
@@ -69,6 +75,8 @@ def apply_manifest_change(session: Session, version: int, change: dict[str, Any]
             birth_date=entry.birth_date,
             sex=entry.sex.upper() if entry.sex else None,
             expiry_date=entry.expiry_date,
+            vetting=entry.vetting,
+            vetting_reasons=list(entry.vetting_reasons) or None,
             source=source,
             imported_at=utc_now(),
         )

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, utc_now
+from models.base import Base, JSONDocument, utc_now
 
 
 class LostStolenDocumentRow(Base):
@@ -66,5 +66,8 @@ class ManifestEntryRow(Base):
     birth_date: Mapped[date | None]
     sex: Mapped[str | None] = mapped_column(String(1))
     expiry_date: Mapped[date | None]
+    # pre-arrival vetting of the central server: cleared | refer | no_board (None: not vetted)
+    vetting: Mapped[str | None] = mapped_column(String(10))
+    vetting_reasons: Mapped[list[str] | None] = mapped_column(JSONDocument)
     source: Mapped[str | None] = mapped_column(String(200))
     imported_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -183,11 +183,13 @@ def get_list_delta(
     name: ListName,
     since: int = Query(0, ge=0, le=2**53),
     limit: int = Query(lists.DEFAULT_PAGE, ge=1, le=lists.MAX_PAGE),
+    port: str | None = Query(None, pattern=r"^[A-Z]{3}$", description="manifest: this port's"),
     device: DeviceIdentity = Depends(require_device),
     state: ServerState = Depends(server_state),
 ) -> ListDelta:
-    """The changes after version ``since``; ``more`` says another page follows."""
-    return lists.delta(state, name, since, limit)
+    """The changes after version ``since``; ``more`` says another page follows. For the
+    manifest, ``port`` keeps the vetted manifests of that port's flights only."""
+    return lists.delta(state, name, since, limit, port=port)
 
 
 @router.post("/heartbeat", response_model=StoredResult, summary="device heartbeat")

@@ -3,7 +3,9 @@ upload by an administrator makes the next version; kiosks pull the changes after
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import func, or_, select
 
 from models.base import utc_now
 from models.server_tables import ListChangeRow, ListVersionServerRow, ServerAuditEventRow
@@ -11,6 +13,7 @@ from server.api.schemas import ListChangeOut, ListDelta, ListName, ListUpload, L
 from server.ingest import insert_new
 from server.state import ServerState
 
+VETTED_PREFIX = "vetted:"  # keys of the vetted manifests (server/vetting/publish.py)
 DEFAULT_PAGE = 1000
 MAX_PAGE = 5000
 
@@ -28,14 +31,32 @@ def current_version(state: ServerState, name: ListName) -> ListVersionOut:
     return ListVersionOut(name=name, version=int(version or 0), changes=int(count or 0))
 
 
-def delta(state: ServerState, name: ListName, since: int, limit: int) -> ListDelta:
+def _port_filter(name: ListName, port: str | None) -> list[Any]:
+    """Vetted manifest entries (``vetted:PORT:...``) go only to the kiosks of their port: a
+    kiosk that names no port gets none (travellers' data is not spread to every gate)."""
+    if name is not ListName.MANIFEST:
+        return []
+    if not port:
+        return [ListChangeRow.key.not_like(f"{VETTED_PREFIX}%")]
+    return [
+        or_(
+            ListChangeRow.key.not_like(f"{VETTED_PREFIX}%"),
+            ListChangeRow.key.like(f"{VETTED_PREFIX}{port}:%"),
+        )
+    ]
+
+
+def delta(
+    state: ServerState, name: ListName, since: int, limit: int, *, port: str | None = None
+) -> ListDelta:
+    only = _port_filter(name, port)
     with state.database.sessions() as session:
         latest = session.scalar(
             select(ListVersionServerRow.version).where(ListVersionServerRow.name == name.value)
         )
         rows = session.scalars(
             select(ListChangeRow)
-            .where(ListChangeRow.list_name == name.value, ListChangeRow.version > since)
+            .where(ListChangeRow.list_name == name.value, ListChangeRow.version > since, *only)
             .order_by(ListChangeRow.version, ListChangeRow.id)
             .limit(limit + 1)
         ).all()
@@ -47,7 +68,9 @@ def delta(state: ServerState, name: ListName, since: int, limit: int) -> ListDel
             rows = [row for row in rows if row.version < cut] or list(
                 session.scalars(
                     select(ListChangeRow)
-                    .where(ListChangeRow.list_name == name.value, ListChangeRow.version == cut)
+                    .where(
+                        ListChangeRow.list_name == name.value, ListChangeRow.version == cut, *only
+                    )
                     .order_by(ListChangeRow.id)
                 ).all()
             )

@@ -312,7 +312,7 @@ class TokenOut(BaseModel):
 
 class UserIn(Strict):
     name: Identifier
-    role: Literal["officer", "supervisor", "technician", "administrator"]
+    role: Literal["officer", "supervisor", "technician", "administrator", "analyst", "gateway"]
     password: NewPassword
 
 

@@ -23,6 +23,8 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     TECHNICIAN = "technician"
     ADMINISTRATOR = "administrator"
+    ANALYST = "analyst"  # pre-arrival vetting: hits, rules, national lists
+    GATEWAY = "gateway"  # the airlines' message gateway: submits API/PNR messages only
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """referral document number and the screening entries matched
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0007
 Create Date: 2026-12-01 09:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """officer control room: referral priority, claims, four eyes, photos, lane wall, commands
 
 Revision ID: s0004
-Revises: s0002
+Revises: s0005
 Create Date: 2026-12-01 09:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import models.base
 
 revision: str = "s0004"
-down_revision: str | None = "s0002"
+down_revision: str | None = "s0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,314 @@
+"""``kiosk bench vetting``: PAXLST messages ingested and vetted on PostgreSQL at scale.
+
+In a private PostgreSQL schema (dropped afterwards): a regional watchlist of ``--names``
+people and ``--documents`` lost/stolen documents are written to the server's list tables
+(the kiosks' distribution format) with COPY, ``--rules`` risk rules are stored, and the
+vetting lists are loaded as the server loads them. Then ``--messages`` PAXLST interchanges
+of ``--passengers`` travellers each (about 1 % variants of listed people, the rest
+unrelated) are ingested one after the other through the same path as the endpoint: parse,
+store, vet every traveller, publish the vetted manifest, all in PostgreSQL.
+
+Figures: ``passengers_per_s`` (all messages, end to end), ``message_to_verdict_ms_p95``
+(bytes in to every verdict stored), and ``brute_force_ratio``: the time of a brute-force
+scan of every listed name with the same rapidfuzz scorer over the time of the blocked
+search, for the same travellers in the same run, with the recall of the blocked search
+against that scan."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import os
+import random
+import resource
+import sys
+import time
+import uuid
+from typing import Any
+
+import numpy as np
+
+DEFAULT_DB = os.environ.get(
+    "KIOSK_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+_ISSUERS = ("TTO", "JAM", "BRB", "GUY", "LCA", "GRD", "VCT", "DMA", "KNA", "ATG", "USA", "GBR")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", default=DEFAULT_DB, help="PostgreSQL URL (a schema is created)")
+    parser.add_argument("--names", type=int, default=1_000_000, help="watchlist names")
+    parser.add_argument("--documents", type=int, default=10_000_000, help="lost/stolen documents")
+    parser.add_argument("--rules", type=int, default=50)
+    parser.add_argument("--messages", type=int, default=20, help="PAXLST messages timed")
+    parser.add_argument("--passengers", type=int, default=300, help="travellers per message")
+    parser.add_argument("--listed-share", type=float, default=0.01)
+    parser.add_argument("--brute-force", type=int, default=100, help="travellers brute-forced")
+    parser.add_argument("--seed", type=int, default=7)
+
+
+def _progress(stage: str, done: int, total: int | None = None) -> None:
+    suffix = f" / {total:,}" if total else ""
+    print(f"vetting bench: {stage} {done:,}{suffix}", file=sys.stderr, flush=True)
+
+
+def _copy_rows(connection: Any, rows: Any, total: int, stage: str) -> None:
+    """COPY (list_name, version, op, key, data, uploaded_by, created_at) rows in chunks."""
+    raw = connection.connection.driver_connection
+    columns = "list_name, version, op, key, data, uploaded_by, created_at"
+    now = dt.datetime.now(dt.UTC).isoformat()
+    written = 0
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY server_list_changes ({columns}) FROM STDIN") as copy,
+    ):
+        buffer = io.StringIO()
+        for name, key, data in rows:
+            buffer.write(f"{name}\t1\tupsert\t{key}\t{data}\tbench\t{now}\n")
+            written += 1
+            if written % 200_000 == 0:
+                copy.write(buffer.getvalue())
+                buffer = io.StringIO()
+                _progress(stage, written, total)
+        copy.write(buffer.getvalue())
+    _progress(stage, written, total)
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
+
+
+def _lists(engine: Any, names: int, documents: int, seed: int) -> list[Any]:
+    from sqlalchemy import text
+
+    from kiosk.screening.synthetic import people
+
+    entries = people(names, seed=seed)
+    _progress("watchlist generated", len(entries))
+    rng = np.random.default_rng(seed)
+    alphabet = np.frombuffer(b"ABCDEFGHJKLMNPRSTUVWXYZ0123456789", dtype=np.uint8)
+    with engine.begin() as connection:
+        _copy_rows(
+            connection,
+            (
+                (
+                    "watchlist",
+                    _escape(e.reference),
+                    _escape(
+                        json.dumps(
+                            {
+                                "surname": e.surname,
+                                "given_names": e.given_names,
+                                "birth_date": str(e.birth_date) if e.birth_date else None,
+                                "nationality": e.nationality,
+                                "category": "regional",
+                            }
+                        )
+                    ),  # fmt: skip
+                )
+                for e in entries
+            ),
+            names,
+            "watchlist stored",
+        )
+
+        def documents_rows() -> Any:
+            chunk = 500_000
+            for start in range(0, documents, chunk):
+                size = min(chunk, documents - start)
+                numbers = alphabet[rng.integers(0, alphabet.size, (size, 9))].view("S9").ravel()
+                issuers = rng.integers(0, len(_ISSUERS), size)
+                for issuer, number in zip(issuers.tolist(), numbers.tolist(), strict=True):
+                    yield (
+                        "lost_stolen",
+                        f"{_ISSUERS[issuer]}:{number.decode()}",
+                        '{"doc_type": "P"}',
+                    )
+
+        _copy_rows(connection, documents_rows(), documents, "lost/stolen stored")
+        for name in ("watchlist", "lost_stolen"):
+            connection.execute(
+                text(
+                    "INSERT INTO server_list_versions (name, version, updated_at) "
+                    "VALUES (:name, 1, now())"
+                ),
+                {"name": name},
+            )
+    return entries
+
+
+def _rules(database: Any, count: int, rng: random.Random) -> None:
+    from server.vetting import analyst
+    from server.vetting.rules import Condition, RuleIn
+
+    templates = [
+        lambda: [
+            Condition(fact="route", op="contains", value=rng.choice(["CCS-", "-BOG", "PTY-"]))
+        ],
+        lambda: [
+            Condition(fact="nationality", op="in", value=rng.sample(_ISSUERS, 2)),
+            Condition(fact="age", op="lt", value=rng.randint(18, 25)),
+        ],  # fmt: skip
+        lambda: [
+            Condition(fact="payment", op="in", value=["CA"]),
+            Condition(fact="booking_to_departure_hours", op="lt", value=rng.randint(6, 48)),
+        ],  # fmt: skip
+        lambda: [
+            Condition(fact="document_issuer", op="eq", value=rng.choice(_ISSUERS)),
+            Condition(fact="sex", op="eq", value=rng.choice("MF")),
+            Condition(fact="age", op="gt", value=rng.randint(70, 90)),
+        ],  # fmt: skip
+        lambda: [Condition(fact="companion_hit", op="eq", value=True)],
+    ]
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=90)
+    with database.session() as session:
+        for i in range(count):
+            analyst.save_rule(
+                session,
+                RuleIn(
+                    name=f"bench rule {i}",
+                    reason="benchmark",
+                    conditions=rng.choice(templates)(),
+                    expires_at=expires,
+                ),
+                "bench",
+            )
+
+
+def _travellers(entries: list[Any], count: int, share: float, rng: random.Random) -> list[Any]:
+    from kiosk.screening.normalise import name_tokens
+    from kiosk.screening.synthetic import person, variant
+    from server.vetting.generator import GeneratedTraveller
+
+    out = []
+    for i in range(count):
+        listed = rng.random() < share
+        query = variant(rng, rng.choice(entries)) if listed else None
+        other = person(rng, i, "TRAVELLER") if query is None else None
+        surname = query.surname if query else other.surname  # type: ignore[union-attr]
+        given = query.given_names if query else other.given_names  # type: ignore[union-attr]
+        birth = (query.birth_date if query else other.birth_date) or None  # type: ignore[union-attr]
+        day = (
+            dt.date(birth.year, birth.month or 1, birth.day or 1) if birth else dt.date(1980, 1, 1)
+        )
+        issuer = rng.choice(_ISSUERS)
+        out.append(
+            GeneratedTraveller(
+                surname=" ".join(name_tokens(surname)) or "UNKNOWN",
+                given_names=" ".join(name_tokens(given)),
+                birth_date=day,
+                sex=rng.choice("MF"),
+                nationality=issuer,
+                document_number=f"B{uuid.uuid4().hex[:8].upper()}",
+                issuer=issuer,
+                expiry=dt.date(2031, 1, 1),
+                reservation="".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(6)),
+                seat=f"{rng.randint(1, 40)}{rng.choice('ABCDEF')}",
+            )
+        )
+    return out
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from sqlalchemy import create_engine, text
+
+    from kiosk.screening.matching import PartialDate
+    from kiosk.screening.watchlist import PersonQuery
+    from server.database import ServerDatabase, create_server_engine
+    from server.vetting.config import VettingConfig
+    from server.vetting.generator import GeneratedFlight, paxlst
+    from server.vetting.service import VettingService
+
+    rng = random.Random(args.seed)
+    schema = f"kiosk_bench_vetting_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(args.db)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    database = ServerDatabase(create_server_engine(args.db, schema=schema, pool_size=4))
+    result: dict[str, Any] = {}
+    try:
+        database.migrate()
+        started = time.perf_counter()
+        entries = _lists(database.engine, args.names, args.documents, args.seed)
+        _rules(database, args.rules, rng)
+        result["lists_store_s"] = round(time.perf_counter() - started, 1)
+        config = VettingConfig()
+        service = VettingService(database, config, b"b" * 32)
+        started = time.perf_counter()
+        with database.sessions() as session:
+            lists = service.lists(session, lambda stage, n: _progress(f"{stage} loaded", n))
+        result["lists_load_s"] = round(time.perf_counter() - started, 1)
+        latencies: list[float] = []
+        passengers = 0
+        referred = 0
+        all_travellers: list[Any] = []
+        total_started = time.perf_counter()
+        departure = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+        for i in range(args.messages):
+            people = _travellers(entries, args.passengers, args.listed_share, rng)
+            all_travellers += people
+            plane = GeneratedFlight(
+                "BW", str(100 + i), ("JFK", "POS"), departure + dt.timedelta(hours=i), tuple(people)
+            )
+            data = paxlst(plane, reference=f"BENCH{i:06d}").encode()
+            begin = time.perf_counter()
+            report = service.ingest(data, source=f"bench-{i}", channel="cli", actor="bench")
+            latencies.append(time.perf_counter() - begin)
+            passengers += report.passengers
+            _progress("messages vetted", i + 1, args.messages)
+        elapsed = time.perf_counter() - total_started
+        from sqlalchemy import func, select
+
+        from models.vetting_tables import VettingTravellerRow
+
+        with database.sessions() as session:
+            referred = int(
+                session.scalar(select(func.count()).where(VettingTravellerRow.status != "cleared"))
+                or 0
+            )
+        sample = rng.sample(all_travellers, min(args.brute_force, len(all_travellers)))
+        queries = [
+            PersonQuery(t.surname, t.given_names, PartialDate.of(t.birth_date), t.nationality)
+            for t in sample
+        ]
+        threshold = config.watchlist_threshold
+        blocked_s = brute_s = 0.0
+        expected = found = 0
+        for query in queries:
+            begin = time.perf_counter()
+            hits = lists.watchlist.search(query, threshold)
+            blocked_s += time.perf_counter() - begin
+            begin = time.perf_counter()
+            truth = lists.watchlist.brute_force(query, threshold)
+            brute_s += time.perf_counter() - begin
+            want = {id(h.entry) for h in truth}
+            expected += len(want)
+            found += len(want & {id(h.entry) for h in hits})
+        ms = np.array(latencies) * 1000
+        result.update(
+            {
+                "names": args.names,
+                "documents": args.documents,
+                "rules": args.rules,
+                "messages": args.messages,
+                "passengers": passengers,
+                "referred": referred,
+                "passengers_per_s": round(passengers / elapsed, 1) if elapsed else None,
+                "message_to_verdict_ms_p50": round(float(np.percentile(ms, 50)), 1),
+                "message_to_verdict_ms_p95": round(float(np.percentile(ms, 95)), 1),
+                "brute_force_queries": len(queries),
+                "brute_force_ratio": round(brute_s / blocked_s, 1) if blocked_s else None,
+                "blocked_query_ms_mean": round(blocked_s / max(len(queries), 1) * 1000, 3),
+                "brute_force_query_ms_mean": round(brute_s / max(len(queries), 1) * 1000, 1),
+                "recall_expected_hits": expected,
+                "recall": round(found / expected, 4) if expected else 1.0,
+                "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            }
+        )
+    finally:
+        database.close()
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
+    return result

@@ -1,0 +1,72 @@
+"""Interactive API: the per-traveller answer to a PAXLST that asks for one, as a
+CUSRES-style EDIFACT message (written with pydifact's serializer).
+
+One ERP group per traveller, in the order of the request, naming them by the airline's
+own references (RFF ABO passenger reference, AVF reservation, the document) with an ERC
+directive: ``0Z`` board, ``1Z`` do not board, ``2Z`` contact the authority before
+boarding. ``cleared`` answers board, ``no_board`` (an analyst confirmed a hit) do not board,
+``refer`` contact: a referral is a question for a person, not a refusal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from pydifact.segments import Segment
+from pydifact.serializer import Serializer
+
+from models.vetting_tables import VettingFlightRow, VettingTravellerRow
+
+DIRECTIVES = {
+    "cleared": ("board", "0Z"),
+    "no_board": ("no_board", "1Z"),
+    "refer": ("contact", "2Z"),
+}
+
+
+def directive(status: str) -> str:
+    return DIRECTIVES.get(status, DIRECTIVES["refer"])[0]
+
+
+def cusres(
+    *,
+    sender: str,
+    recipient: str,
+    control_reference: str,
+    transaction_reference: str,
+    flight: VettingFlightRow,
+    travellers: Sequence[VettingTravellerRow],
+    now: dt.datetime | None = None,
+) -> str:
+    now = now or dt.datetime.now(dt.UTC)
+    reference = f"R{control_reference}"[:14]
+    segments = [
+        Segment(
+            "UNB",
+            ["UNOA", "4"],
+            recipient or "AGENCY",
+            sender or "CARRIER",
+            [now.strftime("%y%m%d"), now.strftime("%H%M")],
+            reference,
+        ),  # fmt: skip
+        Segment("UNH", "1", ["CUSRES", "D", "05B", "UN", "IATA"]),
+        Segment("BGM", "962"),
+    ]
+    if transaction_reference:
+        segments.append(Segment("RFF", ["TN", transaction_reference]))
+    segments.append(Segment("RFF", ["AF", flight.flight]))
+    if flight.departure:
+        segments.append(Segment("DTM", ["189", flight.departure.strftime("%y%m%d%H%M"), "201"]))
+    segments += [Segment("LOC", "125", flight.origin), Segment("LOC", "87", flight.arrival_port)]
+    for traveller in travellers:
+        segments.append(Segment("ERP", "2"))
+        if traveller.reservation:
+            segments.append(Segment("RFF", ["AVF", traveller.reservation]))
+        if traveller.doc_number:
+            segments.append(Segment("DOC", traveller.doc_type or "P", traveller.doc_number))
+        code = DIRECTIVES.get(traveller.status, DIRECTIVES["refer"])[1]
+        segments.append(Segment("ERC", code))
+    count = len(segments) - 1 + 1  # UNH .. UNT
+    segments.append(Segment("UNT", str(count), "1"))
+    segments.append(Segment("UNZ", "1", reference))
+    return Serializer().serialize(segments, with_una_header=True)

@@ -1,0 +1,233 @@
+"""The lists the server vets against, loaded into the kiosk's own in-memory indexes.
+
+Regional lists are the lost/stolen and watchlist lists the administrators upload for the
+kiosks (``server_list_changes``: the newest change of each key counts); national lists are
+the member states' entries (``server_vetting_national_entries``). The person search is the
+kiosk's :class:`~kiosk.screening.watchlist.WatchlistIndex` (same normalisation, blocking,
+Jaro-Winkler scores and penalties), the document check its
+:class:`~kiosk.screening.lost_stolen.LostStolenIndex`: pure modules the server imports, so
+a name matches at the gate exactly as it matched before departure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.orm import Session
+
+from kiosk.screening.lost_stolen import DocumentKey, LostStolenIndex, hash_keys
+from kiosk.screening.matching import PartialDate, ScoreWeights
+from kiosk.screening.watchlist import WatchlistEntry, WatchlistIndex
+from models.errors import ParseError
+from models.server_tables import ListChangeRow, ListVersionServerRow
+from models.vetting_tables import NationalListEntryRow
+from server.vetting.config import VettingConfig
+
+log = logging.getLogger(__name__)
+
+NATIONAL = "vetting_national"
+RULES = "vetting_rules"
+VERSIONED = ("lost_stolen", "watchlist", NATIONAL, RULES)
+DOC_TYPES = ("", "P", "I", "A", "C", "V")
+_CHUNK = 100_000
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass(frozen=True)
+class VettingLists:
+    watchlist: WatchlistIndex = field(default_factory=lambda: WatchlistIndex([]))
+    regional_documents: LostStolenIndex = field(default_factory=LostStolenIndex)
+    national_documents: dict[str, LostStolenIndex] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)
+
+    def document_hits(self, issuer: str, doc_type: str, number: str) -> list[str]:
+        """The lists naming the document (``regional`` or ``national:STATE``)."""
+        base = DocumentKey.of(issuer, doc_type, number)  # normalised once
+        types = dict.fromkeys((base.doc_type, *DOC_TYPES))
+        keys = [DocumentKey(base.issuer, t, base.number) for t in types]
+        found = []
+        if any(self.regional_documents.contains(k) for k in keys):
+            found.append("regional")
+        for state, index in self.national_documents.items():
+            if any(index.contains(k) for k in keys):
+                found.append(f"national:{state}")
+        return found
+
+
+def list_versions(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        select(ListVersionServerRow.name, ListVersionServerRow.version).where(
+            ListVersionServerRow.name.in_(VERSIONED)
+        )
+    ).all()
+    found = {name: int(version) for name, version in rows}
+    return {name: found.get(name, 0) for name in VERSIONED}
+
+
+def _current(
+    session: Session, name: str, value: Any = ListChangeRow.data
+) -> Iterator[tuple[str, Any]]:
+    """The live entries of a distributed list: the newest change of each key, not deleted,
+    with ``value`` (the data, or one field of it). PostgreSQL picks the newest change of
+    each key itself (DISTINCT ON), so ten million documents never sit in a Python dict."""
+    columns = (ListChangeRow.key, ListChangeRow.op, value)
+    if session.get_bind().dialect.name == "postgresql":
+        statement = (
+            select(*columns)
+            .ext(distinct_on(ListChangeRow.key))
+            .where(ListChangeRow.list_name == name)
+            .order_by(ListChangeRow.key, ListChangeRow.version.desc(), ListChangeRow.id.desc())
+            .execution_options(yield_per=_CHUNK)
+        )
+        for key, op, data in session.execute(statement):
+            if op == "upsert" and data is not None:
+                yield key, data
+        return
+    latest: dict[str, Any] = {}
+    statement = (
+        select(*columns)
+        .where(ListChangeRow.list_name == name)
+        .order_by(ListChangeRow.version, ListChangeRow.id)
+        .execution_options(yield_per=_CHUNK)
+    )
+    for key, op, data in session.execute(statement):
+        latest[key] = data if op == "upsert" and data is not None else None
+    for key, data in latest.items():
+        if data is not None:
+            yield key, data
+
+
+def _birth(value: Any) -> PartialDate | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return PartialDate.parse(value)
+    except ParseError:
+        return None
+
+
+def _person(key: str, data: dict[str, Any], list_name: str) -> WatchlistEntry:
+    return WatchlistEntry(
+        key[:64],
+        list_name,
+        str(data.get("surname", ""))[:120],
+        str(data.get("given_names", ""))[:120],
+        _birth(data.get("birth_date")),
+        str(data.get("nationality") or "")[:3],
+    )
+
+
+# the document type of a lost/stolen change ("" when absent), read by the database
+_DOC_TYPE = func.coalesce(ListChangeRow.data["doc_type"].as_string(), "")
+_NORMAL_KEY = re.compile(r"[A-Z]{1,3}:[A-Z0-9]{1,20}")
+_NORMAL_TYPES = {"": "", "P": "P", "I": "I", "A": "A", "C": "C", "V": "V"}
+
+
+def _document(key: str, doc_type: str) -> DocumentKey:
+    issuer, _, number = key.partition(":")
+    normal_type = _NORMAL_TYPES.get(doc_type)
+    if normal_type is not None and _NORMAL_KEY.fullmatch(key):
+        return DocumentKey(issuer, normal_type, number)  # already in normal form (fast)
+    return DocumentKey.of(issuer, doc_type, number)
+
+
+def load_lists(
+    session: Session,
+    config: VettingConfig,
+    progress: Progress | None = None,
+    *,
+    previous: VettingLists | None = None,
+) -> VettingLists:
+    """Every list as it stands now, with the versions read; the indexes of ``previous``
+    whose lists did not move are kept as they are."""
+    versions = list_versions(session)
+    if previous is not None:
+        kept = {
+            n
+            for n in ("lost_stolen", "watchlist", NATIONAL)
+            if previous.versions.get(n) == versions[n]
+        }
+        if kept == {"lost_stolen", "watchlist", NATIONAL}:
+            return replace(previous, versions=versions)  # only the rules moved
+        if "watchlist" in kept and NATIONAL in kept:
+            regional = _regional_documents(session, progress)
+            return replace(previous, regional_documents=regional, versions=versions)
+        if "lost_stolen" in kept:
+            return _with_people(session, config, previous.regional_documents, versions, progress)
+    return _with_people(session, config, _regional_documents(session, progress), versions, progress)
+
+
+def _regional_documents(session: Session, progress: Progress | None) -> LostStolenIndex:
+    regional = LostStolenIndex(
+        hash_keys(_document(k, str(t)) for k, t in _current(session, "lost_stolen", _DOC_TYPE))
+    )
+    if progress:
+        progress("lost_stolen", len(regional))
+    return regional
+
+
+def _with_people(
+    session: Session,
+    config: VettingConfig,
+    regional: LostStolenIndex,
+    versions: dict[str, int],
+    progress: Progress | None,
+) -> VettingLists:
+    people = [
+        _person(k, d, str(d.get("category") or "regional"))
+        for k, d in _current(session, "watchlist")
+    ]
+    if progress:
+        progress("watchlist", len(people))
+    national_keys: dict[str, list[DocumentKey]] = {}
+    for state, kind, key, data in session.execute(
+        select(
+            NationalListEntryRow.state,
+            NationalListEntryRow.kind,
+            NationalListEntryRow.key,
+            NationalListEntryRow.data,
+        )
+    ):
+        if kind == "person":
+            people.append(_person(f"{state}:{key}", data, f"national:{state}"))
+        else:
+            national_keys.setdefault(state, []).append(
+                _document(key, str(data.get("doc_type") or ""))
+            )
+    weights = ScoreWeights(
+        config.dob_partial_penalty, config.dob_mismatch_penalty, config.nationality_mismatch_penalty
+    )
+    lists = VettingLists(
+        watchlist=WatchlistIndex(people, weights),
+        regional_documents=regional,
+        national_documents={s: LostStolenIndex.from_keys(k) for s, k in national_keys.items()},
+        versions=versions,
+    )
+    log.info(
+        "vetting lists loaded: %d names, %d documents, versions %s",
+        len(lists.watchlist),
+        len(regional),
+        versions,
+    )
+    return lists
+
+
+def bump_version(session: Session, name: str) -> int:
+    """The next version of ``name`` (national lists, rules), row locked meanwhile."""
+    row = session.execute(
+        select(ListVersionServerRow).where(ListVersionServerRow.name == name).with_for_update()
+    ).scalar_one_or_none()
+    if row is None:
+        row = ListVersionServerRow(name=name, version=0, updated_at=dt.datetime.now(dt.UTC))
+        session.add(row)
+    row.version += 1
+    row.updated_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    return row.version

@@ -1,0 +1,103 @@
+"""The vetted manifest of a flight, handed to the kiosks of its port of arrival.
+
+Each traveller becomes one change of the ``manifest`` list that kiosks already pull
+(``kiosk/sync/manifest_delta.py``), keyed ``vetted:PORT:FLIGHT:DATE:ISSUER:NUMBER`` so a
+kiosk asks only for its port's entries; an entry carries the vetting status and the
+reasons an officer will see. A traveller no longer on the flight is deleted from the
+kiosks; the keys published last are remembered on the flight."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from models.server_tables import ListChangeRow
+from models.vetting_tables import VettingFlightRow, VettingHitRow, VettingTravellerRow
+from server.api.lists import VETTED_PREFIX
+from server.vetting.lists import bump_version
+
+LIST = "manifest"
+PREFIX = VETTED_PREFIX
+MAX_REASONS = 6
+
+
+def manifest_key(port: str, flight: str, day: dt.date, issuer: str, number: str) -> str:
+    return f"{PREFIX}{port}:{flight}:{day.isoformat()}:{issuer}:{number}"[:128]
+
+
+def _reasons(hits: list[VettingHitRow]) -> list[str]:
+    live = [h for h in hits if h.status != "dismissed"]
+    live.sort(key=lambda h: (h.status != "confirmed", h.kind != "watchlist", -(h.score or 0)))
+    return [f"{h.kind}: {h.detail}"[:200] for h in live[:MAX_REASONS]]
+
+
+def _entry(
+    flight: VettingFlightRow, traveller: VettingTravellerRow, hits: list[VettingHitRow]
+) -> tuple[str, dict[str, Any]] | None:
+    if not (traveller.doc_number and traveller.doc_issuer and traveller.surname):
+        return None
+    ports = {leg.get("destination") for leg in flight.legs}
+    port = traveller.debarkation if traveller.debarkation in ports else flight.arrival_port
+    key = manifest_key(
+        port or flight.arrival_port,
+        flight.flight,
+        flight.arrival_date,
+        traveller.doc_issuer,
+        traveller.doc_number,
+    )
+    data = {
+        "flight": flight.flight[:16],
+        "arrival_date": flight.arrival_date.isoformat(),
+        "surname": traveller.surname,
+        "given_names": traveller.given_names,
+        "document_number": traveller.doc_number,
+        "issuer": traveller.doc_issuer,
+        "nationality": traveller.nationality,
+        "birth_date": traveller.birth_date.isoformat() if traveller.birth_date else None,
+        "sex": traveller.sex if traveller.sex in ("M", "F") else None,
+        "expiry_date": traveller.doc_expiry.isoformat() if traveller.doc_expiry else None,
+        "vetting": traveller.status,
+        "vetting_reasons": _reasons(hits),
+    }
+    return key, data
+
+
+def publish_flight(session: Session, flight: VettingFlightRow, *, crew: bool, actor: str) -> int:
+    """Append the flight's vetted manifest to the kiosks' ``manifest`` list; the number of
+    changes."""
+    travellers = session.scalars(
+        select(VettingTravellerRow).where(VettingTravellerRow.flight_id == flight.id)
+    ).all()
+    hits_of: dict[int, list[VettingHitRow]] = {}
+    if travellers:
+        for hit in session.scalars(
+            select(VettingHitRow).where(VettingHitRow.traveller_id.in_([t.id for t in travellers]))
+        ):
+            hits_of.setdefault(hit.traveller_id, []).append(hit)
+    entries: dict[str, dict[str, Any]] = {}
+    for traveller in travellers:
+        if traveller.role == "crew" and not crew:
+            continue
+        entry = _entry(flight, traveller, hits_of.get(traveller.id, []))
+        if entry is not None:
+            entries[entry[0]] = entry[1]
+    gone = [key for key in flight.published_keys or [] if key not in entries]
+    if not entries and not gone:
+        return 0
+    version = bump_version(session, LIST)
+    now = dt.datetime.now(dt.UTC)
+    rows = [{"op": "delete", "key": key, "data": None} for key in gone] + [
+        {"op": "upsert", "key": key, "data": data} for key, data in entries.items()
+    ]
+    session.execute(
+        insert(ListChangeRow),
+        [
+            {"list_name": LIST, "version": version, "uploaded_by": actor, "created_at": now, **row}
+            for row in rows
+        ],
+    )
+    flight.published_keys = sorted(entries)
+    return len(rows)

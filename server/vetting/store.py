@@ -1,0 +1,375 @@
+"""Flights, travellers, reservations and hits in the server database, and re-vetting a
+flight from what is stored (after a message, a PNR, a rule change or an analyst's
+decision). An analyst's decision on a hit survives re-vetting when the same hit is found."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, insert, or_, select, tuple_, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from models.vetting_tables import (
+    VettingFlightRow,
+    VettingHitRow,
+    VettingReservationRow,
+    VettingRuleRow,
+    VettingTravellerRow,
+)
+from server.vetting.config import VettingConfig
+from server.vetting.engine import Booking, Subject, status_of, vet_flight
+from server.vetting.lists import VettingLists
+from server.vetting.records import ApiTraveller, Leg, PaxlstMessage, PnrRecord
+from server.vetting.rules import Condition, Rule
+
+
+def leg_json(leg: Leg) -> dict[str, Any]:
+    return {
+        "carrier": leg.carrier,
+        "number": leg.number,
+        "origin": leg.origin,
+        "destination": leg.destination,
+        "departure": leg.departure.isoformat() if leg.departure else None,
+        "arrival": leg.arrival.isoformat() if leg.arrival else None,
+    }
+
+
+def leg_of(data: dict[str, Any]) -> Leg:
+    def moment(value: Any) -> dt.datetime | None:
+        return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+
+    return Leg(
+        str(data.get("carrier", "")),
+        str(data.get("number", "")),
+        str(data.get("origin", "")),
+        str(data.get("destination", "")),
+        moment(data.get("departure")),
+        moment(data.get("arrival")),
+    )
+
+
+def load_rules(session: Session) -> list[Rule]:
+    return [
+        Rule(
+            row.id,
+            row.name,
+            row.owner,
+            row.reason,
+            tuple(Condition.model_validate(c) for c in row.conditions),
+            row.expires_at,
+            row.enabled,
+        )
+        for row in session.scalars(select(VettingRuleRow).where(VettingRuleRow.enabled))
+    ]
+
+
+def upsert_flight(
+    session: Session, message: PaxlstMessage, interchange_id: int
+) -> VettingFlightRow:
+    """The flight manifest the message is for (locked), created or moved to a new version."""
+    first, last = message.legs[0], message.legs[-1]
+    departure_day = (first.departure or last.arrival or dt.datetime.now(dt.UTC)).date()
+    arrival_day = last.arrival or last.departure or first.departure or dt.datetime.now(dt.UTC)
+    row = session.execute(
+        select(VettingFlightRow)
+        .where(
+            VettingFlightRow.flight == last.flight[:12],
+            VettingFlightRow.departure_date == departure_day,
+            VettingFlightRow.origin == first.origin,
+            VettingFlightRow.list_type == message.list_type,
+        )
+        .with_for_update()
+    ).scalar_one_or_none()
+    values = {
+        "carrier": last.carrier[:3],
+        "arrival_port": last.destination[:5],
+        "arrival_date": arrival_day.date(),
+        "departure": first.departure,
+        "arrival": last.arrival,
+        "legs": [leg_json(leg) for leg in message.legs],
+        "interchange_id": interchange_id,
+        "updated_at": dt.datetime.now(dt.UTC),
+    }
+    if row is None:
+        row = VettingFlightRow(
+            flight=last.flight[:12],
+            departure_date=departure_day,
+            origin=first.origin[:5],
+            list_type=message.list_type,
+            version=1,
+            published_keys=[],
+            **values,
+        )
+        session.add(row)
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+        row.version += 1
+    session.flush()
+    return row
+
+
+def _traveller_row(t: ApiTraveller, flight_id: int, interchange_id: int) -> dict[str, Any]:
+    doc = t.document
+    return {
+        "flight_id": flight_id,
+        "interchange_id": interchange_id,
+        "role": t.role,
+        "in_transit": t.in_transit,
+        "surname": t.surname,
+        "given_names": t.given_names,
+        "sex": t.sex,
+        "birth_date": t.birth_date,
+        "nationality": t.nationality,
+        "residence": (t.residence or "")[:5] or None,
+        "embarkation": t.embarkation,
+        "debarkation": t.debarkation,
+        "doc_type": doc.doc_type if doc else None,
+        "doc_number": doc.number if doc else None,
+        "doc_issuer": (doc.issuer or None) if doc else None,
+        "doc_expiry": doc.expiry if doc else None,
+        "documents": [
+            {
+                "type": d.doc_type,
+                "number": d.number,
+                "issuer": d.issuer,
+                "expiry": d.expiry.isoformat() if d.expiry else None,
+            }
+            for d in t.documents
+        ],
+        "reservation": t.reservation,
+        "seat": t.seat,
+        "bags": t.bags,
+        "problems": list(t.problems),
+        "status": "refer",  # until vetted, in the same transaction
+        "list_versions": {},
+    }
+
+
+def _same_person(message: PaxlstMessage) -> Any:
+    keys = [(d.issuer, d.number) for t in message.travellers if (d := t.document) and d.issuer]
+    return tuple_(VettingTravellerRow.doc_issuer, VettingTravellerRow.doc_number).in_(keys)
+
+
+def store_travellers(
+    session: Session, flight: VettingFlightRow, message: PaxlstMessage, interchange_id: int
+) -> None:
+    """Replace (original, close-out), amend (change) or remove (cancel) travellers."""
+    travellers = VettingTravellerRow
+    if message.function in ("original", "closeout"):
+        session.execute(delete(travellers).where(travellers.flight_id == flight.id))
+    elif any(t.document and t.document.issuer for t in message.travellers):
+        session.execute(
+            delete(travellers).where(travellers.flight_id == flight.id, _same_person(message))
+        )
+    if message.function == "cancel":
+        return
+    rows = [_traveller_row(t, flight.id, interchange_id) for t in message.travellers]
+    if rows:
+        session.execute(insert(travellers), rows)
+
+
+def store_reservation(session: Session, record: PnrRecord, interchange_id: int) -> int:
+    """Insert or replace the reservation; link the API travellers it describes. Its id."""
+    row = session.execute(
+        select(VettingReservationRow)
+        .where(
+            VettingReservationRow.carrier == record.carrier,
+            VettingReservationRow.locator == record.locator,
+        )
+        .with_for_update()
+    ).scalar_one_or_none()
+    values = {
+        "interchange_id": interchange_id,
+        "created": record.created,
+        "ticketed": record.ticketed,
+        "last_modified": record.last_modified,
+        "payment_types": list(record.payment_types),
+        "agency": record.agency,
+        "one_way": record.one_way,
+        "itinerary": [leg_json(leg) for leg in record.itinerary],
+        "travellers": [
+            {
+                "surname": t.surname,
+                "given_names": t.given_names,
+                "reference": t.reference,
+                "document": (
+                    {
+                        "type": t.document.doc_type,
+                        "number": t.document.number,
+                        "issuer": t.document.issuer,
+                    }
+                    if t.document
+                    else None
+                ),
+                "birth_date": t.birth_date.isoformat() if t.birth_date else None,
+                "seats": list(t.seats),
+            }  # fmt: skip
+            for t in record.travellers
+        ],
+        "contact_hashes": list(record.contact_hashes),
+        "contact_masked": list(record.contact_masked),
+        "bags": record.bags,
+        "received_at": dt.datetime.now(dt.UTC),
+    }
+    if row is None:
+        row = VettingReservationRow(carrier=record.carrier, locator=record.locator, **values)
+        session.add(row)
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+    session.flush()
+    documents = [
+        (t.document.issuer, t.document.number)
+        for t in record.travellers
+        if t.document and t.document.issuer
+    ]
+    conditions = [VettingTravellerRow.reservation == record.locator]
+    if documents:
+        conditions.append(
+            tuple_(VettingTravellerRow.doc_issuer, VettingTravellerRow.doc_number).in_(documents)
+        )
+    session.execute(
+        VettingTravellerRow.__table__.update()  # type: ignore[attr-defined]
+        .where(or_(*conditions))
+        .values(pnr_id=row.id)
+    )
+    return row.id
+
+
+def _bookings(session: Session, travellers: Sequence[VettingTravellerRow]) -> dict[int, Booking]:
+    ids = {t.pnr_id for t in travellers if t.pnr_id}
+    locators = {t.reservation for t in travellers if t.reservation and not t.pnr_id}
+    if not ids and not locators:
+        return {}
+    rows = session.scalars(
+        select(VettingReservationRow).where(
+            or_(VettingReservationRow.id.in_(ids), VettingReservationRow.locator.in_(locators))
+        )
+    ).all()
+    by_locator = {row.locator: row for row in rows}
+    out: dict[int, Booking] = {}
+    for traveller in travellers:
+        row = next((r for r in rows if r.id == traveller.pnr_id), None) or by_locator.get(
+            traveller.reservation or ""
+        )
+        if row is None:
+            continue
+        set_committed_value(traveller, "pnr_id", row.id)  # stored with the bulk update
+        out[traveller.id] = Booking(
+            row.locator,
+            row.created,
+            row.ticketed,
+            row.one_way,
+            tuple(row.payment_types),
+            row.agency,
+            len(row.travellers),
+        )
+    return out
+
+
+def revet_flight(
+    session: Session,
+    flight: VettingFlightRow,
+    lists: VettingLists,
+    rules: Sequence[Rule],
+    config: VettingConfig,
+) -> list[VettingTravellerRow]:
+    """Vet every traveller of ``flight`` again; analysts' decisions on hits found again are
+    kept. The travellers, with their new status."""
+    travellers = list(
+        session.scalars(
+            select(VettingTravellerRow)
+            .where(VettingTravellerRow.flight_id == flight.id)
+            .order_by(VettingTravellerRow.id)
+        )
+    )
+    if not travellers:
+        return []
+    ids = [t.id for t in travellers]
+    decided: dict[tuple[int, str, str, str], VettingHitRow] = {
+        (h.traveller_id, h.kind, h.source, h.reference): h
+        for h in session.scalars(
+            select(VettingHitRow).where(
+                VettingHitRow.traveller_id.in_(ids), VettingHitRow.status != "open"
+            )
+        )
+    }
+    bookings = _bookings(session, travellers)
+    subjects = [
+        Subject(
+            t.role,
+            t.surname,
+            t.given_names,
+            t.birth_date,
+            t.nationality,
+            t.residence,
+            t.sex,
+            t.embarkation,
+            t.debarkation,
+            t.doc_type or "",
+            t.doc_number or "",
+            t.doc_issuer or "",
+            t.reservation,
+            t.bags,
+            tuple(t.problems),
+            bookings.get(t.id),
+        )  # fmt: skip
+        for t in travellers
+    ]
+    legs = [leg_of(leg) for leg in flight.legs]
+    verdicts = vet_flight(
+        subjects,
+        legs,
+        lists,
+        rules,
+        threshold=config.watchlist_threshold,
+        limit=config.max_hits,
+    )
+    session.execute(delete(VettingHitRow).where(VettingHitRow.traveller_id.in_(ids)))
+    versions = {**lists.versions}
+    hit_rows: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    now = dt.datetime.now(dt.UTC)
+    for traveller, verdict in zip(travellers, verdicts, strict=True):
+        statuses: list[str] = []
+        for hit in verdict.hits:
+            before = decided.get((traveller.id, *hit.identity))
+            status = before.status if before else "open"
+            statuses.append(status)
+            hit_rows.append(
+                {
+                    "traveller_id": traveller.id,
+                    "kind": hit.kind,
+                    "source": hit.source,
+                    "reference": hit.reference,
+                    "score": hit.score,
+                    "fields": list(hit.fields),
+                    "detail": hit.detail,
+                    "status": status,
+                    "decided_by": before.decided_by if before else None,
+                    "decided_at": before.decided_at if before else None,
+                    "note": before.note if before else None,
+                }
+            )
+        updates.append(
+            {
+                "id": traveller.id,
+                "status": status_of(statuses),
+                "vetted_at": now,
+                "list_versions": versions,
+                "pnr_id": traveller.pnr_id,
+            }
+        )
+    if hit_rows:
+        session.execute(insert(VettingHitRow), hit_rows)
+    # one executemany by primary key, not one UPDATE per traveller through the unit of work
+    session.execute(update(VettingTravellerRow), updates)
+    for traveller, values in zip(travellers, updates, strict=True):
+        set_committed_value(traveller, "status", values["status"])
+        set_committed_value(traveller, "vetted_at", now)
+        set_committed_value(traveller, "list_versions", versions)
+    return travellers
