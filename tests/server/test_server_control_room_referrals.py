@@ -121,9 +121,11 @@ def test_hits_first_listed_person_masked_number_and_audited_lists(room: ControlR
     # AND reading the list is audited with the ids it returned
     with room.state.database.sessions() as db:
         listed = db.scalars(
-            select(ServerAuditEventRow).where(
+            select(ServerAuditEventRow)
+            .where(
                 ServerAuditEventRow.actor == officer, ServerAuditEventRow.action == "referral.list"
             )
+            .order_by(ServerAuditEventRow.id)
         ).first()
     assert listed is not None and listed.details["ids"] == [watchlist, mismatch]
 

@@ -111,7 +111,11 @@ def test_remote_actions_reach_the_lane_audited_and_acknowledged(wall: Any) -> No
     def commands() -> list[LaneCommandRow]:
         with room.state.database.sessions() as db:
             return list(
-                db.scalars(select(LaneCommandRow).where(LaneCommandRow.device_name == device))
+                db.scalars(
+                    select(LaneCommandRow)
+                    .where(LaneCommandRow.device_name == device)
+                    .order_by(LaneCommandRow.id)
+                )
             )
 
     assert wait_until(lambda: all(c.acked_at is not None for c in commands()), 20)
@@ -119,9 +123,11 @@ def test_remote_actions_reach_the_lane_audited_and_acknowledged(wall: Any) -> No
     assert all(c.issued_by == officer for c in commands())
     with room.state.database.sessions() as db:
         audited = db.scalars(
-            select(ServerAuditEventRow).where(
+            select(ServerAuditEventRow)
+            .where(
                 ServerAuditEventRow.actor == officer, ServerAuditEventRow.action == "lane.action"
             )
+            .order_by(ServerAuditEventRow.id)
         ).all()
     assert [a.details["lane_action"] for a in audited] == link.applied
 
