@@ -109,14 +109,21 @@ def build_kiosk(
         matcher = ProcessFaceMatcher(
             threshold,
             detect_max_side=config.face.detect_max_side,
+            num_jitters=config.face.num_jitters,
+            landmarks=config.face.landmarks,
             max_pixels=config.face.max_image_pixels,
         ).start()
         detector = ProcessFaceDetector().start()
     else:
-        matcher = DlibFaceMatcher(threshold, detect_max_side=config.face.detect_max_side)
+        matcher = DlibFaceMatcher(
+            threshold,
+            detect_max_side=config.face.detect_max_side,
+            num_jitters=config.face.num_jitters,
+            landmarks=config.face.landmarks,
+        )
 
     def recorder(record: DecidedTransaction) -> None:
-        record_transaction(database, record, cipher=cipher, audit=audit)
+        record_transaction(database, record, cipher=cipher, audit=audit, site=config.site)
 
     pipeline = KioskPipeline(
         chip_reader=devices.chip_reader,

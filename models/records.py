@@ -106,6 +106,9 @@ class CheckResult:
             raise InvalidRecordError("check message longer than 500 characters")
 
 
+MRZ_SEXES = ("M", "F", "X")
+
+
 @dataclass(frozen=True, slots=True)
 class DocumentSummary:
     """What is kept about the document: no raw MRZ, no name, no plain document number."""
@@ -116,10 +119,14 @@ class DocumentSummary:
     expiry_date: date | None = None
     number_token: str | None = None
     chip_read: bool = False
+    # the MRZ's sex field (M, F or X; None when unspecified), kept for the equity statistics
+    sex: str | None = None
 
     def __post_init__(self) -> None:
         if not 0 < len(self.doc_type) <= 2 or not 0 < len(self.issuer) <= 3:
             raise InvalidRecordError("document type or issuer code has a bad length")
+        if self.sex is not None and self.sex not in MRZ_SEXES:
+            raise InvalidRecordError("sex must be M, F or X")
         if self.nationality is not None and not 0 < len(self.nationality) <= 3:
             raise InvalidRecordError("nationality code has a bad length")
         if self.number_token is not None and len(self.number_token) != 64:

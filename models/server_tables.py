@@ -78,16 +78,22 @@ class UserRow(ServerBase):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     disabled_at: Mapped[datetime | None]
     site: Mapped[str | None] = mapped_column(String(64))  # None: every site (regional)
+    # tokens issued before this moment are refused (password reset, disable)
+    tokens_valid_after: Mapped[datetime | None]
 
 
 class ReceivedDecisionRow(ServerBase):
-    """A decision as a kiosk reported it; the transaction id makes a resend a no-op."""
+    """A decision as a kiosk reported it; (kiosk, transaction id) makes a resend a no-op, and
+    one kiosk cannot pre-empt another's transaction id."""
 
     __tablename__ = "server_decisions"
-    __table_args__ = (Index("ix_server_decisions_kiosk_decided", "kiosk_id", "decided_at"),)
+    __table_args__ = (
+        Index("ix_server_decisions_kiosk_decided", "kiosk_id", "decided_at"),
+        Index("ix_server_decisions_month_site", "month", "site"),
+    )
 
+    kiosk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     transaction_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kiosk_id: Mapped[str] = mapped_column(String(64))
     decision: Mapped[str] = mapped_column(String(8))
     reasons: Mapped[list[str]]
     started_at: Mapped[datetime]
@@ -97,6 +103,14 @@ class ReceivedDecisionRow(ServerBase):
     checks: Mapped[list[dict[str, Any]]]
     timings_ms: Mapped[dict[str, Any]]
     received_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # for the equity statistics (kept apart so they aggregate in SQL): the site, the month of
+    # the decision (YYYY-MM, UTC), nationality and sex as read from the MRZ, and whether the
+    # face did not match the chip photo; no other personal data
+    site: Mapped[str | None] = mapped_column(String(64))
+    month: Mapped[str | None] = mapped_column(String(7))
+    nationality: Mapped[str | None] = mapped_column(String(3))
+    sex: Mapped[str | None] = mapped_column(String(1))
+    face_mismatch: Mapped[bool | None]
 
 
 class ReferralQueueRow(ServerBase):
@@ -112,8 +126,8 @@ class ReferralQueueRow(ServerBase):
         Index("ix_server_referrals_queue", "status", "priority", "created_at"),
     )
 
+    kiosk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     transaction_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kiosk_id: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
     reasons: Mapped[list[str]]
     created_at: Mapped[datetime]
@@ -245,14 +259,14 @@ class AuditAnomalyRow(ServerBase):
 
 class ReferralPhotoRow(ServerBase):
     """A referral's chip photo or best live frame, sealed with the server's photo key
-    (AES-256-GCM, the transaction id and kind as associated data); deleted once the referral
-    is resolved and the retention has passed."""
+    (AES-256-GCM, the kiosk id, transaction id and kind as associated data); deleted once the
+    referral is resolved and the retention has passed."""
 
     __tablename__ = "server_referral_photos"
 
+    kiosk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     transaction_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # chip_portrait | live_frame
-    kiosk_id: Mapped[str] = mapped_column(String(64), index=True)
     key_id: Mapped[str] = mapped_column(String(16))
     nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
@@ -290,3 +304,61 @@ class LaneCommandRow(ServerBase):
     issued_at: Mapped[datetime] = mapped_column(default=utc_now)
     acked_at: Mapped[datetime | None]
     result: Mapped[str | None] = mapped_column(String(64))
+
+
+class LoginThrottleRow(ServerBase):
+    """Failed logins of one user name from one client address, counted before the password
+    is verified; shared by every server process through the database."""
+
+    __tablename__ = "server_login_throttle"
+
+    user_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int]
+    last_failure_at: Mapped[datetime]
+
+
+class ChangeRequestRow(ServerBase):
+    """A configuration or trust-list change proposed by one administrator; it reaches the
+    kiosks only once a second administrator approved it (then ``version`` is set)."""
+
+    __tablename__ = "server_change_requests"
+    __table_args__ = (Index("ix_server_change_requests_status", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    list_name: Mapped[str] = mapped_column(String(32))
+    changes: Mapped[list[dict[str, Any]]]
+    reason: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16))  # pending | approved | rejected
+    proposed_by: Mapped[str] = mapped_column(String(64))
+    proposed_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]
+    version: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ListSignatureRow(ServerBase):
+    """The signature over one approved version of a signed list (config, trust): kiosks
+    verify it with the public key they pin before applying anything of that version."""
+
+    __tablename__ = "server_list_signatures"
+
+    list_name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    envelope: Mapped[dict[str, Any]]
+    key_id: Mapped[str] = mapped_column(String(16))
+    signature: Mapped[str] = mapped_column(String(256))
+
+
+class AlertRow(ServerBase):
+    """Something the supervisors must see: configuration and trust changes proposed, approved
+    or refused, and attacks the server noticed."""
+
+    __tablename__ = "server_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(48))
+    subject: Mapped[str | None] = mapped_column(String(128))
+    actor: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)

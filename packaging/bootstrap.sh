@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEB_PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev swig xvfb pcsc-tools libgl1 libglib2.0-0 libegl1 libxkbcommon0 libxkbcommon-x11-0 libdbus-1-3 libfontconfig1 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxcb-randr0 fonts-dejavu-core espeak-ng alsa-utils chromium)
+DEB_PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev swig xvfb pcsc-tools libgl1 libglib2.0-0 libegl1 libxkbcommon0 libxkbcommon-x11-0 libdbus-1-3 libfontconfig1 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxcb-randr0 fonts-dejavu-core espeak-ng alsa-utils chromium haproxy)
 VENV=${KIOSK_VENV:-.venv}
 LOCK=requirements/lock.txt
 STAMP="$VENV/.lock.sha256"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from models.base import utc_now
 from models.errors import ConfigError, KioskError
@@ -20,11 +21,17 @@ from server.security.tokens import Role
 log = logging.getLogger(__name__)
 
 MIN_PASSWORD = 12
+# configuration and trust changes need a proposer and another approver
+MIN_ADMINISTRATORS = 2
 
 
 class AccountError(KioskError):
     code = "server_account"
     user_message = "The account operation was refused."
+
+
+class AccountNotFoundError(AccountError):
+    code = "server_account_not_found"
 
 
 @dataclass(frozen=True)
@@ -40,18 +47,18 @@ def enrol_device(
     name: str,
     *,
     days: int,
+    audit_public_key_pem: str,
     actor: str = "cli",
-    audit_public_key_pem: str | None = None,
     site: str | None = None,
 ) -> EnrolledDevice:
     """A new key and certificate for ``name`` (re-enrolment revokes the older certificates).
 
-    ``audit_public_key_pem``: the kiosk's audit checkpoint key (Ed25519, PEM); without it
-    the server takes the key of the kiosk's first checkpoint (trust on first use).
+    ``audit_public_key_pem``: the kiosk's audit checkpoint key (Ed25519, PEM, from
+    ``kiosk db init-keys`` on the kiosk), required: the server never trusts a kiosk's first
+    checkpoint on its word.
     ``site``: the site whose officers see this kiosk's lane and referrals (without it, the
     site the kiosk reports on its first lane event)."""
-    if audit_public_key_pem is not None:
-        parse_public_key(audit_public_key_pem)  # refuse a bad key before issuing anything
+    parse_public_key(audit_public_key_pem)  # refuse a bad key before issuing anything
     issued = ca.issue(name, days=days, client=True)
     now = utc_now()
     with database.session() as session:
@@ -86,9 +93,8 @@ def enrol_device(
                 time=now,
             )
         )
-        if audit_public_key_pem is not None:
-            session.flush()
-            set_enrolled_key(session, name, audit_public_key_pem, actor=actor)
+        session.flush()
+        set_enrolled_key(session, name, audit_public_key_pem, actor=actor)
     log.info("device %s enrolled (certificate %s)", name, issued.serial_hex)
     return EnrolledDevice(name=name, certificate=issued, ca_pem=ca.cert_pem)
 
@@ -165,3 +171,84 @@ def add_user(
             )
         )
     log.info("user %s added with role %s", name, role.value)
+
+
+def _audit(session: Any, actor: str, action: str, subject: str, **details: Any) -> None:
+    session.add(
+        ServerAuditEventRow(
+            actor=actor, action=action, subject=subject, details=details, time=utc_now()
+        )
+    )
+
+
+def _other_active_administrators(session: Any, name: str) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(UserRow)
+            .where(UserRow.role == Role.ADMINISTRATOR.value)
+            .where(UserRow.disabled_at.is_(None))
+            .where(UserRow.name != name)
+        )
+        or 0
+    )
+
+
+def _user_for_update(session: Any, name: str) -> UserRow:
+    user: UserRow | None = session.get(UserRow, name, with_for_update=True)
+    if user is None:
+        raise AccountNotFoundError(f"no user {name}")
+    return user
+
+
+def _keep_an_administrator(session: Any, user: UserRow) -> None:
+    others = _other_active_administrators(session, user.name)
+    if user.role == Role.ADMINISTRATOR.value and others < MIN_ADMINISTRATORS:
+        raise AccountError(
+            f"{user.name} is one of the last {MIN_ADMINISTRATORS} active administrators "
+            "(two are needed to approve configuration and trust changes): add another first"
+        )
+
+
+def disable_user(database: ServerDatabase, name: str, *, actor: str) -> None:
+    """Refuse the user's logins and end its tokens now."""
+    with database.session() as session:
+        user = _user_for_update(session, name)
+        _keep_an_administrator(session, user)
+        now = utc_now()
+        user.disabled_at = now
+        user.tokens_valid_after = now
+        _audit(session, actor, "user.disable", name, role=user.role)
+    log.info("user %s disabled", name)
+
+
+def enable_user(database: ServerDatabase, name: str, *, actor: str) -> None:
+    with database.session() as session:
+        user = _user_for_update(session, name)
+        user.disabled_at = None
+        _audit(session, actor, "user.enable", name, role=user.role)
+    log.info("user %s enabled", name)
+
+
+def reset_password(database: ServerDatabase, name: str, password: str, *, actor: str) -> None:
+    """A new password; the tokens issued before it stop working."""
+    if len(password) < MIN_PASSWORD:
+        raise ConfigError(f"password must have at least {MIN_PASSWORD} characters")
+    password_hash = hash_password(password)
+    with database.session() as session:
+        user = _user_for_update(session, name)
+        user.password_hash = password_hash
+        user.tokens_valid_after = utc_now()
+        _audit(session, actor, "user.reset_password", name, role=user.role)
+    log.info("password of user %s reset", name)
+
+
+def remove_user(database: ServerDatabase, name: str, *, actor: str) -> None:
+    """Delete the account (its name stays in the audit); never the last administrators."""
+    with database.session() as session:
+        user = _user_for_update(session, name)
+        _keep_an_administrator(session, user)
+        role = user.role
+        session.delete(user)
+        _audit(session, actor, "user.remove", name, role=role)
+    log.info("user %s removed", name)

@@ -1,5 +1,6 @@
 """The FastAPI application: :func:`create_app` wires configuration, database (migrated at
-start), device CA, token service and metrics, then the routers. OpenAPI at /docs."""
+start), device CA, token service, change-signing key and metrics, then the routers. The
+OpenAPI description is at /openapi.json; no /docs page (it loaded scripts from a CDN)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,19 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from kiosk import __version__
+from server import health
 from server.api import (
+    account_routes,
     audit_routes,
+    change_routes,
+    equity_routes,
     kiosk_routes,
     lane_routes,
+    login_routes,
     people_routes,
     photo_routes,
     referral_routes,
@@ -30,11 +36,20 @@ from server.api.schemas import error_responses
 from server.config import ServerConfig
 from server.database import ServerDatabase, open_server_database
 from server.metrics import ServerMetrics
-from server.middleware import BodyLimit, RequestMetrics
+from server.middleware import (
+    AuthenticateFirst,
+    BodyLimit,
+    LoginShed,
+    NoStore,
+    RequestMetrics,
+)
 from server.photo_purge import photo_purge_loop
 from server.photos import PhotoVault, load_or_create_photo_key
+from server.retention import RetentionPurger
 from server.security.ca import DeviceCA
-from server.security.login_limit import LoginLimiter
+from server.security.change_signing import ChangeSigner
+from server.security.login_gate import LoginGate
+from server.security.login_throttle import ThrottlePolicy
 from server.security.metrics_access import require_metrics_access
 from server.security.tokens import TokenService, load_or_create_secret
 from server.state import ServerState, server_state
@@ -44,17 +59,7 @@ log = logging.getLogger(__name__)
 
 # Endpoints that need no device certificate: liveness, the API description, log in, and
 # /metrics (open to ServerConfig.metrics_allow, a technician's token for everyone else).
-PUBLIC_PATHS = frozenset(
-    {
-        "/healthz",
-        "/metrics",
-        "/docs",
-        "/docs/oauth2-redirect",
-        "/redoc",
-        "/openapi.json",
-        "/v1/auth/token",
-    }
-)
+PUBLIC_PATHS = frozenset({"/healthz", "/metrics", "/openapi.json", "/v1/auth/token"})
 
 
 def build_state(config: ServerConfig, database: ServerDatabase | None = None) -> ServerState:
@@ -65,6 +70,7 @@ def build_state(config: ServerConfig, database: ServerDatabase | None = None) ->
         secret = config.token_secret.get_secret_value().encode("utf-8")
     else:
         secret = load_or_create_secret(config.data_dir / "token.secret")
+    signer = ChangeSigner.open(config.change_signing_key_file)
     db = database or open_server_database(config)
     photos = PhotoVault(load_or_create_photo_key(config.data_dir / "photos.key"))
     return ServerState(
@@ -74,7 +80,14 @@ def build_state(config: ServerConfig, database: ServerDatabase | None = None) ->
         ca=ca,
         tokens=TokenService(secret, config.token_lifetime_s),
         metrics=ServerMetrics(),
-        login_limiter=LoginLimiter(config.login_max_failures, config.login_window_s),
+        signer=signer,
+        login_gate=LoginGate(
+            config.login_concurrency,
+            config.login_queue,
+            rate_per_s=config.login_rate_per_s,
+            burst=config.login_burst,
+        ),
+        throttle=ThrottlePolicy.from_config(config),
     )
 
 
@@ -86,25 +99,31 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Fas
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         drop_folder = vetting_routes.start_background(_app)
+        purger = RetentionPurger(server.database, config).start()
         purge = asyncio.create_task(photo_purge_loop(server))
-        yield
-        purge.cancel()
-        server.pubsub.close()
-        if drop_folder is not None:
-            drop_folder.stop()
-        if owns_database:
-            server.database.close()
+        try:
+            yield
+        finally:
+            purge.cancel()
+            server.pubsub.close()
+            await purger.stop()
+            if drop_folder is not None:
+                drop_folder.stop()
+            if owns_database:
+                server.close()
 
     app = FastAPI(
         title="Kiosk central server",
         version=__version__,
         description="Store-and-forward sync of e-gate kiosks; officer booths; technicians.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.server = server
     for router in (
         kiosk_routes.router,
-        people_routes.auth,
+        login_routes.auth,
         referral_routes.router,
         people_routes.supervisor,
         people_routes.technician,
@@ -114,23 +133,38 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Fas
         lane_routes.people,
         photo_routes.router,
         report_routes.router,
+        change_routes.router,
+        change_routes.alerts,
+        account_routes.router,
+        equity_routes.router,
     ):
         app.include_router(router)
     vetting_routes.install(app, server)
     _add_operational_routes(app)
     _add_error_handlers(app)
-    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(
+        BodyLimit, max_bytes=config.max_body_bytes, read_timeout_s=config.read_timeout_s
+    )
+    app.add_middleware(
+        AuthenticateFirst, verify_token=server.tokens.verify, public_paths=PUBLIC_PATHS
+    )
+    app.add_middleware(NoStore)
+    app.add_middleware(
+        LoginShed,
+        gate=server.login_gate,
+        on_shed=lambda address: login_routes.refused_busy(server, address),
+        delay_s=config.login_shed_delay_s,
+    )
     app.add_middleware(RequestMetrics, metrics=server.metrics)
     return app
 
 
 def _add_operational_routes(app: FastAPI) -> None:
     @app.get("/healthz", tags=["operations"], summary="liveness and database check")
-    def healthz(state: ServerState = Depends(server_state)) -> dict[str, str]:
-        try:
-            with state.database.sessions() as session:
-                session.execute(text("SELECT 1"))
-        except SQLAlchemyError:
+    async def healthz(state: ServerState = Depends(server_state)) -> dict[str, str]:
+        """Answers within ``health_timeout_s`` whatever the database does."""
+        reachable = await health.database_reachable(state.database, state.config.health_timeout_s)
+        if not reachable:
             return {"status": "degraded", "database": "unreachable"}
         return {"status": "ok", "database": state.database.dialect}
 
@@ -166,7 +200,15 @@ def _add_error_handlers(app: FastAPI) -> None:
         ]
         return JSONResponse({"detail": errors}, status_code=422)
 
-    @app.exception_handler(OperationalError)
     async def database_unavailable(_request: Request, exc: Any) -> JSONResponse:
         log.error("database unavailable: %s", exc.__class__.__name__)
-        return JSONResponse({"detail": "database unavailable, retry later"}, status_code=503)
+        return JSONResponse(
+            {"detail": "database unavailable, retry later"},
+            status_code=503,
+            headers={"Retry-After": "2"},
+        )
+
+    # a dropped or stalled database (OperationalError: connect or statement timeout) and a
+    # full pool (TimeoutError) are 503 with no traceback; the kiosk's relay retries later
+    for error in (OperationalError, PoolTimeoutError, InterfaceError):
+        app.add_exception_handler(error, database_unavailable)

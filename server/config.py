@@ -14,13 +14,26 @@ from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, IPvAnyNetwork, SecretStr, ValidationError
+from pydantic import Field, IPvAnyNetwork, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from models.errors import ConfigError
 from server.vetting.config import VettingConfig
 
 DEFAULT_SERVER_DIR = Path(os.environ.get("KIOSK_SERVER_HOME", "var/server"))
+
+
+MAX_TOKEN_LIFETIME_S = 12 * 3600
+MIN_SECRET_CHARS = 32
+
+
+def weak_secret(secret: str) -> str | None:
+    """Why ``secret`` is too weak to sign tokens; None when it will do."""
+    if len(secret) < MIN_SECRET_CHARS:
+        return f"the token secret must have at least {MIN_SECRET_CHARS} characters"
+    if len(set(secret)) < 10:
+        return "the token secret is too repetitive (fewer than 10 different characters)"
+    return None
 
 
 def _loopback() -> list[IPv4Network | IPv6Network]:
@@ -51,22 +64,55 @@ class ServerConfig(BaseSettings):
         default_factory=lambda: ["localhost", "127.0.0.1"],
         description="DNS names / IP addresses in the generated server certificate",
     )
-    token_lifetime_s: int = Field(900, ge=30, le=86_400)
+    token_lifetime_s: int = Field(900, ge=30, le=MAX_TOKEN_LIFETIME_S)
     token_secret: SecretStr | None = Field(
-        None, description="HS256 secret; default <data_dir>/token.secret, created on first run"
+        None,
+        description="HS256 secret (at least 32 characters, not repetitive); default "
+        "<data_dir>/token.secret, created on first run",
     )
     max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024)
     max_batch_items: int = Field(500, ge=1, le=10_000)
     max_clock_skew_s: float = Field(300.0, ge=0, description="refuse times this far in future")
     device_cert_days: int = Field(825, ge=1, le=3650)
-    login_max_failures: int = Field(
-        5,
-        ge=1,
-        le=1000,
-        description="failed logins per user name, and per client address, "
-        "within login_window_s before further attempts get 429 with Retry-After",
-    )
-    login_window_s: float = Field(300.0, gt=0, le=86_400)
+    # logins: argon2 verifications at once (each takes 64 MiB and ~140 ms of CPU) on their
+    # own threads, away from the ingestion workers, at most login_rate_per_s a second (a
+    # burst of login_burst); an attempt beyond the queue or the rate: 503 at once
+    login_concurrency: int = Field(1, ge=1, le=64)
+    login_queue: int = Field(8, ge=0, le=1000)
+    login_rate_per_s: float = Field(2.0, gt=0, le=1000)
+    login_burst: int = Field(10, ge=1, le=10_000)
+    login_shed_delay_s: float = Field(1.0, ge=0, le=30, description="503s of a flood wait this")
+    # failed logins per (user name, client address): the first login_free_attempts cost
+    # nothing, then each further attempt waits login_delay_s, doubling, at most
+    # login_delay_max_s; a success or login_reset_s without failure clears the count
+    login_free_attempts: int = Field(3, ge=1, le=100)
+    login_delay_s: float = Field(2.0, gt=0, le=3600)
+    login_delay_max_s: float = Field(900.0, gt=0, le=86_400)
+    login_reset_s: float = Field(3600.0, gt=0, le=7 * 86_400)
+    # the client address is taken from X-Forwarded-For only when the connection comes from
+    # one of these proxies (a TLS-terminating proxy); empty: the peer address, always
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    # connections: a request's headers within header_timeout_s, its body within
+    # read_timeout_s, idle keep-alive for keep_alive_s, at most max_connections held (then
+    # the longest idle one is closed); the unit's LimitNOFILE must be above max_connections
+    header_timeout_s: float = Field(10.0, gt=0, le=300)
+    handshake_timeout_s: float = Field(10.0, gt=0, le=300)
+    read_timeout_s: float = Field(30.0, gt=0, le=600)
+    keep_alive_s: int = Field(5, ge=1, le=300)
+    max_connections: int = Field(4000, ge=10, le=1_000_000)
+    # the database: connecting, each statement, waiting for a pooled connection; a pool
+    # timeout is 503; /healthz answers within health_timeout_s whatever the database does
+    db_connect_timeout_s: int = Field(3, ge=2, le=60)
+    db_statement_timeout_s: float = Field(15.0, gt=0, le=600)
+    db_pool_timeout_s: float = Field(2.0, gt=0, le=60)
+    health_timeout_s: float = Field(0.8, gt=0, le=10)
+    # personal data (names, birth dates of referrals; document summaries of decisions) is
+    # purged this long after the referral or decision, checked every purge_interval_s
+    retention_hours: float = Field(720.0, gt=0, le=24 * 3650)
+    purge_interval_s: float = Field(3600.0, gt=0, le=86_400)
+    # the Ed25519 key that signs approved configuration and trust changes; kiosks pin its
+    # public key (kiosk central.signing_public_key); default <data_dir>/change-signing.pem
+    change_signing_key: Path | None = None
     # /metrics: the Prometheus scraper usually runs on the server host itself, so clients
     # from these networks read it without credentials; any other client must present the
     # bearer token of a technician or an administrator. An empty list makes the token
@@ -101,6 +147,15 @@ class ServerConfig(BaseSettings):
         30.0, gt=0, description="a lane silent this long shows as offline on the wall"
     )
 
+    @field_validator("token_secret")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            weak = weak_secret(value.get_secret_value())
+            if weak:
+                raise ValueError(weak)
+        return value
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -119,6 +174,10 @@ class ServerConfig(BaseSettings):
     @property
     def ca_dir(self) -> Path:
         return self.data_dir / "ca"
+
+    @property
+    def change_signing_key_file(self) -> Path:
+        return self.change_signing_key or self.data_dir / "change-signing.pem"
 
 
 def load_server_config(path: Path | str | None = None, **overrides: Any) -> ServerConfig:

@@ -1,17 +1,22 @@
 """Storing what kiosks send: bulk ``INSERT ... ON CONFLICT DO NOTHING RETURNING key`` so a
-resent batch stores nothing twice and the answer can say, per item, accepted or duplicate."""
+resent batch stores nothing twice and the answer can say, per item, accepted or duplicate.
+
+Records are keyed on (kiosk, transaction id): a kiosk cannot pre-empt another's id. A
+"duplicate" that differs from what is stored is not a resend: :class:`ConflictingRecordError`
+(409), and the whole batch is rolled back."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models.base import utc_now
+from models.records import ReasonCode
 from models.server_tables import (
     DeviceRow,
     ReceivedCheckpointRow,
@@ -19,10 +24,24 @@ from models.server_tables import (
     ReferralQueueRow,
 )
 from server.api.schemas import CheckpointIn, DecisionIn, ListedIn, ReferralIn
+from server.notify import publish
 
 DECISIONS: Table = ReceivedDecisionRow.__table__  # type: ignore[assignment]
 REFERRALS: Table = ReferralQueueRow.__table__  # type: ignore[assignment]
 CHECKPOINTS: Table = ReceivedCheckpointRow.__table__  # type: ignore[assignment]
+RECORD_KEY = ["kiosk_id", "transaction_id"]
+# what a resend must repeat exactly (the rest is the server's own bookkeeping)
+DECISION_FIELDS = ("decision", "reasons", "started_at", "decided_at", "policy", "checks")
+REFERRAL_FIELDS = ("reasons", "created_at")
+
+
+class ConflictingRecordError(Exception):
+    """An item with a stored (kiosk, transaction id) whose content differs."""
+
+    def __init__(self, transaction_id: str, field: str) -> None:
+        super().__init__(f"transaction {transaction_id} is stored with another {field}")
+        self.transaction_id = transaction_id
+        self.field = field
 
 
 def insert_new(
@@ -46,7 +65,38 @@ def insert_new(
     return set(result.scalars().all())
 
 
-def _decision_row(item: DecisionIn, now: datetime) -> dict[str, Any]:
+def _check_resent(
+    session: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    new: set[str],
+    fields: Sequence[str],
+) -> None:
+    """Raise :class:`ConflictingRecordError` when a row not inserted now differs from the
+    stored one in one of ``fields``."""
+    resent = {(row["kiosk_id"], row["transaction_id"]): row for row in rows}
+    resent = {key: row for key, row in resent.items() if key[1] not in new}
+    if not resent:
+        return
+    columns = [table.c[name] for name in ("kiosk_id", "transaction_id", *fields)]
+    stored = session.execute(
+        select(*columns).where(tuple_(table.c.kiosk_id, table.c.transaction_id).in_(list(resent)))
+    ).all()
+    for found in stored:
+        row = resent[(found[0], found[1])]
+        for name, value in zip(fields, found[2:], strict=True):
+            if _normal(value) != _normal(row[name]):
+                raise ConflictingRecordError(found[1], name)
+
+
+def _normal(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return value
+
+
+def _decision_row(item: DecisionIn, now: datetime, site: str | None) -> dict[str, Any]:
+    document = item.document
     return {
         "transaction_id": item.transaction_id,
         "kiosk_id": item.kiosk_id,
@@ -59,6 +109,11 @@ def _decision_row(item: DecisionIn, now: datetime) -> dict[str, Any]:
         "checks": [check.model_dump(mode="json") for check in item.checks],
         "timings_ms": dict(item.timings_ms),
         "received_at": now,
+        "site": site or item.site,
+        "month": item.decided_at.strftime("%Y-%m"),
+        "nationality": document.nationality if document else None,
+        "sex": document.sex if document else None,
+        "face_mismatch": ReasonCode.BIOMETRIC_MISMATCH in item.reasons,
     }
 
 
@@ -70,9 +125,12 @@ def priority_of(reasons: Sequence[str]) -> int:
     return 0 if HIT_REASONS.intersection(reasons) else 1
 
 
-def _site_of(session: Session, kiosk_id: str) -> str | None:
-    device = session.get(DeviceRow, kiosk_id)
-    return device.site if device is not None else None
+def _device_sites(session: Session, kiosk_ids: set[str]) -> dict[str, str | None]:
+    """The site each kiosk was enrolled for (the server's record wins over what it says)."""
+    rows = session.execute(
+        select(DeviceRow.name, DeviceRow.site).where(DeviceRow.name.in_(kiosk_ids))
+    )
+    return {name: site for name, site in rows}
 
 
 def _referral_row(
@@ -123,13 +181,10 @@ def store_decisions(session: Session, items: Sequence[DecisionIn]) -> set[str]:
     """Store new decisions (and the referrals they open); the transaction ids stored now."""
     now = utc_now()
     unique = {item.transaction_id: item for item in items}  # a batch may repeat an item
-    new: set[str] = insert_new(
-        session,
-        DECISIONS,
-        [_decision_row(item, now) for item in unique.values()],
-        ["transaction_id"],
-        "transaction_id",
-    )
+    sites = _device_sites(session, {item.kiosk_id for item in unique.values()})
+    rows = [_decision_row(item, now, sites.get(item.kiosk_id)) for item in unique.values()]
+    new: set[str] = insert_new(session, DECISIONS, rows, RECORD_KEY, "transaction_id")
+    _check_resent(session, DECISIONS, rows, new, DECISION_FIELDS)
     referrals = [
         _referral_row(
             item.transaction_id,
@@ -142,12 +197,13 @@ def store_decisions(session: Session, items: Sequence[DecisionIn]) -> set[str]:
             now,
             document_number=item.referral.document_number,
             listed=item.referral.listed,
-            site=_site_of(session, item.kiosk_id),
+            site=sites.get(item.kiosk_id),
         )
         for item in unique.values()
         if item.transaction_id in new and item.referral is not None
     ]
-    insert_new(session, REFERRALS, referrals, ["transaction_id"], "transaction_id")
+    opened = insert_new(session, REFERRALS, referrals, RECORD_KEY, "transaction_id")
+    _announce(session, items, new, opened)
     return new
 
 
@@ -158,6 +214,7 @@ def new_referral_ids(items: Sequence[DecisionIn], new: set[str]) -> list[str]:
 def store_referrals(session: Session, items: Sequence[ReferralIn]) -> set[str]:
     now = utc_now()
     unique = {item.transaction_id: item for item in items}
+    sites = _device_sites(session, {item.kiosk_id for item in unique.values()})
     rows = [
         _referral_row(
             item.transaction_id,
@@ -170,12 +227,29 @@ def store_referrals(session: Session, items: Sequence[ReferralIn]) -> set[str]:
             now,
             document_number=item.document_number,
             listed=item.listed,
-            site=_site_of(session, item.kiosk_id),
+            site=sites.get(item.kiosk_id),
         )
         for item in unique.values()
     ]
-    new: set[str] = insert_new(session, REFERRALS, rows, ["transaction_id"], "transaction_id")
+    new: set[str] = insert_new(session, REFERRALS, rows, RECORD_KEY, "transaction_id")
+    _check_resent(session, REFERRALS, rows, new, REFERRAL_FIELDS)
+    _announce(session, items, set(), new)
     return new
+
+
+def _announce(
+    session: Session, items: Sequence[DecisionIn | ReferralIn], decided: set[str], opened: set[str]
+) -> None:
+    """Tell every server process (their live screens) what this batch stored."""
+    if not items or not (decided or opened):
+        return
+    kiosk = items[0].kiosk_id
+    if decided:
+        publish(session, "decisions", {"event": "stored", "kiosk_id": kiosk,
+                                       "count": len(decided)})  # fmt: skip
+    for transaction_id in sorted(opened):
+        publish(session, "referrals", {"event": "new", "kiosk_id": kiosk,
+                                       "transaction_id": transaction_id})  # fmt: skip
 
 
 def store_checkpoints(session: Session, items: Sequence[CheckpointIn]) -> int:

@@ -1,19 +1,18 @@
-"""Pure ASGI middleware: a request body limit (413 before anything is parsed) and request
-metrics. Pure ASGI, not BaseHTTPMiddleware, so they cost little per request."""
+"""Pure ASGI middleware: a request body limit (413 before anything is parsed, 408 for a
+body that does not arrive), authentication before the body is parsed, no-store caching of
+answers, and request metrics. Pure ASGI, not BaseHTTPMiddleware, so they cost little per request."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
 
 from server.metrics import ServerMetrics
+from server.security.tokens import InvalidTokenError
 
 Scope = dict[str, Any]
-
-
-class BodyTooLargeError(Exception):
-    pass
 
 
 async def _send_json(send: Any, status: int, detail: str) -> None:
@@ -32,11 +31,14 @@ async def _send_json(send: Any, status: int, detail: str) -> None:
 
 
 class BodyLimit:
-    """Refuse request bodies over ``max_bytes`` with 413, declared or streamed."""
+    """Read the whole request body before the app sees it: over ``max_bytes`` (declared or
+    streamed, chunked included) is 413, a body not complete within ``read_timeout_s`` is 408
+    (a slow sender cannot hold a worker). The app then reads the buffered body."""
 
-    def __init__(self, app: Any, max_bytes: int) -> None:
+    def __init__(self, app: Any, max_bytes: int, read_timeout_s: float = 30.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.read_timeout_s = read_timeout_s
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -53,29 +55,72 @@ class BodyLimit:
                 if declared > self.max_bytes:
                     await _send_json(send, 413, detail)
                     return
+        chunks: list[bytes] = []
         received = 0
-        started = False
-
-        async def limited_receive() -> Any:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLargeError
-            return message
-
-        async def tracking_send(message: Any) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        more = True
         try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLargeError:
-            if not started:
-                await _send_json(send, 413, detail)
+            async with asyncio.timeout(self.read_timeout_s):
+                while more:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return
+                    body = message.get("body", b"")
+                    received += len(body)
+                    if received > self.max_bytes:
+                        await _send_json(send, 413, detail)
+                        return
+                    chunks.append(body)
+                    more = bool(message.get("more_body", False))
+        except TimeoutError:
+            await _send_json(send, 408, "request body not received in time")
+            return
+        buffered: list[Any] = [{"type": "http.request", "body": b"".join(chunks)}]
+
+        async def replay() -> Any:
+            if buffered:
+                return buffered.pop()
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+class AuthenticateFirst:
+    """Refuse a request that carries no credentials before its body is parsed: kiosk
+    endpoints need a client certificate on the connection, people's endpoints a bearer token
+    whose signature verifies (the database checks follow in the endpoint's dependencies)."""
+
+    def __init__(self, app: Any, verify_token: Any, public_paths: frozenset[str]) -> None:
+        self.app = app
+        self.verify_token = verify_token
+        self.public_paths = public_paths
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        path = str(scope.get("path", ""))
+        if scope["type"] != "http" or path in self.public_paths or not path.startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        if path.startswith("/v1/kiosk/"):
+            tls = scope.get("extensions", {}).get("tls") or {}
+            if not tls.get("client_cert_chain"):
+                await _send_json(send, 401, "a device client certificate is required")
+                return
+        elif not self._token_ok(scope):
+            await _send_json(send, 401, "a valid bearer token is required")
+            return
+        await self.app(scope, receive, send)
+
+    def _token_ok(self, scope: Scope) -> bool:
+        for key, value in scope.get("headers", []):
+            if key == b"authorization":
+                scheme, _, token = value.decode("latin-1").partition(" ")
+                if scheme.lower() != "bearer" or not token:
+                    return False
+                try:
+                    self.verify_token(token.strip())
+                except InvalidTokenError:
+                    return False
+                return True
+        return False
 
 
 class RequestMetrics:
@@ -105,3 +150,65 @@ class RequestMetrics:
             label = getattr(route, "path", "unmatched")
             self.metrics.latency.labels(label).observe(time.perf_counter() - start)
             self.metrics.requests.labels(label, f"{status_code // 100}xx").inc()
+
+
+class NoStore:
+    """``Cache-Control: no-store`` on every answer under ``/v1/`` (they may carry personal
+    data: names, birth dates, document summaries) so no proxy or browser keeps a copy."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def with_header(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0] != b"cache-control"]
+                headers += [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_header)
+
+
+class LoginShed:
+    """During a login flood, refuse ``POST /v1/auth/token`` with 503 before the request is
+    routed or its body read, whenever the login gate would refuse it anyway, and only after
+    ``delay_s`` (a tarpit: a client that floods on a few connections then gets a few
+    answers a second instead of hundreds; a sleeping request costs the server nothing). A
+    flood thus costs the event loop little and the kiosks keep their share of it."""
+
+    def __init__(self, app: Any, gate: Any, on_shed: Any, delay_s: float = 1.0) -> None:
+        self.app = app
+        self.gate = gate
+        self.on_shed = on_shed
+        self.delay_s = delay_s
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if (
+            scope["type"] == "http"
+            and scope.get("path") == "/v1/auth/token"
+            and scope.get("method") == "POST"
+            and not self.gate.has_room()
+        ):
+            client = scope.get("client") or ("unknown", 0)
+            self.on_shed(str(client[0]))
+            await asyncio.sleep(self.delay_s)
+            body = b'{"detail":"the server is busy with other logins; try again in a moment"}'
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode("ascii")),
+                        (b"retry-after", b"1"),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)

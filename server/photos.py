@@ -2,9 +2,9 @@
 plus ``photo_retention_hours``, then deleted.
 
 Each image is encrypted with AES-256-GCM under the server's photo key (``<data_dir>/photos.key``,
-mode 0600, created on first use), a fresh nonce per image and the transaction id and kind as
-associated data, so an image copied to another referral does not decrypt. They travel from the
-kiosk over mutual TLS and to the booth over TLS with an officer's token.
+mode 0600, created on first use), a fresh nonce per image and the kiosk id, transaction id and
+kind as associated data, so an image copied to another referral does not decrypt. They travel
+from the kiosk over mutual TLS and to the booth over TLS with an officer's token.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from models.base import utc_now
@@ -82,12 +82,15 @@ class PhotoVault:
     def key_id(self) -> str:
         return hmac.new(self.key, b"server photo key id", hashlib.sha256).hexdigest()[:16]
 
-    def _aad(self, transaction_id: str, kind: str) -> bytes:
-        return f"{transaction_id}|{kind}".encode()
+    def _aad(self, kiosk_id: str, transaction_id: str, kind: str) -> bytes:
+        return f"{kiosk_id}|{transaction_id}|{kind}".encode()
 
-    def seal(self, transaction_id: str, kind: str, data: bytes) -> tuple[bytes, bytes]:
+    def seal(
+        self, kiosk_id: str, transaction_id: str, kind: str, data: bytes
+    ) -> tuple[bytes, bytes]:
         nonce = os.urandom(12)
-        return nonce, AESGCM(self.key).encrypt(nonce, data, self._aad(transaction_id, kind))
+        aad = self._aad(kiosk_id, transaction_id, kind)
+        return nonce, AESGCM(self.key).encrypt(nonce, data, aad)
 
     def open(self, row: ReferralPhotoRow) -> bytes | None:
         if row.key_id != self.key_id:
@@ -95,7 +98,7 @@ class PhotoVault:
             return None
         try:
             return AESGCM(self.key).decrypt(
-                row.nonce, row.ciphertext, self._aad(row.transaction_id, row.kind)
+                row.nonce, row.ciphertext, self._aad(row.kiosk_id, row.transaction_id, row.kind)
             )
         except InvalidTag:
             log.warning("photo of %s does not authenticate", row.transaction_id)
@@ -105,14 +108,14 @@ class PhotoVault:
         self, session: Session, transaction_id: str, kiosk_id: str, kind: str, data: bytes
     ) -> bool:
         """Store one image unless the referral already has it; True when stored now."""
-        if session.get(ReferralPhotoRow, (transaction_id, kind)) is not None:
+        if session.get(ReferralPhotoRow, (kiosk_id, transaction_id, kind)) is not None:
             return False
-        nonce, sealed = self.seal(transaction_id, kind, data)
+        nonce, sealed = self.seal(kiosk_id, transaction_id, kind, data)
         session.add(
             ReferralPhotoRow(
+                kiosk_id=kiosk_id,
                 transaction_id=transaction_id,
                 kind=kind,
-                kiosk_id=kiosk_id,
                 key_id=self.key_id,
                 nonce=nonce,
                 ciphertext=sealed,
@@ -121,9 +124,12 @@ class PhotoVault:
         )
         return True
 
-    def load(self, session: Session, transaction_id: str) -> dict[str, bytes]:
+    def load(self, session: Session, kiosk_id: str, transaction_id: str) -> dict[str, bytes]:
         rows = session.scalars(
-            select(ReferralPhotoRow).where(ReferralPhotoRow.transaction_id == transaction_id)
+            select(ReferralPhotoRow).where(
+                ReferralPhotoRow.kiosk_id == kiosk_id,
+                ReferralPhotoRow.transaction_id == transaction_id,
+            )
         )
         found = {}
         for row in rows:
@@ -138,23 +144,23 @@ def purge_photos(session: Session, retention_hours: float, now: datetime | None 
     that never got a referral within the retention; the number of images deleted."""
     moment = now or utc_now()
     cutoff = moment - timedelta(hours=retention_hours)
-    resolved = select(ReferralQueueRow.transaction_id).where(
+    resolved = (
         ReferralQueueRow.status == ReferralStatus.RESOLVED.value,
         ReferralQueueRow.resolved_at < cutoff,
     )
-    known = select(ReferralQueueRow.transaction_id)
+    of_photo = (
+        ReferralQueueRow.kiosk_id == ReferralPhotoRow.kiosk_id,
+        ReferralQueueRow.transaction_id == ReferralPhotoRow.transaction_id,
+    )
     gone = session.execute(
         delete(ReferralPhotoRow).where(
-            ReferralPhotoRow.transaction_id.in_(resolved)
-            | (
-                ReferralPhotoRow.transaction_id.not_in(known)
-                & (ReferralPhotoRow.received_at < cutoff)
-            )
+            exists().where(*of_photo, *resolved)
+            | (~exists().where(*of_photo) & (ReferralPhotoRow.received_at < cutoff))
         )
     )
     session.execute(
         update(ReferralQueueRow)
-        .where(ReferralQueueRow.transaction_id.in_(resolved))
+        .where(*resolved)
         .where(ReferralQueueRow.photos_purged_at.is_(None))
         .values(photos_purged_at=moment)
     )

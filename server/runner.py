@@ -1,6 +1,9 @@
 """Running the server on uvicorn: TLS with optional client certificates verified against the
 device CA (kiosk endpoints then require one; people use tokens), our h11 protocol that hands
-the peer certificate to the app. :class:`ServerThread` runs it in-process (tests, demo)."""
+the peer certificate to the app and closes idle connections (:mod:`server.connection_guard`).
+TLS 1.2 with AEAD suites only (ECDHE with AES-GCM or ChaCha20-Poly1305) or TLS 1.3. Proxy
+headers are never taken from uvicorn (see :mod:`server.security.client_address`).
+:class:`ServerThread` runs it in-process (tests, demo)."""
 
 from __future__ import annotations
 
@@ -8,14 +11,33 @@ import logging
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import uvicorn
 
 from server.app import create_app
 from server.config import ServerConfig
+from server.connection_guard import (
+    ConnectionLimits,
+    GuardedServer,
+    guarded_protocol,
+    install_log_rate_limit,
+)
 from server.state import ServerState
-from server.tls import ClientCertH11Protocol
+
+# TLS 1.2 suites with forward secrecy and authenticated encryption (TLS 1.3's are all AEAD)
+TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL"
+
+
+def _hardened_context(
+    _config: uvicorn.Config, default: Callable[[], ssl.SSLContext]
+) -> ssl.SSLContext:
+    context = default()
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.options |= ssl.OP_NO_COMPRESSION | ssl.OP_NO_RENEGOTIATION
+    return context
+
 
 log = logging.getLogger(__name__)
 
@@ -38,19 +60,30 @@ def uvicorn_config(
             # A presented certificate must chain to the device CA or the handshake fails;
             # officer booths without one log in with tokens.
             ssl_cert_reqs=ssl.CERT_OPTIONAL,
+            ssl_ciphers=TLS12_CIPHERS,
+            ssl_version=ssl.PROTOCOL_TLS_SERVER,
+            ssl_context_factory=_hardened_context,
         )
+    limits = ConnectionLimits(
+        header_timeout_s=config.header_timeout_s,
+        handshake_timeout_s=config.handshake_timeout_s,
+        max_connections=config.max_connections,
+    )
     return uvicorn.Config(
         app,
         host=config.host,
         port=config.port,
-        http=ClientCertH11Protocol,
+        http=guarded_protocol(limits),
+        loop="asyncio",
+        proxy_headers=False,
+        forwarded_allow_ips=[],
         lifespan="on",
         log_level=log_level.lower(),
         # uvicorn's own loggers propagate to the handlers of kiosk.logs.setup_logging (JSON
         # lines, log file) instead of a dictConfig of uvicorn's; the level still applies.
         log_config=None,
         access_log=False,
-        timeout_keep_alive=30,
+        timeout_keep_alive=config.keep_alive_s,
         # the booths' event streams never end by themselves: cut them on shutdown
         timeout_graceful_shutdown=3,
         server_header=False,
@@ -63,7 +96,8 @@ def run_server(config: ServerConfig, *, log_level: str = "info") -> None:
     uvi = uvicorn_config(config, log_level=log_level)
     scheme = "https" if config.tls else "http"
     log.info("server listening on %s://%s:%d", scheme, config.host, config.port)
-    uvicorn.Server(uvi).run()
+    install_log_rate_limit()
+    GuardedServer(uvi, handshake_timeout_s=config.handshake_timeout_s).run()
 
 
 class ServerThread:
@@ -71,7 +105,10 @@ class ServerThread:
 
     def __init__(self, config: ServerConfig, *, state: ServerState | None = None) -> None:
         self.config = config
-        self._uvicorn = uvicorn.Server(uvicorn_config(config, state=state))
+        install_log_rate_limit()
+        self._uvicorn = GuardedServer(
+            uvicorn_config(config, state=state), handshake_timeout_s=config.handshake_timeout_s
+        )
         self._thread: threading.Thread | None = None
 
     @property

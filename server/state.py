@@ -12,7 +12,9 @@ from server.metrics import ServerMetrics
 from server.photos import PhotoVault
 from server.pubsub import LocalPubSub, PubSub
 from server.security.ca import DeviceCA
-from server.security.login_limit import LoginLimiter
+from server.security.change_signing import ChangeSigner
+from server.security.login_gate import LoginGate
+from server.security.login_throttle import ThrottlePolicy
 from server.security.tokens import TokenService
 
 
@@ -23,9 +25,15 @@ class ServerState:
     ca: DeviceCA
     tokens: TokenService
     metrics: ServerMetrics
-    login_limiter: LoginLimiter = field(default_factory=lambda: LoginLimiter(5, 300.0))
+    signer: ChangeSigner
+    login_gate: LoginGate = field(default_factory=lambda: LoginGate(2, 8))
+    throttle: ThrottlePolicy = field(default_factory=lambda: ThrottlePolicy(3, 2.0, 900, 3600))
     pubsub: PubSub = field(default_factory=LocalPubSub)
     photos: PhotoVault | None = None
+
+    def close(self) -> None:
+        self.login_gate.close()
+        self.database.close()
 
 
 def server_state(request: Request) -> ServerState:

@@ -18,10 +18,16 @@ LANES = ("gate-01", "gate-02", "gate-03", "gate-04")
 
 
 def _kiosk(home: Path, server: Any, state: Any, name: str) -> Any:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from kiosk.audit.signing import public_key_pem
     from kiosk.config import load_config
     from server.accounts import enrol_device, write_device_credentials
 
-    enrolled = enrol_device(state.database, state.ca, name, days=2, site=SITE)
+    audit_key = public_key_pem(Ed25519PrivateKey.generate().public_key())
+    enrolled = enrol_device(
+        state.database, state.ca, name, days=2, audit_public_key_pem=audit_key, site=SITE
+    )
     creds = home / f"{name}-credentials"
     write_device_credentials(enrolled, creds, server.url)
     return load_config(

@@ -97,7 +97,9 @@ def launch(args: argparse.Namespace, config: Any, buffer: Any) -> Launched:
     if args.demo:
         from kiosk.demo.embedded_server import EmbeddedServer
 
-        server = EmbeddedServer(config.data_dir / "demo-server", config.kiosk_id).start()
+        server = EmbeddedServer(
+            config.data_dir / "demo-server", config.kiosk_id, audit_key_file=config.audit_key_file
+        ).start()
         config = server.kiosk_config(config)
         print(f"demo: central server on {server.url} (kiosk {config.kiosk_id} enrolled)")
     # The windows share this process: dlib must run in worker processes, or it would hold

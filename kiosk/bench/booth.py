@@ -24,9 +24,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import create_engine, text
 
-from kiosk.bench.server import _free_port, _wait_healthy
+from kiosk.bench.region import free_port, wait_until
 
 STEPS = (
     ("document", "DOCUMENT"),
@@ -47,6 +48,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gap-ms", type=float, default=20.0, help="pause between events")
 
 
+def _wait_healthy(url: str, context: Any, process: subprocess.Popen[bytes]) -> None:
+    def healthy() -> bool:
+        try:
+            return httpx.get(f"{url}/healthz", verify=context, timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until(healthy, "the server", process, limit_s=60)
+
+
 def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
@@ -55,7 +66,7 @@ def _percentile(values: list[float], fraction: float) -> float:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per lane report otherwise
     work = Path(tempfile.mkdtemp(prefix="kiosk-bench-booth-"))
-    port = _free_port()
+    port = free_port()
     db = args.db or f"sqlite:///{work / 'server.db'}"
     schema = None
     env = dict(os.environ)
@@ -82,6 +93,9 @@ def _run(
     schema: str | None,
     env: dict[str, str],
 ) -> dict[str, Any]:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from kiosk.audit.signing import public_key_pem
     from kiosk.config import load_config
     from kiosk.lane import Lane
     from kiosk.officer.remote import HttpReferralSource
@@ -98,7 +112,15 @@ def _run(
         data_dir=work / "server", database_url=db, database_schema=schema, port=port
     )
     state = build_state(config)
-    enrolled = enrol_device(state.database, state.ca, "bench-lane-1", days=2, site="BENCH")
+    audit_key = public_key_pem(Ed25519PrivateKey.generate().public_key())
+    enrolled = enrol_device(
+        state.database,
+        state.ca,
+        "bench-lane-1",
+        days=2,
+        audit_public_key_pem=audit_key,
+        site="BENCH",
+    )
     write_device_credentials(enrolled, work / "kiosk", "")
     add_user(state.database, "bench-officer", Role.OFFICER, PASSWORD, site="BENCH")
     state.database.close()

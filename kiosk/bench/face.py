@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from kiosk.config import load_config
-from kiosk.face.evaluation import list_identities
+from kiosk.face.enrolment import list_identities
 from kiosk.face.images import ImageRejected, RgbImage, read_image_file
 from kiosk.face.matcher import DlibFaceMatcher, FaceTemplate
 

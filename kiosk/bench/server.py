@@ -1,197 +1,270 @@
-"""``kiosk bench server``: decisions ingested per second into PostgreSQL by the real server
-(``kiosk server run`` in its own process, mutual TLS) from concurrent kiosk clients posting
-batches, with the 99th-percentile request latency. Uses a private schema, dropped after."""
+"""``kiosk bench server``: the mixed load of a region on the real server.
+
+Two server processes (``kiosk server run``, mutual TLS) on one PostgreSQL schema behind
+HAProxy (TCP mode, TLS passed through; ``--processes 1`` without a balancer when HAProxy is
+absent is refused: install it, ``packaging/bootstrap.sh`` does). Then, at once:
+
+- ``--kiosks`` simulated kiosks posting decisions (one in five referred) in batches of
+  ``--batch`` every ``--interval`` seconds (200 x 50 / 8 s offer 1,250 decisions/s), a
+  heartbeat every 5th batch and a watchlist delta every 10th;
+- ``--booths`` booths on live updates: each holds a LISTEN on the referrals channel and
+  fetches the open queue on every notification;
+- an administrator publishing a watchlist change every 2 s;
+- for the second half (``--seconds`` each), the attacks of issue 14: a login flood of
+  ``--flood`` clients with wrong passwords, and ``--idle`` TLS connections that never send
+  a request (reopened when the server closes them).
+
+``decisions_per_s`` is what the kiosks got accepted per second before the attacks,
+``latency_ms_p99`` their request latency then, ``under_attack_latency_ms_p99`` with the
+attacks running. Every figure is measured; the schema is dropped after."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import multiprocessing
 import os
-import socket
+import resource
+import shutil
+import ssl
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, func, select, text
 
+from kiosk.bench import regional_load as load
+from kiosk.bench.region import HAPROXY, Balancer, ServerProcess
 from kiosk.config import SyncConfig
 from kiosk.sync.client import ssl_context
 
 DEFAULT_DB = os.environ.get(
     "KIOSK_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+PASSWORD = "bench password 0123456789"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=DEFAULT_DB, help="PostgreSQL URL (a schema is created)")
-    parser.add_argument("--clients", type=int, default=4, help="concurrent kiosks")
+    parser.add_argument("--processes", type=int, default=2, help="server processes")
+    parser.add_argument("--kiosks", type=int, default=200, help="simulated kiosks")
+    parser.add_argument("--booths", type=int, default=20, help="booths on live updates")
     parser.add_argument("--batch", type=int, default=50, help="decisions per request")
-    parser.add_argument("--requests", type=int, default=60, help="requests per kiosk")
+    parser.add_argument(
+        "--interval", type=float, default=8.0, help="seconds between a kiosk's batches"
+    )
+    parser.add_argument("--seconds", type=float, default=20.0, help="each phase's length")
+    parser.add_argument("--flood", type=int, default=40, help="login flood clients")
+    parser.add_argument("--idle", type=int, default=1000, help="idle TLS connections")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _p99(values: list[float]) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000, 1)
 
 
-def _payload(kiosk: str, index: int, now: datetime) -> dict[str, Any]:
-    refer = index % 5 == 0
-    return {
-        "v": 1,
-        "transaction_id": f"{kiosk}-{index:08d}",
-        "kiosk_id": kiosk,
-        "started_at": (now - timedelta(seconds=9)).isoformat(),
-        "decided_at": now.isoformat(),
-        "decision": "refer" if refer else "accept",
-        "reasons": ["biometric_mismatch"] if refer else [],
-        "policy": "caricom",
-        "document": {
-            "doc_type": "P",
-            "issuer": "UTO",
-            "nationality": "UTO",
-            "expiry_date": "2031-01-01",
-            "number_token": "ab" * 32,
-            "chip_read": True,
-        },
-        "checks": [
-            {"name": "sod_signature", "status": "passed", "reason": None, "message": ""},
-            {"name": "face_match", "status": "passed", "reason": None, "message": ""},
-        ],
-        "referral": {"status": "open", "surname": "X", "given_names": "Y", "birth_date": None}
-        if refer
-        else None,
-        "timings_ms": {"chip": 800.0, "face": 1200.0},
-    }
+DECISIONS_ROUTE = 'route="/v1/kiosk/decisions"'
 
 
-def _wait_healthy(url: str, context: Any, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the server process exited")
-        try:
-            if httpx.get(f"{url}/healthz", verify=context, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("the server did not become healthy")
+def _buckets(servers: list[ServerProcess], context: ssl.SSLContext) -> dict[float, float]:
+    """The servers' own latency histogram of the decisions endpoint (cumulative counts per
+    upper bound, summed over the processes), read from their /metrics."""
+    counts: dict[float, float] = {}
+    for server in servers:
+        url = f"https://127.0.0.1:{server.port}/metrics"
+        for line in httpx.get(url, verify=context, timeout=30).text.splitlines():
+            if line.startswith("kiosk_server_request_seconds_bucket") and DECISIONS_ROUTE in line:
+                bound = line.split('le="', 1)[1].split('"', 1)[0]
+                upper = float("inf") if bound == "+Inf" else float(bound)
+                counts[upper] = counts.get(upper, 0.0) + float(line.rsplit(" ", 1)[1])
+    return counts
 
 
-def _client(
-    url: str,
-    sync: SyncConfig,
-    batches: list[list[dict[str, Any]]],
-    latencies: list[float],
-    errors: list[str],
-    start: threading.Barrier,
-) -> None:
-    with httpx.Client(base_url=url, verify=ssl_context(sync), timeout=30) as client:
-        start.wait()
-        for batch in batches:
-            began = time.perf_counter()
-            answer = client.post("/v1/kiosk/decisions", json={"items": batch})
-            latencies.append(time.perf_counter() - began)
-            if answer.status_code != 200:
-                errors.append(f"HTTP {answer.status_code}")
+def _server_p99_bound(before: dict[float, float], after: dict[float, float]) -> float | None:
+    """The histogram bound (ms) under which 99 % of the phase's requests were served."""
+    bounds = sorted(after)
+    total = after.get(float("inf"), 0.0) - before.get(float("inf"), 0.0)
+    if total <= 0:
+        return None
+    for upper in bounds:
+        if after[upper] - before.get(upper, 0.0) >= 0.99 * total:
+            return None if upper == float("inf") else upper * 1000
+    return None
+
+
+def _raise_file_limit() -> None:
+    """The soft file limit up to the hard one (as the unit's LimitNOFILE does)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
+
+
+def _token(url: str, context: ssl.SSLContext, name: str) -> str:
+    answer = httpx.post(f"{url}/v1/auth/token", json={"username": name, "password": PASSWORD},
+                        verify=context, timeout=30)  # fmt: skip
+    answer.raise_for_status()
+    return str(answer.json()["access_token"])
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from kiosk.audit.signing import public_key_pem
     from models.server_tables import ReceivedDecisionRow
-    from server.accounts import enrol_device, write_device_credentials
+    from server.accounts import add_user, enrol_device, write_device_credentials
     from server.app import build_state
     from server.config import ServerConfig
+    from server.notify import Subscriber
+    from server.security.tokens import Role
 
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
+    _raise_file_limit()  # 1,000 idle connections and 200 kiosks, here and in the servers
+    if shutil.which(HAPROXY) is None and not Path(HAPROXY).exists():
+        raise SystemExit("kiosk bench server: haproxy is not installed (packaging/bootstrap.sh)")
     schema = f"kiosk_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(args.db)
-    with admin.begin() as connection:
+    admin_engine = create_engine(args.db)
+    with admin_engine.begin() as connection:
         connection.execute(text(f"CREATE SCHEMA {schema}"))
     work = Path(tempfile.mkdtemp(prefix="kiosk-bench-server-"))
-    port = _free_port()
-    process: subprocess.Popen[bytes] | None = None
+    servers: list[ServerProcess] = []
+    balancer: Balancer | None = None
+    subscribers: list[Any] = []
+    phase = load.Phase()
+    stats = load.Stats()
+    threads: list[threading.Thread] = []
+    state = None
     try:
-        config = ServerConfig(
-            data_dir=work / "server", database_url=args.db, database_schema=schema, port=port
-        )
+        config = ServerConfig(data_dir=work / "server", database_url=args.db,
+                              database_schema=schema, port=0)  # fmt: skip
         state = build_state(config)
-        kiosks: list[tuple[str, SyncConfig]] = []
-        for number in range(args.clients):
-            name = f"bench-kiosk-{number}"
-            enrolled = enrol_device(state.database, state.ca, name, days=2)
-            out = work / name
+        print(f"enrolling {args.kiosks} kiosks ...", flush=True)
+        contexts: list[tuple[str, ssl.SSLContext]] = []
+        for number in range(args.kiosks):
+            name = f"bench-kiosk-{number:03d}"
+            key = public_key_pem(Ed25519PrivateKey.generate().public_key())
+            enrolled = enrol_device(state.database, state.ca, name, days=2,
+                                    audit_public_key_pem=key)  # fmt: skip
+            out = work / "kiosks" / name
             write_device_credentials(enrolled, out, "")
-            kiosks.append(
-                (
-                    name,
-                    SyncConfig(
-                        client_cert=out / "kiosk.pem",
-                        client_key=out / "kiosk.key",
-                        ca_cert=out / "ca.pem",
-                    ),
-                )
-            )
-        env = {**os.environ, "KIOSK_SERVER_DATABASE_SCHEMA": schema}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "kiosk.cli.main", "--log-level", "WARNING", "server",
-             "--data-dir", str(config.data_dir), "--db", args.db, "run", "--port", str(port)],
-            env=env,
+            sync = SyncConfig(client_cert=out / "kiosk.pem", client_key=out / "kiosk.key",
+                              ca_cert=out / "ca.pem")  # fmt: skip
+            contexts.append((name, ssl_context(sync)))
+        for role, count in ((Role.OFFICER, args.booths), (Role.ADMINISTRATOR, 1)):
+            for number in range(count):
+                add_user(state.database, f"bench-{role.value}-{number}", role, PASSWORD)
+        ca = config.ca_dir / "device-ca.pem"
+        people = ssl.create_default_context(cafile=str(ca))
+        print(f"starting {args.processes} server processes and haproxy ...", flush=True)
+        servers = [
+            ServerProcess(config.data_dir, args.db, schema, ca, work / f"server-{i}.log").start()
+            for i in range(args.processes)
+        ]
+        balancer = Balancer([server.port for server in servers], work).start()
+        url = balancer.url
+
+        def actor(target: Any, name: str, *actor_args: Any) -> None:
+            threads.append(threading.Thread(target=target, name=name, args=actor_args))
+
+        for name, context in contexts:
+            actor(load.kiosk, f"bench-{name}", url, name, context, args.batch, args.interval,
+                  phase, stats)  # fmt: skip
+        for number in range(args.booths):
+            token = _token(url, people, f"bench-officer-{number}")
+            subscriber = Subscriber(state.database, ["referrals"])
+            subscribers.append(subscriber)
+            actor(load.booth, f"bench-booth-{number}", url, token, people, subscriber, phase,
+                  stats)  # fmt: skip
+        admin_token = _token(url, people, "bench-administrator-0")
+        actor(load.administrator, "bench-admin", url, admin_token, people, phase)
+        spawn = multiprocessing.get_context("spawn")
+        attack_start, attack_stop, attack_results = spawn.Event(), spawn.Event(), spawn.Queue()
+        attacker = spawn.Process(
+            target=load.attackers, name="bench-attackers",
+            args=(url, "127.0.0.1", balancer.port, str(ca), args.flood, args.idle,
+                  attack_start, attack_stop, attack_results),
         )  # fmt: skip
-        url = f"https://127.0.0.1:{port}"
-        _wait_healthy(url, ssl_context(kiosks[0][1]), process)
-        now = datetime.now(UTC) - timedelta(minutes=1)
-        latencies: list[float] = []
-        errors: list[str] = []
-        barrier = threading.Barrier(args.clients + 1)
-        threads = []
-        for name, sync in kiosks:
-            payloads = [_payload(name, i, now) for i in range(args.requests * args.batch)]
-            batches = [payloads[i : i + args.batch] for i in range(0, len(payloads), args.batch)]
-            thread = threading.Thread(
-                target=_client,
-                args=(url, sync, batches, latencies, errors, barrier),
-                name=f"kiosk-bench-{name}",
-            )
-            thread.start()
-            threads.append(thread)
-        barrier.wait()
-        began = time.perf_counter()
+        attacker.start()
         for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - began
+            thread.start()
+        phase.stop.wait(3.0)  # warm-up: connections made, caches filled
+        print(f"baseline for {args.seconds:.0f} s ...", flush=True)
+        histograms = [_buckets(servers, people)]
+        phase.name = "baseline"
+        began = time.perf_counter()
+        phase.stop.wait(args.seconds)
+        baseline_s = time.perf_counter() - began
+        print(f"under attack for {args.seconds:.0f} s ...", flush=True)
+        histograms.append(_buckets(servers, people))
+        attack_start.set()
+        phase.name = "attack"
+        began = time.perf_counter()
+        phase.stop.wait(args.seconds)
+        attack_s = time.perf_counter() - began
+        histograms.append(_buckets(servers, people))
+        attack_stop.set()
+        stats.statuses.update(attack_results.get(timeout=120))
+        attacker.join(60)
+        phase.stop.set()
+        for thread in threads:
+            thread.join(60)
         with state.database.sessions() as session:
             stored = int(session.scalar(select(func.count()).select_from(ReceivedDecisionRow)) or 0)
-        state.database.close()
     finally:
-        if process is not None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        with admin.begin() as connection:
+        phase.stop.set()
+        for subscriber in subscribers:
+            subscriber.close()
+        if balancer is not None:
+            balancer.stop()
+        for server in servers:
+            server.stop()
+        if state is not None:
+            state.close()
+        with admin_engine.begin() as connection:
             connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        admin.dispose()
-    ordered = sorted(latencies)
-    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] if ordered else 0.0
+        admin_engine.dispose()
+        shutil.rmtree(work, ignore_errors=True)
+    accepted = sum(stats.decisions.values())
+    flood = {k.split(":")[1]: v for k, v in stats.statuses.items() if k.startswith("login-flood")}
+    kiosk_errors = sum(
+        count
+        for key, count in stats.statuses.items()
+        if key.split(":")[0] in ("baseline", "attack") and key.split(":")[1] != "200"
+    )
     return {
-        "decisions_per_s": round(stored / elapsed, 1) if elapsed else 0.0,
-        "latency_ms_p99": round(p99 * 1000, 2),
-        "latency_ms_median": round(statistics.median(ordered) * 1000, 2) if ordered else 0.0,
-        "clients": args.clients,
-        "batch": args.batch,
-        "requests": len(latencies),
+        "decisions_per_s": round(stats.decisions["baseline"] / baseline_s, 1),
+        "latency_ms_p99": _p99(stats.latencies["baseline"]),
+        "under_attack_latency_ms_p99": _p99(stats.latencies["attack"]),
+        "under_attack_decisions_per_s": round(stats.decisions["attack"] / attack_s, 1),
+        "latency_ms_median": round(statistics.median(stats.latencies["baseline"] or [0]) * 1000, 1),
+        # inside the server processes (Prometheus buckets: an upper bound, not a value)
+        "server_latency_ms_p99_at_most": _server_p99_bound(histograms[0], histograms[1]),
+        "server_under_attack_latency_ms_p99_at_most": _server_p99_bound(
+            histograms[1], histograms[2]
+        ),
+        "booth_latency_ms_p99": _p99(stats.latencies["booth-baseline"]),
+        "booth_under_attack_latency_ms_p99": _p99(stats.latencies["booth-attack"]),
+        "booth_queue_fetches": len(stats.latencies["booth-baseline"])
+        + len(stats.latencies["booth-attack"]),
+        "kiosk_request_errors": kiosk_errors,
+        "login_flood_answers": flood,
+        "idle_connections_opened": stats.statuses.get("idle-opened:1", 0),
+        "idle_connections_closed_by_server": stats.statuses.get("idle-closed-by-server:1", 0),
+        "decisions_accepted": accepted,
         "decisions_stored": stored,
-        "errors": len(errors),
-        "seconds": round(elapsed, 3),
+        "kiosks": args.kiosks,
+        "booths": args.booths,
+        "server_processes": args.processes,
+        "batch": args.batch,
+        "offered_decisions_per_s": round(args.kiosks * args.batch / args.interval, 1),
+        "seconds_per_phase": args.seconds,
+        "cpus": os.cpu_count(),
         "database": "postgresql",
-        "transport": "https, mutual TLS",
+        "transport": "https, mutual TLS, through haproxy (tcp mode)",
     }

@@ -16,9 +16,10 @@ BENCHES: dict[str, tuple[str, str]] = {
     "chip": ("kiosk.bench.chip", "read a passport through secure messaging; PACE CPU time"),
     "auth": ("kiosk.bench.auth", "passive, active and chip authentication; trust-list import"),
     "face": ("kiosk.bench.face", "verification against the face_recognition recipe; live loop"),
+    "face-eval": ("kiosk.bench.face_eval", "kiosk face eval after enrolment, 50 million pairs"),
     "session": ("kiosk.bench.session", "a whole accepted transaction on simulated devices"),
     "screening": ("kiosk.bench.screening", "watchlist and lost/stolen lookups at scale"),
-    "server": ("kiosk.bench.server", "decision ingestion into PostgreSQL from 4 kiosks"),
+    "server": ("kiosk.bench.server", "a region under mixed load and attack: 200 kiosks, 20 booths"),
     "vetting": ("kiosk.bench.vetting", "PAXLST ingested and vetted on PostgreSQL at scale"),
     "booth": ("kiosk.bench.booth", "a kiosk's event to the officer's wall tile changing"),
 }

@@ -1,12 +1,25 @@
-"""``kiosk face``: 1:1 verification of two image files, and evaluation on a folder of faces."""
+"""``kiosk face``: 1:1 verification of two image files; evaluation and threshold calibration
+on a folder of faces (one sub-folder per identity).
+
+``kiosk face eval DIR [--labels labels.csv] [--json]`` prints the ISO/IEC 19795-1 figures
+with bootstrap intervals (keys ``fnmr_at_fmr``, ``fmr_resolved``, ``eer``,
+``failure_to_enrol``, ``pairs``, ``threshold``, ``at_threshold``, ``groups``, ``differential``);
+``kiosk face calibrate DIR --fmr 0.001 [--write FILE]`` the threshold meeting a target FMR.
+Progress goes to stderr.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from kiosk.config import load_config
 
@@ -19,23 +32,71 @@ def register(sub: Any, name: str, help_text: str) -> None:
     match.add_argument("second", type=Path)
     match.add_argument("--json", action="store_true", help="print one JSON object")
     match.set_defaults(handler=_match)
-    evaluate = actions.add_parser("eval", help="error rates on a folder of identity folders")
-    evaluate.add_argument("folder", type=Path, help="one sub-folder of images per identity")
-    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate = actions.add_parser(
+        "eval", help="ISO/IEC 19795-1 error rates on a folder of identity folders"
+    )
+    _evaluation_arguments(evaluate)
     evaluate.add_argument("--plot", type=Path, metavar="FILE.png", help="save the DET curve")
-    evaluate.add_argument("--csv", type=Path, metavar="FILE", help="save every pair's distance")
+    evaluate.add_argument(
+        "--csv", type=Path, metavar="FILE", help="stream every pair's distance to a CSV file"
+    )
+    evaluate.add_argument(
+        "--labels", type=Path, metavar="labels.csv", help="person,<group columns>: per group"
+    )
+    evaluate.add_argument(
+        "--threshold", type=float, help="the operating threshold (default: the configured one)"
+    )
     evaluate.set_defaults(handler=_eval)
+    calibrate = actions.add_parser(
+        "calibrate", help="the threshold that meets a target FMR, with its interval"
+    )
+    _evaluation_arguments(calibrate)
+    calibrate.add_argument("--fmr", type=float, default=0.001, help="target FMR (0.001)")
+    calibrate.add_argument(
+        "--write", type=Path, metavar="FILE.toml", help="set face.threshold in this file"
+    )
+    calibrate.set_defaults(handler=_calibrate)
+
+
+def _evaluation_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", type=Path, help="one sub-folder of images per identity")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        metavar="FILE.npz",
+        help="keep the templates here (biometric data, mode 0600); a re-run skips enrolment",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="enrolment processes"
+    )
+    parser.add_argument(
+        "--bootstrap", type=int, default=500, metavar="N", help="bootstrap draws (0: none)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
+    parser.add_argument(
+        "--jitters", type=int, help="encoder num_jitters (default: the configured one)"
+    )
+    parser.add_argument(
+        "--landmarks", type=int, choices=(5, 68), help="alignment landmarks (configured)"
+    )
 
 
 def _matcher(args: argparse.Namespace) -> Any:
     from kiosk.face.matcher import DlibFaceMatcher
 
     config = load_config(args.config).face
-    return DlibFaceMatcher(config.threshold, config.detect_max_side), config.max_image_pixels
+    jitters = getattr(args, "jitters", None) or config.num_jitters
+    landmarks = getattr(args, "landmarks", None) or config.landmarks
+    matcher = DlibFaceMatcher(
+        config.threshold, config.detect_max_side, num_jitters=jitters, landmarks=landmarks
+    )
+    return matcher, config.max_image_pixels
 
 
 def _match(args: argparse.Namespace) -> int:
     from kiosk.face.images import ImageRejected, read_image_file
+    from kiosk.face.matcher import FacePurpose
 
     matcher, max_pixels = _matcher(args)
     templates = []
@@ -45,7 +106,11 @@ def _match(args: argparse.Namespace) -> int:
         start = time.perf_counter()
         image = read_image_file(path, max_pixels)
         timings[f"{label}_decode"] = round((time.perf_counter() - start) * 1e3, 1)
-        result = image if isinstance(image, ImageRejected) else matcher.template(image)
+        result = (
+            image
+            if isinstance(image, ImageRejected)
+            else matcher.template(image, FacePurpose.REFERENCE)
+        )
         if isinstance(result, ImageRejected):
             _print({"error": result.code, "detail": result.detail, "image": label}, args.json)
             return 1
@@ -68,34 +133,191 @@ def _match(args: argparse.Namespace) -> int:
     return 0
 
 
-def _eval(args: argparse.Namespace) -> int:
-    from kiosk.face.evaluation import enrol, evaluate
-    from kiosk.face.evaluation_output import plot_det, write_pairs_csv
+def _evaluation(args: argparse.Namespace, threshold: float | None, targets: tuple[float, ...]):  # type: ignore[no-untyped-def]
+    """Enrol (or read the cache) and evaluate; exits 2 on a bad folder or labels file."""
+    from kiosk.face.enrolment import Progress, enrol, list_identities
+    from kiosk.face.evaluation import FMR_TARGETS, Settings, evaluate
+    from kiosk.face.groups import LabelsError, read_labels
 
     if not args.folder.is_dir():
-        print(f"kiosk face eval: {args.folder} is not a folder")
-        return 2
+        raise _Unusable(f"{args.folder} is not a folder")
+    if args.bootstrap < 0 or args.workers < 1:
+        raise _Unusable("--bootstrap must be >= 0 and --workers >= 1")
+    groups = None
+    if getattr(args, "labels", None):  # read before the enrolment: a bad file costs nothing
+        try:
+            groups = read_labels(args.labels, list(list_identities(args.folder)))
+        except LabelsError as exc:
+            raise _Unusable(str(exc)) from exc
     matcher, max_pixels = _matcher(args)
-    evaluation = evaluate(enrol(args.folder, matcher, max_pixels))
-    report = evaluation.as_json()
-    report["configured_threshold"] = matcher.threshold
+    start = time.perf_counter()
+    enrolment = enrol(
+        args.folder,
+        matcher,
+        max_pixels,
+        workers=args.workers,
+        cache=args.cache,
+        progress=Progress,
+    )
+    enrol_s = time.perf_counter() - start
+    if not enrolment.paths:
+        raise _Unusable(f"no image under {args.folder} gave a face template")
+    settings = Settings(
+        threshold=matcher.threshold if threshold is None else threshold,
+        targets=tuple(sorted(set(FMR_TARGETS) | set(targets), reverse=True)),
+        operating_fmr=targets[0] if targets else 0.001,
+        replicates=args.bootstrap,
+        seed=args.seed,
+    )
+    evaluation = evaluate(enrolment, settings, groups, progress=Progress)
+    evaluation.report["timings_s"]["enrol_s"] = round(enrol_s, 2)
+    evaluation.report["templates_from_cache"] = enrolment.reused
+    evaluation.report["encoder"] = matcher.settings()
+    evaluation.report["configured_threshold"] = matcher.threshold
+    return evaluation
+
+
+class _Unusable(Exception):
+    """A folder, labels file or option the evaluation cannot use."""
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from kiosk.face.evaluation_output import plot_det, write_pairs_csv
+
+    if args.threshold is not None and not 0 < args.threshold < 2:
+        print("kiosk face eval: --threshold must be between 0 and 2", file=sys.stderr)
+        return 2
+    try:
+        evaluation = _evaluation(args, args.threshold, ())
+    except _Unusable as exc:
+        print(f"kiosk face eval: {exc}", file=sys.stderr)
+        return 2
+    at = evaluation.settings.threshold
     if args.csv:
-        write_pairs_csv(evaluation, args.csv, matcher.threshold, args.folder)
+        write_pairs_csv(evaluation, args.csv, at, args.folder)
     if args.plot:
-        plot_det(evaluation, args.plot, matcher.threshold)
+        plot_det(evaluation, args.plot, at)
+    report = json_safe(evaluation.as_json())
     if args.json:
         print(json.dumps(report))
         return 0
-    pairs = report["pairs"]
-    print(f"identities        {report['identities']}")
-    print(f"pairs             {pairs['genuine']} genuine, {pairs['impostor']} impostor")
-    print(f"failure to enrol  {report['failure_to_enrol']}")
-    print(f"EER               {report['eer']:.4f} at distance {report['eer_threshold']:.4f}")
-    for target, value in report["fnmr_at_fmr"].items():
-        note = "" if report["fmr_resolved"][target] else "  (set too small: at FMR = 0)"
-        print(f"FNMR at FMR {target:<6}{value:.4f}{note}")
-    print(f"threshold         {report['threshold']:.4f} (configured {matcher.threshold})")
+    for line in summary_lines(report):
+        print(line)
     return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    if not 0 < args.fmr < 1:
+        print("kiosk face calibrate: --fmr must be between 0 and 1", file=sys.stderr)
+        return 2
+    try:
+        evaluation = _evaluation(args, None, (args.fmr,))
+    except _Unusable as exc:
+        print(f"kiosk face calibrate: {exc}", file=sys.stderr)
+        return 2
+    report = json_safe(evaluation.as_json())
+    key = str(args.fmr)
+    threshold = report["thresholds_at_fmr"][key]
+    result = {
+        "fmr_target": args.fmr,
+        "threshold": threshold,
+        "threshold_ci95": report["ci95"]["thresholds_at_fmr"][key],
+        "fnmr": report["fnmr_at_fmr"][key],
+        "fnmr_ci95": report["ci95"]["fnmr_at_fmr"][key],
+        "fmr_resolved": report["fmr_resolved"][key],
+        "pairs": report["pairs"],
+        "identities": report["identities"],
+        "failure_to_enrol": report["failure_to_enrol"],
+        "written": None,
+    }
+    if args.write:
+        from kiosk.face.calibration_file import write_threshold
+
+        try:
+            write_threshold(args.write, round(threshold, 4), result)
+        except (OSError, ValueError) as exc:
+            print(f"kiosk face calibrate: {args.write}: {exc}", file=sys.stderr)
+            return 2
+        result["written"] = str(args.write)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        low, high = result["threshold_ci95"] or (None, None)
+        print(f"target FMR        {args.fmr}")
+        print(f"threshold         {threshold:.4f} (95 % interval {_fmt(low)} to {_fmt(high)})")
+        print(
+            f"FNMR there        {_fmt(result['fnmr'])} (95 % interval "
+            f"{' to '.join(_fmt(v) for v in result['fnmr_ci95'] or (None, None))})"
+        )
+        print(f"resolved          {result['fmr_resolved']}")
+        if result["written"]:
+            print(f"written to        {result['written']}")
+    return 0
+
+
+def _fmt(value: Any) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def json_safe(value: Any) -> Any:
+    """NaN and infinities become null (JSON has neither); floats keep six decimals."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return None if math.isnan(number) or math.isinf(number) else round(number, 6)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def summary_lines(report: dict[str, Any]) -> list[str]:
+    pairs, at = report["pairs"], report["at_threshold"]
+    ci = report["ci95"]
+    lines = [
+        f"identities        {report['identities']} ({report['images']} images)",
+        f"pairs             {pairs['genuine']} genuine, {pairs['impostor']} impostor",
+        f"failure to enrol  {_fmt(report['failure_to_enrol'])} "
+        f"{report['failed_to_enrol']['reasons']}",
+        f"EER               {_fmt(report['eer'])} at distance {_fmt(report['eer_threshold'])} "
+        f"{_interval(ci['eer'])}",
+    ]
+    for target, value in report["fnmr_at_fmr"].items():
+        note = "" if report["fmr_resolved"][target] else "  (not resolved by this set)"
+        lines.append(
+            f"FNMR at FMR {target:<7}{_fmt(value)} {_interval(ci['fnmr_at_fmr'][target])} "
+            f"threshold {_fmt(report['thresholds_at_fmr'][target])}{note}"
+        )
+    lines.append(
+        f"at threshold {at['threshold']:.4f}  FMR {_fmt(at['fmr'])} "
+        f"{_interval(ci['at_threshold']['fmr'])}, FNMR {_fmt(at['fnmr'])} "
+        f"{_interval(ci['at_threshold']['fnmr'])}"
+    )
+    for column, values in report["groups"].items():
+        for value, figures in values.items():
+            lines.append(
+                f"  {column}={value:<12} {figures['identities']:>4} identities  "
+                f"FMR {_fmt(figures['fmr'])} {_interval(figures['fmr_ci95'])}  "
+                f"FNMR {_fmt(figures['fnmr'])} {_interval(figures['fnmr_ci95'])}"
+                + ("" if figures["in_differential"] else "  (too few identities)")
+            )
+        diff = report["differential"][column]
+        lines.append(
+            f"  {column} differential: FNMR x{_fmt(diff['fnmr_ratio'])} "
+            f"{_interval(diff['fnmr_ratio_ci95'])}, FMR x{_fmt(diff['fmr_ratio'])} "
+            f"{_interval(diff['fmr_ratio_ci95'])}"
+        )
+    return lines
+
+
+def _interval(pair: list[float | None] | None) -> str:
+    if not pair:
+        return ""
+    return f"[{_fmt(pair[0])}, {_fmt(pair[1])}]"
 
 
 def _print(data: dict[str, Any], as_json: bool) -> None:

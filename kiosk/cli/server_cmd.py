@@ -1,4 +1,5 @@
-"""``kiosk server``: run the central server, enrol devices, add users.
+"""``kiosk server``: run the central server, enrol devices, manage users, purge personal data,
+show the change-signing public key the kiosks pin.
 
 The server reads the ``[server]`` table of ``--config`` and ``KIOSK_SERVER_...`` variables."""
 
@@ -34,7 +35,9 @@ def register(sub: Any, name: str, help_text: str) -> None:
     enrol.add_argument(
         "--audit-public-key",
         type=Path,
-        help="the kiosk's audit checkpoint public key (PEM); default: trust its first checkpoint",
+        required=True,
+        help="the kiosk's audit checkpoint public key (PEM, or the kiosk's key file): "
+        "required, the server never trusts a first checkpoint on its word",
     )
     enrol.set_defaults(handler=_enrol)
     revoke = actions.add_parser("revoke-device", help="refuse a device from now on")
@@ -51,6 +54,19 @@ def register(sub: Any, name: str, help_text: str) -> None:
     api_import.add_argument("files", nargs="+", type=Path, metavar="FILE")
     api_import.add_argument("--json", action="store_true", help="last line: one JSON object")
     api_import.set_defaults(handler=_api_import)
+    for action, help_text in (
+        ("disable-user", "refuse a person's logins and end its tokens"),
+        ("enable-user", "let a disabled person log in again"),
+        ("reset-password", "a new password (stdin or prompt); older tokens stop working"),
+        ("remove-user", "delete an account (never one of the last two administrators)"),
+    ):
+        managed = actions.add_parser(action, help=help_text)
+        managed.add_argument("user", metavar="NAME")
+        managed.set_defaults(handler=_manage_user, account_action=action)
+    key = actions.add_parser("signing-key", help="print the change-signing public key (PEM)")
+    key.set_defaults(handler=_signing_key)
+    purge = actions.add_parser("purge", help="purge personal data older than retention_hours")
+    purge.set_defaults(handler=_purge)
 
 
 def _config(args: argparse.Namespace, **extra: Any) -> Any:
@@ -82,13 +98,14 @@ def _enrol(args: argparse.Namespace) -> int:
     from server.app import build_state
 
     config = _config(args)
-    audit_key = None
-    if args.audit_public_key is not None:
-        try:
-            audit_key = args.audit_public_key.read_text(encoding="ascii")
-        except (OSError, UnicodeDecodeError) as exc:
-            print(f"kiosk: {args.audit_public_key}: cannot be read ({exc})", file=sys.stderr)
-            return 2
+    from kiosk.audit.signing import load_public_key, public_key_pem
+    from models.errors import KioskError
+
+    try:
+        audit_key = public_key_pem(load_public_key(args.audit_public_key))
+    except KioskError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
     state = build_state(config)
     try:
         enrolled = enrol_device(
@@ -100,7 +117,7 @@ def _enrol(args: argparse.Namespace) -> int:
             site=args.site,
         )
     finally:
-        state.database.close()
+        state.close()
     url = args.server_url or f"https://{config.server_names[0]}:{config.port}"
     snippet = write_device_credentials(enrolled, args.out, url)
     print(f"device {args.device} enrolled; credentials in {args.out}; config: {snippet}")
@@ -115,7 +132,7 @@ def _revoke(args: argparse.Namespace) -> int:
     try:
         found = revoke_device(state.database, args.device, actor="cli")
     finally:
-        state.database.close()
+        state.close()
     if not found:
         print(f"kiosk: no device {args.device}", file=sys.stderr)
         return 1
@@ -142,7 +159,7 @@ def _add_user(args: argparse.Namespace) -> int:
     try:
         add_user(state.database, args.user, Role(args.role), password, site=args.site)
     finally:
-        state.database.close()
+        state.close()
     print(f"user {args.user} added ({args.role})")
     return 0
 
@@ -151,3 +168,50 @@ def _api_import(args: argparse.Namespace) -> int:
     from server.vetting.cli import import_files
 
     return import_files(_config(args), args.files, as_json=args.json, actor="cli")
+
+
+def _manage_user(args: argparse.Namespace) -> int:
+    from server import accounts
+    from server.app import build_state
+
+    password = _read_password() if args.account_action == "reset-password" else ""
+    state = build_state(_config(args))
+    action: str = args.account_action
+    try:
+        if action == "reset-password":
+            accounts.reset_password(state.database, args.user, password, actor="cli")
+        elif action == "disable-user":
+            accounts.disable_user(state.database, args.user, actor="cli")
+        elif action == "enable-user":
+            accounts.enable_user(state.database, args.user, actor="cli")
+        else:
+            accounts.remove_user(state.database, args.user, actor="cli")
+    except accounts.AccountError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        state.close()
+    print(f"{args.account_action}: {args.user} done")
+    return 0
+
+
+def _signing_key(args: argparse.Namespace) -> int:
+    from server.security.change_signing import ChangeSigner
+
+    signer = ChangeSigner.open(_config(args).change_signing_key_file)
+    print(signer.public_key_pem, end="")
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from server.app import build_state
+    from server.retention import purge
+
+    config = _config(args)
+    state = build_state(config)
+    try:
+        report = purge(state.database, config.retention_hours)
+    finally:
+        state.close()
+    print(f"purged: {report.referrals} referrals, {report.documents} document summaries")
+    return 0

@@ -1,4 +1,5 @@
-"""``kiosk sync``: store-and-forward sync with the central server (status, run)."""
+"""``kiosk sync``: store-and-forward sync with the central server (status, run), and the
+audit public key the server needs to enrol this kiosk (``audit-key``)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,18 @@ def register(sub: Any, name: str, help_text: str) -> None:
     run = actions.add_parser("run", help="relay the outbox and pull lists")
     run.add_argument("--once", action="store_true", help="one cycle, then exit")
     run.set_defaults(handler=_run)
+    key = actions.add_parser(
+        "audit-key", help="print this kiosk's audit public key (PEM) for its enrolment"
+    )
+    key.set_defaults(handler=_audit_key)
+
+
+def _audit_key(args: argparse.Namespace) -> int:
+    from kiosk.audit.signing import load_signing_key, public_key_pem
+
+    config = load_config(args.config)
+    print(public_key_pem(load_signing_key(config.audit_key_file).public_key()), end="")
+    return 0
 
 
 def _status(args: argparse.Namespace) -> int:

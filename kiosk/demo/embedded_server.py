@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from kiosk.audit.signing import load_signing_key, public_key_pem
 from kiosk.config import KioskConfig
 from models.errors import KioskError
 from server.accounts import AccountError, add_user, enrol_device, write_device_credentials
@@ -31,9 +32,14 @@ class EmbeddedServerError(KioskError):
 class EmbeddedServer:
     """``with EmbeddedServer(dir, kiosk_id) as server: config = server.kiosk_config(config)``."""
 
-    def __init__(self, data_dir: Path, kiosk_id: str, *, port: int = 0) -> None:
+    def __init__(
+        self, data_dir: Path, kiosk_id: str, *, port: int = 0, audit_key_file: Path | None = None
+    ) -> None:
+        """``audit_key_file``: the kiosk's audit signing key, enrolled with the kiosk (default
+        the kiosk's default, ``audit-signing.pem`` in the directory above ``data_dir``)."""
         self.data_dir = data_dir
         self.kiosk_id = kiosk_id
+        self.audit_key_file = audit_key_file or data_dir.parent / "audit-signing.pem"
         self.config = ServerConfig(data_dir=data_dir, host="127.0.0.1", port=port, tls=True)
         self._state: ServerState | None = None
         self._thread: ServerThread | None = None
@@ -52,7 +58,11 @@ class EmbeddedServer:
         try:
             self._state = build_state(self.config)
             self._add_officer(self._state)
-            enrolled = enrol_device(self._state.database, self._state.ca, self.kiosk_id, days=30)
+            audit_key = public_key_pem(load_signing_key(self.audit_key_file).public_key())
+            enrolled = enrol_device(
+                self._state.database, self._state.ca, self.kiosk_id, days=30,
+                audit_public_key_pem=audit_key,
+            )  # fmt: skip
             self._thread = ServerThread(self.config, state=self._state).start()
         except (OSError, RuntimeError) as exc:
             self.stop()
@@ -69,7 +79,12 @@ class EmbeddedServer:
             pass  # created by an earlier demo run
 
     def kiosk_config(self, config: KioskConfig) -> KioskConfig:
-        """``config`` syncing to this server with the enrolled kiosk's credentials."""
+        """``config`` syncing to this server with the enrolled kiosk's credentials, pinning
+        its change-signing key."""
+        signing_key = self.credentials / "change-signing.pub.pem"
+        if self._state is not None:
+            signing_key.write_text(self._state.signer.public_key_pem, encoding="ascii")
+        central = config.central.model_copy(update={"signing_public_key": signing_key})
         sync = config.sync.model_copy(
             update={
                 "server_url": self.url,
@@ -80,7 +95,7 @@ class EmbeddedServer:
                 "backoff_cap_s": 5.0,
             }
         )
-        return config.model_copy(update={"sync": sync})
+        return config.model_copy(update={"sync": sync, "central": central})
 
     def stop(self) -> None:
         if self._thread is not None:

@@ -7,6 +7,14 @@ for speed: the HOG detector runs on a copy scaled down to ``detect_max_side`` (t
 detector on a multi-megapixel photo is what makes the plain recipe slow), and only the face
 crop of the full-resolution image is given to the landmark predictor and the encoder.
 
+Which face an image gives depends on its :class:`FacePurpose`. A chip photo or an
+evaluation image (``REFERENCE``) gives its largest face when any other face is much smaller (a
+bystander in the background of a news photo); it is refused only when two faces are of
+similar size (a second face at least :data:`SIMILAR_FACE_WIDTH` of the largest one's width),
+since then nothing says which is the holder. A live frame at the gate (``LIVE``) is refused
+whenever a second face is found, whatever its size: a second person in front of the gate is
+a tailgating risk, not a background.
+
 A :class:`VerificationTransaction` encodes the chip photo once per transaction, whatever the
 number of live attempts. Templates are never logged.
 """
@@ -17,6 +25,8 @@ import abc
 import hashlib
 import time
 from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +43,26 @@ from kiosk.face.images import (
 from kiosk.face.quality import FrameQuality, assess_frame, to_gray
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom
+
+# a second face at least this wide, relative to the largest, makes a reference ambiguous
+SIMILAR_FACE_WIDTH = 0.8
+
+
+class FacePurpose(Enum):
+    """What an image is for, which decides how a second face is treated."""
+
+    LIVE = "live"  # a frame of the gate's camera: a second person is refused
+    REFERENCE = "reference"  # the chip photo, an evaluation image: the largest face is taken
+
+
+def select_face(boxes: list[Box], purpose: FacePurpose) -> Box | None:
+    """The face to encode among ``boxes`` (largest first), or None when ambiguous."""
+    if not boxes or (purpose is FacePurpose.LIVE and len(boxes) > 1):
+        return None
+    limit = SIMILAR_FACE_WIDTH * (boxes[0][2] - boxes[0][0])
+    if any((b[2] - b[0]) >= limit for b in boxes[1:]):
+        return None
+    return boxes[0]
 
 
 @dataclass(frozen=True)
@@ -62,12 +92,15 @@ class FaceMatcher(abc.ABC):
     def __init__(self, threshold: float) -> None:
         self.threshold = threshold
 
-    def template(self, image: RgbImage) -> FaceTemplate | ImageRejected:
-        """The template of the one face in ``image`` (8-bit RGB), or why there is none."""
+    def template(
+        self, image: RgbImage, purpose: FacePurpose = FacePurpose.LIVE
+    ) -> FaceTemplate | ImageRejected:
+        """The template of the face in ``image`` (8-bit RGB) chosen for ``purpose``, or why
+        there is none."""
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8 or image.size == 0:
             return ImageRejected(Rejection.UNREADABLE_IMAGE, "not_rgb")
         start = time.perf_counter()
-        result = self._template(np.ascontiguousarray(image))
+        result = self._template(np.ascontiguousarray(image), purpose)
         if isinstance(result, FaceTemplate):
             result.timings_ms["total"] = (time.perf_counter() - start) * 1e3
         return result
@@ -86,18 +119,42 @@ class FaceMatcher(abc.ABC):
         return None
 
     @abc.abstractmethod
-    def _template(self, image: RgbImage) -> FaceTemplate | ImageRejected: ...
+    def _template(self, image: RgbImage, purpose: FacePurpose) -> FaceTemplate | ImageRejected: ...
 
 
 class DlibFaceMatcher(FaceMatcher):
-    """face_recognition's models, detector on a small copy, encoder on the full-size crop."""
+    """face_recognition's models, detector on a small copy, encoder on the full-size crop.
+
+    ``num_jitters`` (encodings of randomly shifted copies, averaged) and ``landmarks`` (the
+    5- or 68-point predictor that aligns the encoder's 150x150 chip) are the encoder settings
+    ``kiosk face eval`` compares; :meth:`settings` names every setting a template depends on.
+    """
 
     def __init__(
-        self, threshold: float, detect_max_side: int = 320, max_detect_side: int = 1280
+        self,
+        threshold: float,
+        detect_max_side: int = 320,
+        max_detect_side: int = 1280,
+        *,
+        num_jitters: int = 1,
+        landmarks: Literal[5, 68] = 5,
     ) -> None:
         super().__init__(threshold)
+        if num_jitters < 1 or landmarks not in (5, 68):
+            raise ValueError("num_jitters >= 1 and landmarks 5 or 68")
         self.detect_max_side = detect_max_side
         self.max_detect_side = max(detect_max_side, max_detect_side)
+        self.num_jitters = num_jitters
+        self.landmarks = landmarks
+
+    def settings(self) -> dict[str, Any]:
+        """The keyword arguments that rebuild this matcher (less its threshold)."""
+        return {
+            "detect_max_side": self.detect_max_side,
+            "max_detect_side": self.max_detect_side,
+            "num_jitters": self.num_jitters,
+            "landmarks": self.landmarks,
+        }
 
     def detect(self, image: RgbImage) -> list[Box]:
         """Face boxes in full-resolution coordinates, largest first.
@@ -140,7 +197,7 @@ class DlibFaceMatcher(FaceMatcher):
             side *= 2
         return steps
 
-    def _template(self, image: RgbImage) -> FaceTemplate | ImageRejected:
+    def _template(self, image: RgbImage, purpose: FacePurpose) -> FaceTemplate | ImageRejected:
         models = dlib_models()
         timings: dict[str, float] = {}
         start = time.perf_counter()
@@ -148,10 +205,10 @@ class DlibFaceMatcher(FaceMatcher):
         timings["detect"] = (time.perf_counter() - start) * 1e3
         if not boxes:
             return ImageRejected(Rejection.NO_FACE, "no_face")
-        width = boxes[0][2] - boxes[0][0]
-        if sum(1 for b in boxes if (b[2] - b[0]) >= 0.5 * width) > 1:
+        chosen = select_face(boxes, purpose)
+        if chosen is None:
             return ImageRejected(Rejection.SEVERAL_FACES, f"{len(boxes)}_faces")
-        crop, box, origin = _crop(image, boxes[0])
+        crop, box, origin = _crop(image, chosen)
         rect = models.dlib.rectangle(*box)
         start = time.perf_counter()
         with models.lock:
@@ -159,13 +216,16 @@ class DlibFaceMatcher(FaceMatcher):
             shape68 = models.landmarks68(crop, rect)
             timings["landmarks"] = (time.perf_counter() - start) * 1e3
             start = time.perf_counter()
-            encoding = np.array(models.encoder.compute_face_descriptor(crop, shape5, 1))
+            aligned = shape68 if self.landmarks == 68 else shape5
+            encoding = np.array(
+                models.encoder.compute_face_descriptor(crop, aligned, self.num_jitters)
+            )
         timings["encode"] = (time.perf_counter() - start) * 1e3
         landmarks = np.array([(p.x, p.y) for p in shape68.parts()], dtype=np.float64) + origin
         quality = assess_frame(to_gray(image, bgr=False), 1, landmarks)
         return FaceTemplate(
             encoding=encoding,
-            box=boxes[0],
+            box=chosen,
             landmarks=landmarks,
             quality=quality,
             timings_ms=timings,
@@ -200,7 +260,9 @@ class VerificationTransaction:
         if cached is None:
             decoded = decode_chip_photo(photo, self.max_pixels)  # JPEG / JPEG 2000 only
             cached = (
-                decoded if isinstance(decoded, ImageRejected) else self.matcher.template(decoded)
+                decoded
+                if isinstance(decoded, ImageRejected)
+                else self.matcher.template(decoded, FacePurpose.REFERENCE)
             )
             self.encodings += 1
             self._references[key] = cached

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kiosk.face.images import DEFAULT_MAX_PIXELS, ImageRejected, Rejection, RgbImage
-from kiosk.face.matcher import Box, FaceMatcher, FaceTemplate
+from kiosk.face.matcher import Box, FaceMatcher, FacePurpose, FaceTemplate
 from kiosk.face.worker import FaceWorker, FaceWorkerError
 
 MAX_DETECT_PIXELS = 4_000_000  # the tracker sends ~320 px copies; anything this big is a bug
@@ -35,6 +35,8 @@ class ProcessFaceMatcher(FaceMatcher):
         *,
         detect_max_side: int = 320,
         max_detect_side: int = 1280,
+        num_jitters: int = 1,
+        landmarks: int = 5,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         request_timeout_s: float = 8.0,
         start_timeout_s: float = 60.0,
@@ -45,7 +47,12 @@ class ProcessFaceMatcher(FaceMatcher):
         self.request_timeout_s = request_timeout_s
         self.worker = FaceWorker(
             "matcher",
-            {"detect_max_side": detect_max_side, "max_detect_side": max_detect_side},
+            {
+                "detect_max_side": detect_max_side,
+                "max_detect_side": max_detect_side,
+                "num_jitters": num_jitters,
+                "landmarks": landmarks,
+            },
             start_timeout_s=start_timeout_s,
             start_method=start_method,
         )
@@ -67,10 +74,10 @@ class ProcessFaceMatcher(FaceMatcher):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _template(self, image: RgbImage) -> FaceTemplate | ImageRejected:
+    def _template(self, image: RgbImage, purpose: FacePurpose) -> FaceTemplate | ImageRejected:
         if image.shape[0] * image.shape[1] > self.max_pixels:
             return ImageRejected(Rejection.UNREADABLE_IMAGE, "too_large")
-        answer = self.worker.request("template", image, self.request_timeout_s)
+        answer = self.worker.request("template", (image, purpose.value), self.request_timeout_s)
         if not isinstance(answer, FaceTemplate | ImageRejected):
             raise FaceWorkerError("the face worker sent an unexpected answer")
         return answer
@@ -131,8 +138,15 @@ def handlers_for(role: str, settings: dict[str, Any]) -> dict[str, Callable[[Any
             0.6,  # the threshold is applied by the caller; templates do not depend on it
             detect_max_side=int(settings["detect_max_side"]),
             max_detect_side=int(settings["max_detect_side"]),
+            num_jitters=int(settings.get("num_jitters", 1)),
+            landmarks=5 if int(settings.get("landmarks", 5)) == 5 else 68,
         )
-        return {"template": matcher.template}
+
+        def template(payload: tuple[RgbImage, str]) -> FaceTemplate | ImageRejected:
+            image, purpose = payload
+            return matcher.template(image, FacePurpose(purpose))
+
+        return {"template": template}
     if role == "detector":
         import dlib
 

@@ -1,6 +1,7 @@
 """Referrals from the central server's officer API (the booth of a site with a server).
 
     POST   {base}/v1/auth/token                  {"username", "password"} -> bearer token
+                                                 (429 + Retry-After: throttled account)
     GET    {base}/v1/referrals?status=open&offset=&limit=&kiosk=   -> {"items", "total"}
     GET    {base}/v1/referrals/{id}              -> ReferralDetailOut (checks, document)
     GET    {base}/v1/referrals/{id}/photos       -> chip photo and best live frame (base64)
@@ -69,6 +70,29 @@ DOCUMENT_LABELS = (
 )
 
 
+class LoginThrottledError(LoginFailedError):
+    """The server throttles this account from this booth after failed logins (429)."""
+
+    code = "officer_login_throttled"
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"login throttled for {retry_after_s} s")
+        self.retry_after_s = retry_after_s
+        minutes, seconds = divmod(retry_after_s, 60)
+        wait = f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+        self.user_message = (
+            f"This account is throttled after failed logins: try again in {wait}. "
+            "The server is working."
+        )
+
+
+def _retry_after(response: httpx.Response) -> int:
+    try:
+        return max(1, min(86_400, int(response.headers.get("retry-after", "60"))))
+    except ValueError:
+        return 60
+
+
 class HttpReferralSource:
     def __init__(
         self,
@@ -123,6 +147,8 @@ class HttpReferralSource:
         response = self._call("POST", LOGIN_PATH, json={"username": username, "password": password})
         if response.status_code in (401, 403, 422):
             raise LoginFailedError("login failed")
+        if response.status_code == 429:
+            raise LoginThrottledError(_retry_after(response))
         data = self._json(response)
         token = data.get("access_token")
         if not isinstance(token, str) or not token:

@@ -25,6 +25,7 @@ from kiosk.session.steps import (
     StepFault,
 )
 from models.records import (
+    MRZ_SEXES,
     BiometricSample,
     BlobKind,
     CheckResult,
@@ -233,5 +234,11 @@ def _document(
         nationality=facts.nationality[:3] or None,
         expiry_date=facts.date_of_expiry,
         chip_read=bool(evidence.chip and evidence.chip.read),
+        sex=_sex(evidence.document.parsed.fields.sex),
     )
     return summary, referral_subject(evidence.document, evidence.screening)
+
+
+def _sex(value: str | None) -> str | None:
+    """The MRZ's sex field as the equity statistics keep it (``<``: unspecified, None)."""
+    return value if value in MRZ_SEXES else None

@@ -45,11 +45,13 @@ def record_transaction(
     *,
     cipher: BlobCipher | None = None,
     audit: AuditLog | None = None,
+    site: str | None = None,
 ) -> None:
-    """Write ``record`` and everything that goes with it, atomically."""
+    """Write ``record`` and everything that goes with it, atomically; ``site`` (the kiosk's
+    configured site) travels with the decision to the server's statistics."""
     try:
         with database.write() as session:
-            add_decided_transaction(session, record, cipher=cipher, audit=audit)
+            add_decided_transaction(session, record, cipher=cipher, audit=audit, site=site)
     except IntegrityError as exc:
         if _exists(database, record.transaction_id):
             raise DuplicateTransactionError(
@@ -76,6 +78,7 @@ def add_decided_transaction(
     *,
     cipher: BlobCipher | None = None,
     audit: AuditLog | None = None,
+    site: str | None = None,
 ) -> TransactionRow:
     """Add the rows of ``record`` to ``session``'s transaction (the caller commits)."""
     if record.samples and cipher is None:
@@ -89,7 +92,10 @@ def add_decided_transaction(
         assert cipher is not None
         store_blob(session, cipher, record.transaction_id, sample.kind, sample.data)
     outbox.enqueue(
-        session, DECISION_MESSAGE, decision_payload(record), subject_id=record.transaction_id
+        session,
+        DECISION_MESSAGE,
+        decision_payload(record, site=site),
+        subject_id=record.transaction_id,
     )
     if record.needs_referral and record.samples:
         # the photos themselves stay encrypted in the blob table; the relay reads them when
@@ -165,11 +171,11 @@ def _transaction_row(record: DecidedTransaction) -> TransactionRow:
     return row
 
 
-def decision_payload(record: DecidedTransaction) -> dict[str, Any]:
+def decision_payload(record: DecidedTransaction, site: str | None = None) -> dict[str, Any]:
     """The outbox message the server ingests (idempotent by ``transaction_id``)."""
     doc = record.document
     subject = record.referral_subject
-    return {
+    payload: dict[str, Any] = {
         "v": PAYLOAD_VERSION,
         "transaction_id": record.transaction_id,
         "kiosk_id": record.kiosk_id,
@@ -187,6 +193,7 @@ def decision_payload(record: DecidedTransaction) -> dict[str, Any]:
             "expiry_date": doc.expiry_date.isoformat() if doc.expiry_date else None,
             "number_token": doc.number_token,
             "chip_read": doc.chip_read,
+            "sex": doc.sex,
         },
         "checks": [
             {"name": c.name, "status": c.status.value, "reason": c.reason, "message": c.message}
@@ -206,3 +213,6 @@ def decision_payload(record: DecidedTransaction) -> dict[str, Any]:
         },
         "timings_ms": {step: float(ms) for step, ms in record.timings_ms.items()},
     }
+    if site is not None:
+        payload["site"] = site
+    return payload

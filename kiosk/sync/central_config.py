@@ -4,10 +4,12 @@ A change's key is a section the server may set (:data:`kiosk.config.CENTRAL_FIEL
 ``policy``, ``screening``, part of ``face``); an upsert's ``data`` holds some of its fields,
 merged into what the server set before; a delete gives the section back to the kiosk's own
 file. Each change is checked with the section's pydantic model over the kiosk's current
-values; a change that fails (an unknown field, a field the server may not set, a wrong type
-or range) is skipped and listed under ``rejected`` in the file, so a technician sees it in
-``kiosk sync status``. The file is written atomically (mode 0600) and read by
-:func:`kiosk.config.load_config` when the kiosk next starts."""
+values and against the bounds this kiosk sets locally (``central``: a face threshold
+ceiling, liveness never off); a change that fails (an unknown field, a field the server may
+not set, a wrong type or range, out of the local bounds, or a version whose signature did
+not verify, see :mod:`kiosk.sync.signed_delta`) is skipped and listed under ``rejected`` in
+the file, so a technician sees it in ``kiosk sync status``. The file is written atomically
+(mode 0600) and read by :func:`kiosk.config.load_config` when the kiosk next starts."""
 
 from __future__ import annotations
 
@@ -37,6 +39,31 @@ class CentralConfigReport:
     changed_sections: set[str] = field(default_factory=set)
 
 
+def _out_of_bounds(config: KioskConfig, section: str, values: dict[str, Any]) -> str | None:
+    """Why ``values`` fall outside the bounds this kiosk sets locally (``central``)."""
+    bounds = config.central
+    if section == "face":
+        if values.get("liveness_required") is False:
+            return "face.liveness_required: liveness cannot be turned off centrally"
+        threshold = values.get("threshold")
+        if isinstance(threshold, int | float) and threshold > bounds.face_threshold_max:
+            return (
+                f"face.threshold {threshold} is above this kiosk's ceiling "
+                f"{bounds.face_threshold_max} (central.face_threshold_max)"
+            )
+        attempts = values.get("max_attempts")
+        if isinstance(attempts, int) and attempts > bounds.face_max_attempts_max:
+            return f"face.max_attempts {attempts} is above {bounds.face_max_attempts_max}"
+    if section == "screening":
+        threshold = values.get("watchlist_threshold")
+        if isinstance(threshold, int | float) and threshold > bounds.watchlist_threshold_max:
+            return (
+                f"screening.watchlist_threshold {threshold} is above this kiosk's ceiling "
+                f"{bounds.watchlist_threshold_max}"
+            )
+    return None
+
+
 def _check(config: KioskConfig, section: str, values: dict[str, Any]) -> str | None:
     """Why ``values`` cannot be the central part of ``section``; None when they can."""
     allowed = CENTRAL_FIELDS.get(section, frozenset())
@@ -45,6 +72,9 @@ def _check(config: KioskConfig, section: str, values: dict[str, Any]) -> str | N
     refused = [key for key in values if allowed is not None and key not in allowed]
     if refused:
         return f"{section}.{refused[0]} may not be set centrally"
+    bounded = _out_of_bounds(config, section, values)
+    if bounded is not None:
+        return bounded
     current: BaseModel = getattr(config, section)
     try:
         type(current).model_validate({**current.model_dump(), **values})
@@ -78,11 +108,17 @@ def _write(path: Path, document: dict[str, Any]) -> None:
         raise
 
 
-def apply_config_changes(config: KioskConfig, changes: list[dict[str, Any]]) -> CentralConfigReport:
-    """Apply ``changes`` (in version order) to the central configuration file of ``config``."""
+def apply_config_changes(
+    config: KioskConfig,
+    changes: list[dict[str, Any]],
+    *,
+    refused: list[dict[str, Any]] | None = None,
+) -> CentralConfigReport:
+    """Apply ``changes`` (in version order) to the central configuration file of ``config``;
+    ``refused``: versions refused before (bad signature), listed with the rejected ones."""
     path = config.data_dir / CENTRAL_CONFIG_FILE
-    report = CentralConfigReport()
-    if not changes:
+    report = CentralConfigReport(rejected=list(refused or []))
+    if not changes and not report.rejected:
         return report
     try:
         sections = central_sections(config.data_dir)
@@ -111,7 +147,10 @@ def apply_config_changes(config: KioskConfig, changes: list[dict[str, Any]]) -> 
     _write(
         path,
         {
-            "version": max(int(change.get("version", 0)) for change in changes),
+            "version": max(
+                [int(change.get("version", 0)) for change in changes]
+                + [int(item.get("version", 0)) for item in report.rejected]
+            ),
             "updated_at": utc_now().isoformat(),
             "sections": sections,
             "rejected": rejected[-MAX_REJECTED:],

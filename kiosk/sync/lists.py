@@ -25,6 +25,7 @@ from kiosk.sync.central_config import apply_config_changes
 from kiosk.sync.client import ServerClient
 from kiosk.sync.errors import ListApplyError, ServerUnreachableError
 from kiosk.sync.manifest_delta import apply_manifest_change
+from kiosk.sync.signed_delta import pinned_key, verify_delta
 from kiosk.sync.trust_delta import apply_trust_changes
 from kiosk.trust.pinning import pinned_anchors
 from models.base import utc_now
@@ -37,7 +38,8 @@ LIST_NAMES = ("lost_stolen", "watchlist", "manifest", "trust", "config")
 MAX_PAGES = 1000
 
 Applier = Callable[[Session, int, dict[str, Any]], None]
-PageApplier = Callable[[list[dict[str, Any]]], None]
+# applies a page of changes outside the database: (the page's changes, the whole delta)
+PageApplier = Callable[[list[dict[str, Any]], dict[str, Any]], None]
 
 
 def _date(value: Any) -> date | None:
@@ -122,7 +124,7 @@ def pull_list(
         version = int(delta.get("version", since))
         try:
             if apply_page is not None and changes:
-                apply_page(changes)
+                apply_page(changes, delta)
             with database.write() as session:
                 for change in changes:
                     if applier is not None:
@@ -147,13 +149,17 @@ def pull_list(
 
 
 def pull_all(database: Database, client: ServerClient, config: KioskConfig) -> dict[str, int]:
+    """Every list; configuration and trust changes only as far as their signatures verify
+    with the pinned key (:mod:`kiosk.sync.signed_delta`)."""
+    key = pinned_key(config.central.signing_public_key)
     pinned = pinned_anchors(config.trust_pinning)
 
-    def trust(changes: list[dict[str, Any]]) -> None:
-        apply_trust_changes(database, changes, pinned)
+    def trust(_changes: list[dict[str, Any]], delta: dict[str, Any]) -> None:
+        apply_trust_changes(database, verify_delta("trust", delta, key).changes, pinned)
 
-    def central(changes: list[dict[str, Any]]) -> None:
-        apply_config_changes(config, changes)
+    def central(_changes: list[dict[str, Any]], delta: dict[str, Any]) -> None:
+        verified = verify_delta("config", delta, key)
+        apply_config_changes(config, verified.changes, refused=verified.refused)
 
     page_appliers: dict[str, PageApplier] = {"trust": trust, "config": central}
     return {

@@ -122,7 +122,8 @@ class OutboxRelay:
         try:
             answer = self.client.post_batch(endpoint, payloads)
         except ServerRefusedError as exc:
-            if len(messages) > 1 and exc.status_code in (413, 422):
+            # 409: one item conflicts with what the server holds under its id
+            if len(messages) > 1 and exc.status_code in (409, 413, 422):
                 for message in messages:  # find the one the server refuses; send the rest
                     self._send(kind, [message], report)
                 return

@@ -4,12 +4,14 @@ heartbeats and audit checkpoints. Every batch is idempotent."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sized
 from datetime import datetime, timedelta
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from models.base import utc_now
 from models.records import ReferralOutcome
@@ -33,7 +35,14 @@ from server.api.schemas import (
 )
 from server.audit_checkpoints import check_checkpoints, record_anomalies
 from server.control_room import publish_referrals
-from server.ingest import new_referral_ids, store_checkpoints, store_decisions, store_referrals
+from server.ingest import (
+    ConflictingRecordError,
+    new_referral_ids,
+    store_checkpoints,
+    store_decisions,
+    store_referrals,
+)
+from server.notify import publish
 from server.security.identity import DeviceIdentity, require_device
 from server.state import ServerState, server_state
 
@@ -42,7 +51,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(
     prefix="/v1/kiosk",
     tags=["kiosk (mutual TLS)"],
-    responses=error_responses(400, 401, 403, 413, 422, 503),
+    responses=error_responses(400, 401, 403, 409, 413, 422, 503),
 )
 
 MAX_RESOLUTIONS = 200
@@ -84,15 +93,37 @@ def _results(ids: list[str], new: set[str], state: ServerState, kind: str) -> Ba
     return BatchResult(accepted=accepted, duplicates=len(items) - accepted, items=items)
 
 
-def _announce(state: ServerState, transaction_ids: list[str]) -> None:
+def _announce(state: ServerState, kiosk_id: str, transaction_ids: list[str]) -> None:
     """New referrals: the booths' queues and the lanes' tiles change now."""
     if not transaction_ids:
         return
     with state.database.sessions() as session:
         rows = session.scalars(
-            select(ReferralQueueRow).where(ReferralQueueRow.transaction_id.in_(transaction_ids))
+            select(ReferralQueueRow).where(
+                ReferralQueueRow.kiosk_id == kiosk_id,
+                ReferralQueueRow.transaction_id.in_(transaction_ids),
+            )
         ).all()
     publish_referrals(state, list(rows))
+
+
+def _store(state: ServerState, store: Callable[[Session, Any], set[str]], items: Any) -> set[str]:
+    _check_batch_size(state, items)
+    try:
+        with state.database.session() as session:
+            return store(session, items)
+    except ConflictingRecordError as exc:
+        state.metrics.items.labels("record", "conflict").inc()
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
+
+
+def _check_batch_size(state: ServerState, items: Sized) -> None:
+    limit = state.config.max_batch_items
+    if len(items) > limit:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            detail=f"{len(items)} items in one batch; at most {limit} (max_batch_items)",
+        )
 
 
 @router.post("/decisions", response_model=BatchResult, summary="a batch of decisions")
@@ -105,9 +136,8 @@ def post_decisions(
     id: a resent batch changes nothing and its items come back as ``duplicate``."""
     _check_sender(device, (item.kiosk_id for item in batch.items))
     _check_clock(state, "decided_at", enumerate(item.decided_at for item in batch.items))
-    with state.database.session() as session:
-        new = store_decisions(session, batch.items)
-    _announce(state, new_referral_ids(batch.items, new))
+    new = _store(state, store_decisions, batch.items)
+    _announce(state, device.name, new_referral_ids(batch.items, new))
     log.info("device %s: %d decisions, %d new", device.name, len(batch.items), len(new))
     return _results([item.transaction_id for item in batch.items], new, state, "decision")
 
@@ -120,9 +150,8 @@ def post_referrals(
 ) -> BatchResult:
     _check_sender(device, (item.kiosk_id for item in batch.items))
     _check_clock(state, "created_at", enumerate(item.created_at for item in batch.items))
-    with state.database.session() as session:
-        new = store_referrals(session, batch.items)
-    _announce(state, sorted(new))
+    new = _store(state, store_referrals, batch.items)
+    _announce(state, device.name, sorted(new))
     return _results([item.transaction_id for item in batch.items], new, state, "referral")
 
 
@@ -218,6 +247,7 @@ def post_heartbeat(
             set_={key: value for key, value in values.items() if key != "device_name"},
         )
         session.execute(statement)
+        publish(session, "heartbeats", {"device": device.name, "status": beat.status})
     return StoredResult(accepted=1, duplicates=0)
 
 
@@ -232,6 +262,7 @@ def post_checkpoints(
     is recorded for the supervisors (``GET /v1/audit/anomalies``)."""
     _check_sender(device, (item.kiosk_id for item in batch.items))
     _check_clock(state, "time", enumerate(item.time for item in batch.items))
+    _check_batch_size(state, batch.items)
     stored = 0
     with state.database.session() as session:
         anomalies = check_checkpoints(session, device.name, batch.items)

@@ -6,10 +6,24 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from models.base import utc_now
-from models.server_tables import ListChangeRow, ListVersionServerRow, ServerAuditEventRow
-from server.api.schemas import ListChangeOut, ListDelta, ListName, ListUpload, ListVersionOut
+from models.change_envelope import SIGNED_LISTS
+from models.server_tables import (
+    ListChangeRow,
+    ListSignatureRow,
+    ListVersionServerRow,
+    ServerAuditEventRow,
+)
+from server.api.schemas import (
+    ListChangeOut,
+    ListDelta,
+    ListName,
+    ListUpload,
+    ListVersionOut,
+    VersionSignatureOut,
+)
 from server.ingest import insert_new
 from server.state import ServerState
 
@@ -74,53 +88,81 @@ def delta(
                     .order_by(ListChangeRow.id)
                 ).all()
             )
+        versions = {row.version for row in rows}
+        signatures = (
+            session.scalars(
+                select(ListSignatureRow).where(
+                    ListSignatureRow.list_name == name.value,
+                    ListSignatureRow.version.in_(versions),
+                )
+            ).all()
+            if versions and name.value in SIGNED_LISTS
+            else []
+        )
     version = rows[-1].version if more else int(latest or 0)
     changes = [
         ListChangeOut(version=row.version, op=row.op, key=row.key, data=row.data) for row in rows
     ]
     return ListDelta(
-        name=name, since=since, version=max(version, since), more=more, changes=changes
+        name=name,
+        since=since,
+        version=max(version, since),
+        more=more,
+        changes=changes,
+        signatures=[
+            VersionSignatureOut(
+                version=row.version,
+                envelope=dict(row.envelope),
+                key_id=row.key_id,
+                signature=row.signature,
+            )
+            for row in signatures
+        ],
     )
 
 
 def upload(state: ServerState, name: ListName, body: ListUpload, actor: str) -> ListVersionOut:
     """Append ``body`` as the next version of list ``name``."""
-    now = utc_now()
     with state.database.session() as session:
-        insert_new(
-            session,
-            ListVersionServerRow.__table__,  # type: ignore[arg-type]
-            [{"name": name.value, "version": 0, "updated_at": now}],
-            ["name"],
-            "name",
-        )
-        row = session.execute(
-            select(ListVersionServerRow)
-            .where(ListVersionServerRow.name == name.value)
-            .with_for_update()
-        ).scalar_one()
-        row.version += 1
-        row.updated_at = now
-        version = row.version
-        session.add_all(
-            ListChangeRow(
-                list_name=name.value,
-                version=version,
-                op=change.op,
-                key=change.key,
-                data=change.data,
-                uploaded_by=actor,
-                created_at=now,
-            )
-            for change in body.changes
-        )
-        session.add(
-            ServerAuditEventRow(
-                actor=actor,
-                action="list.upload",
-                subject=name.value,
-                details={"version": version, "changes": len(body.changes)},
-                time=now,
-            )
-        )
+        append_version(session, name.value, [change.model_dump() for change in body.changes], actor)
     return current_version(state, name)
+
+
+def append_version(session: Session, name: str, changes: list[dict[str, Any]], actor: str) -> int:
+    """Append ``changes`` as the next version of list ``name`` (in ``session``); the version."""
+    now = utc_now()
+    insert_new(
+        session,
+        ListVersionServerRow.__table__,  # type: ignore[arg-type]
+        [{"name": name, "version": 0, "updated_at": now}],
+        ["name"],
+        "name",
+    )
+    row = session.execute(
+        select(ListVersionServerRow).where(ListVersionServerRow.name == name).with_for_update()
+    ).scalar_one()
+    row.version += 1
+    row.updated_at = now
+    version = row.version
+    session.add_all(
+        ListChangeRow(
+            list_name=name,
+            version=version,
+            op=change["op"],
+            key=change["key"],
+            data=change.get("data"),
+            uploaded_by=actor,
+            created_at=now,
+        )
+        for change in changes
+    )
+    session.add(
+        ServerAuditEventRow(
+            actor=actor,
+            action="list.upload",
+            subject=name,
+            details={"version": version, "changes": len(changes)},
+            time=now,
+        )
+    )
+    return version

@@ -4,11 +4,11 @@ technicians see devices; administrators manage users, devices and lists."""
 from __future__ import annotations
 
 import logging
-import time
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from sqlalchemy import select
 
+from models.change_envelope import SIGNED_LISTS
 from models.server_tables import (
     DeviceRow,
     HeartbeatRow,
@@ -16,6 +16,7 @@ from models.server_tables import (
     UserRow,
 )
 from server import accounts
+from server.alerts import raise_alert
 from server.api import lists
 from server.api.schemas import (
     AuditEventList,
@@ -26,22 +27,18 @@ from server.api.schemas import (
     ListName,
     ListUpload,
     ListVersionOut,
-    LoginIn,
     StoredResult,
-    TokenOut,
     UserIn,
     UserOut,
     error_responses,
 )
 from server.security.identity import require_role
-from server.security.passwords import verify_password
 from server.security.tokens import Role, TokenClaims
 from server.state import ServerState, server_state
 
 log = logging.getLogger(__name__)
 
 ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422, 503)
-auth = APIRouter(prefix="/v1/auth", tags=["people"], responses={**ERRORS, **error_responses(429)})
 technician = APIRouter(prefix="/v1/devices", tags=["technician"], responses=ERRORS)
 admin = APIRouter(prefix="/v1/admin", tags=["administrator"], responses=ERRORS)
 supervisor = APIRouter(prefix="/v1/audit", tags=["supervisor"], responses=ERRORS)
@@ -50,32 +47,6 @@ OFFICERS = require_role(Role.OFFICER, Role.SUPERVISOR)
 SUPERVISORS = require_role(Role.SUPERVISOR)
 TECHNICIANS = require_role(Role.TECHNICIAN)
 ADMINISTRATORS = require_role(Role.ADMINISTRATOR)
-
-
-@auth.post("/token", response_model=TokenOut, summary="log in")
-def login(body: LoginIn, request: Request, state: ServerState = Depends(server_state)) -> TokenOut:
-    """A short-lived bearer token for a user name and password. Too many failures for the
-    name or from the client address: 429 with ``Retry-After`` (see ``login_max_failures``)."""
-    address = request.client.host if request.client else "unknown"
-    wait = state.login_limiter.retry_after(body.username, address)
-    if wait is not None:
-        state.metrics.refused.labels("login_throttled").inc()
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            detail=f"too many failed logins; try again in {wait} s",
-            headers={"Retry-After": str(wait)},
-        )
-    with state.database.sessions() as session:
-        user = session.get(UserRow, body.username)
-    valid = verify_password(user.password_hash if user else None, body.password)
-    if not valid or user is None or user.disabled_at is not None:
-        state.login_limiter.failed(body.username, address)
-        time.sleep(0.05)
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="wrong user name or password")
-    state.login_limiter.succeeded(body.username)
-    token, expires = state.tokens.issue(user.name, Role(user.role))
-    log.info("user %s logged in", user.name)
-    return TokenOut(access_token=token, role=user.role, expires_at=expires)
 
 
 @supervisor.get("/events", response_model=AuditEventList, summary="audit of people's actions")
@@ -139,6 +110,13 @@ def add_user(
     user: TokenClaims = Depends(ADMINISTRATORS),
     state: ServerState = Depends(server_state),
 ) -> UserOut:
+    if body.role == Role.ADMINISTRATOR.value:
+        # one stolen administrator login must not mint the second administrator that the
+        # two-person rule needs: administrators are added on the server host only
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail="administrators are added with `kiosk server add-user` on the server host",
+        )
     try:
         accounts.add_user(
             state.database, body.name, Role(body.role), body.password, actor=user.user
@@ -169,7 +147,17 @@ def upload_list(
     user: TokenClaims = Depends(ADMINISTRATORS),
     state: ServerState = Depends(server_state),
 ) -> ListVersionOut:
-    """Append the changes as the next version of the list."""
+    """Append the changes as the next version of the list. Configuration and trust lists
+    are refused here (409): they need a second administrator (``POST /v1/admin/changes``)."""
+    if name.value in SIGNED_LISTS:
+        with state.database.session() as session:
+            raise_alert(session, f"{name.value}.direct_upload_refused", actor=user.user,
+                        subject=name.value, details={"changes": len(body.changes)})  # fmt: skip
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail=f"changes of {name.value} need two administrators: propose them with "
+            "POST /v1/admin/changes; another administrator approves",
+        )
     return lists.upload(state, name, body, user.user)
 
 

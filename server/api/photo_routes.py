@@ -47,7 +47,7 @@ def post_photos(
     device: DeviceIdentity = Depends(require_device),
     state: ServerState = Depends(server_state),
 ) -> BatchResult:
-    """Idempotent by transaction id and kind. An image that is not a JPEG, PNG or JPEG 2000
+    """Idempotent by (kiosk, transaction id) and kind. An image that is not a JPEG, PNG or JPEG 2000
     (or too large) refuses the batch with 422 naming the item."""
     if any(item.kiosk_id != device.name for item in batch.items):
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="only this device's referrals")

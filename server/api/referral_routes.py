@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.base import utc_now
@@ -43,6 +43,7 @@ from server.control_room import (
     referral_out,
     user_site,
 )
+from server.notify import publish
 from server.security.identity import require_role
 from server.security.tokens import Role, TokenClaims
 from server.state import ServerState, server_state
@@ -62,20 +63,39 @@ def _site_column() -> Any:
     return func.coalesce(ReferralQueueRow.site, DeviceRow.site)
 
 
-def _visible(session: Session, claims: TokenClaims, transaction_id: str) -> ReferralQueueRow:
-    """The referral if it exists at the officer's site (404 otherwise: no probing)."""
+def _visible(
+    session: Session, claims: TokenClaims, transaction_id: str, kiosk_id: str | None
+) -> ReferralQueueRow:
+    """The referral of ``transaction_id`` (of ``kiosk_id`` when given) if it exists at the
+    officer's site (404 otherwise: no probing); 409 when several kiosks of the officer's
+    sites hold that transaction id and no kiosk is named."""
     site = user_site(session, claims)
     query = (
         select(ReferralQueueRow)
         .outerjoin(DeviceRow, DeviceRow.name == ReferralQueueRow.kiosk_id)
         .where(ReferralQueueRow.transaction_id == transaction_id)
     )
+    if kiosk_id is not None:
+        query = query.where(ReferralQueueRow.kiosk_id == kiosk_id)
     if site is not None:
         query = query.where(_site_column() == site)
-    row = session.scalars(query).first()
-    if row is None:
+    rows = session.scalars(query.limit(2)).all()
+    if not rows:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such referral")
-    return row
+    if len(rows) > 1:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail="several kiosks used this transaction id: name the kiosk (kiosk_id)",
+        )
+    return rows[0]
+
+
+def _key(row: ReferralQueueRow) -> tuple[Any, ...]:
+    """The WHERE clause of one referral: its (kiosk, transaction) key."""
+    return (
+        ReferralQueueRow.kiosk_id == row.kiosk_id,
+        ReferralQueueRow.transaction_id == row.transaction_id,
+    )
 
 
 @router.get("", response_model=ReferralList, summary="the referral queue")
@@ -135,17 +155,21 @@ def list_referrals(
 @router.get("/{transaction_id}", response_model=ReferralDetailOut, summary="one referral")
 def get_referral(
     transaction_id: Identifier,
+    kiosk_id: Identifier | None = Query(None),
     user: TokenClaims = Depends(OFFICERS),
     state: ServerState = Depends(server_state),
 ) -> ReferralDetailOut:
     """The referral with its checks, document summary, the full document number and the
-    photos the server holds; audited."""
+    photos the server holds; audited. ``kiosk_id`` is needed only when two kiosks used the
+    same transaction id (409)."""
     with state.database.session() as session:
-        row = _visible(session, user, transaction_id)
-        decision = session.get(ReceivedDecisionRow, transaction_id)
-        audit(session, user, "referral.view", transaction_id)
+        row = _visible(session, user, transaction_id, kiosk_id)
+        decision = session.get(ReceivedDecisionRow, (row.kiosk_id, transaction_id))
+        audit(session, user, "referral.view", transaction_id, kiosk_id=row.kiosk_id)
         summary = referral_out(row)
-        photos = sorted(state.photos.load(session, transaction_id)) if state.photos else []
+        photos = (
+            sorted(state.photos.load(session, row.kiosk_id, transaction_id)) if state.photos else []
+        )
         checks = [CheckOut.model_validate(c) for c in decision.checks] if decision else []
         return ReferralDetailOut(
             **summary.model_dump(),
@@ -162,18 +186,21 @@ def get_referral(
 @router.get("/{transaction_id}/photos", response_model=PhotosOut, summary="the photos")
 def get_photos(
     transaction_id: Identifier,
+    kiosk_id: Identifier | None = Query(None),
     user: TokenClaims = Depends(OFFICERS),
     state: ServerState = Depends(server_state),
 ) -> PhotosOut:
     """The chip photo and the best live frame; every view is audited. 404 when the server
     holds neither (not yet received, or purged after the retention)."""
     with state.database.session() as session:
-        row = _visible(session, user, transaction_id)
-        found = state.photos.load(session, transaction_id) if state.photos else {}
+        row = _visible(session, user, transaction_id, kiosk_id)
+        found = state.photos.load(session, row.kiosk_id, transaction_id) if state.photos else {}
         if not found:
             detail = "the photos were purged" if row.photos_purged_at else "no photos yet"
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=detail)
-        audit(session, user, PHOTOS_VIEWED, transaction_id, kinds=sorted(found))
+        audit(
+            session, user, PHOTOS_VIEWED, transaction_id, kiosk_id=row.kiosk_id, kinds=sorted(found)
+        )
 
     def b64(kind: str) -> str | None:
         data = found.get(kind)
@@ -200,8 +227,8 @@ def _changed(result: Any) -> bool:
     return int(getattr(result, "rowcount", 0) or 0) == 1
 
 
-def _conflict(session: Session, transaction_id: str) -> HTTPException:
-    row = session.get(ReferralQueueRow, transaction_id)
+def _conflict(session: Session, kiosk_id: str, transaction_id: str) -> HTTPException:
+    row = session.get(ReferralQueueRow, (kiosk_id, transaction_id))
     if row is None:
         return HTTPException(status.HTTP_404_NOT_FOUND, detail="no such referral")
     if row.status == ReferralStatus.RESOLVED.value:
@@ -216,72 +243,95 @@ def _conflict(session: Session, transaction_id: str) -> HTTPException:
 @router.post("/{transaction_id}/claim", response_model=ResolutionResult, summary="claim")
 def claim(
     transaction_id: Identifier,
+    kiosk_id: Identifier | None = Query(None),
     user: TokenClaims = Depends(OFFICERS),
     state: ServerState = Depends(server_state),
 ) -> ResolutionResult:
     """Take the referral: other booths see it taken and cannot resolve it until it is
     released or the claim lapses (``claim_timeout_s``). 409 when someone else holds it."""
-    return _set_claim(transaction_id, user, state, take=True)
+    return _set_claim(transaction_id, kiosk_id, user, state, take=True)
 
 
 @router.delete("/{transaction_id}/claim", response_model=ResolutionResult, summary="release")
 def release(
     transaction_id: Identifier,
+    kiosk_id: Identifier | None = Query(None),
     user: TokenClaims = Depends(OFFICERS),
     state: ServerState = Depends(server_state),
 ) -> ResolutionResult:
-    return _set_claim(transaction_id, user, state, take=False)
+    return _set_claim(transaction_id, kiosk_id, user, state, take=False)
 
 
 def _set_claim(
-    transaction_id: str, user: TokenClaims, state: ServerState, *, take: bool
+    transaction_id: str,
+    kiosk_id: str | None,
+    user: TokenClaims,
+    state: ServerState,
+    *,
+    take: bool,
 ) -> ResolutionResult:
     with state.database.sessions() as session:
-        _visible(session, user, transaction_id)
+        row = _visible(session, user, transaction_id, kiosk_id)
+    kiosk = row.kiosk_id
     now = utc_now()
     with state.database.session() as session:
         result = session.execute(
             update(ReferralQueueRow)
             .where(
-                ReferralQueueRow.transaction_id == transaction_id,
+                *_key(row),
                 ReferralQueueRow.status == ReferralStatus.OPEN.value,
                 _claim_free(state, user) if take else ReferralQueueRow.claimed_by == user.user,
             )
             .values(claimed_by=user.user if take else None, claimed_at=now if take else None)
         )
         if not _changed(result):
-            raise _conflict(session, transaction_id)
-        audit(session, user, "referral.claim" if take else "referral.release", transaction_id)
-        changed = _reload(session, transaction_id)
+            raise _conflict(session, kiosk, transaction_id)
+        audit(
+            session,
+            user,
+            "referral.claim" if take else "referral.release",
+            transaction_id,
+            kiosk_id=kiosk,
+        )
+        changed = _reload(session, kiosk, transaction_id)
         out = ResolutionResult(**referral_out(changed).model_dump())
     publish_referrals(state, [changed])
     return out
 
 
-def _reload(session: Session, transaction_id: str) -> ReferralQueueRow:
-    row = session.get(ReferralQueueRow, transaction_id)
+def _reload(session: Session, kiosk_id: str, transaction_id: str) -> ReferralQueueRow:
+    row = session.get(ReferralQueueRow, (kiosk_id, transaction_id))
     assert row is not None  # changed just now in this transaction
     return row
 
 
-def _photos_viewed(session: Session, user: TokenClaims, transaction_id: str) -> bool:
-    return bool(
-        session.scalar(
-            select(
-                exists().where(
-                    ServerAuditEventRow.actor == user.user,
-                    ServerAuditEventRow.action == PHOTOS_VIEWED,
-                    ServerAuditEventRow.subject == transaction_id,
-                )
-            )
+def _notify_resolved(session: Session, row: ReferralQueueRow) -> None:
+    """Tell every server process (LISTEN/NOTIFY, on commit) that the referral is resolved."""
+    publish(
+        session,
+        "referrals",
+        {"event": "resolved", "kiosk_id": row.kiosk_id, "transaction_id": row.transaction_id},
+    )
+
+
+def _photos_viewed(session: Session, user: TokenClaims, row: ReferralQueueRow) -> bool:
+    """Whether this officer viewed the photos of this referral (of its kiosk: another
+    kiosk's transaction of the same id does not count)."""
+    details = session.scalars(
+        select(ServerAuditEventRow.details).where(
+            ServerAuditEventRow.actor == user.user,
+            ServerAuditEventRow.action == PHOTOS_VIEWED,
+            ServerAuditEventRow.subject == row.transaction_id,
         )
     )
+    return any((detail or {}).get("kiosk_id") == row.kiosk_id for detail in details)
 
 
 @router.post("/{transaction_id}/resolution", response_model=ResolutionResult, summary="resolve")
 def resolve_referral(
     transaction_id: Identifier,
     body: ResolutionIn,
+    kiosk_id: Identifier | None = Query(None),
     user: TokenClaims = Depends(OFFICERS),
     state: ServerState = Depends(server_state),
 ) -> ResolutionResult:
@@ -291,11 +341,11 @@ def resolve_referral(
     officer approves; admitting one in ``photos_required_reasons`` needs the photos viewed."""
     config = state.config
     with state.database.sessions() as session:
-        row = _visible(session, user, transaction_id)
+        row = _visible(session, user, transaction_id, kiosk_id)
         reasons = set(row.reasons or [])
         admit = body.outcome is ReferralOutcome.ADMITTED
         needs_photos = admit and bool(reasons & set(config.photos_required_reasons))
-        if needs_photos and not _photos_viewed(session, user, transaction_id):
+        if needs_photos and not _photos_viewed(session, user, row):
             raise HTTPException(
                 status.HTTP_409_CONFLICT,
                 detail="look at the photos before admitting a face mismatch",
@@ -323,25 +373,28 @@ def resolve_referral(
         result = session.execute(
             update(ReferralQueueRow)
             .where(
-                ReferralQueueRow.transaction_id == transaction_id,
+                *_key(row),
                 ReferralQueueRow.status == ReferralStatus.OPEN.value,
                 _claim_free(state, user),
             )
             .values(**values)
         )
         if not _changed(result):
-            raise _conflict(session, transaction_id)
+            raise _conflict(session, row.kiosk_id, transaction_id)
         audit(
             session,
             user,
             "referral.admission_requested" if four_eyes else "referral.resolve",
             transaction_id,
             now,
+            kiosk_id=row.kiosk_id,
             outcome=body.outcome.value,
             note_chars=len(body.note),
         )
-        changed = _reload(session, transaction_id)
+        changed = _reload(session, row.kiosk_id, transaction_id)
         out = ResolutionResult(**referral_out(changed).model_dump(), needs_approval=four_eyes)
+        if not four_eyes:
+            _notify_resolved(session, changed)
     publish_referrals(state, [changed])
     log.info(
         "referral %s: %s%s",
@@ -356,20 +409,21 @@ def resolve_referral(
 def approve(
     transaction_id: Identifier,
     body: ApprovalIn,
+    kiosk_id: Identifier | None = Query(None),
     user: TokenClaims = Depends(OFFICERS),
     state: ServerState = Depends(server_state),
 ) -> ResolutionResult:
     """The second officer (their own login, never the one who asked) approves the admission,
     which resolves the referral, or declines it, which reopens it. Both are audited."""
     with state.database.sessions() as session:
-        row = _visible(session, user, transaction_id)
+        row = _visible(session, user, transaction_id, kiosk_id)
         if row.pending_by == user.user:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, detail="a second officer must approve the admission"
             )
     now = utc_now()
     waiting = (
-        ReferralQueueRow.transaction_id == transaction_id,
+        *_key(row),
         ReferralQueueRow.status == ReferralStatus.PENDING_APPROVAL.value,
         ReferralQueueRow.pending_by != user.user,
     )
@@ -400,16 +454,19 @@ def approve(
                 )
             )
         if not _changed(session.execute(statement)):
-            raise _conflict(session, transaction_id)
+            raise _conflict(session, row.kiosk_id, transaction_id)
         audit(
             session,
             user,
             "referral.admission_approved" if body.approve else "referral.admission_declined",
             transaction_id,
             now,
+            kiosk_id=row.kiosk_id,
             note_chars=len(body.note),
         )
-        changed = _reload(session, transaction_id)
+        changed = _reload(session, row.kiosk_id, transaction_id)
         out = ResolutionResult(**referral_out(changed).model_dump())
+        if body.approve:
+            _notify_resolved(session, changed)
     publish_referrals(state, [changed])
     return out

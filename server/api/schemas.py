@@ -106,6 +106,7 @@ class DocumentIn(Strict):
     expiry_date: PlainDate | None = None
     number_token: HexDigest | None = None
     chip_read: bool = False
+    sex: Literal["M", "F", "X"] | None = None  # as read from the MRZ
 
 
 class CheckIn(Strict):
@@ -146,6 +147,7 @@ class DecisionIn(Strict):
     v: Literal[1] = 1
     transaction_id: Identifier
     kiosk_id: Identifier
+    site: Identifier | None = None  # the kiosk's configured site (the device record wins)
     started_at: UtcTime
     decided_at: UtcTime
     decision: Decision
@@ -281,12 +283,23 @@ class ListChangeOut(BaseModel):
     data: dict[str, Any] | None
 
 
+class VersionSignatureOut(BaseModel):
+    """The server's signature over one approved version of a signed list (config, trust):
+    ``envelope`` says who proposed and who approved it (see models/change_envelope.py)."""
+
+    version: int
+    envelope: dict[str, Any]
+    key_id: str
+    signature: str
+
+
 class ListDelta(BaseModel):
     name: ListName
     since: int
     version: int
     more: bool
     changes: list[ListChangeOut]
+    signatures: list[VersionSignatureOut] = Field(default_factory=list)
 
 
 class ListVersionOut(BaseModel):

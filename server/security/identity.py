@@ -102,6 +102,9 @@ def current_user(
     with state.database.sessions() as session:
         user = session.get(UserRow, claims.user)
         active = user is not None and user.disabled_at is None and user.role == claims.role
+        # a password reset or a disable ends the tokens issued before it (to the microsecond)
+        if active and user is not None and user.tokens_valid_after is not None:
+            active = claims.issued_at >= user.tokens_valid_after
     if not active:
         raise _refuse(state, "token", "the user is unknown or disabled")
     return claims

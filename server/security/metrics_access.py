@@ -1,6 +1,9 @@
 """Who may read ``/metrics``: clients from the networks in ``ServerConfig.metrics_allow``
 (loopback by default, where a local Prometheus scrapes) without credentials; anyone else
-with the bearer token of a technician or an administrator."""
+with the bearer token of a technician or an administrator. The client is the connection's
+peer unless it is a trusted proxy (:mod:`server.security.client_address`); behind a load
+balancer that passes TLS through (HAProxy in TCP mode) every client's peer is the balancer,
+so empty ``metrics_allow`` there."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from ipaddress import ip_address
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from server.security.client_address import client_address
 from server.security.identity import current_user
 from server.security.tokens import Role
 from server.state import ServerState, server_state
@@ -31,7 +35,7 @@ def require_metrics_access(
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
     state: ServerState = Depends(server_state),
 ) -> None:
-    if client_allowed(state, request.client.host if request.client else None):
+    if client_allowed(state, client_address(request, state.config)):
         return
     claims = current_user(credentials, state)
     if claims.role not in METRICS_ROLES:

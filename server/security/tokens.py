@@ -32,6 +32,7 @@ class TokenClaims:
     user: str
     role: Role
     expires_at: datetime
+    issued_at: datetime
 
 
 class InvalidTokenError(Exception):
@@ -48,7 +49,13 @@ def load_or_create_secret(path: Path) -> bytes:
     return secret
 
 
+CLOCK_SKEW_S = 60
+
+
 class TokenService:
+    """Issues and checks tokens; a token whose lifetime (``exp - iat``) is longer than
+    ``lifetime_s``, or issued in the future, is refused even with a valid signature."""
+
     def __init__(self, secret: bytes, lifetime_s: int) -> None:
         self._secret = secret
         self.lifetime_s = lifetime_s
@@ -61,6 +68,9 @@ class TokenService:
             "sub": user,
             "role": role.value,
             "iat": int(moment.timestamp()),
+            # iat has whole seconds; a reset or disable in the same second must still end
+            # the tokens issued before it, so the issue time travels in microseconds too
+            "iat_us": int(moment.timestamp() * 1_000_000),
             "exp": int(expires.timestamp()),
             "jti": uuid.uuid4().hex,
         }
@@ -76,10 +86,19 @@ class TokenService:
                 options={"require": ["exp", "iat", "sub", "iss"]},
             )
             role = Role(str(claims.get("role")))
-        except (jwt.PyJWTError, ValueError) as exc:
+            issued, expires = int(claims["iat"]), int(claims["exp"])
+            issued_us = int(claims.get("iat_us", issued * 1_000_000))
+            if issued_us // 1_000_000 != issued:
+                raise ValueError("iat and iat_us disagree")
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise InvalidTokenError(str(exc)) from exc
+        if expires - issued > self.lifetime_s:
+            raise InvalidTokenError("the token's lifetime is longer than the server allows")
+        if issued > datetime.now(UTC).timestamp() + CLOCK_SKEW_S:
+            raise InvalidTokenError("the token is issued in the future")
         return TokenClaims(
             user=str(claims["sub"]),
             role=role,
-            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+            expires_at=datetime.fromtimestamp(expires, UTC),
+            issued_at=datetime.fromtimestamp(issued_us / 1_000_000, UTC),
         )

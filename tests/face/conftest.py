@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.face.evaluation import Enrolment, enrol
-from kiosk.face.matcher import DlibFaceMatcher
+from kiosk.face.enrolment import Enrolment, enrol
+from kiosk.face.images import ImageRejected, read_image_file
+from kiosk.face.matcher import DlibFaceMatcher, FacePurpose, FaceTemplate
 
 FACES = Path(__file__).resolve().parent.parent / "data" / "faces"
 
@@ -28,6 +29,19 @@ def matcher() -> DlibFaceMatcher:
 @pytest.fixture(scope="session")
 def enrolment(matcher: DlibFaceMatcher) -> Enrolment:
     return enrol(FACES, matcher)
+
+
+@pytest.fixture(scope="session")
+def templates(matcher: DlibFaceMatcher, enrolment: Enrolment) -> dict[Path, FaceTemplate]:
+    """The full templates (box, landmarks, quality) of the enrolled fixture faces."""
+    out: dict[Path, FaceTemplate] = {}
+    for path in enrolment.paths:
+        image = read_image_file(path)
+        assert not isinstance(image, ImageRejected)
+        made = matcher.template(image, FacePurpose.REFERENCE)
+        assert isinstance(made, FaceTemplate)
+        out[path] = made
+    return out
 
 
 @pytest.fixture(autouse=True)

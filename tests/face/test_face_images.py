@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from kiosk.face.images import ImageRejected, Rejection, decode_image, read_image_file
-from kiosk.face.matcher import DlibFaceMatcher
+from kiosk.face.matcher import DlibFaceMatcher, FacePurpose, FaceTemplate, select_face
 
 
 def _encode(image: Image.Image, fmt: str = "PNG", **kwargs: object) -> bytes:
@@ -129,3 +129,40 @@ def test_damaged_jpeg_never_raises(position: int, junk: bytes) -> None:
     data = clean[:cut] + junk + clean[cut + len(junk) :]
     result = decode_image(data, max_pixels=1_000_000)
     assert isinstance(result, ImageRejected) or result.shape[2] == 3
+
+
+def test_a_small_background_face_is_ignored_for_a_reference_not_live(
+    faces_dir: Path, matcher: DlibFaceMatcher, templates: dict[Path, FaceTemplate]
+) -> None:
+    # GIVEN a photo of Obama with Biden smaller (0.58 of the width) in the background
+    image = read_image_file(faces_dir / "_background" / "obama_with_small_biden.jpg")
+    assert not isinstance(image, ImageRejected)
+    assert len(matcher.detect(image)) == 2
+    # WHEN encoded as a chip photo or an evaluation image
+    reference = matcher.template(image, FacePurpose.REFERENCE)
+    # THEN the largest face is taken, and it is Obama's
+    assert isinstance(reference, FaceTemplate)
+    obama = templates[faces_dir / "obama" / "obama_1.jpg"]
+    biden = templates[faces_dir / "biden" / "biden_2.jpg"]
+    assert matcher.verify(reference, obama).match and not matcher.verify(reference, biden).match
+    # WHEN the same frame comes from the gate's camera THEN two people is a refusal
+    live = matcher.template(image, FacePurpose.LIVE)
+    assert isinstance(live, ImageRejected) and live.code == "several_faces"
+
+
+def test_two_faces_of_similar_size_are_refused_even_as_a_reference(
+    faces_dir: Path, matcher: DlibFaceMatcher
+) -> None:
+    group = read_image_file(faces_dir / "_group" / "obama_and_biden.jpg")
+    assert not isinstance(group, ImageRejected)
+    result = matcher.template(group, FacePurpose.REFERENCE)
+    assert isinstance(result, ImageRejected) and result.code == "several_faces"
+
+
+def test_face_selection_rule() -> None:
+    big, small, similar = (0, 0, 100, 100), (0, 0, 79, 79), (0, 0, 80, 80)
+    assert select_face([big, small], FacePurpose.REFERENCE) == big
+    assert select_face([big, similar], FacePurpose.REFERENCE) is None
+    assert select_face([big, (0, 0, 20, 20)], FacePurpose.LIVE) is None
+    assert select_face([big], FacePurpose.LIVE) == big
+    assert select_face([], FacePurpose.REFERENCE) is None

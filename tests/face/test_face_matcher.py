@@ -11,33 +11,39 @@ import pytest
 from PIL import Image
 
 from kiosk.cli.main import main
-from kiosk.face.evaluation import Enrolment
 from kiosk.face.images import ImageRejected
-from kiosk.face.matcher import DlibFaceMatcher, VerificationTransaction, score_from_distance
+from kiosk.face.matcher import (
+    DlibFaceMatcher,
+    FaceTemplate,
+    VerificationTransaction,
+    score_from_distance,
+)
+
+Templates = dict[Path, FaceTemplate]
 
 
-def _template(enrolment: Enrolment, faces_dir: Path, name: str):  # type: ignore[no-untyped-def]
-    return enrolment.templates[faces_dir / name]
+def _template(templates: Templates, faces_dir: Path, name: str) -> FaceTemplate:
+    return templates[faces_dir / name]
 
 
 def test_genuine_pair_matches(
-    enrolment: Enrolment, faces_dir: Path, matcher: DlibFaceMatcher
+    templates: Templates, faces_dir: Path, matcher: DlibFaceMatcher
 ) -> None:
     # GIVEN two photos of the same person WHEN compared
     result = matcher.verify(
-        _template(enrolment, faces_dir, "obama/obama_480p.jpg"),
-        _template(enrolment, faces_dir, "obama/obama_1.jpg"),
+        _template(templates, faces_dir, "obama/obama_480p.jpg"),
+        _template(templates, faces_dir, "obama/obama_1.jpg"),
     )
     # THEN they match with a high score
     assert result.match and result.distance <= 0.6 and result.score > 0.4
 
 
 def test_impostor_pair_does_not_match(
-    enrolment: Enrolment, faces_dir: Path, matcher: DlibFaceMatcher
+    templates: Templates, faces_dir: Path, matcher: DlibFaceMatcher
 ) -> None:
     result = matcher.verify(
-        _template(enrolment, faces_dir, "obama/obama_480p.jpg"),
-        _template(enrolment, faces_dir, "biden/biden_2.jpg"),
+        _template(templates, faces_dir, "obama/obama_480p.jpg"),
+        _template(templates, faces_dir, "biden/biden_2.jpg"),
     )
     assert not result.match and result.distance > 0.6
 
@@ -49,14 +55,14 @@ def test_score_is_monotone_and_bounded() -> None:
 
 
 def test_chip_photo_is_encoded_once_per_transaction(
-    faces_dir: Path, matcher: DlibFaceMatcher, enrolment: Enrolment
+    faces_dir: Path, matcher: DlibFaceMatcher, templates: Templates
 ) -> None:
     # GIVEN a chip photo in JPEG 2000 and a transaction
     source = Image.open(faces_dir / "obama" / "obama_small.jpg")
     buffer = io.BytesIO()
     source.save(buffer, "JPEG2000")
     transaction = VerificationTransaction(matcher)
-    live = _template(enrolment, faces_dir, "obama/obama_480p.jpg")
+    live = _template(templates, faces_dir, "obama/obama_480p.jpg")
     # WHEN two live attempts are verified against it
     first = transaction.verify(live, buffer.getvalue())
     second = transaction.verify(live, buffer.getvalue())

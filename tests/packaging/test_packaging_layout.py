@@ -166,6 +166,10 @@ def test_server_unit_runs_the_server_with_the_installed_configuration() -> None:
     assert service["ProtectSystem"] == "strict"
     assert service["ReadWritePaths"] == "/var/lib/open-egate-server"
     assert unit["Install"]["WantedBy"] == "multi-user.target"
+    # the server's own connection cap (max_connections) must bind before the file limit
+    from server.config import ServerConfig
+
+    assert int(service["LimitNOFILE"]) > 4 * ServerConfig.model_fields["max_connections"].default
 
 
 @pytest.mark.parametrize("name", sorted(PACKAGES))

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from kiosk.audit.signing import load_signing_key, public_key_pem
 from kiosk.config import KioskConfig, load_config
 from kiosk.officer.remote import HttpReferralSource
 from kiosk.storage.crypto_store import BlobCipher
@@ -81,6 +82,15 @@ class ServerSetup:
     state: ServerState
     device: str
     credentials: Path
+    audit_key_file: Path
+
+    @property
+    def signing_public_key(self) -> Path:
+        """The server's change-signing public key, as a kiosk pins it."""
+        path = self.credentials / "change-signing.pub.pem"
+        if not path.exists():
+            path.write_text(self.state.signer.public_key_pem, encoding="ascii")
+        return path
 
     def user(self, role: Role) -> str:
         """A fresh user with ``role``; its name."""
@@ -100,13 +110,17 @@ def server_setup(pg_schema: str, tmp_path: Path) -> Iterator[ServerSetup]:
     )
     state = build_state(config)
     device = f"kiosk-{uuid.uuid4().hex[:8]}"
-    enrolled = enrol_device(state.database, state.ca, device, days=30)
+    # the kiosk's audit key exists before enrolment, which requires its public half
+    audit_key_file = tmp_path / "kiosk-audit-signing.pem"
+    audit_key = public_key_pem(load_signing_key(audit_key_file).public_key())
+    enrolled = enrol_device(state.database, state.ca, device, days=30,
+                            audit_public_key_pem=audit_key)  # fmt: skip
     credentials = tmp_path / "credentials"
     write_device_credentials(enrolled, credentials, "https://127.0.0.1")
     try:
-        yield ServerSetup(config, state, device, credentials)
+        yield ServerSetup(config, state, device, credentials, audit_key_file)
     finally:
-        state.database.close()
+        state.close()
 
 
 @pytest.fixture
@@ -121,6 +135,8 @@ def kiosk_config_for(
     return load_config(
         data_dir=home,
         kiosk_id=setup.device,
+        storage={"audit_key_file": str(setup.audit_key_file)},
+        central={"signing_public_key": str(setup.signing_public_key)},
         sync={
             "server_url": server_url,
             "client_cert": str(setup.credentials / "kiosk.pem"),
@@ -133,7 +149,11 @@ def kiosk_config_for(
 
 @pytest.fixture
 def kiosk_database(tmp_path: Path, server_setup: ServerSetup) -> Iterator[Database]:
-    config = load_config(data_dir=tmp_path / "kiosk", kiosk_id=server_setup.device)
+    config = load_config(
+        data_dir=tmp_path / "kiosk",
+        kiosk_id=server_setup.device,
+        storage={"audit_key_file": str(server_setup.audit_key_file)},
+    )
     database = open_database(config)
     try:
         yield database
@@ -201,6 +221,14 @@ def device_client(server_setup: ServerSetup, asgi_app: Any) -> Iterator[TestClie
         with_client_certificate(asgi_app, pem), base_url="https://testserver"
     ) as client:
         yield client
+
+
+@pytest.fixture
+def as_device(asgi_app: Any) -> Callable[[str], TestClient]:
+    """An in-process client presenting another device's certificate (use ``with``)."""
+    return lambda pem: TestClient(
+        with_client_certificate(asgi_app, pem), base_url="https://testserver"
+    )
 
 
 @pytest.fixture
@@ -273,7 +301,13 @@ def room(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ControlRoom
     state = build_state(config)
     device = f"gate-{uuid.uuid4().hex[:8]}"
     site = f"S{uuid.uuid4().hex[:8]}"
-    enrolled = enrol_device(state.database, state.ca, device, days=30, site=site)
+    # the kiosk's own audit key (its default place under its data directory), enrolled
+    (tmp_path / "kiosk").mkdir(parents=True, exist_ok=True)
+    audit_key = public_key_pem(
+        load_signing_key(tmp_path / "kiosk" / "audit-signing.pem").public_key()
+    )
+    enrolled = enrol_device(state.database, state.ca, device, days=30,
+                            audit_public_key_pem=audit_key, site=site)  # fmt: skip
     credentials = tmp_path / "credentials"
     write_device_credentials(enrolled, credentials, "https://127.0.0.1")
     server = ServerThread(config, state=state).start()
@@ -305,4 +339,4 @@ def room(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ControlRoom
     finally:
         kiosk_db.close()
         server.stop()
-        state.database.close()
+        state.close()

@@ -1,6 +1,7 @@
-"""Audit checkpoints are verified against the kiosk's audit key (enrolment or first use) and
-refused ones flagged for supervisors; failed logins are throttled; /metrics is open to
-loopback only; ``kiosk server run`` passes --log-level to uvicorn."""
+"""Audit checkpoints are verified against the kiosk's audit key given at enrolment (never
+trusted on first use) and refused ones flagged for supervisors; failed logins are throttled
+per (user, address) with progressive delays; /metrics is open to loopback only;
+``kiosk server run`` passes --log-level to uvicorn."""
 
 from __future__ import annotations
 
@@ -15,14 +16,14 @@ from fastapi.testclient import TestClient
 
 from kiosk.audit.entries import format_time
 from kiosk.audit.log import checkpoint_message
-from kiosk.audit.signing import key_id, public_key_pem
+from kiosk.audit.signing import key_id, load_signing_key, public_key_pem
 from kiosk.cli.main import main
-from models.server_tables import DeviceAuditKeyRow
+from models.server_tables import DeviceAuditKeyRow, ServerAuditEventRow
 from server.accounts import enrol_device
 from server.audit_checkpoints import AuditKeyError
 from server.config import ServerConfig
 from server.runner import uvicorn_config
-from server.security.login_limit import LoginLimiter
+from server.security import login_throttle
 from server.security.tokens import Role
 
 pytestmark = pytest.mark.postgres
@@ -62,13 +63,13 @@ def test_checkpoints_are_verified_and_forgeries_flagged(
     server_setup, device_client, people_client, token_headers
 ) -> None:  # type: ignore[no-untyped-def]
     device = server_setup.device
-    key = Ed25519PrivateKey.generate()
-    # GIVEN a kiosk's first checkpoint: its key is trusted on first use
+    key = load_signing_key(server_setup.audit_key_file)
+    # GIVEN a kiosk's first checkpoint, signed with the key given at its enrolment
     first = device_client.post(CHECKPOINTS, json={"items": [_checkpoint(key, device, 100)]})
     assert first.status_code == 200 and first.json()["accepted"] == 1
     with server_setup.state.database.sessions() as session:
         held = session.get(DeviceAuditKeyRow, device)
-        assert held is not None and held.source == "first_use"
+        assert held is not None and held.source == "enrolment"
         assert held.key_id == key_id(key.public_key())
     # WHEN a checkpoint comes with a tampered signature, one signed by another key, and one
     # that rewrites a checkpoint already held (validly signed)
@@ -145,33 +146,57 @@ def test_failed_logins_are_throttled_per_user_and_address(server_setup, people_c
     def attempt(name: str, password: str) -> Any:
         return people_client.post("/v1/auth/token", json={"username": name, "password": password})
 
-    # WHEN anna's password is guessed five times
-    assert [attempt(anna, "wrong" * 4).status_code for _ in range(5)] == [401] * 5
-    # THEN the sixth attempt is refused before the password is looked at, even the right one
+    # WHEN anna's password is guessed three times (the free attempts)
+    assert [attempt(anna, "wrong" * 4).status_code for _ in range(3)] == [401] * 3
+    # THEN the next attempt from this address must wait, even with the right password, and
+    # the answer says the account is throttled and for how long
     throttled = attempt(anna, PASSWORD)
     assert throttled.status_code == 429
-    assert 250 <= int(throttled.headers["Retry-After"]) <= 300
-    # AND the same client address is throttled for bob too (five failures from it)
-    assert attempt(bob, PASSWORD).status_code == 429
+    assert 1 <= int(throttled.headers["Retry-After"]) <= 2
+    assert "throttled" in throttled.json()["detail"]
+    # AND bob, from the same address, is not throttled: only the (user, address) pair is
+    assert attempt(bob, PASSWORD).status_code == 200
+    # AND every outcome is audited, the throttled one included
+    with server_setup.state.database.sessions() as session:
+        actions = [
+            row.action
+            for row in session.query(ServerAuditEventRow)
+            .filter(ServerAuditEventRow.actor.in_([anna, bob]))
+            .all()
+        ]
+    assert sorted(actions) == sorted(["login.failed"] * 3 + ["login.throttled", "login.success"])
 
 
-def test_login_limiter_counts_each_user_and_address_in_a_sliding_window() -> None:
-    now = [1000.0]
-    limiter = LoginLimiter(3, 60.0, clock=lambda: now[0])
-    # GIVEN three failures for anna from three addresses
-    for address in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
-        assert limiter.retry_after("anna", address) is None
-        limiter.failed("anna", address)
-        now[0] += 10
-    # THEN anna is throttled from a fourth address, bob from those addresses is not
-    assert limiter.retry_after("anna", "10.0.0.4") == 30
-    assert limiter.retry_after("bob", "10.0.0.1") is None
-    # AND when the first failure leaves the window anna may try again; success clears her
-    now[0] += 31
-    assert limiter.retry_after("anna", "10.0.0.4") is None
-    limiter.failed("anna", "10.0.0.4")
-    limiter.succeeded("anna")
-    assert limiter.retry_after("anna", "10.0.0.5") is None
+def test_throttle_delays_double_per_user_and_address(server_setup) -> None:  # type: ignore[no-untyped-def]
+    policy = login_throttle.ThrottlePolicy(free_attempts=2, delay_s=10, delay_max_s=60,
+                                           reset_s=3600)  # fmt: skip
+    start = datetime.now(UTC)
+    database = server_setup.state.database
+
+    def count(user: str, address: str, after_s: float) -> int | None:
+        with database.session() as session:
+            return login_throttle.count_attempt(
+                session, policy, user, address, now=start + timedelta(seconds=after_s)
+            )
+
+    # GIVEN two free failures of anna from 10.0.0.1
+    assert count("anna", "10.0.0.1", 0) is None and count("anna", "10.0.0.1", 1) is None
+    # THEN the third must wait 10 s after the last, and a throttled attempt is not counted
+    assert count("anna", "10.0.0.1", 2) == 9
+    assert count("anna", "10.0.0.1", 5) == 6
+    # AND anna from another address, and bob from that one, are free
+    assert count("anna", "10.0.0.2", 5) is None and count("bob", "10.0.0.1", 5) is None
+    # WHEN the wait is over, the attempt counts and the next wait doubles (20 s), capped
+    assert count("anna", "10.0.0.1", 11) is None
+    assert count("anna", "10.0.0.1", 12) == 19
+    assert count("anna", "10.0.0.1", 31) is None
+    assert count("anna", "10.0.0.1", 32) == 39
+    assert count("anna", "10.0.0.1", 71) is None
+    assert count("anna", "10.0.0.1", 72) == 59  # 80 s capped at 60
+    # AND a right password clears the pair
+    with database.session() as session:
+        login_throttle.clear(session, "anna", "10.0.0.1")
+    assert count("anna", "10.0.0.1", 73) is None
 
 
 def test_metrics_need_a_technician_token_away_from_loopback(
@@ -231,7 +256,7 @@ def test_a_kiosks_own_checkpoints_reach_the_server_and_verify(
     from models.server_tables import AuditAnomalyRow, ReceivedCheckpointRow
 
     # GIVEN a kiosk whose audit log signed three checkpoints into its outbox
-    key = Ed25519PrivateKey.generate()
+    key = load_signing_key(server_setup.audit_key_file)
     audit = AuditLog(key, kiosk_id=server_setup.device, checkpoint_every=2)
     for index in range(6):
         with kiosk_database.write() as session:
@@ -240,7 +265,7 @@ def test_a_kiosks_own_checkpoints_reach_the_server_and_verify(
     # WHEN it syncs with the real server
     with ServerClient(config.sync) as client:
         report = SyncService(config, kiosk_database, client).run_once()
-    # THEN all three are stored, verified with the key taken on first use, none flagged
+    # THEN all three are stored, verified with the key enrolled, none flagged
     assert report.ok, report.relay.errors
     with server_setup.state.database.sessions() as session:
         device = server_setup.device

@@ -49,7 +49,7 @@ def _sign_in(qtbot: QtBot, window: OfficerWindow, name: str) -> None:
 
 def _row(room: Any, transaction_id: str) -> ReferralQueueRow:
     with room.state.database.sessions() as db:
-        row = db.get(ReferralQueueRow, transaction_id)
+        row = db.get(ReferralQueueRow, (room.device, transaction_id))
     assert row is not None
     return row
 

@@ -69,7 +69,11 @@ def test_photos_travel_to_the_booth_audited_and_are_purged_after_retention(
         assert sorted(r.kind for r in rows) == ["chip_portrait", "live_frame"]
         assert all(detail.chip_portrait[:64] not in r.ciphertext for r in rows)
         # AND the view is audited
-        assert _actions(room, officer) == ["referral.view", "referral.photos_viewed"]
+        assert _actions(room, officer) == [
+            "login.success",
+            "referral.view",
+            "referral.photos_viewed",
+        ]
         # WHEN it is resolved and the retention passes
         booth.resolve(session, mismatch, ReferralOutcome.REFUSED, "not the holder")
         with room.state.database.session() as db:
@@ -174,7 +178,7 @@ def test_two_booths_claim_four_eyes_and_photos_before_admitting(room: ControlRoo
         booth_a.close()
         booth_b.close()
     with room.state.database.sessions() as db:
-        row = db.get(ReferralQueueRow, watchlist)
+        row = db.get(ReferralQueueRow, (room.device, watchlist))
         assert row is not None
         assert (row.status, row.outcome, row.officer, row.approved_by) == (
             "resolved",
@@ -219,7 +223,7 @@ def test_six_officers_resolving_at_once_leave_one_decision(room: ControlRoom) ->
     # THEN exactly one succeeded and the stored decision is that officer's
     assert sorted(results) == ["conflict"] * 5 + ["ok"]
     with room.state.database.sessions() as db:
-        row = db.get(ReferralQueueRow, watchlist)
+        row = db.get(ReferralQueueRow, (room.device, watchlist))
         resolves = db.scalars(
             select(ServerAuditEventRow).where(
                 ServerAuditEventRow.subject == watchlist,
@@ -304,7 +308,7 @@ def test_a_resolution_for_a_referral_the_kiosk_lacks_is_kept_until_it_has_it(
     with ServerClient(room.kiosk_config.sync) as client:
         assert pull_resolutions(room.kiosk_db, client) == 0
         with room.state.database.sessions() as db:
-            row = db.get(ReferralQueueRow, record.transaction_id)
+            row = db.get(ReferralQueueRow, (room.device, record.transaction_id))
             assert row is not None and row.delivered_at is None
         # WHEN the kiosk has the referral again THEN the resolution is applied and acknowledged
         record_transaction(room.kiosk_db, record, cipher=room.cipher)
@@ -313,5 +317,5 @@ def test_a_resolution_for_a_referral_the_kiosk_lacks_is_kept_until_it_has_it(
         kiosk_row = db.get(ReferralRow, record.transaction_id)
         assert kiosk_row is not None and kiosk_row.outcome == "refused"
     with room.state.database.sessions() as db:
-        row = db.get(ReferralQueueRow, record.transaction_id)
+        row = db.get(ReferralQueueRow, (room.device, record.transaction_id))
         assert row is not None and row.delivered_at is not None

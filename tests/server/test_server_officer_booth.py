@@ -90,9 +90,9 @@ def test_the_booth_works_the_server_queue_over_real_http(
         actions = db.scalars(
             select(ServerAuditEventRow.action).where(ServerAuditEventRow.actor == officer)
         ).all()
-        stored = db.get(ReceivedDecisionRow, referred[0])
+        stored = db.get(ReceivedDecisionRow, (server_setup.device, referred[0]))
         assert stored is not None and "number_token" in (stored.document or {})
-    assert sorted(actions) == [
+    assert sorted(a for a in actions if not a.startswith("login.")) == [
         "referral.list",
         "referral.list",
         "referral.photos_viewed",

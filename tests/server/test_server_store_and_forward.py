@@ -4,6 +4,7 @@ runs THEN all 500 arrive exactly once (real uvicorn over mutual TLS, real Postgr
 from __future__ import annotations
 
 import socket
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -102,13 +103,14 @@ def test_a_resent_batch_changes_nothing(
     tmp_path: Path,
 ) -> None:  # type: ignore[no-untyped-def]
     # GIVEN 10 transactions already relayed
+    now = datetime.now(UTC)
     for index in range(10):
-        record_transaction(kiosk_database, decided(index, server_setup.device))
+        record_transaction(kiosk_database, decided(index, server_setup.device, now=now))
     config = kiosk_config_factory(server_setup, tmp_path / "k", running_server.url)
     with ServerClient(config.sync) as client:
         relay = OutboxRelay(kiosk_database, client, batch_size=50, backoff=Backoff())
         assert relay.drain().sent == 10
-        payloads = [decided(i, server_setup.device) for i in range(10)]
+        payloads = [decided(i, server_setup.device, now=now) for i in range(10)]
         from kiosk.storage.recorder import decision_payload
 
         # WHEN the same batch is posted again

@@ -49,6 +49,7 @@ class _Fields:
     surname: str = "JOSEPH"
     given_names: str = "MARIE ANGELA"
     document_number: str = "LC1234567"
+    sex: str = "F"
 
 
 @dataclass(frozen=True)
@@ -227,3 +228,14 @@ def test_the_central_server_accepts_a_passage_referral_as_it_is_sent() -> None:
     received = DecisionIn.model_validate(decision_payload(referral))
     assert received.transaction_id.endswith("-passage")
     assert [r.value for r in received.reasons] == ["tailgating"]
+
+
+@pytest.mark.parametrize(("mrz_sex", "kept"), [("F", "F"), ("M", "M"), ("X", "X"), ("<", None)])
+def test_the_mrz_sex_is_kept_for_the_equity_statistics(mrz_sex: str, kept: str | None) -> None:
+    facts = DocumentFacts("P", "LCA", "LCA", date(1987, 3, 14), date(2033, 5, 19))
+    document = DocumentStep(True, facts, "x", _Parsed(_Fields(sex=mrz_sex)))
+    evidence = _evidence(document=document)
+    record = build_decided_transaction(
+        evidence, _decide(evidence), face_threshold=0.6, decided_at=DECIDED
+    )
+    assert record.document is not None and record.document.sex == kept

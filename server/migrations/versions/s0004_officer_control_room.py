@@ -1,7 +1,7 @@
 """officer control room: referral priority, claims, four eyes, photos, lane wall, commands
 
 Revision ID: s0004
-Revises: s0005
+Revises: s0006
 Create Date: 2026-12-01 09:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import models.base
 
 revision: str = "s0004"
-down_revision: str | None = "s0005"
+down_revision: str | None = "s0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -46,19 +46,17 @@ def upgrade() -> None:
         )
     op.create_table(
         "server_referral_photos",
+        sa.Column("kiosk_id", sa.String(length=64), nullable=False),
         sa.Column("transaction_id", sa.String(length=64), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("kiosk_id", sa.String(length=64), nullable=False),
         sa.Column("key_id", sa.String(length=16), nullable=False),
         sa.Column("nonce", sa.LargeBinary(length=12), nullable=False),
         sa.Column("ciphertext", sa.LargeBinary(), nullable=False),
         sa.Column("received_at", UTC_TIME, nullable=False),
-        sa.PrimaryKeyConstraint("transaction_id", "kind", name=op.f("pk_server_referral_photos")),
+        sa.PrimaryKeyConstraint(
+            "kiosk_id", "transaction_id", "kind", name=op.f("pk_server_referral_photos")
+        ),
     )
-    with op.batch_alter_table("server_referral_photos", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_server_referral_photos_kiosk_id"), ["kiosk_id"], unique=False
-        )
     op.create_table(
         "server_lane_states",
         sa.Column("device_name", sa.String(length=64), nullable=False),

@@ -2,7 +2,7 @@
 rules, national lists
 
 Revision ID: s0005
-Revises: s0002
+Revises: s0003
 Create Date: 2026-12-01 08:59:37.737876
 """
 
@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 import models.base
 
 revision: str = "s0005"
-down_revision: str | None = "s0002"
+down_revision: str | None = "s0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
