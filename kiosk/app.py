@@ -56,6 +56,7 @@ from kiosk.storage.key_setup import require_keys
 from kiosk.storage.purge_schedule import PurgeSchedule
 from kiosk.storage.recorder import record_transaction
 from kiosk.sync.background import BackgroundSync, start_background_sync
+from kiosk.sync.lane_link import LaneLink, start_lane_link
 from models.base import utc_now
 from models.records import DecidedTransaction
 
@@ -273,10 +274,10 @@ def build_voice(config: KioskConfig, devices: Devices) -> VoicePrompter:
 class KioskRuntime:
     """Opens the devices (one that fails puts the lane out of service, naming it; the kiosk
     still starts), supervises the lane, drives the engine from device events, runs the
-    background sync (outbox relay, list pulls, heartbeat with the lane and device status) when
-    a server is configured, and the retention purge on its schedule. A document presented
-    while the storage cannot keep a transaction, or the lane is out of service, starts
-    nothing."""
+    background sync (outbox relay, list pulls, heartbeat with the lane and device status) and
+    the lane's link to the officers' wall when a server is configured, and the retention
+    purge on its schedule. A document presented while the storage cannot keep a transaction,
+    or the lane is out of service, starts nothing."""
 
     def __init__(self, kiosk: Kiosk, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.kiosk = kiosk
@@ -305,6 +306,7 @@ class KioskRuntime:
         self._unsubscribe: Callable[[], None] = lambda: None
         self.documents_refused = 0  # presented while out of service: no transaction started
         self._refused = threading.Condition()
+        self.lane_link: LaneLink | None = None
 
     def start(self) -> None:
         kiosk = self.kiosk
@@ -327,7 +329,12 @@ class KioskRuntime:
             self._camera_ready.start()
             self.purge.start()
             self.clock.start()
-            self.sync = start_background_sync(kiosk.config, kiosk.database, self.heartbeat_status)
+            self.sync = start_background_sync(
+                kiosk.config, kiosk.database, self.heartbeat_status, kiosk.cipher
+            )
+            self.lane_link = start_lane_link(
+                kiosk.config, kiosk.lane, kiosk.bus, devices.gate, kiosk.assistance
+            )
         except BaseException:
             self.stop()
             raise
@@ -419,6 +426,9 @@ class KioskRuntime:
                 self.clock.close()
                 self._unsubscribe()
                 self.kiosk.devices.gate.remove_listener(self.device_events.on_gate_event)
+                if self.lane_link is not None:
+                    self.lane_link.close()
+                    self.lane_link = None
                 if self.sync is not None:
                     self.sync.close()
                     self.sync = None

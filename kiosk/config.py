@@ -242,6 +242,14 @@ class TravellerConfig(_Section):
     )
 
 
+class WallConfig(_Section):
+    """The lane's link to the officers' live wall (over the sync server's mutual TLS)."""
+
+    enabled: bool = Field(True, description="report the lane and take remote actions")
+    heartbeat_s: float = Field(10.0, gt=0, le=300, description="lane report when idle")
+    commands_wait_s: int = Field(5, ge=1, le=30, description="long poll for remote actions")
+
+
 class CentralChangesConfig(_Section):
     """What this kiosk accepts of the central server's configuration and trust changes: only
     versions signed with the pinned key (after two administrators approved them), and never
@@ -285,6 +293,7 @@ class KioskConfig(BaseSettings):
     trust_pinning: TrustPinningConfig = Field(default_factory=TrustPinningConfig)
     traveller: TravellerConfig = Field(default_factory=TravellerConfig)
     passage: PassageConfig = Field(default_factory=PassageConfig)
+    wall: WallConfig = Field(default_factory=WallConfig)
     central: CentralChangesConfig = Field(default_factory=CentralChangesConfig)
 
     @classmethod

@@ -67,6 +67,7 @@ class CheckStatus(StrEnum):
 
 class ReferralStatus(StrEnum):
     OPEN = "open"
+    PENDING_APPROVAL = "pending_approval"  # an admission waiting for a second officer
     RESOLVED = "resolved"
     CANCELLED = "cancelled"
 
@@ -133,16 +134,63 @@ class DocumentSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class ListedPerson:
+    """An entry of a screening list that the traveller matched: what the officer compares.
+
+    ``birth_date`` is the list's text (a list may hold a partial date such as ``1987-03``);
+    ``agreeing`` names the fields that agreed (``name``, ``birth_date``, ``nationality``,
+    ``document_number``)."""
+
+    list_name: str
+    reference: str
+    surname: str = ""
+    given_names: str = ""
+    birth_date: str = ""
+    nationality: str = ""
+    score: float = 1.0
+    agreeing: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not 0 < len(self.list_name) <= 64 or len(self.reference) > 128:
+            raise InvalidRecordError("listed person needs a list name and a short reference")
+        if len(self.surname) > 120 or len(self.given_names) > 120 or len(self.birth_date) > 10:
+            raise InvalidRecordError("listed person's name or birth date too long")
+        if not 0.0 <= self.score <= 1.0:
+            raise InvalidRecordError("listed person's score must be within 0..1")
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "list_name": self.list_name,
+            "reference": self.reference,
+            "surname": self.surname,
+            "given_names": self.given_names,
+            "birth_date": self.birth_date,
+            "nationality": self.nationality,
+            "score": round(self.score, 4),
+            "agreeing": list(self.agreeing),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class ReferralSubject:
-    """Who the officer is looking for; kept only on the referral, cleared by the purge."""
+    """Who the officer is looking for; kept only on the referral, cleared by the purge.
+
+    ``document_number`` is shown to the officer masked, in full only on the audited detail
+    view; ``listed`` are the screening-list entries the traveller matched."""
 
     surname: str
     given_names: str
     birth_date: date | None = None
+    document_number: str | None = None
+    listed: tuple[ListedPerson, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.surname) > 120 or len(self.given_names) > 120:
             raise InvalidRecordError("referral name longer than 120 characters")
+        if self.document_number is not None and not 0 < len(self.document_number) <= 20:
+            raise InvalidRecordError("document number must be 1..20 characters")
+        if len(self.listed) > 10:
+            raise InvalidRecordError("at most 10 listed persons on a referral")
 
 
 @dataclass(frozen=True, slots=True)

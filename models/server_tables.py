@@ -13,7 +13,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from models.base import NAMING_CONVENTION, JSONDocument, UTCDateTime, utc_now
@@ -28,6 +37,7 @@ class ServerBase(DeclarativeBase):
         dict[str, Any]: JSONDocument,
         list[str]: JSONDocument,
         list[dict[str, Any]]: JSONDocument,
+        list[Any]: JSONDocument,
     }
 
 
@@ -67,6 +77,7 @@ class UserRow(ServerBase):
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     disabled_at: Mapped[datetime | None]
+    site: Mapped[str | None] = mapped_column(String(64))  # None: every site (regional)
     # tokens issued before this moment are refused (password reset, disable)
     tokens_valid_after: Mapped[datetime | None]
 
@@ -112,6 +123,7 @@ class ReferralQueueRow(ServerBase):
     __table_args__ = (
         Index("ix_server_referrals_status_created", "status", "created_at"),
         Index("ix_server_referrals_kiosk_delivery", "kiosk_id", "status", "delivered_at"),
+        Index("ix_server_referrals_queue", "status", "priority", "created_at"),
     )
 
     kiosk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -128,6 +140,19 @@ class ReferralQueueRow(ServerBase):
     outcome: Mapped[str | None] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None]
+    # the officer control room (s0004)
+    site: Mapped[str | None] = mapped_column(String(64))
+    priority: Mapped[int] = mapped_column(default=1)  # 0: a hit (watchlist, lost/stolen)
+    document_number: Mapped[str | None] = mapped_column(String(20))
+    listed: Mapped[list[Any] | None] = mapped_column(JSONDocument)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    pending_outcome: Mapped[str | None] = mapped_column(String(32))
+    pending_note: Mapped[str | None] = mapped_column(Text)
+    pending_by: Mapped[str | None] = mapped_column(String(64))
+    pending_at: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    photos_purged_at: Mapped[datetime | None]
 
 
 class ListVersionServerRow(ServerBase):
@@ -230,6 +255,55 @@ class AuditAnomalyRow(ServerBase):
     detail: Mapped[str] = mapped_column(String(300))
     key_id: Mapped[str | None] = mapped_column(String(16))
     detected_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class ReferralPhotoRow(ServerBase):
+    """A referral's chip photo or best live frame, sealed with the server's photo key
+    (AES-256-GCM, the kiosk id, transaction id and kind as associated data); deleted once the
+    referral is resolved and the retention has passed."""
+
+    __tablename__ = "server_referral_photos"
+
+    kiosk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    transaction_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # chip_portrait | live_frame
+    key_id: Mapped[str] = mapped_column(String(16))
+    nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class LaneStateRow(ServerBase):
+    """What each lane reported last (its tile on the officer's wall)."""
+
+    __tablename__ = "server_lane_states"
+
+    device_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site: Mapped[str | None] = mapped_column(String(64), index=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    step: Mapped[str] = mapped_column(String(16))
+    step_since: Mapped[datetime]
+    in_service: Mapped[bool]
+    causes: Mapped[list[str]]
+    door: Mapped[str] = mapped_column(String(16))
+    assistance: Mapped[bool]
+    event_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class LaneCommandRow(ServerBase):
+    """A remote action from the booth for one lane, until the kiosk acknowledges it."""
+
+    __tablename__ = "server_lane_commands"
+    __table_args__ = (Index("ix_server_lane_commands_device_acked", "device_name", "acked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    device_name: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    issued_by: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(default=utc_now)
+    acked_at: Mapped[datetime | None]
+    result: Mapped[str | None] = mapped_column(String(64))
 
 
 class LoginThrottleRow(ServerBase):

@@ -49,21 +49,25 @@ def enrol_device(
     days: int,
     audit_public_key_pem: str,
     actor: str = "cli",
+    site: str | None = None,
 ) -> EnrolledDevice:
     """A new key and certificate for ``name`` (re-enrolment revokes the older certificates).
 
     ``audit_public_key_pem``: the kiosk's audit checkpoint key (Ed25519, PEM, from
     ``kiosk db init-keys`` on the kiosk), required: the server never trusts a kiosk's first
-    checkpoint on its word."""
+    checkpoint on its word.
+    ``site``: the site whose officers see this kiosk's lane and referrals (without it, the
+    site the kiosk reports on its first lane event)."""
     parse_public_key(audit_public_key_pem)  # refuse a bad key before issuing anything
     issued = ca.issue(name, days=days, client=True)
     now = utc_now()
     with database.session() as session:
         device = session.get(DeviceRow, name)
         if device is None:
-            session.add(DeviceRow(name=name, enrolled_at=now))
+            session.add(DeviceRow(name=name, enrolled_at=now, site=site))
         else:
             device.revoked_at = None
+            device.site = site or device.site
             session.execute(
                 update(DeviceCertificateRow)
                 .where(DeviceCertificateRow.device_name == name)
@@ -140,8 +144,15 @@ def write_device_credentials(enrolled: EnrolledDevice, out: Path, server_url: st
 
 
 def add_user(
-    database: ServerDatabase, name: str, role: Role, password: str, *, actor: str = "cli"
+    database: ServerDatabase,
+    name: str,
+    role: Role,
+    password: str,
+    *,
+    actor: str = "cli",
+    site: str | None = None,
 ) -> None:
+    """``site``: the officer sees only that site's lanes and referrals (None: every site)."""
     if len(password) < MIN_PASSWORD:
         raise ConfigError(f"password must have at least {MIN_PASSWORD} characters")
     password_hash = hash_password(password)
@@ -149,13 +160,13 @@ def add_user(
     with database.session() as session:
         if session.scalar(select(UserRow.name).where(UserRow.name == name)) is not None:
             raise AccountError(f"user {name} exists already")
-        session.add(UserRow(name=name, role=role.value, password_hash=password_hash))
+        session.add(UserRow(name=name, role=role.value, password_hash=password_hash, site=site))
         session.add(
             ServerAuditEventRow(
                 actor=actor,
                 action="user.add",
                 subject=name,
-                details={"role": role.value},
+                details={"role": role.value, "site": site},
                 time=now,
             )
         )

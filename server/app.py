@@ -4,6 +4,7 @@ OpenAPI description is at /openapi.json; no /docs page (it loaded scripts from a
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,8 +25,12 @@ from server.api import (
     change_routes,
     equity_routes,
     kiosk_routes,
+    lane_routes,
     login_routes,
     people_routes,
+    photo_routes,
+    referral_routes,
+    report_routes,
 )
 from server.api.schemas import error_responses
 from server.config import ServerConfig
@@ -38,6 +43,8 @@ from server.middleware import (
     NoStore,
     RequestMetrics,
 )
+from server.photo_purge import photo_purge_loop
+from server.photos import PhotoVault, load_or_create_photo_key
 from server.retention import RetentionPurger
 from server.security.ca import DeviceCA
 from server.security.change_signing import ChangeSigner
@@ -65,7 +72,9 @@ def build_state(config: ServerConfig, database: ServerDatabase | None = None) ->
         secret = load_or_create_secret(config.data_dir / "token.secret")
     signer = ChangeSigner.open(config.change_signing_key_file)
     db = database or open_server_database(config)
+    photos = PhotoVault(load_or_create_photo_key(config.data_dir / "photos.key"))
     return ServerState(
+        photos=photos,
         config=config,
         database=db,
         ca=ca,
@@ -91,9 +100,12 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Fas
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         drop_folder = vetting_routes.start_background(_app)
         purger = RetentionPurger(server.database, config).start()
+        purge = asyncio.create_task(photo_purge_loop(server))
         try:
             yield
         finally:
+            purge.cancel()
+            server.pubsub.close()
             await purger.stop()
             if drop_folder is not None:
                 drop_folder.stop()
@@ -112,11 +124,15 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Fas
     for router in (
         kiosk_routes.router,
         login_routes.auth,
-        people_routes.officer,
+        referral_routes.router,
         people_routes.supervisor,
         people_routes.technician,
         people_routes.admin,
         audit_routes.router,
+        lane_routes.kiosk,
+        lane_routes.people,
+        photo_routes.router,
+        report_routes.router,
         change_routes.router,
         change_routes.alerts,
         account_routes.router,

@@ -124,6 +124,28 @@ class ServerConfig(BaseSettings):
     )
 
     vetting: VettingConfig = Field(default_factory=VettingConfig)
+    # the officer control room (issue 15)
+    photo_retention_hours: float = Field(
+        24.0,
+        ge=0,
+        le=24 * 90,
+        description="referral photos are deleted this long after the referral is resolved",
+    )
+    photo_purge_interval_s: float = Field(300.0, gt=0, description="how often the purge runs")
+    four_eyes_reasons: list[str] = Field(
+        default_factory=lambda: ["watchlist_hit", "lost_or_stolen"],
+        description="reason codes whose admission needs a second officer's approval",
+    )
+    photos_required_reasons: list[str] = Field(
+        default_factory=lambda: ["biometric_mismatch"],
+        description="reason codes that may be admitted only after the officer saw the photos",
+    )
+    claim_timeout_s: float = Field(
+        600.0, gt=0, description="a claim not acted on for this long lapses"
+    )
+    lane_offline_s: float = Field(
+        30.0, gt=0, description="a lane silent this long shows as offline on the wall"
+    )
 
     @field_validator("token_secret")
     @classmethod

@@ -23,7 +23,7 @@ from models.server_tables import (
     ReceivedDecisionRow,
     ReferralQueueRow,
 )
-from server.api.schemas import CheckpointIn, DecisionIn, ReferralIn
+from server.api.schemas import CheckpointIn, DecisionIn, ListedIn, ReferralIn
 from server.notify import publish
 
 DECISIONS: Table = ReceivedDecisionRow.__table__  # type: ignore[assignment]
@@ -117,6 +117,14 @@ def _decision_row(item: DecisionIn, now: datetime, site: str | None) -> dict[str
     }
 
 
+HIT_REASONS = frozenset({"watchlist_hit", "lost_or_stolen"})
+
+
+def priority_of(reasons: Sequence[str]) -> int:
+    """0 for a watchlist or lost/stolen hit (shown first), 1 for every other reason."""
+    return 0 if HIT_REASONS.intersection(reasons) else 1
+
+
 def _device_sites(session: Session, kiosk_ids: set[str]) -> dict[str, str | None]:
     """The site each kiosk was enrolled for (the server's record wins over what it says)."""
     rows = session.execute(
@@ -134,8 +142,24 @@ def _referral_row(
     given_names: str | None,
     birth_date: Any,
     now: datetime,
+    *,
+    document_number: str | None = None,
+    listed: Sequence[ListedIn] = (),
+    site: str | None = None,
 ) -> dict[str, Any]:
     return {
+        "site": site,
+        "priority": priority_of(reasons),
+        "document_number": document_number,
+        "listed": [person.model_dump() for person in listed],
+        "claimed_by": None,
+        "claimed_at": None,
+        "pending_outcome": None,
+        "pending_note": None,
+        "pending_by": None,
+        "pending_at": None,
+        "approved_by": None,
+        "photos_purged_at": None,
         "transaction_id": transaction_id,
         "kiosk_id": kiosk_id,
         "status": "open",
@@ -171,6 +195,9 @@ def store_decisions(session: Session, items: Sequence[DecisionIn]) -> set[str]:
             item.referral.given_names,
             item.referral.birth_date,
             now,
+            document_number=item.referral.document_number,
+            listed=item.referral.listed,
+            site=sites.get(item.kiosk_id),
         )
         for item in unique.values()
         if item.transaction_id in new and item.referral is not None
@@ -180,9 +207,14 @@ def store_decisions(session: Session, items: Sequence[DecisionIn]) -> set[str]:
     return new
 
 
+def new_referral_ids(items: Sequence[DecisionIn], new: set[str]) -> list[str]:
+    return [i.transaction_id for i in items if i.transaction_id in new and i.referral is not None]
+
+
 def store_referrals(session: Session, items: Sequence[ReferralIn]) -> set[str]:
     now = utc_now()
     unique = {item.transaction_id: item for item in items}
+    sites = _device_sites(session, {item.kiosk_id for item in unique.values()})
     rows = [
         _referral_row(
             item.transaction_id,
@@ -193,6 +225,9 @@ def store_referrals(session: Session, items: Sequence[ReferralIn]) -> set[str]:
             item.given_names,
             item.birth_date,
             now,
+            document_number=item.document_number,
+            listed=item.listed,
+            site=sites.get(item.kiosk_id),
         )
         for item in unique.values()
     ]

@@ -84,6 +84,8 @@ def uvicorn_config(
         log_config=None,
         access_log=False,
         timeout_keep_alive=config.keep_alive_s,
+        # the booths' event streams never end by themselves: cut them on shutdown
+        timeout_graceful_shutdown=3,
         server_header=False,
         **options,  # type: ignore[arg-type]
     )

@@ -9,6 +9,8 @@ from fastapi import Request
 from server.config import ServerConfig
 from server.database import ServerDatabase
 from server.metrics import ServerMetrics
+from server.photos import PhotoVault
+from server.pubsub import LocalPubSub, PubSub
 from server.security.ca import DeviceCA
 from server.security.change_signing import ChangeSigner
 from server.security.login_gate import LoginGate
@@ -26,6 +28,8 @@ class ServerState:
     signer: ChangeSigner
     login_gate: LoginGate = field(default_factory=lambda: LoginGate(2, 8))
     throttle: ThrottlePolicy = field(default_factory=lambda: ThrottlePolicy(3, 2.0, 900, 3600))
+    pubsub: PubSub = field(default_factory=LocalPubSub)
+    photos: PhotoVault | None = None
 
     def close(self) -> None:
         self.login_gate.close()

@@ -3,9 +3,11 @@
     python -m ui.screenshots OUTDIR
 
 Traveller screens in every language (plus the large-text and high-contrast modes), the
-officer booth (login, queue with a referral open) and the technician console (each tab), in
-English. Devices are simulated; the officer's referrals are the sample referrals of
-``kiosk.officer.samples`` (a fictitious traveller), in a throw-away database.
+officer booth (login, queue with a referral open; the control room against a real server on
+loopback: the live wall of four lanes, a hit, the four-eyes approval, the shift report) and the
+technician console (each tab), in English. Devices are simulated; the officer's referrals are
+the sample referrals of ``kiosk.officer.samples`` (a fictitious traveller), in a throw-away
+database.
 """
 
 from __future__ import annotations
@@ -136,7 +138,7 @@ def officer_shots(app: object, out: Path, home: Path) -> list[Path]:
     accounts = OfficerAccounts()
     accounts.add("officer1", "screenshot-only")
     source = LocalReferralSource(database, accounts, cipher=cipher, audit=audit, face_threshold=0.6)
-    window = OfficerWindow(source)
+    window = OfficerWindow(source, confirm=lambda _name, _reasons: False)
     window.resize(*DESK_SIZE)
     window.show()
     written = []
@@ -148,9 +150,10 @@ def officer_shots(app: object, out: Path, home: Path) -> list[Path]:
         written.append(path)
         window.login("officer1", "screenshot-only")
         _wait(app, lambda: window.queue.count() > 0)
+        hit_row = next(i for i, r in enumerate(window.referrals) if r.hit)
         for row, name in (
-            (0, "officer-referral-mismatch-en.png"),
-            (1, "officer-referral-watchlist-en.png"),
+            (1 - hit_row, "officer-referral-mismatch-en.png"),
+            (hit_row, "officer-referral-watchlist-en.png"),
         ):
             window.queue.setCurrentRow(row)
             _wait(
@@ -161,7 +164,8 @@ def officer_shots(app: object, out: Path, home: Path) -> list[Path]:
                     == window.referrals[r].transaction_id
                 ),
             )
-            if row == 1:
+            _settle(app, 400)
+            if row == hit_row:
                 window.view.note.setPlainText(
                     "Watchlist candidate: date of birth differs; "
                     "refer to secondary for identity check."
@@ -212,7 +216,7 @@ def technician_shots(app: object, out: Path, home: Path, camera: object) -> list
         _wait(app, lambda: len(window.devices_tab.results) == 4, 30)
         _wait(app, lambda: window.devices_tab.table.rowCount() == 4, 5)
         _settle(app, 300)
-        for index, name in enumerate(("devices", "logs", "health", "configuration")):
+        for index, name in enumerate(("devices", "logs", "health", "trust", "configuration")):
             window.tabs.setCurrentIndex(index)
             _settle(app)
             path = out / f"technician-{name}-en.png"
@@ -246,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     from hardware.config import SimulatedCameraConfig
     from hardware.sim.camera import SimulatedCamera
     from kiosk.officer.samples import FACES
+    from ui.control_room_shots import control_room_shots
 
     out: Path = args.outdir
     out.mkdir(parents=True, exist_ok=True)
@@ -258,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as home:
             written += traveller_shots(app, out, camera)
             written += officer_shots(app, out, Path(home))
+            written += control_room_shots(app, out, Path(home), _settle, _wait, DESK_SIZE)
             written += technician_shots(app, out, Path(home), camera)
     finally:
         camera.stop()

@@ -21,6 +21,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "screening": ("kiosk.bench.screening", "watchlist and lost/stolen lookups at scale"),
     "server": ("kiosk.bench.server", "a region under mixed load and attack: 200 kiosks, 20 booths"),
     "vetting": ("kiosk.bench.vetting", "PAXLST ingested and vetted on PostgreSQL at scale"),
+    "booth": ("kiosk.bench.booth", "a kiosk's event to the officer's wall tile changing"),
 }
 
 

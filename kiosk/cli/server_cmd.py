@@ -31,6 +31,7 @@ def register(sub: Any, name: str, help_text: str) -> None:
     enrol.add_argument("device", metavar="NAME")
     enrol.add_argument("--out", type=Path, required=True, help="directory for the credentials")
     enrol.add_argument("--server-url", help="URL written into the config snippet")
+    enrol.add_argument("--site", help="the site (airport, port) the kiosk stands at")
     enrol.add_argument(
         "--audit-public-key",
         type=Path,
@@ -45,6 +46,7 @@ def register(sub: Any, name: str, help_text: str) -> None:
     user = actions.add_parser("add-user", help="add a person (password from stdin or prompt)")
     user.add_argument("user", metavar="NAME")
     user.add_argument("--role", choices=ROLES, required=True)
+    user.add_argument("--site", help="the site whose lanes and referrals the person sees")
     user.set_defaults(handler=_add_user)
     api = actions.add_parser("api", help="advance passenger information and PNR messages")
     api_actions = api.add_subparsers(dest="api_action", required=True)
@@ -112,6 +114,7 @@ def _enrol(args: argparse.Namespace) -> int:
             args.device,
             days=config.device_cert_days,
             audit_public_key_pem=audit_key,
+            site=args.site,
         )
     finally:
         state.close()
@@ -154,7 +157,7 @@ def _add_user(args: argparse.Namespace) -> int:
     password = _read_password()
     state = build_state(_config(args))
     try:
-        add_user(state.database, args.user, Role(args.role), password)
+        add_user(state.database, args.user, Role(args.role), password, site=args.site)
     finally:
         state.close()
     print(f"user {args.user} added ({args.role})")

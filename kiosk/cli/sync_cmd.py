@@ -65,12 +65,14 @@ def _status(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     import threading
 
+    from kiosk.storage.crypto_store import BlobCipher, load_storage_key
     from kiosk.sync.client import ServerClient
     from kiosk.sync.service import SyncService
 
     config = load_config(args.config)
+    cipher = BlobCipher(load_storage_key(config))
     with open_database(config) as database, ServerClient(config.sync) as client:
-        service = SyncService(config, database, client)
+        service = SyncService(config, database, client, cipher=cipher)
         if args.once:
             report = service.run_once()
             print(

@@ -10,26 +10,35 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kiosk.audit.log import AuditLog
 from kiosk.officer.accounts import OfficerAccounts
 from kiosk.officer.referrals import (
+    FOUR_EYES_REASONS,
+    HIT_REASONS,
+    ApprovalRefusedError,
     CheckLine,
     LoginFailedError,
     OfficerSession,
     ReferralClosedError,
     ReferralDetail,
     ReferralNotFoundError,
+    ReferralPage,
     ReferralSummary,
+    Resolution,
     SourceUnavailableError,
     clean_note,
     face_score,
+    listed_from_dicts,
+    mask_number,
     screening_hits,
+    shift_summary,
+    sort_queue,
 )
 from kiosk.storage import outbox
 from kiosk.storage.crypto_store import BlobCipher, load_blob
@@ -95,17 +104,54 @@ class LocalReferralSource:
         return officer
 
     def open_referrals(self, session: OfficerSession) -> list[ReferralSummary]:
+        return list(self.page(session, limit=500).items)
+
+    def page(
+        self,
+        session: OfficerSession,
+        *,
+        status: str = "open",
+        kiosk: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> ReferralPage:
+        """Waiting referrals hits first and newest first, or the history (``resolved``);
+        the read is audited with the ids it returned."""
+        waiting = (ReferralStatus.OPEN.value, ReferralStatus.PENDING_APPROVAL.value)
         try:
-            with self.database.read() as db:
-                rows = db.execute(
-                    select(ReferralRow, TransactionRow.kiosk_id)
-                    .join(TransactionRow, TransactionRow.id == ReferralRow.transaction_id)
-                    .where(ReferralRow.status == ReferralStatus.OPEN.value)
-                    .order_by(ReferralRow.created_at)
-                ).all()
-                return [_summary(row, kiosk_id) for row, kiosk_id in rows]
+            with self.database.write() as db:
+                query = select(ReferralRow, TransactionRow.kiosk_id).join(
+                    TransactionRow, TransactionRow.id == ReferralRow.transaction_id
+                )
+                if status == "open":
+                    query = query.where(ReferralRow.status.in_(waiting))
+                else:
+                    query = query.where(ReferralRow.status == status)
+                if kiosk:
+                    query = query.where(TransactionRow.kiosk_id == kiosk)
+                rows = db.execute(query).all()
+                items = [_summary(row, kiosk_id) for row, kiosk_id in rows]
+                if status == "open":
+                    items = sort_queue(items)
+                else:
+                    items.sort(key=lambda r: r.resolved_at or r.created_at, reverse=True)
+                chosen = items[offset : offset + limit]
+                self._audit(
+                    db,
+                    f"officer:{session.officer_id}",
+                    "referral.list",
+                    [r.transaction_id for r in chosen],
+                    {"status": status, "count": len(chosen)},
+                )
         except SQLAlchemyError as exc:
             raise SourceUnavailableError("referrals cannot be read") from exc
+        return ReferralPage(tuple(chosen), len(items), offset)
+
+    def claim(self, session: OfficerSession, transaction_id: str) -> None:
+        """A standalone kiosk has one booth: nobody else can take the referral."""
+
+    def release(self, session: OfficerSession, transaction_id: str) -> None:
+        """Nothing to release (see :meth:`claim`)."""
 
     def referral(self, session: OfficerSession, transaction_id: str) -> ReferralDetail:
         try:
@@ -142,6 +188,8 @@ class LocalReferralSource:
             chip_portrait=portrait,
             live_capture=capture,
             screening_hits=screening_hits(checks),
+            images_note=None if portrait or capture else "No photos kept for this referral.",
+            document_number=found[0].document_number,
         )
 
     def _photos(self, db: Session, transaction_id: str) -> tuple[bytes | None, bytes | None]:
@@ -163,43 +211,144 @@ class LocalReferralSource:
         transaction_id: str,
         outcome: ReferralOutcome,
         note: str,
-    ) -> None:
+    ) -> Resolution:
+        """One decision per referral: a conditional update on ``status = 'open'``. Admitting
+        a hit only records the request until a second officer approves (:meth:`approve`)."""
         text = clean_note(note)
         now = self._clock()
         try:
-            with self.database.write() as db:
+            with self.database.read() as db:
                 row = db.get(ReferralRow, transaction_id)
                 if row is None:
                     raise ReferralNotFoundError(f"no referral {transaction_id}")
-                if row.status != ReferralStatus.OPEN.value:
-                    raise ReferralClosedError(f"referral {transaction_id} is {row.status}")
-                row.status = ReferralStatus.RESOLVED.value
-                row.resolved_at = now
-                row.officer_id = session.officer_id
-                row.outcome = outcome.value
-                row.note = text
-                outbox.enqueue(
-                    db,
-                    RESOLUTION_MESSAGE,
-                    {
-                        "transaction_id": transaction_id,
-                        "outcome": outcome.value,
-                        "officer": session.officer_id,
-                        "resolved_at": now.isoformat(),
-                        "note": text,
-                    },
-                    subject_id=transaction_id,
+                four_eyes = outcome is ReferralOutcome.ADMITTED and bool(
+                    FOUR_EYES_REASONS.intersection(row.reasons or ())
                 )
+            status = ReferralStatus.PENDING_APPROVAL if four_eyes else ReferralStatus.RESOLVED
+            with self.database.write() as db:
+                changed = db.execute(
+                    update(ReferralRow)
+                    .where(
+                        ReferralRow.transaction_id == transaction_id,
+                        ReferralRow.status == ReferralStatus.OPEN.value,
+                    )
+                    .values(
+                        status=status.value,
+                        resolved_at=now,
+                        officer_id=session.officer_id,
+                        outcome=outcome.value,
+                        note=text,
+                    )
+                )
+                if int(getattr(changed, "rowcount", 0) or 0) != 1:
+                    raise ReferralClosedError(f"referral {transaction_id} is not open")
+                if not four_eyes:
+                    self._send_resolution(db, transaction_id, outcome, session.officer_id, text)
                 self._audit(
                     db,
                     f"officer:{session.officer_id}",
-                    "referral.resolved",
+                    "referral.admission_requested" if four_eyes else "referral.resolved",
                     [transaction_id],
                     {"outcome": outcome.value, "note_chars": len(text)},
                 )
         except SQLAlchemyError as exc:
             raise SourceUnavailableError("the resolution could not be stored") from exc
         log.info("referral %s resolved: %s", transaction_id, outcome.value)
+        return Resolution(transaction_id, status.value, four_eyes)
+
+    def approve(
+        self, approver: OfficerSession, transaction_id: str, approve: bool, note: str
+    ) -> Resolution:
+        """A second officer (signed in with their own account) approves or declines."""
+        text = clean_note(note)
+        now = self._clock()
+        pending = ReferralStatus.PENDING_APPROVAL.value
+        try:
+            with self.database.write() as db:
+                row = db.get(ReferralRow, transaction_id)
+                if row is None:
+                    raise ReferralNotFoundError(f"no referral {transaction_id}")
+                if row.status != pending:
+                    raise ReferralClosedError(f"referral {transaction_id} awaits no approval")
+                if row.officer_id == approver.officer_id:
+                    raise ApprovalRefusedError("the same officer cannot approve")
+                values: dict[str, object] = (
+                    {"status": ReferralStatus.RESOLVED.value, "resolved_at": now}
+                    if approve
+                    else {
+                        "status": ReferralStatus.OPEN.value,
+                        "resolved_at": None,
+                        "officer_id": None,
+                        "outcome": None,
+                        "note": None,
+                    }
+                )
+                db.execute(
+                    update(ReferralRow)
+                    .where(ReferralRow.transaction_id == transaction_id)
+                    .where(ReferralRow.status == pending)
+                    .values(**values)
+                )
+                if approve:
+                    outcome = ReferralOutcome(row.outcome or ReferralOutcome.ADMITTED.value)
+                    self._send_resolution(
+                        db, transaction_id, outcome, row.officer_id or "", row.note or ""
+                    )
+                self._audit(
+                    db,
+                    f"officer:{approver.officer_id}",
+                    "referral.admission_approved" if approve else "referral.admission_declined",
+                    [transaction_id],
+                    {"note_chars": len(text)},
+                )
+        except SQLAlchemyError as exc:
+            raise SourceUnavailableError("the approval could not be stored") from exc
+        status = ReferralStatus.RESOLVED if approve else ReferralStatus.OPEN
+        return Resolution(transaction_id, status.value)
+
+    def _send_resolution(
+        self,
+        db: Session,
+        transaction_id: str,
+        outcome: ReferralOutcome,
+        officer: str,
+        note: str,
+    ) -> None:
+        outbox.enqueue(
+            db,
+            RESOLUTION_MESSAGE,
+            {
+                "transaction_id": transaction_id,
+                "outcome": outcome.value,
+                "officer": officer,
+                "resolved_at": self._clock().isoformat(),
+                "note": note,
+            },
+            subject_id=transaction_id,
+        )
+
+    def shift_report(self, session: OfficerSession, hours: float = 8.0) -> dict[str, object]:
+        since = self._clock() - timedelta(hours=hours)
+        try:
+            with self.database.read() as db:
+                rows = db.scalars(
+                    select(ReferralRow).where(
+                        ReferralRow.status == ReferralStatus.RESOLVED.value,
+                        ReferralRow.resolved_at >= since,
+                    )
+                ).all()
+                waiting = len(
+                    db.scalars(
+                        select(ReferralRow.transaction_id).where(
+                            ReferralRow.status != ReferralStatus.RESOLVED.value
+                        )
+                    ).all()
+                )
+        except SQLAlchemyError as exc:
+            raise SourceUnavailableError("referrals cannot be read") from exc
+        return shift_summary(
+            [(r.reasons or [], r.outcome, r.created_at, r.resolved_at) for r in rows], waiting
+        )
 
     def _write(self, work: Callable[[Session], None]) -> None:
         try:
@@ -222,6 +371,13 @@ def _summary(row: ReferralRow, kiosk_id: str) -> ReferralSummary:
         given_names=row.given_names,
         birth_date=row.birth_date,
         status=row.status,
+        hit=bool(HIT_REASONS.intersection(row.reasons or ())),
+        document_number=mask_number(row.document_number),
+        listed=tuple(listed_from_dicts(row.listed)),
+        pending_by=row.officer_id if row.status == ReferralStatus.PENDING_APPROVAL.value else None,
+        outcome=row.outcome,
+        officer=row.officer_id,
+        resolved_at=row.resolved_at,
     )
 
 

@@ -9,12 +9,15 @@ data for the officer's screen only: they are never logged.
 from __future__ import annotations
 
 import re
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
 from models.errors import KioskError
-from models.records import ReferralOutcome
+from models.records import ListedPerson, ReferralOutcome
 
 MAX_NOTE_CHARS = 2000
 SCREENING_SOURCES: dict[str, str] = {
@@ -25,6 +28,9 @@ SCREENING_SOURCES: dict[str, str] = {
     "vetting": "Pre-arrival vetting",
 }
 FACE_CHECKS = ("face_match", "face", "biometric_match")
+HIT_REASONS = frozenset({"watchlist_hit", "lost_or_stolen"})
+PHOTO_REASONS = frozenset({"biometric_mismatch", "liveness_failed"})
+FOUR_EYES_REASONS = HIT_REASONS
 _NUMBER = re.compile(r"(\d+(?:\.\d+)?)")
 
 
@@ -60,6 +66,21 @@ class SessionExpiredError(OfficerError):
     user_message = "Your session has expired. Sign out and sign in again."
 
 
+class ReferralClaimedError(OfficerError):
+    code = "referral_claimed"
+    user_message = "Another officer has taken this referral."
+
+
+class PhotosNotShownError(OfficerError):
+    code = "referral_photos_not_shown"
+    user_message = "Look at the photos before admitting this traveller."
+
+
+class ApprovalRefusedError(OfficerError):
+    code = "referral_approval_refused"
+    user_message = "The admission needs a second officer's approval (not your own)."
+
+
 class SourceUnavailableError(OfficerError):
     code = "referral_source_unavailable"
     user_message = "The referral service cannot be reached."
@@ -84,6 +105,16 @@ class ReferralSummary:
     given_names: str | None = field(default=None, repr=False)
     birth_date: date | None = field(default=None, repr=False)
     status: str = "open"
+    hit: bool = False  # watchlist or lost/stolen: shown first, with an alarm
+    document_number: str | None = field(default=None, repr=False)  # masked on the queue
+    listed: tuple[ListedPerson, ...] = field(default=(), repr=False)
+    claimed_by: str | None = None
+    pending_by: str | None = None  # the officer whose admission awaits approval
+    outcome: str | None = None
+    officer: str | None = None
+    approved_by: str | None = None
+    resolved_at: datetime | None = None
+    site: str | None = None
 
     @property
     def display_name(self) -> str:
@@ -120,7 +151,29 @@ class ReferralDetail:
     live_capture: bytes | None = field(default=None, repr=False)
     screening_hits: tuple[ScreeningHit, ...] = ()
     complete: bool = True  # False when the source has only the summary, without checks
-    images_note: str | None = None  # why there are no photos (e.g. they stay at the kiosk)
+    images_note: str | None = None  # why there are no photos (not received yet, purged)
+    document_number: str | None = field(default=None, repr=False)  # in full (audited view)
+
+    @property
+    def needs_photos(self) -> bool:
+        """A face referral: the officer may admit only after the photos were shown."""
+        return bool(PHOTO_REASONS.intersection(self.summary.reasons))
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What a resolution did: resolved, or an admission waiting for a second officer."""
+
+    transaction_id: str
+    status: str
+    needs_approval: bool = False
+
+
+@dataclass(frozen=True)
+class ReferralPage:
+    items: tuple[ReferralSummary, ...]
+    total: int
+    offset: int = 0
 
 
 def screening_hits(checks: tuple[CheckLine, ...]) -> tuple[ScreeningHit, ...]:
@@ -153,6 +206,69 @@ def clean_note(note: str) -> str:
     return text
 
 
+def mask_number(number: str | None) -> str | None:
+    """All but the last three characters hidden (the queue; the detail view shows it)."""
+    if not number:
+        return None
+    return "•" * max(0, len(number) - 3) + number[-3:]
+
+
+def sort_queue(items: list[ReferralSummary]) -> list[ReferralSummary]:
+    """Hits first, then newest first."""
+    return sorted(items, key=lambda r: (not r.hit, -r.created_at.timestamp()))
+
+
+def listed_from_dicts(raw: Iterable[object] | None) -> list[ListedPerson]:
+    """Listed persons as the kiosk stores them (``ListedPerson.as_dict``); bad entries skipped."""
+    people = []
+    for entry in raw or ():
+        if not isinstance(entry, dict):
+            continue
+        try:
+            people.append(
+                ListedPerson(
+                    list_name=str(entry.get("list_name", "")) or "?",
+                    reference=str(entry.get("reference", "")),
+                    surname=str(entry.get("surname", "")),
+                    given_names=str(entry.get("given_names", "")),
+                    birth_date=str(entry.get("birth_date", "")),
+                    nationality=str(entry.get("nationality", "")),
+                    score=float(entry.get("score", 0.0)),
+                    agreeing=tuple(str(a) for a in entry.get("agreeing", ()) or ()),
+                )
+            )
+        except (ValueError, TypeError, KioskError):
+            continue
+    return people
+
+
+def shift_summary(
+    rows: Sequence[tuple[Sequence[str], str | None, datetime, datetime | None]], waiting: int
+) -> dict[str, object]:
+    """The shift report of resolved referrals ``(reasons, outcome, created, resolved)``:
+    counts by reason and outcome, the median minutes from referral to resolution."""
+    by_reason: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    outcomes: dict[str, int] = defaultdict(int)
+    minutes = []
+    for reasons, outcome, created, resolved in rows:
+        outcomes[outcome or "?"] += 1
+        for reason in reasons or ["(none)"]:
+            by_reason[reason][0] += 1
+            by_reason[reason][1] += outcome == ReferralOutcome.ADMITTED.value
+        if resolved is not None:
+            minutes.append((resolved - created).total_seconds() / 60)
+    return {
+        "resolved": len(rows),
+        "outcomes": dict(outcomes),
+        "by_reason": [
+            {"reason": reason, "resolved": counts[0], "admitted": counts[1]}
+            for reason, counts in sorted(by_reason.items(), key=lambda kv: -kv[1][0])
+        ],
+        "median_minutes_to_resolve": round(statistics.median(minutes), 2) if minutes else None,
+        "waiting": waiting,
+    }
+
+
 class ReferralSource(Protocol):
     """Where the booth's referrals come from. Calls block: run them off the GUI thread."""
 
@@ -160,7 +276,21 @@ class ReferralSource(Protocol):
 
     def open_referrals(self, session: OfficerSession) -> list[ReferralSummary]: ...
 
+    def page(
+        self,
+        session: OfficerSession,
+        *,
+        status: str = "open",
+        kiosk: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> ReferralPage: ...
+
     def referral(self, session: OfficerSession, transaction_id: str) -> ReferralDetail: ...
+
+    def claim(self, session: OfficerSession, transaction_id: str) -> None: ...
+
+    def release(self, session: OfficerSession, transaction_id: str) -> None: ...
 
     def resolve(
         self,
@@ -168,6 +298,12 @@ class ReferralSource(Protocol):
         transaction_id: str,
         outcome: ReferralOutcome,
         note: str,
-    ) -> None: ...
+    ) -> Resolution: ...
+
+    def approve(
+        self, approver: OfficerSession, transaction_id: str, approve: bool, note: str
+    ) -> Resolution: ...
+
+    def shift_report(self, session: OfficerSession, hours: float = 8.0) -> dict[str, object]: ...
 
     def close(self) -> None: ...

@@ -1,21 +1,29 @@
 """Referrals from the central server's officer API (the booth of a site with a server).
 
-    POST {base}/v1/auth/token                       {"username", "password"} -> bearer token
-                                                    (429 + Retry-After: throttled account)
-    GET  {base}/v1/referrals?status=open            -> {"items": [ReferralOut...]}
-    GET  {base}/v1/referrals/{transaction_id}       -> ReferralDetailOut (checks, document)
-    POST {base}/v1/referrals/{id}/resolution        {"outcome", "note"}; 409 when resolved
+    POST   {base}/v1/auth/token                  {"username", "password"} -> bearer token
+                                                 (429 + Retry-After: throttled account)
+    GET    {base}/v1/referrals?status=open&offset=&limit=&kiosk=   -> {"items", "total"}
+    GET    {base}/v1/referrals/{id}              -> ReferralDetailOut (checks, document)
+    GET    {base}/v1/referrals/{id}/photos       -> chip photo and best live frame (base64)
+    POST   {base}/v1/referrals/{id}/claim        (DELETE releases); 409 when taken
+    POST   {base}/v1/referrals/{id}/resolution   {"outcome", "note"}; 409 when resolved
+    POST   {base}/v1/referrals/{id}/approval     {"approve", "note"} by a second officer
+    GET    {base}/v1/reports/shift, /v1/reports/admit-rates
+    GET    {base}/v1/lanes, POST {base}/v1/lanes/{lane}/actions
 
-The server audits every look and every resolution under the token's user. The kiosk never
-sends the chip photo or the live capture to the server, so a referral seen here has none and
-says so. Network failures and unexpected answers become :class:`SourceUnavailableError`, an
-expired token :class:`SessionExpiredError`; answers are bounded and checked.
+The server audits every look (lists included), every view of the photos and every action
+under the token's user. Network failures and unexpected answers become
+:class:`SourceUnavailableError`, an expired token :class:`SessionExpiredError`; answers are
+bounded and checked.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import ssl
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
@@ -23,21 +31,27 @@ from urllib.parse import quote
 import httpx
 
 from kiosk.officer.referrals import (
+    ApprovalRefusedError,
     CheckLine,
     LoginFailedError,
     OfficerSession,
+    PhotosNotShownError,
+    ReferralClaimedError,
     ReferralClosedError,
     ReferralDetail,
     ReferralNotFoundError,
+    ReferralPage,
     ReferralSummary,
+    Resolution,
     SessionExpiredError,
     SourceUnavailableError,
     clean_note,
     face_score,
     screening_hits,
 )
+from kiosk.officer.wall import WallCallback, WallStream
 from models.errors import ConfigError
-from models.records import ReferralOutcome
+from models.records import ListedPerson, ReferralOutcome
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +59,9 @@ LOGIN_PATH = "/v1/auth/token"
 REFERRALS_PATH = "/v1/referrals"
 MAX_ITEMS = 500  # the server's largest page
 MAX_CHECKS = 64
-IMAGES_AT_KIOSK = "Photos stay at the kiosk: they are not sent to the server."
+MAX_IMAGE_B64 = 2_100_000
+NO_PHOTOS_YET = "The photos have not reached the server yet."
+PHOTOS_PURGED = "The photos were deleted after the retention period."
 DOCUMENT_LABELS = (
     ("doc_type", "Document type"),
     ("issuer", "Issuing state"),
@@ -89,13 +105,15 @@ class HttpReferralSource:
     ) -> None:
         """``verify``: True (system CAs), a CA file (the server's own CA) or a context."""
         self.face_threshold = face_threshold
+        self.base_url = base_url.rstrip("/")
         if isinstance(verify, str):
             try:
                 verify = ssl.create_default_context(cafile=verify)
             except (OSError, ssl.SSLError) as exc:
                 raise ConfigError(f"the server CA {verify} cannot be read") from exc
+        self.verify = verify
         self._client = httpx.Client(
-            base_url=base_url.rstrip("/"), timeout=timeout_s, transport=transport, verify=verify
+            base_url=self.base_url, timeout=timeout_s, transport=transport, verify=verify
         )
 
     def _call(
@@ -138,15 +156,29 @@ class HttpReferralSource:
         return OfficerSession(officer_id=username, token=token, role=str(data.get("role", "")))
 
     def open_referrals(self, session: OfficerSession) -> list[ReferralSummary]:
-        data = self._json(
-            self._call(
-                "GET", REFERRALS_PATH, session, params={"status": "open", "limit": MAX_ITEMS}
-            )
-        )
+        return list(self.page(session, limit=MAX_ITEMS).items)
+
+    def page(
+        self,
+        session: OfficerSession,
+        *,
+        status: str = "open",
+        kiosk: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> ReferralPage:
+        """One page of the queue (hits first, newest first) or of the history (``resolved``)."""
+        params: dict[str, Any] = {"status": status, "offset": offset, "limit": limit}
+        if kiosk:
+            params["kiosk"] = kiosk
+        data = self._json(self._call("GET", REFERRALS_PATH, session, params=params))
         items = data.get("items")
         if not isinstance(items, list) or len(items) > MAX_ITEMS:
             raise SourceUnavailableError("server answer has no list of referrals")
-        return [_summary(item) for item in items]
+        total = data.get("total", len(items))
+        if not isinstance(total, int) or total < 0:
+            raise SourceUnavailableError("server answer has a bad total")
+        return ReferralPage(tuple(_summary(item) for item in items), total, offset)
 
     def referral(self, session: OfficerSession, transaction_id: str) -> ReferralDetail:
         response = self._call("GET", _path(transaction_id), session)
@@ -158,16 +190,57 @@ class HttpReferralSource:
         if not isinstance(raw_checks, list) or len(raw_checks) > MAX_CHECKS:
             raise SourceUnavailableError("server answer has no list of checks")
         checks = tuple(_check(c) for c in raw_checks)
+        photos = data.get("photos") or []
+        portrait = capture = None
+        note: str | None = PHOTOS_PURGED if data.get("photos_purged") else NO_PHOTOS_YET
+        if isinstance(photos, list) and photos:
+            portrait, capture = self.photos(session, transaction_id)
+            note = None if portrait or capture else NO_PHOTOS_YET
         return ReferralDetail(
             summary=summary,
             checks=checks,
             document=_document(summary, data.get("document")),
             face_score=face_score(checks),
             face_threshold=self.face_threshold,
+            chip_portrait=portrait,
+            live_capture=capture,
             screening_hits=screening_hits(checks),
             complete=bool(checks),
-            images_note=IMAGES_AT_KIOSK,
+            images_note=note,
+            document_number=_text(data, "document_number_full", 20),
         )
+
+    def photos(
+        self, session: OfficerSession, transaction_id: str
+    ) -> tuple[bytes | None, bytes | None]:
+        """The chip photo and the best live frame (the server audits this view)."""
+        response = self._call("GET", f"{_path(transaction_id)}/photos", session)
+        if response.status_code == 404:
+            return None, None
+        data = self._json(response)
+        return _image(data, "chip_portrait"), _image(data, "live_frame")
+
+    def claim(self, session: OfficerSession, transaction_id: str) -> None:
+        self._checked(self._call("POST", f"{_path(transaction_id)}/claim", session))
+
+    def release(self, session: OfficerSession, transaction_id: str) -> None:
+        response = self._call("DELETE", f"{_path(transaction_id)}/claim", session)
+        if response.status_code != 409:  # not ours (any more): nothing to release
+            self._checked(response)
+
+    def _checked(self, response: httpx.Response) -> dict[str, Any]:
+        if response.status_code == 404:
+            raise ReferralNotFoundError("no such referral")
+        if response.status_code == 403:
+            raise ApprovalRefusedError(_detail(response))
+        if response.status_code == 409:
+            detail = _detail(response)
+            if "claimed" in detail:
+                raise ReferralClaimedError(detail)
+            if "photos" in detail:
+                raise PhotosNotShownError(detail)
+            raise ReferralClosedError(detail)
+        return self._json(response)
 
     def resolve(
         self,
@@ -175,15 +248,45 @@ class HttpReferralSource:
         transaction_id: str,
         outcome: ReferralOutcome,
         note: str,
-    ) -> None:
+    ) -> Resolution:
         body = {"outcome": outcome.value, "note": clean_note(note)}
         response = self._call("POST", f"{_path(transaction_id)}/resolution", session, json=body)
-        if response.status_code == 404:
-            raise ReferralNotFoundError(f"no referral {transaction_id}")
-        if response.status_code == 409:
-            raise ReferralClosedError(f"referral {transaction_id} is already resolved")
-        self._json(response)
+        data = self._checked(response)
         log.info("referral %s resolved on the server: %s", transaction_id, outcome.value)
+        return _resolution(transaction_id, data)
+
+    def approve(
+        self, approver: OfficerSession, transaction_id: str, approve: bool, note: str
+    ) -> Resolution:
+        """The second officer's answer, with their own token."""
+        body = {"approve": approve, "note": clean_note(note)}
+        response = self._call("POST", f"{_path(transaction_id)}/approval", approver, json=body)
+        return _resolution(transaction_id, self._checked(response))
+
+    def shift_report(self, session: OfficerSession, hours: float = 8.0) -> dict[str, object]:
+        return self._json(self._call("GET", "/v1/reports/shift", session, params={"hours": hours}))
+
+    def admit_rates(self, session: OfficerSession, days: float = 30.0) -> dict[str, object]:
+        return self._json(
+            self._call("GET", "/v1/reports/admit-rates", session, params={"days": days})
+        )
+
+    def lanes(self, session: OfficerSession) -> list[dict[str, Any]]:
+        items = self._json(self._call("GET", "/v1/lanes", session)).get("items")
+        if not isinstance(items, list):
+            raise SourceUnavailableError("server answer has no list of lanes")
+        return [item for item in items if isinstance(item, dict)]
+
+    def lane_action(self, session: OfficerSession, lane: str, action: str, note: str = "") -> None:
+        path = f"/v1/lanes/{quote(lane, safe='')}/actions"
+        response = self._call("POST", path, session, json={"action": action, "note": note})
+        if response.status_code == 404:
+            raise ReferralNotFoundError("no such lane at your site")
+        self._json(response)
+
+    def wall_stream(self, token: Callable[[], str | None], on_event: WallCallback) -> WallStream:
+        """The running reader of the server's wall events (server-sent events)."""
+        return WallStream(self.base_url, token, on_event, verify=self.verify).start()
 
     def close(self) -> None:
         self._client.close()
@@ -238,6 +341,18 @@ def _summary(item: Any) -> ReferralSummary:
             given_names=_text(item, "given_names", 120),
             birth_date=date.fromisoformat(birth) if birth else None,
             status=_text(item, "status", 16) or "open",
+            hit=item.get("hit") is True,
+            document_number=_text(item, "document_number", 20),
+            listed=_listed(item.get("listed")),
+            claimed_by=_text(item, "claimed_by", 64),
+            pending_by=_text(item, "pending_by", 64),
+            outcome=_text(item, "outcome", 32),
+            officer=_text(item, "officer", 64),
+            approved_by=_text(item, "approved_by", 64),
+            resolved_at=datetime.fromisoformat(str(item["resolved_at"]))
+            if item.get("resolved_at")
+            else None,
+            site=_text(item, "site", 64),
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise SourceUnavailableError("server answer has a bad referral") from exc
@@ -251,4 +366,55 @@ def _check(item: Any) -> CheckLine:
         status=_text(item, "status", 16) or "?",
         reason=_text(item, "reason", 64),
         message=_text(item, "message", 500) or "",
+    )
+
+
+def _listed(raw: Any) -> tuple[ListedPerson, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or len(raw) > 10:
+        raise ValueError("listed")
+    people = []
+    for entry in raw:
+        if not isinstance(entry, dict):
+            raise ValueError("listed entry")
+        agreeing = entry.get("agreeing") or []
+        people.append(
+            ListedPerson(
+                list_name=str(entry.get("list_name", ""))[:64] or "?",
+                reference=str(entry.get("reference", ""))[:128],
+                surname=str(entry.get("surname", ""))[:120],
+                given_names=str(entry.get("given_names", ""))[:120],
+                birth_date=str(entry.get("birth_date", ""))[:10],
+                nationality=str(entry.get("nationality", ""))[:3],
+                score=min(1.0, max(0.0, float(entry.get("score", 0.0)))),
+                agreeing=tuple(str(a)[:32] for a in agreeing[:8]),
+            )
+        )
+    return tuple(people)
+
+
+def _image(data: dict[str, Any], key: str) -> bytes | None:
+    value = data.get(key)
+    if not isinstance(value, str) or len(value) > MAX_IMAGE_B64:
+        return None
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        return f"server answered {response.status_code}"
+    return str(detail)[:200]
+
+
+def _resolution(transaction_id: str, data: dict[str, Any]) -> Resolution:
+    return Resolution(
+        transaction_id=transaction_id,
+        status=str(data.get("status", "")),
+        needs_approval=data.get("needs_approval") is True,
     )

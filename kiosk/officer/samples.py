@@ -23,6 +23,7 @@ from models.records import (
     DecidedTransaction,
     Decision,
     DocumentSummary,
+    ListedPerson,
     ReasonCode,
     ReferralSubject,
 )
@@ -68,7 +69,9 @@ def sample_referrals(
                 CheckResult("watchlist", PASSED),
                 CheckResult("lost_stolen", PASSED),
             ),
-            ReferralSubject("JOSEPH", "MARIE ANGELA", date(1987, 3, 14)),
+            ReferralSubject(
+                "JOSEPH", "MARIE ANGELA", date(1987, 3, 14), document_number="LC1234567"
+            ),
             other,
         ),
         (
@@ -82,7 +85,24 @@ def sample_referrals(
                 ),
                 CheckResult("lost_stolen", PASSED),
             ),
-            ReferralSubject("JOSEPH", "MARIE ANGELA", date(1987, 3, 14)),
+            ReferralSubject(
+                "JOSEPH",
+                "MARIE ANGELA",
+                date(1987, 3, 14),
+                document_number="LC1234567",
+                listed=(
+                    ListedPerson(
+                        list_name="regional-watchlist",
+                        reference="IMPACS-2024-0193",
+                        surname="JOSEPH",
+                        given_names="MARIE ANGELIQUE",
+                        birth_date="1987-03",
+                        nationality="LCA",
+                        score=0.93,
+                        agreeing=("name", "birth_date", "nationality"),
+                    ),
+                ),
+            ),
             photo,
         ),
     ]

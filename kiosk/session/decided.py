@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from kiosk.policy.engine import PolicyDecision, TransactionFacts
+from kiosk.screening.listed import listed_persons
+from kiosk.screening.screening import ScreeningResult
 from kiosk.session.steps import (
     ChipStep,
     DocumentStep,
@@ -158,15 +160,23 @@ def build_passage_referral(
     )
 
 
-def referral_subject(document: DocumentStep) -> ReferralSubject | None:
-    """Whom the officer looks for: the names and birth date the MRZ printed."""
+def referral_subject(
+    document: DocumentStep, screening: ScreeningStep | None = None
+) -> ReferralSubject | None:
+    """Whom the officer looks for: the names, birth date and document number the MRZ
+    printed, and the screening-list entries the traveller matched."""
     parsed, facts = document.parsed, document.facts
     if parsed is None or facts is None:
         return None
+    result = screening.details if screening is not None else None
     return ReferralSubject(
         surname=parsed.fields.surname[:120],
         given_names=parsed.fields.given_names[:120],
         birth_date=facts.date_of_birth,
+        document_number=(parsed.fields.document_number or "")[:20] or None,
+        listed=listed_persons(
+            result if isinstance(result, ScreeningResult) else None, facts.issuing_state[:3]
+        ),
     )
 
 
@@ -226,7 +236,7 @@ def _document(
         chip_read=bool(evidence.chip and evidence.chip.read),
         sex=_sex(evidence.document.parsed.fields.sex),
     )
-    return summary, referral_subject(evidence.document)
+    return summary, referral_subject(evidence.document, evidence.screening)
 
 
 def _sex(value: str | None) -> str | None:

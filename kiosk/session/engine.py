@@ -552,7 +552,7 @@ class SessionEngine:
         referral = build_passage_referral(
             accepted,
             passage,
-            referral_subject(evidence.document),
+            referral_subject(evidence.document, evidence.screening),
             decided_at=datetime.now(UTC),
             timings_ms=timings,
         )

@@ -1,10 +1,11 @@
 """Retention: biometric data and the names kept for referrals are removed after
 ``storage.retention_hours``.
 
-Purged: encrypted face images and templates (rows deleted), names and birth dates on
-referrals (cleared), and the same personal fields inside decision messages already sent to
-the server. Unsent messages keep them until sent. SQLite runs with ``secure_delete`` and the
-WAL is checkpointed afterwards, so purged bytes do not linger in the database files.
+Purged: encrypted face images and templates (rows deleted), names, birth dates, document
+numbers and matched list entries on referrals (cleared), and the same personal fields inside
+decision messages already sent to the server. Unsent messages keep them until sent. SQLite
+runs with ``secure_delete`` and the WAL is checkpointed afterwards, so purged bytes do not
+linger in the database files.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_PERSONAL_REFERRAL_FIELDS = ("surname", "given_names", "birth_date")
+_PERSONAL_REFERRAL_FIELDS = ("surname", "given_names", "birth_date", "document_number", "listed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,8 @@ def purge_expired(
             surname=None,
             given_names=None,
             birth_date=None,
+            document_number=None,
+            listed=None,
             personal_data_purged_at=now or utc_now(),
         )
     )

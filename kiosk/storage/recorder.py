@@ -1,8 +1,9 @@
 """Recording a decided transaction: everything in ONE database transaction.
 
 The transaction row, its document summary, its checks, the decision, the referral (for every
-non-accept decision), the encrypted biometric samples, the audit entry and the outbox message
-for the server are written together; if any part fails, none of it is stored.
+non-accept decision), the encrypted biometric samples, the audit entry and the outbox messages
+for the server (the decision; for a referral with photos, a reference to them) are written
+together; if any part fails, none of it is stored.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DECISION_MESSAGE = "decision"
+PHOTOS_MESSAGE = "referral_photos"
 PAYLOAD_VERSION = 1
 
 
@@ -94,6 +96,15 @@ def add_decided_transaction(
         decision_payload(record, site=site),
         subject_id=record.transaction_id,
     )
+    if record.needs_referral and record.samples:
+        # the photos themselves stay encrypted in the blob table; the relay reads them when
+        # it sends this message, so the outbox never holds an image
+        outbox.enqueue(
+            session,
+            PHOTOS_MESSAGE,
+            {"transaction_id": record.transaction_id, "kiosk_id": record.kiosk_id},
+            subject_id=record.transaction_id,
+        )
     if audit is not None:
         audit.append(
             session,
@@ -153,6 +164,8 @@ def _transaction_row(record: DecidedTransaction) -> TransactionRow:
             surname=subject.surname if subject else None,
             given_names=subject.given_names if subject else None,
             birth_date=subject.birth_date if subject else None,
+            document_number=subject.document_number if subject else None,
+            listed=[person.as_dict() for person in subject.listed] if subject else None,
         )
     return row
 
@@ -194,6 +207,8 @@ def decision_payload(record: DecidedTransaction, site: str | None = None) -> dic
             "birth_date": subject.birth_date.isoformat()
             if subject and subject.birth_date
             else None,
+            "document_number": subject.document_number if subject else None,
+            "listed": [person.as_dict() for person in subject.listed] if subject else [],
         },
         "timings_ms": {step: float(ms) for step, ms in record.timings_ms.items()},
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from kiosk.config import KioskConfig
+from kiosk.storage.crypto_store import BlobCipher
 from kiosk.storage.database import Database
 from kiosk.sync.client import ServerClient
 from kiosk.sync.service import StatusSource, SyncService
@@ -21,10 +22,14 @@ class BackgroundSync:
     """A :class:`SyncService` and its HTTP client, opened and closed together."""
 
     def __init__(
-        self, config: KioskConfig, database: Database, status: StatusSource | None = None
+        self,
+        config: KioskConfig,
+        database: Database,
+        status: StatusSource | None = None,
+        cipher: BlobCipher | None = None,
     ) -> None:
         self.client = ServerClient(config.sync)
-        self.service = SyncService(config, database, self.client, status=status)
+        self.service = SyncService(config, database, self.client, status=status, cipher=cipher)
 
     def start(self) -> None:
         self.service.start()
@@ -39,12 +44,16 @@ class BackgroundSync:
 
 
 def start_background_sync(
-    config: KioskConfig, database: Database, status: StatusSource | None = None
+    config: KioskConfig,
+    database: Database,
+    status: StatusSource | None = None,
+    cipher: BlobCipher | None = None,
 ) -> BackgroundSync | None:
     """The running background sync, or None when no server is configured. ``status`` gives
-    the heartbeat's status word and device lines (kiosk/status_report.py)."""
+    the heartbeat's status word and device lines (kiosk/status_report.py); ``cipher`` lets
+    referral photos go with their images."""
     if not config.sync.server_url:
         return None
-    sync = BackgroundSync(config, database, status)
+    sync = BackgroundSync(config, database, status, cipher)
     sync.start()
     return sync

@@ -39,7 +39,10 @@ ENDPOINTS: dict[str, str] = {
     "decision": "decisions",
     "referral": "referrals",
     "audit_checkpoint": "audit-checkpoints",
+    "referral_photos": "referral-photos",
 }
+# kind -> builds the request items from the messages' payloads when they are sent
+Expander = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 REFUSED_RETRY_FACTOR = 8  # a refused message waits longer than an unreachable server
 
 
@@ -72,7 +75,10 @@ class OutboxRelay:
         batch_size: int,
         backoff: Backoff,
         monotonic: Callable[[], float] = time.monotonic,
+        expanders: dict[str, tuple[Expander, int]] | None = None,
     ) -> None:
+        """``expanders``: for a kind, the function building its request items and the
+        largest number of messages per request."""
         self.database = database
         self.client = client
         self.batch_size = batch_size
@@ -80,6 +86,7 @@ class OutboxRelay:
         self.monotonic = monotonic
         self._hold_all_until = 0.0  # the server was unreachable: nothing before this
         self._held: dict[int, float] = {}  # message id -> refused, not before this
+        self.expanders = expanders or {}
 
     def _take(self) -> list[_Pending]:
         now = self.monotonic()
@@ -100,7 +107,9 @@ class OutboxRelay:
         for message in batch:
             by_kind[message.kind].append(message)
         for kind, messages in by_kind.items():
-            self._send(kind, messages, report)
+            limit = self.expanders[kind][1] if kind in self.expanders else len(messages)
+            for start in range(0, len(messages), max(1, limit)):
+                self._send(kind, messages[start : start + limit], report)
         if batch:
             contact.record(self.database, ok=not report.errors, error="; ".join(report.errors))
         return report
@@ -124,8 +133,11 @@ class OutboxRelay:
             error = f"no server endpoint for messages of kind {kind}"
             self._failed(messages, error, 8, report, hold_all=False)
             return
+        payloads = [m.payload for m in messages]
+        if kind in self.expanders:
+            payloads = self.expanders[kind][0](payloads)
         try:
-            answer = self.client.post_batch(endpoint, [m.payload for m in messages])
+            answer = self.client.post_batch(endpoint, payloads)
         except ServerRefusedError as exc:
             # 409: one item conflicts with what the server holds under its id
             if len(messages) > 1 and exc.status_code in (409, 413, 422):

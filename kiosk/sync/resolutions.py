@@ -1,5 +1,7 @@
 """Officer resolutions coming back from the server: applied to the kiosk's referral rows,
-then acknowledged (an unacknowledged resolution is simply fetched again)."""
+then acknowledged. Only what the kiosk applied (or had applied already) is acknowledged: a
+resolution of a referral this kiosk does not have stays on the server, pending, and is
+fetched again (nothing is lost); an unacknowledged resolution is simply fetched again."""
 
 from __future__ import annotations
 
@@ -19,16 +21,26 @@ def pull_resolutions(database: Database, client: ServerClient) -> int:
     items = answer.get("items", []) if isinstance(answer, dict) else []
     if not items:
         return 0
+    applied: list[str] = []
+    unknown = 0
     with database.write() as session:
         for item in items:
-            row = session.get(ReferralRow, str(item["transaction_id"]))
-            if row is None or row.status != ReferralStatus.OPEN.value:
+            transaction_id = str(item["transaction_id"])
+            row = session.get(ReferralRow, transaction_id)
+            if row is None:
+                unknown += 1
                 continue
+            applied.append(transaction_id)
+            if row.status != ReferralStatus.OPEN.value:
+                continue  # applied before (an acknowledgement was lost)
             row.status = ReferralStatus.RESOLVED.value
             row.outcome = str(item["outcome"])[:32]
             row.note = str(item.get("note", ""))
             row.officer_id = str(item.get("officer", ""))[:64]
             row.resolved_at = datetime.fromisoformat(str(item["resolved_at"]))
-    client.ack_resolutions([str(item["transaction_id"]) for item in items])
-    log.info("%d referral resolutions received", len(items))
-    return len(items)
+    if applied:
+        client.ack_resolutions(applied)
+    if unknown:
+        log.warning("%d resolutions for referrals this kiosk does not have: kept pending", unknown)
+    log.info("%d referral resolutions received", len(applied))
+    return len(applied)

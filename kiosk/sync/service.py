@@ -12,12 +12,16 @@ from dataclasses import dataclass
 from kiosk import __version__
 from kiosk.config import KioskConfig
 from kiosk.storage import outbox
+from kiosk.storage.crypto_store import BlobCipher
 from kiosk.storage.database import Database
+from kiosk.storage.recorder import PHOTOS_MESSAGE
 from kiosk.sync import contact
 from kiosk.sync.backoff import Backoff
 from kiosk.sync.client import ServerClient
 from kiosk.sync.errors import SyncError
 from kiosk.sync.lists import pull_all
+from kiosk.sync.photos import BATCH as PHOTO_BATCH
+from kiosk.sync.photos import photo_payloads
 from kiosk.sync.relay import OutboxRelay, RelayReport
 from kiosk.sync.resolutions import pull_resolutions
 from models.base import utc_now
@@ -48,14 +52,22 @@ class SyncService:
         client: ServerClient,
         *,
         status: StatusSource | None = None,
+        cipher: BlobCipher | None = None,
     ) -> None:
+        """``cipher``: the storage key's cipher, to send referral photos (without it, photo
+        messages go without their images)."""
         self.config = config
         self.database = database
         self.client = client
         self.status = status
         self.backoff = Backoff(config.sync.backoff_base_s, config.sync.backoff_cap_s)
+        photos = (lambda items: photo_payloads(database, cipher, items), PHOTO_BATCH)
         self.relay = OutboxRelay(
-            database, client, batch_size=config.sync.batch_size, backoff=self.backoff
+            database,
+            client,
+            batch_size=config.sync.batch_size,
+            backoff=self.backoff,
+            expanders={PHOTOS_MESSAGE: photos},
         )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

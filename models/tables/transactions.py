@@ -3,8 +3,9 @@
 Data minimisation (see :mod:`models.records`): no raw MRZ, no plain document number and no
 name is stored with a transaction. :class:`DocumentSummaryRow` keeps a keyed token of the
 document number (HMAC-SHA-256, for de-duplication), the issuer, type, nationality and expiry.
-Names and the birth date are stored only on a :class:`ReferralRow`, because the officer at
-the manual booth must know whom to expect; the purge clears them after the retention period.
+Names, the birth date, the document number and the screening entries matched are stored only
+on a :class:`ReferralRow`, because the officer at the manual booth must know whom to expect;
+the purge clears them after the retention period.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, utc_now
+from models.base import Base, JSONDocument, utc_now
 
 TXN_ID = String(64)
 
@@ -117,6 +118,8 @@ class ReferralRow(Base):
     surname: Mapped[str | None] = mapped_column(String(120))
     given_names: Mapped[str | None] = mapped_column(String(120))
     birth_date: Mapped[date | None]
+    document_number: Mapped[str | None] = mapped_column(String(20))
+    listed: Mapped[list[Any] | None] = mapped_column(JSONDocument)  # ListedPerson.as_dict()
     personal_data_purged_at: Mapped[datetime | None]
     # The officer's resolution.
     resolved_at: Mapped[datetime | None]

@@ -34,8 +34,10 @@ from server.api.schemas import (
     error_responses,
 )
 from server.audit_checkpoints import check_checkpoints, record_anomalies
+from server.control_room import publish_referrals
 from server.ingest import (
     ConflictingRecordError,
+    new_referral_ids,
     store_checkpoints,
     store_decisions,
     store_referrals,
@@ -91,6 +93,20 @@ def _results(ids: list[str], new: set[str], state: ServerState, kind: str) -> Ba
     return BatchResult(accepted=accepted, duplicates=len(items) - accepted, items=items)
 
 
+def _announce(state: ServerState, kiosk_id: str, transaction_ids: list[str]) -> None:
+    """New referrals: the booths' queues and the lanes' tiles change now."""
+    if not transaction_ids:
+        return
+    with state.database.sessions() as session:
+        rows = session.scalars(
+            select(ReferralQueueRow).where(
+                ReferralQueueRow.kiosk_id == kiosk_id,
+                ReferralQueueRow.transaction_id.in_(transaction_ids),
+            )
+        ).all()
+    publish_referrals(state, list(rows))
+
+
 def _store(state: ServerState, store: Callable[[Session, Any], set[str]], items: Any) -> set[str]:
     _check_batch_size(state, items)
     try:
@@ -121,6 +137,7 @@ def post_decisions(
     _check_sender(device, (item.kiosk_id for item in batch.items))
     _check_clock(state, "decided_at", enumerate(item.decided_at for item in batch.items))
     new = _store(state, store_decisions, batch.items)
+    _announce(state, device.name, new_referral_ids(batch.items, new))
     log.info("device %s: %d decisions, %d new", device.name, len(batch.items), len(new))
     return _results([item.transaction_id for item in batch.items], new, state, "decision")
 
@@ -134,6 +151,7 @@ def post_referrals(
     _check_sender(device, (item.kiosk_id for item in batch.items))
     _check_clock(state, "created_at", enumerate(item.created_at for item in batch.items))
     new = _store(state, store_referrals, batch.items)
+    _announce(state, device.name, sorted(new))
     return _results([item.transaction_id for item in batch.items], new, state, "referral")
 
 

@@ -7,16 +7,11 @@ import logging
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from models.base import utc_now
 from models.change_envelope import SIGNED_LISTS
-from models.records import ReferralStatus
 from models.server_tables import (
     DeviceRow,
     HeartbeatRow,
-    ReceivedDecisionRow,
-    ReferralQueueRow,
     ServerAuditEventRow,
     UserRow,
 )
@@ -26,23 +21,17 @@ from server.api import lists
 from server.api.schemas import (
     AuditEventList,
     AuditEventOut,
-    CheckOut,
     DeviceList,
     DeviceOut,
     Identifier,
     ListName,
     ListUpload,
     ListVersionOut,
-    ReferralDetailOut,
-    ReferralList,
-    ReferralOut,
-    ResolutionIn,
     StoredResult,
     UserIn,
     UserOut,
     error_responses,
 )
-from server.notify import publish
 from server.security.identity import require_role
 from server.security.tokens import Role, TokenClaims
 from server.state import ServerState, server_state
@@ -50,7 +39,6 @@ from server.state import ServerState, server_state
 log = logging.getLogger(__name__)
 
 ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422, 503)
-officer = APIRouter(prefix="/v1/referrals", tags=["officer booth"], responses=ERRORS)
 technician = APIRouter(prefix="/v1/devices", tags=["technician"], responses=ERRORS)
 admin = APIRouter(prefix="/v1/admin", tags=["administrator"], responses=ERRORS)
 supervisor = APIRouter(prefix="/v1/audit", tags=["supervisor"], responses=ERRORS)
@@ -59,116 +47,6 @@ OFFICERS = require_role(Role.OFFICER, Role.SUPERVISOR)
 SUPERVISORS = require_role(Role.SUPERVISOR)
 TECHNICIANS = require_role(Role.TECHNICIAN)
 ADMINISTRATORS = require_role(Role.ADMINISTRATOR)
-
-
-def find_referral(
-    session: Session, transaction_id: str, kiosk_id: str | None, *, for_update: bool = False
-) -> ReferralQueueRow:
-    """The referral of ``transaction_id`` (of ``kiosk_id`` when given): 404 when none, 409
-    when several kiosks hold that id and no kiosk is named."""
-    query = select(ReferralQueueRow).where(ReferralQueueRow.transaction_id == transaction_id)
-    if kiosk_id is not None:
-        query = query.where(ReferralQueueRow.kiosk_id == kiosk_id)
-    if for_update:
-        query = query.with_for_update()
-    rows = session.scalars(query.limit(2)).all()
-    if not rows:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such referral")
-    if len(rows) > 1:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT,
-            detail="several kiosks used this transaction id: name the kiosk (kiosk_id)",
-        )
-    return rows[0]
-
-
-def _referral_out(row: ReferralQueueRow) -> ReferralOut:
-    return ReferralOut.model_validate(row, from_attributes=True)
-
-
-@officer.get("", response_model=ReferralList, summary="the referral queue")
-def list_referrals(
-    status_: ReferralStatus = Query(ReferralStatus.OPEN, alias="status"),
-    limit: int = Query(100, ge=1, le=500),
-    user: TokenClaims = Depends(OFFICERS),
-    state: ServerState = Depends(server_state),
-) -> ReferralList:
-    with state.database.sessions() as session:
-        rows = session.scalars(
-            select(ReferralQueueRow)
-            .where(ReferralQueueRow.status == status_.value)
-            .order_by(ReferralQueueRow.created_at)
-            .limit(limit)
-        ).all()
-    return ReferralList(items=[_referral_out(row) for row in rows])
-
-
-@officer.get("/{transaction_id}", response_model=ReferralDetailOut, summary="one referral")
-def get_referral(
-    transaction_id: Identifier,
-    kiosk_id: Identifier | None = Query(None),
-    user: TokenClaims = Depends(OFFICERS),
-    state: ServerState = Depends(server_state),
-) -> ReferralDetailOut:
-    """The referral with the checks and document summary of its decision; audited.
-    ``kiosk_id`` is needed only when two kiosks used the same transaction id (409)."""
-    with state.database.session() as session:
-        row = find_referral(session, transaction_id, kiosk_id)
-        decision = session.get(ReceivedDecisionRow, (row.kiosk_id, transaction_id))
-        session.add(
-            ServerAuditEventRow(
-                actor=user.user,
-                action="referral.view",
-                subject=transaction_id,
-                details={"role": user.role.value},
-                time=utc_now(),
-            )
-        )
-        summary = _referral_out(row)
-        checks = [CheckOut.model_validate(c) for c in decision.checks] if decision else []
-        return ReferralDetailOut(
-            **summary.model_dump(),
-            decision=decision.decision if decision else None,
-            policy=decision.policy if decision else None,
-            checks=checks,
-            document=dict(decision.document) if decision and decision.document else None,
-        )
-
-
-@officer.post("/{transaction_id}/resolution", response_model=ReferralOut, summary="resolve")
-def resolve_referral(
-    transaction_id: Identifier,
-    body: ResolutionIn,
-    kiosk_id: Identifier | None = Query(None),
-    user: TokenClaims = Depends(OFFICERS),
-    state: ServerState = Depends(server_state),
-) -> ReferralOut:
-    """Admit, refuse or send to secondary inspection, with a note; audited; the kiosk
-    receives the resolution at its next pull."""
-    now = utc_now()
-    with state.database.session() as session:
-        row = find_referral(session, transaction_id, kiosk_id, for_update=True)
-        if row.status != ReferralStatus.OPEN.value:
-            raise HTTPException(status.HTTP_409_CONFLICT, detail="the referral is not open")
-        row.status = ReferralStatus.RESOLVED.value
-        row.outcome = body.outcome.value
-        row.note = body.note
-        row.officer = user.user
-        row.resolved_at = now
-        session.add(
-            ServerAuditEventRow(
-                actor=user.user,
-                action="referral.resolve",
-                subject=transaction_id,
-                details={"outcome": body.outcome.value, "role": user.role.value},
-                time=now,
-            )
-        )
-        result = _referral_out(row)
-        publish(session, "referrals", {"event": "resolved", "kiosk_id": row.kiosk_id,
-                                       "transaction_id": transaction_id})  # fmt: skip
-    log.info("referral %s resolved: %s", transaction_id, body.outcome.value)
-    return result
 
 
 @supervisor.get("/events", response_model=AuditEventList, summary="audit of people's actions")

@@ -75,6 +75,7 @@ Text32 = Annotated[str, StringConstraints(min_length=0, max_length=32), AfterVal
 Label16 = Annotated[str, StringConstraints(min_length=1, max_length=16), AfterValidator(_no_nul)]
 Text2000 = Annotated[str, StringConstraints(min_length=0, max_length=2000), AfterValidator(_no_nul)]
 Label128 = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(_no_nul)]
+Text128 = Annotated[str, StringConstraints(min_length=0, max_length=128), AfterValidator(_no_nul)]
 Secret256 = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(_no_nul)]
 NewPassword = Annotated[
     str, StringConstraints(min_length=12, max_length=256), AfterValidator(_no_nul)
@@ -115,11 +116,29 @@ class CheckIn(Strict):
     message: Text500 = ""
 
 
+class ListedIn(Strict):
+    """A screening-list entry the traveller matched (for the officer)."""
+
+    list_name: Label64
+    reference: Text128
+    surname: Name120 = ""
+    given_names: Name120 = ""
+    birth_date: Annotated[str, StringConstraints(pattern=r"^(\d{4}(-\d{2}(-\d{2})?)?)?$")] = ""
+    nationality: Annotated[str, StringConstraints(pattern=r"^[A-Z<]{0,3}$")] = ""
+    score: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 1.0
+    agreeing: list[Label32] = Field(default_factory=list, max_length=8)
+
+
+DocumentNumber = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9<]{1,20}$")]
+
+
 class ReferralSubjectIn(Strict):
     status: Literal["open"] = "open"
     surname: Name120 | None = None
     given_names: Name120 | None = None
     birth_date: PlainDate | None = None
+    document_number: DocumentNumber | None = None
+    listed: list[ListedIn] = Field(default_factory=list, max_length=10)
 
 
 class DecisionIn(Strict):
@@ -162,6 +181,8 @@ class ReferralIn(Strict):
     surname: Name120 | None = None
     given_names: Name120 | None = None
     birth_date: PlainDate | None = None
+    document_number: DocumentNumber | None = None
+    listed: list[ListedIn] = Field(default_factory=list, max_length=10)
 
 
 class ReferralBatch(Strict):
@@ -316,6 +337,10 @@ class UserOut(BaseModel):
 
 
 class ReferralOut(BaseModel):
+    """One line of the queue. ``document_number`` is masked here (the last three characters);
+    ``listed`` holds the screening entries matched; ``hit`` marks a watchlist or lost/stolen
+    referral (sorted first)."""
+
     transaction_id: str
     kiosk_id: str
     status: str
@@ -328,10 +353,20 @@ class ReferralOut(BaseModel):
     officer: str | None
     outcome: str | None
     note: str | None
+    site: str | None = None
+    hit: bool = False
+    document_number: str | None = None
+    listed: list[dict[str, Any]] = Field(default_factory=list)
+    claimed_by: str | None = None
+    pending_outcome: str | None = None
+    pending_by: str | None = None
+    approved_by: str | None = None
 
 
 class ReferralList(BaseModel):
     items: list[ReferralOut]
+    total: int = 0
+    offset: int = 0
 
 
 class CheckOut(BaseModel):
@@ -343,14 +378,16 @@ class CheckOut(BaseModel):
 
 class ReferralDetailOut(ReferralOut):
     """One referral with what its kiosk reported of the decision: every check with its status
-    and reason, the document summary, the policy. The photos never leave the kiosk, so
-    ``images_at_kiosk`` is always true: the booth says so instead of showing them."""
+    and reason, the document summary, the policy, the full document number (this view is
+    audited), and which photos the server holds (``GET .../photos``, audited too)."""
 
     decision: str | None
     policy: str | None
     checks: list[CheckOut]
     document: dict[str, Any] | None
-    images_at_kiosk: bool = True
+    document_number_full: str | None = None
+    photos: list[str] = Field(default_factory=list)
+    photos_purged: bool = False
 
 
 class ResolutionIn(Strict):

@@ -78,7 +78,9 @@ def test_a_resolution_needs_a_note_and_happens_once(
     source: LocalReferralSource, database: Database
 ) -> None:
     officer = source.login("officer1", "a good password")
-    first = source.open_referrals(officer)[0].transaction_id
+    queue = source.open_referrals(officer)
+    assert [r.hit for r in queue] == [True, False]  # the watchlist hit first
+    first = queue[1].transaction_id
     detail = source.referral(officer, first)
     assert detail.chip_portrait and detail.live_capture and detail.face_score == 0.71
     assert detail.document["Issuing state"] == "LCA"

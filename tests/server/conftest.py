@@ -20,7 +20,11 @@ from sqlalchemy.exc import OperationalError
 
 from kiosk.audit.signing import load_signing_key, public_key_pem
 from kiosk.config import KioskConfig, load_config
+from kiosk.officer.remote import HttpReferralSource
+from kiosk.storage.crypto_store import BlobCipher
 from kiosk.storage.database import Database, open_database
+from kiosk.sync.client import ServerClient
+from kiosk.sync.service import SyncService
 from models.records import (
     CheckResult,
     CheckStatus,
@@ -243,3 +247,96 @@ def login(client: TestClient, name: str) -> dict[str, str]:
 @pytest.fixture
 def token_headers() -> Callable[[TestClient, str], dict[str, str]]:
     return login
+
+
+# --- the officer control room: the real server on SQLite or PostgreSQL, a syncing kiosk ------
+
+
+@dataclass
+class ControlRoom:
+    """A running server, one enrolled kiosk (database, cipher, sync) and its site."""
+
+    state: ServerState
+    server: ServerThread
+    device: str
+    credentials: Path
+    kiosk_config: KioskConfig
+    kiosk_db: Database
+    cipher: BlobCipher
+    dialect: str
+    site: str  # unique per test: the PostgreSQL schema is shared by the session's tests
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def ca(self) -> str:
+        return str(self.credentials / "ca.pem")
+
+    def officer(self, role: Role = Role.OFFICER, site: str | None = "") -> str:
+        name = f"{role.value}-{uuid.uuid4().hex[:6]}"
+        add_user(self.state.database, name, role, PASSWORD, site=self.site if site == "" else site)
+        return name
+
+    def booth(self) -> HttpReferralSource:
+        return HttpReferralSource(self.url, verify=self.ca, face_threshold=0.6)
+
+    def sync(self) -> None:
+        with ServerClient(self.kiosk_config.sync) as client:
+            report = SyncService(
+                self.kiosk_config, self.kiosk_db, client, cipher=self.cipher
+            ).run_once()
+        assert report.ok, report
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def room(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ControlRoom]:
+    if request.param == "postgresql":
+        schema = request.getfixturevalue("pg_schema")
+        database = {"database_url": POSTGRES_URL, "database_schema": schema}
+    else:
+        database = {"database_url": f"sqlite:///{tmp_path / 'server.db'}"}
+    config = ServerConfig(data_dir=tmp_path / "server", port=0, pool_size=8, **database)
+    state = build_state(config)
+    device = f"gate-{uuid.uuid4().hex[:8]}"
+    site = f"S{uuid.uuid4().hex[:8]}"
+    # the kiosk's own audit key (its default place under its data directory), enrolled
+    (tmp_path / "kiosk").mkdir(parents=True, exist_ok=True)
+    audit_key = public_key_pem(
+        load_signing_key(tmp_path / "kiosk" / "audit-signing.pem").public_key()
+    )
+    enrolled = enrol_device(state.database, state.ca, device, days=30,
+                            audit_public_key_pem=audit_key, site=site)  # fmt: skip
+    credentials = tmp_path / "credentials"
+    write_device_credentials(enrolled, credentials, "https://127.0.0.1")
+    server = ServerThread(config, state=state).start()
+    kiosk_config = load_config(
+        data_dir=tmp_path / "kiosk",
+        kiosk_id=device,
+        site=site,
+        sync={
+            "server_url": server.url,
+            "client_cert": str(credentials / "kiosk.pem"),
+            "client_key": str(credentials / "kiosk.key"),
+            "ca_cert": str(credentials / "ca.pem"),
+        },
+        wall={"commands_wait_s": 1, "heartbeat_s": 5},
+    )
+    kiosk_db = open_database(kiosk_config)
+    try:
+        yield ControlRoom(
+            state,
+            server,
+            device,
+            credentials,
+            kiosk_config,
+            kiosk_db,
+            BlobCipher(bytes(range(32))),
+            request.param,
+            site,
+        )
+    finally:
+        kiosk_db.close()
+        server.stop()
+        state.close()

@@ -30,6 +30,7 @@ from server.equity_simulation import simulate_month
 from server.ingest import store_decisions
 from server.security.tokens import Role
 from server.state import ServerState
+from tests.server.referral_photos import send_referral_photos
 
 NOVEMBER = datetime(2026, 11, 1, tzinfo=UTC)
 PASSWORD = "correct horse battery staple"
@@ -198,8 +199,12 @@ def test_counts_come_from_what_kiosks_sync(
             ).json()["access_token"]
             return {"Authorization": f"Bearer {token}"}
 
-        # WHEN an officer admits one referred traveller as the same person
+        # WHEN an officer admits one referred traveller as the same person, having looked
+        # at the photos the kiosk sent (the server refuses a mismatch admitted unseen)
         officer = login(Role.OFFICER)
+        send_referral_photos(config, f"{server_setup.device}-000000")
+        seen = people.get(f"/v1/referrals/{server_setup.device}-000000/photos", headers=officer)
+        assert seen.status_code == 200, seen.text
         answer = people.post(
             f"/v1/referrals/{server_setup.device}-000000/resolution",
             json={"outcome": "admitted", "note": "same person, photo is old"},

@@ -1,6 +1,6 @@
 """The officer booth's HTTP source against the real server on loopback (TLS, uvicorn):
 log in with a password, list the queue, open a referral with its checks and document,
-resolve it once (409 the second time); the kiosk then receives the resolution."""
+see its photos, resolve it once (409 the second time); the kiosk then receives the resolution."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from kiosk.officer.referrals import (
     ReferralNotFoundError,
     SessionExpiredError,
 )
-from kiosk.officer.remote import IMAGES_AT_KIOSK, HttpReferralSource
+from kiosk.officer.remote import HttpReferralSource
 from kiosk.officer.samples import seed_sample_referrals
 from kiosk.storage.crypto_store import BlobCipher
 from kiosk.sync.client import ServerClient
@@ -41,7 +41,7 @@ def test_the_booth_works_the_server_queue_over_real_http(
     config = kiosk_config_factory(server_setup, tmp_path / "k", running_server.url)
     officer = server_setup.user(Role.OFFICER)
     with ServerClient(config.sync) as client:
-        service = SyncService(config, kiosk_database, client)
+        service = SyncService(config, kiosk_database, client, cipher=cipher)
         assert service.run_once().ok
         booth = HttpReferralSource(
             running_server.url, verify=str(server_setup.credentials / "ca.pem"), face_threshold=0.6
@@ -77,9 +77,9 @@ def test_the_booth_works_the_server_queue_over_real_http(
     assert mismatch.complete and not mismatch.screening_hits
     assert [h.source for h in watchlist.screening_hits] == ["Watchlist"]
     assert "score 0.93" in watchlist.screening_hits[0].detail
-    # AND no photo travelled: the booth says where they are
-    assert mismatch.chip_portrait is None and mismatch.live_capture is None
-    assert mismatch.images_note == IMAGES_AT_KIOSK
+    # AND the photos travelled with the referral (kiosk -> server -> booth)
+    assert mismatch.chip_portrait is not None and mismatch.live_capture is not None
+    assert mismatch.images_note is None
     # AND the resolution is stored once, audited, and reaches the kiosk
     assert [r.transaction_id for r in after] == [referred[1]]
     assert report.ok and report.resolutions == 1
@@ -93,6 +93,10 @@ def test_the_booth_works_the_server_queue_over_real_http(
         stored = db.get(ReceivedDecisionRow, (server_setup.device, referred[0]))
         assert stored is not None and "number_token" in (stored.document or {})
     assert sorted(a for a in actions if not a.startswith("login.")) == [
+        "referral.list",
+        "referral.list",
+        "referral.photos_viewed",
+        "referral.photos_viewed",
         "referral.resolve",
         "referral.view",
         "referral.view",

@@ -53,7 +53,7 @@ def test_referral_resolution_and_list_deltas_reach_the_kiosk(
         assert shown["status"] == "open" and shown["reasons"] == ["biometric_mismatch"]
         answer = people.post(
             f"/v1/referrals/{transaction_id}/resolution",
-            json={"outcome": "admitted", "note": "documents checked by hand"},
+            json={"outcome": "secondary_inspection", "note": "documents checked by hand"},
             headers=login(officer),
         )
         assert answer.status_code == 200, answer.text
@@ -78,7 +78,7 @@ def test_referral_resolution_and_list_deltas_reach_the_kiosk(
     with kiosk_database.read() as session:
         referral = session.get(ReferralRow, transaction_id)
         assert referral is not None
-        assert referral.status == "resolved" and referral.outcome == "admitted"
+        assert referral.status == "resolved" and referral.outcome == "secondary_inspection"
         assert referral.officer_id == officer
         stolen = session.scalars(select(LostStolenDocumentRow.document_number)).all()
         assert "L898902C3" in stolen
@@ -89,6 +89,7 @@ def test_referral_resolution_and_list_deltas_reach_the_kiosk(
             select(ServerAuditEventRow.action).where(ServerAuditEventRow.actor == officer)
         ).all()
     assert sorted(a for a in actions if not a.startswith("login.")) == [
+        "referral.list",
         "referral.resolve",
         "referral.view",
     ]

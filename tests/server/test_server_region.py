@@ -26,6 +26,7 @@ from models.records import ReferralOutcome
 from models.server_tables import ReceivedDecisionRow, ReferralQueueRow
 from server.notify import Subscriber
 from server.security.tokens import Role
+from tests.server.referral_photos import send_referral_photos
 
 pytestmark = pytest.mark.postgres
 
@@ -134,6 +135,8 @@ def test_two_processes_behind_haproxy_serve_kiosks_and_booths(
         queue = [r for r in booth.open_referrals(session) if r.kiosk_id == server_setup.device]
         first = queue[0].transaction_id
         booth.referral(session, first)
+        send_referral_photos(config, first)  # a face mismatch is admitted only once seen
+        assert all(booth.photos(session, first))
         booth.resolve(session, first, ReferralOutcome.ADMITTED, "passport checked")
         # THEN the kiosk gets the resolution through the balancer
         with ServerClient(config.sync) as client:

@@ -281,9 +281,9 @@ def test_iapi_answer_per_passenger_and_analyst_decisions(
     assert dismissed["traveller_status"] == "cleared"
     with state.database.sessions() as session:
         actions = session.scalars(
-            select(ServerAuditEventRow.action).where(
-                ServerAuditEventRow.subject == f"hit:{hit['id']}"
-            )
+            select(ServerAuditEventRow.action)
+            .where(ServerAuditEventRow.subject == f"hit:{hit['id']}")
+            .order_by(ServerAuditEventRow.id)
         ).all()
         assert actions == ["vetting.hit.confirmed", "vetting.hit.dismissed"]
         latest = session.scalars(

@@ -48,6 +48,7 @@ CHECKS = dict.fromkeys(("sod_signature", "chain", "revocation", "hashes"), PASS)
 class _Fields:
     surname: str = "JOSEPH"
     given_names: str = "MARIE ANGELA"
+    document_number: str = "LC1234567"
     sex: str = "F"
 
 

@@ -44,7 +44,9 @@ def test_purge_removes_what_is_older_than_the_retention(
     _set_blob_times(database)
     with database.write() as session:
         message = session.scalars(
-            select(OutboxMessageRow).where(OutboxMessageRow.subject_id == "txn-old")
+            select(OutboxMessageRow).where(
+                OutboxMessageRow.subject_id == "txn-old", OutboxMessageRow.kind == "decision"
+            )
         ).one()
         message.created_at = T0 - timedelta(hours=30)
         outbox.mark_sent(session, [message.id], now=T0 - timedelta(hours=29))
@@ -70,7 +72,10 @@ def test_purge_removes_what_is_older_than_the_retention(
         assert old_referral.personal_data_purged_at is not None
         assert new_referral.surname == "ERIKSSON"
         messages = {
-            m.subject_id: m.payload for m in session.scalars(select(OutboxMessageRow)).all()
+            m.subject_id: m.payload
+            for m in session.scalars(
+                select(OutboxMessageRow).where(OutboxMessageRow.kind == "decision")
+            ).all()
         }
         assert messages["txn-old"]["referral"]["surname"] is None
         assert messages["txn-new"]["referral"]["surname"] == "ERIKSSON"

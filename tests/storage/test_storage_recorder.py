@@ -78,8 +78,17 @@ def test_a_referred_transaction_is_recorded_whole(
         referral = session.get(ReferralRow, "txn-0001")
         assert referral is not None and referral.status == "open"
         assert referral.surname == "ERIKSSON"
-        message = session.scalars(select(OutboxMessageRow)).one()
+        kinds = sorted(session.scalars(select(OutboxMessageRow.kind)).all())
+        message = session.scalars(
+            select(OutboxMessageRow).where(OutboxMessageRow.kind == "decision")
+        ).one()
         assert message.kind == "decision" and message.subject_id == "txn-0001"
+        # the photos go in a message of their own that names the transaction, no image
+        assert kinds == ["decision", "referral_photos"]
+        photos = session.scalars(
+            select(OutboxMessageRow).where(OutboxMessageRow.kind == "referral_photos")
+        ).one()
+        assert photos.payload == {"transaction_id": "txn-0001", "kiosk_id": "kiosk-test"}
         assert message.payload["decision"] == "refer"
         assert message.payload["referral"]["given_names"] == "ANNA MARIA"
         assert message.payload["checks"][1]["status"] == "failed"

@@ -4,8 +4,9 @@ devices, the traveller e-gate, the rehearsal panel, the officer booth over HTTP,
 
 GIVEN the demo WHEN the rehearsal panel presents a genuine passport THEN the gate says proceed;
 WHEN it presents a passport whose holder is on the watchlist THEN the gate says see an officer,
-the referral reaches the booth through the server with its checks and screening hit (photos
-stay at the kiosk, and the booth says so), the officer resolves it with a note, and the kiosk
+the referral reaches the booth through the server with its checks, screening hit and both
+photos (chip and live, relayed encrypted over mutual TLS), the officer resolves it with a
+note, and the kiosk
 receives the resolution; the technician console shows the last contact with the server.
 Set KIOSK_WALK_SHOTS=DIR to save a picture of each step."""
 
@@ -23,7 +24,6 @@ from sqlalchemy import select
 from kiosk.config import load_config
 from kiosk.demo.embedded_server import DEMO_OFFICER
 from kiosk.diagnostics.log_buffer import LogBuffer
-from kiosk.officer.remote import IMAGES_AT_KIOSK
 from models.records import ReferralOutcome
 from models.tables import ReferralRow
 from ui.launch import launch
@@ -99,12 +99,20 @@ def test_the_demo_walk_transaction_and_referral_in_the_real_windows(
             return referred in {r.transaction_id for r in officer.referrals}
 
         qtbot.waitUntil(listed, timeout=20_000)
-        officer.open_referral(referred)
         view = officer.view
-        qtbot.waitUntil(
-            lambda: view.detail is not None and view.detail.summary.transaction_id == referred,
-            timeout=10_000,
-        )
+
+        def photos_shown() -> bool:  # the photos follow the decision in the same relay
+            officer.open_referral(referred)
+            qtbot.wait(500)
+            detail = view.detail
+            return (
+                detail is not None
+                and detail.summary.transaction_id == referred
+                and view.chip_photo.pixmap is not None
+                and view.live_photo.pixmap is not None
+            )
+
+        qtbot.waitUntil(photos_shown, timeout=30_000)
         _shot(officer, "04-officer-referral")
         checks = {
             view.checks.item(r, 0).toolTip(): view.checks.item(r, 1).text()
@@ -112,7 +120,14 @@ def test_the_demo_walk_transaction_and_referral_in_the_real_windows(
         }
         assert checks["watchlist"].endswith("failed") and checks["face_match"].endswith("passed")
         assert "Watchlist" in view.hits.text()
-        assert view.chip_photo.picture.text() == IMAGES_AT_KIOSK
+        assert not view.chip_photo.picture.pixmap().isNull()
+        assert not view.live_photo.picture.pixmap().isNull()
+        # the real pipeline's hit: marked, the listed person and the document number carried
+        detail = view.detail
+        assert detail is not None and detail.summary.hit and detail.summary.listed
+        assert detail.summary.listed[0].reference and detail.summary.listed[0].agreeing
+        assert detail.document_number and detail.summary.document_number != detail.document_number
+        assert view.banner.isVisible() and view.listed.isVisible()
         assert view.score.text() != "–"
 
         # resolves it with a note; the kiosk receives the resolution from the server

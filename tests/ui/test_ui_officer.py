@@ -35,7 +35,7 @@ def source(
 
 @pytest.fixture
 def window(qtbot: QtBot, source: LocalReferralSource) -> Iterator[OfficerWindow]:
-    win = OfficerWindow(source, refresh_ms=60_000)
+    win = OfficerWindow(source, refresh_ms=60_000, undo_ms=150, confirm=lambda _n, _r: True)
     qtbot.addWidget(win)
     win.resize(1400, 900)
     win.show()
@@ -77,11 +77,18 @@ def test_an_officer_reviews_and_admits_a_referral_with_a_note(
 ) -> None:
     sign_in(qtbot, window)
     qtbot.waitUntil(lambda: window.queue.count() == 2, timeout=5000)
-    assert "JOSEPH, MARIE ANGELA" in window.queue.item(0).text()
+    assert "JOSEPH, MARIE ANGELA" in window.queue.item(1).text()
 
-    window.queue.setCurrentRow(0)
+    window.queue.setCurrentRow(1)  # the watchlist hit comes first
     view = window.view
-    qtbot.waitUntil(lambda: view.detail is not None, timeout=5000)
+    qtbot.waitUntil(
+        lambda: (
+            view.detail is not None
+            and view.detail.summary.transaction_id == referral_ids[0]
+            and view.photos_shown
+        ),
+        timeout=5000,
+    )
     assert view.detail is not None
     assert view.detail.summary.transaction_id == referral_ids[0]
     assert view.chip_photo.picture.pixmap() is not None
@@ -118,7 +125,7 @@ def test_screening_hits_show_their_source_and_f5_refreshes(
 ) -> None:
     sign_in(qtbot, window)
     qtbot.waitUntil(lambda: window.queue.count() == 2, timeout=5000)
-    window.queue.setCurrentRow(1)
+    window.queue.setCurrentRow(0)
     qtbot.waitUntil(
         lambda: (
             window.view.detail is not None

@@ -129,7 +129,8 @@ def test_the_log_viewer_filters_by_level_logger_and_text(
 def test_health_shows_the_sync_backlog_and_an_unknown_trust_list(
     qtbot: QtBot, window: TechnicianWindow
 ) -> None:
-    qtbot.waitUntil(lambda: window.backlog_label.text() == "2", timeout=5000)  # 2 referrals
+    # 2 referrals: a decision and a photo reference each
+    qtbot.waitUntil(lambda: window.backlog_label.text() == "4", timeout=5000)
     assert window.contact_label.text() == "never"
     assert window.trust_label.text() == "unknown"
     assert '"kiosk_id": "kiosk-ui"' in window.config_view.toPlainText()
@@ -151,3 +152,15 @@ def test_the_exported_bundle_holds_no_personal_data(
     assert "mrz_reader" in text and "select_sw" in text
     for personal in ("JOSEPH", "MARIE", "ANGELA", "LC1234567", "870314", "1987-03-14"):
         assert personal not in text.upper()
+
+
+def test_the_console_speaks_the_four_languages_in_large_text(window: TechnicianWindow) -> None:
+    window.set_language("es")
+    assert window.tabs.tabText(0) == "Dispositivos"
+    assert [window.tabs.tabText(i) for i in (3, 4)] == ["Cobertura de confianza", "Configuración"]
+    assert window.export_button.text() == "Exportar paquete de diagnóstico…"
+    window.set_language("fr")
+    assert window.windowTitle().startswith("Console technicien")
+    before = window.title.fontInfo().pixelSize()
+    window.set_large_text(True)
+    assert window.title.fontInfo().pixelSize() > before

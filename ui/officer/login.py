@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -22,9 +24,9 @@ class LoginPage(QWidget):
         card = QFrame()
         card.setObjectName("card")
         card.setFixedWidth(420)
-        title = QLabel("Officer booth")
+        self.title = title = QLabel("Officer booth")
         title.setObjectName("title")
-        subtitle = QLabel("Sign in to review referrals from the gates.")
+        self.subtitle = subtitle = QLabel("Sign in to review referrals from the gates.")
         subtitle.setObjectName("muted")
         self.username = QLineEdit()
         self.username.setPlaceholderText("user name")
@@ -37,7 +39,7 @@ class LoginPage(QWidget):
         self.button = QPushButton("Sign in")
         self.button.setObjectName("primary")
         self.button.setEnabled(False)
-        form = QFormLayout()
+        self.form = form = QFormLayout()
         form.addRow("User name", self.username)
         form.addRow("Password", self.password)
         inner = QVBoxLayout(card)
@@ -56,6 +58,17 @@ class LoginPage(QWidget):
             edit.textChanged.connect(self._update)
             edit.returnPressed.connect(self._submit)
         self.button.clicked.connect(self._submit)
+
+    def retranslate(self, tr: Callable[[str], str]) -> None:
+        self.title.setText(tr("booth.title"))
+        self.subtitle.setText(tr("login.subtitle"))
+        self.username.setPlaceholderText(tr("login.username"))
+        self.password.setPlaceholderText(tr("login.password"))
+        for row, key in ((0, "login.username"), (1, "login.password")):
+            label = self.form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            if label is not None and isinstance(label.widget(), QLabel):
+                label.widget().setText(tr(key))  # type: ignore[union-attr]
+        self.button.setText(tr("login.sign_in"))
 
     def _update(self) -> None:
         self.button.setEnabled(bool(self.username.text().strip() and self.password.text()))

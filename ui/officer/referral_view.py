@@ -1,11 +1,13 @@
-"""One referral: the chip photo beside the live capture with the score, every check with its
-status and reason, the document data, screening hits with their source, and the actions
-(admit, refuse, secondary inspection), each needing a note."""
+"""One referral: the reasons in plain words (a hit marked), the chip photo beside the live
+capture (large, zoomable) with the score, the listed person a hit matched, every check with
+its status and reason, the document data with its number, and the actions (admit, refuse,
+secondary inspection), each needing a note. Tab walks queue -> photos -> checks -> note ->
+actions. A face referral can be admitted only once both photos have been shown."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QPixmap
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -22,39 +24,17 @@ from PySide6.QtWidgets import (
 
 from kiosk.officer.referrals import ReferralDetail
 from models.records import ReferralOutcome
+from ui.i18n.desk_catalogue import DeskCatalogue
+from ui.officer.photos import PhotoBox, ZoomDialog
 
 ACTIONS = (
-    (ReferralOutcome.ADMITTED, "Admit", "admit", "Ctrl+1"),
-    (ReferralOutcome.REFUSED, "Refuse", "refuse", "Ctrl+2"),
-    (ReferralOutcome.SECONDARY_INSPECTION, "Secondary inspection", "secondary", "Ctrl+3"),
+    (ReferralOutcome.ADMITTED, "action.admit", "admit", "Ctrl+1"),
+    (ReferralOutcome.REFUSED, "action.refuse", "refuse", "Ctrl+2"),
+    (ReferralOutcome.SECONDARY_INSPECTION, "action.secondary", "secondary", "Ctrl+3"),
 )
-CHECK_LABELS = {
-    "access_control": "Chip access control",
-    "sod_signature": "Document security object signature",
-    "chain": "Certificate chain to the issuing CSCA",
-    "revocation": "Document signer not revoked",
-    "hashes": "Data group hashes",
-    "active_authentication": "Active authentication (anti-cloning)",
-    "chip_authentication": "Chip authentication (anti-cloning)",
-    "mrz_consistency": "Chip MRZ matches printed MRZ",
-    "issuer_consistency": "Issuing state matches the signer",
-    "expiry": "Document not expired",
-    "document_readable": "Chip files readable",
-    "face_match": "Face match (chip photo / live)",
-    "liveness": "Liveness",
-    "enough_frames": "Enough camera frames",
-    "lost_stolen": "Lost and stolen documents",
-    "watchlist": "Watchlist",
-    "manifest": "Passenger manifest (API)",
-}
 STATUS_ORDER = {"failed": 0, "not_performed": 1, "not_supported": 2, "passed": 3}
 STATUS_COLOURS = {"passed": "#1b7f3b", "failed": "#b3261e"}
-STATUS_MARKS = {
-    "passed": "✔ passed",
-    "failed": "✖ failed",
-    "not_supported": "– not supported",
-    "not_performed": "– not performed",
-}
+STATUS_MARKS = {"passed": "✔", "failed": "✖", "not_supported": "–", "not_performed": "–"}
 
 
 def _section(text: str) -> QLabel:
@@ -63,97 +43,99 @@ def _section(text: str) -> QLabel:
     return label
 
 
-class PhotoBox(QFrame):
-    def __init__(self, caption: str) -> None:
-        super().__init__()
-        self.setObjectName("card")
-        self.picture = QLabel("no image")
-        self.picture.setObjectName("muted")
-        self.picture.setWordWrap(True)
-        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.picture.setFixedSize(180, 220)
-        label = QLabel(caption)
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        label.setObjectName("muted")
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.picture)
-        layout.addWidget(label)
-
-    def set_png(self, png: bytes | None, missing: str = "no image") -> None:
-        pixmap = QPixmap()
-        if png and pixmap.loadFromData(png):
-            self.picture.setPixmap(
-                pixmap.scaled(
-                    self.picture.size(),
-                    Qt.AspectRatioMode.KeepAspectRatio,
-                    Qt.TransformationMode.SmoothTransformation,
-                )
-            )
-        else:
-            self.picture.clear()
-            self.picture.setText(missing)
-
-
 class ReferralView(QWidget):
     resolve_requested = Signal(str, object, str)  # transaction id, ReferralOutcome, note
+    approval_requested = Signal(str, bool, str)  # transaction id, approve, note
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, tr: DeskCatalogue | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.tr_ = tr or DeskCatalogue()
         self.detail: ReferralDetail | None = None
-        self.header = QLabel("Select a referral")
+        self.officer_id: str | None = None
+        self.photos_shown = False
+        self.blocked_reason: str | None = None  # claimed by someone else, say
+        self.header = QLabel("")
         self.header.setObjectName("title")
+        self.banner = QLabel("")
+        self.banner.setObjectName("alarm")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
         self.subheader = QLabel("")
         self.subheader.setObjectName("muted")
-        self.chip_photo = PhotoBox("Chip photo")
-        self.live_photo = PhotoBox("Live capture")
+        self.subheader.setWordWrap(True)
+        self.chip_photo = PhotoBox("")
+        self.live_photo = PhotoBox("")
+        for box in (self.chip_photo, self.live_photo):
+            box.zoom_requested.connect(self.zoom)
         self.score = QLabel("–")
         self.score.setObjectName("score")
-        self.score_caption = QLabel("face distance")
+        self.score_caption = QLabel("")
         self.score_caption.setObjectName("muted")
-        score_box = QFrame()
-        score_box.setObjectName("card")
-        score_layout = QVBoxLayout(score_box)
-        score_layout.addStretch(1)
-        score_layout.addWidget(self.score, 0, Qt.AlignmentFlag.AlignCenter)
-        score_layout.addWidget(self.score_caption, 0, Qt.AlignmentFlag.AlignCenter)
-        score_layout.addStretch(1)
+        self.score_caption.setWordWrap(True)
+        self.score_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.listed = QLabel("")
+        self.listed.setWordWrap(True)
+        self.listed.setTextFormat(Qt.TextFormat.PlainText)
+        side = QFrame()
+        side.setObjectName("card")
+        side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.score, 0, Qt.AlignmentFlag.AlignCenter)
+        side_layout.addWidget(self.score_caption)
+        self.listed_title = _section("")
+        side_layout.addWidget(self.listed_title)
+        side_layout.addWidget(self.listed)
+        side_layout.addStretch(1)
         photos = QHBoxLayout()
         photos.addWidget(self.chip_photo)
         photos.addWidget(self.live_photo)
-        photos.addWidget(score_box, 1)
+        photos.addWidget(side, 1)
 
         self.checks = QTableWidget(0, 3)
-        self.checks.setHorizontalHeaderLabels(["Check", "Status", "Reason"])
         self.checks.verticalHeader().setVisible(False)
         self.checks.horizontalHeader().setStretchLastSection(True)
         self.checks.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.checks.setMinimumHeight(160)
+        self.checks.setTabKeyNavigation(False)  # Tab leaves the table for the note
+        self.checks.setMinimumHeight(140)
         self.document = QFormLayout()
-        self.hits = QLabel("none")
+        self.hits = QLabel("")
         self.hits.setWordWrap(True)
         self.note = QPlainTextEdit()
-        self.note.setPlaceholderText("Note (required): what you checked and why you decided")
-        self.note.setFixedHeight(72)
+        self.note.setTabChangesFocus(True)
+        self.note.setFixedHeight(64)
         self.note.textChanged.connect(self._update_buttons)
         self.buttons: dict[ReferralOutcome, QPushButton] = {}
         actions = QHBoxLayout()
-        for outcome, text, name, shortcut in ACTIONS:
-            button = QPushButton(f"{text}  ({shortcut})")
+        for outcome, _key, name, shortcut in ACTIONS:
+            button = QPushButton("")
             button.setObjectName(name)
             button.setShortcut(shortcut)
             button.setEnabled(False)
             button.clicked.connect(lambda _=False, o=outcome: self.request(o))
             self.buttons[outcome] = button
             actions.addWidget(button)
+        self.approve_button = QPushButton("")
+        self.approve_button.setObjectName("primary")
+        self.decline_button = QPushButton("")
+        self.approve_button.clicked.connect(lambda: self._approval(True))
+        self.decline_button.clicked.connect(lambda: self._approval(False))
+        for button in (self.approve_button, self.decline_button):
+            button.hide()
+            actions.addWidget(button)
+        self.hint = QLabel("")
+        self.hint.setObjectName("muted")
+        self.hint.setWordWrap(True)
 
         grid = QGridLayout()
         left = QVBoxLayout()
-        left.addWidget(_section("Checks"))
+        self.checks_title = _section("")
+        left.addWidget(self.checks_title)
         left.addWidget(self.checks)
         right = QVBoxLayout()
-        right.addWidget(_section("Document"))
+        self.document_title = _section("")
+        self.hits_title = _section("")
+        right.addWidget(self.document_title)
         right.addLayout(self.document)
-        right.addWidget(_section("Screening hits"))
+        right.addWidget(self.hits_title)
         right.addWidget(self.hits)
         right.addStretch(1)
         grid.addLayout(left, 0, 0)
@@ -164,90 +146,225 @@ class ReferralView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.addWidget(self.header)
+        layout.addWidget(self.banner)
         layout.addWidget(self.subheader)
         layout.addLayout(photos)
         layout.addLayout(grid, 1)
-        layout.addWidget(_section("Decision"))
+        self.decision_title = _section("")
+        layout.addWidget(self.decision_title)
         layout.addWidget(self.note)
         layout.addLayout(actions)
+        layout.addWidget(self.hint)
+        QWidget.setTabOrder(self.chip_photo, self.live_photo)
+        QWidget.setTabOrder(self.live_photo, self.checks)
+        QWidget.setTabOrder(self.checks, self.note)
+        previous: QWidget = self.note
+        for button in self.buttons.values():
+            QWidget.setTabOrder(previous, button)
+            previous = button
+        self.retranslate()
+        self.clear()
+
+    # --- texts ------------------------------------------------------------------------------
+
+    def retranslate(self) -> None:
+        t = self.tr_
+        self.chip_photo.caption.setText(t("photo.chip"))
+        self.live_photo.caption.setText(t("photo.live"))
+        self.checks.setHorizontalHeaderLabels(
+            [t("checks.check"), t("checks.status"), t("checks.reason")]
+        )
+        self.checks_title.setText(t("section.checks"))
+        self.document_title.setText(t("section.document"))
+        self.hits_title.setText(t("section.hits"))
+        self.listed_title.setText(t("section.listed"))
+        self.decision_title.setText(t("section.decision"))
+        self.note.setPlaceholderText(t("note.placeholder"))
+        for outcome, key, _name, shortcut in ACTIONS:
+            self.buttons[outcome].setText(f"{t(key)}  ({shortcut})")
+            self.buttons[outcome].setShortcut(shortcut)  # setText resets it to the mnemonic
+        self.approve_button.setText(t("approval.approve"))
+        self.decline_button.setText(t("approval.decline"))
+        if self.detail is not None:
+            self._fill(self.detail)
+        else:
+            self.header.setText(t("referral.select"))
+
+    # --- showing ----------------------------------------------------------------------------
 
     def show_detail(
         self, detail: ReferralDetail, chip_png: bytes | None, live_png: bytes | None
     ) -> None:
         self.detail = detail
+        self.blocked_reason = None
+        missing = detail.images_note or self.tr_("photo.missing")
+        shown_chip = self.chip_photo.set_png(chip_png, missing)
+        shown_live = self.live_photo.set_png(live_png, missing)
+        self.photos_shown = shown_chip and shown_live and self.isVisible()
+        self._fill(detail)
+        self.note.clear()
+        self._update_buttons()
+
+    def _fill(self, detail: ReferralDetail) -> None:
+        t = self.tr_
         s = detail.summary
         self.header.setText(s.display_name)
-        reasons = ", ".join(r.replace("_", " ") for r in s.reasons) or "no reason given"
+        reasons = "; ".join(t.reason(r) for r in s.reasons) or t("reason.none")
+        if s.hit:
+            self.banner.setText(t("referral.hit_banner", reasons=reasons))
+            self.banner.show()
+        else:
+            self.banner.hide()
+        number = detail.document_number or s.document_number or "–"
         self.subheader.setText(
-            f"{s.transaction_id}  ·  {s.kiosk_id}  ·  {s.created_at:%H:%M:%S}  ·  {reasons}"
+            f"{reasons}  ·  {s.kiosk_id}  ·  {s.created_at:%H:%M:%S}  ·  "
+            f"{t('document.number')}: {number}  ·  {s.transaction_id}"
         )
-        missing = detail.images_note or "no image"
-        self.chip_photo.set_png(chip_png, missing)
-        self.live_photo.set_png(live_png, missing)
         if detail.face_score is None:
             self.score.setText("–")
-            self.score_caption.setText("face distance not available")
+            self.score_caption.setText(t("score.none"))
         else:
             self.score.setText(f"{detail.face_score:.2f}")
-            threshold = detail.face_threshold
-            verdict = ""
-            if threshold is not None:
-                verdict = " – match" if detail.face_score <= threshold else " – NO match"
-                verdict = f" (threshold {threshold:.2f}){verdict}"
-            self.score_caption.setText("face distance" + verdict)
-        # what needs the officer's eye first: failed, then not performed, then passed
+            caption = t("score.distance")
+            if detail.face_threshold is not None:
+                match = detail.face_score <= detail.face_threshold
+                verdict = t("score.match") if match else t("score.no_match")
+                caption = t(
+                    "score.against", threshold=f"{detail.face_threshold:.2f}", verdict=verdict
+                )
+            self.score_caption.setText(caption)
+        self._fill_listed(detail)
         ordered = sorted(detail.checks, key=lambda c: STATUS_ORDER.get(c.status, 1))
         self.checks.setRowCount(len(ordered))
         for row, check in enumerate(ordered):
-            label = CHECK_LABELS.get(check.name, check.name.replace("_", " "))
+            key = f"check.{check.name}"
+            label = t(key) if t.has(key) else check.name.replace("_", " ")
             name_item = QTableWidgetItem(label)
             name_item.setToolTip(check.name)
             self.checks.setItem(row, 0, name_item)
-            status_item = QTableWidgetItem(STATUS_MARKS.get(check.status, check.status))
+            mark = f"{STATUS_MARKS.get(check.status, '?')} {t('status.' + check.status)}"
+            status_item = QTableWidgetItem(mark)
             colour = STATUS_COLOURS.get(check.status)
             if colour:
                 status_item.setForeground(QBrush(QColor(colour)))
             self.checks.setItem(row, 1, status_item)
-            reason = check.message or check.reason or ""
-            self.checks.setItem(row, 2, QTableWidgetItem(reason))
+            self.checks.setItem(row, 2, QTableWidgetItem(check.message or check.reason or ""))
         self.checks.resizeColumnToContents(0)
         self.checks.resizeColumnToContents(1)
         while self.document.rowCount():
             self.document.removeRow(0)
+        self.document.addRow(f"{t('document.number')}:", QLabel(number))
         for key, value in detail.document.items():
             self.document.addRow(f"{key}:", QLabel(value))
-        if not detail.complete:
-            self.document.addRow("", QLabel("(details are kept at the kiosk)"))
         if detail.screening_hits:
             self.hits.setText(
                 "\n".join(f"{h.source}: {h.detail or h.status}" for h in detail.screening_hits)
             )
         else:
-            self.hits.setText("none")
-        self.note.clear()
-        self._update_buttons()
+            self.hits.setText(t("hits.none"))
+
+    def _fill_listed(self, detail: ReferralDetail) -> None:
+        t = self.tr_
+        people = detail.summary.listed
+        if not people:
+            self.listed_title.hide()
+            self.listed.hide()
+            return
+        lines = []
+        for person in people:
+            name = f"{person.surname.upper()}, {person.given_names}".strip(", ") or "–"
+            agreeing = ", ".join(t(f"field.{f}") for f in person.agreeing) or "–"
+            lines.append(
+                t(
+                    "listed.entry",
+                    name=name,
+                    birth=person.birth_date or "–",
+                    nationality=person.nationality or "–",
+                    list=person.list_name,
+                    reference=person.reference or "–",
+                    score=f"{person.score:.2f}",
+                    agreeing=agreeing,
+                )
+            )
+        self.listed.setText("\n\n".join(lines))
+        self.listed_title.show()
+        self.listed.show()
+
+    def mark_photos_seen(self) -> None:
+        """Called once the window is on screen with both photos painted."""
+        if self.chip_photo.pixmap is not None and self.live_photo.pixmap is not None:
+            self.photos_shown = True
+            self._update_buttons()
 
     def clear(self) -> None:
         self.detail = None
-        self.header.setText("Select a referral")
+        self.photos_shown = False
+        self.blocked_reason = None
+        self.header.setText(self.tr_("referral.select"))
+        self.banner.hide()
         self.subheader.setText("")
         self.chip_photo.set_png(None)
         self.live_photo.set_png(None)
         self.score.setText("–")
+        self.score_caption.setText("")
+        self.listed_title.hide()
+        self.listed.hide()
         self.checks.setRowCount(0)
         while self.document.rowCount():
             self.document.removeRow(0)
-        self.hits.setText("none")
+        self.hits.setText("")
         self.note.clear()
         self._update_buttons()
 
+    def block(self, reason: str | None) -> None:
+        self.blocked_reason = reason
+        self._update_buttons()
+
+    # --- acting -----------------------------------------------------------------------------
+
     def _update_buttons(self) -> None:
-        ready = self.detail is not None and bool(self.note.toPlainText().strip())
+        t = self.tr_
+        detail = self.detail
+        has_note = bool(self.note.toPlainText().strip())
+        status = detail.summary.status if detail else None
+        pending = status == "pending_approval"
+        open_ = status == "open" and self.blocked_reason is None
         for button in self.buttons.values():
-            button.setEnabled(ready)
+            button.setVisible(not pending)
+            button.setEnabled(open_ and has_note)
+        admit = self.buttons[ReferralOutcome.ADMITTED]
+        hint = self.blocked_reason or ""
+        if open_ and detail is not None and detail.needs_photos and not self.photos_shown:
+            admit.setEnabled(False)
+            hint = t("hint.photos_first")
+        other = pending and detail is not None and detail.summary.pending_by != self.officer_id
+        for button in (self.approve_button, self.decline_button):
+            button.setVisible(pending)
+            button.setEnabled(other and has_note)
+        if pending:
+            who = detail.summary.pending_by if detail else ""
+            hint = t("hint.awaiting_approval", officer=who or "?")
+        self.hint.setText(hint)
 
     def request(self, outcome: ReferralOutcome) -> None:
         note = self.note.toPlainText().strip()
-        if self.detail is None or not note:
+        button = self.buttons[outcome]
+        if self.detail is None or not note or not button.isEnabled():
             return
         self.resolve_requested.emit(self.detail.summary.transaction_id, outcome, note)
+
+    def _approval(self, approve: bool) -> None:
+        note = self.note.toPlainText().strip()
+        if self.detail is not None and note:
+            self.approval_requested.emit(self.detail.summary.transaction_id, approve, note)
+
+    def zoom(self) -> None:
+        pictures = [
+            (box.caption.text(), pixmap)
+            for box in (self.chip_photo, self.live_photo)
+            if (pixmap := box.pixmap) is not None
+        ]
+        if pictures:
+            dialog = ZoomDialog(pictures, self.tr_("photo.zoom"), self)
+            dialog.open()
+            self.zoom_dialog = dialog

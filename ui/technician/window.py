@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtWidgets import (
+    QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -41,11 +42,13 @@ from kiosk.diagnostics.health import sync_health, trust_health
 from kiosk.diagnostics.log_buffer import LogBuffer
 from kiosk.lane import Lane, LaneCause, LaneStatus
 from kiosk.storage.database import Database
+from ui.i18n import LANGUAGES
+from ui.i18n.desk_catalogue import DeskCatalogue
 from ui.lane_bridge import LaneBridge
 from ui.technician.devices_tab import DevicesTab
 from ui.technician.log_view import LogView
 from ui.technician.trust_tab import TrustCoverageTab
-from ui.theme import desk_style
+from ui.theme import DESK_TYPE, LARGE_TEXT_FACTOR, desk_style
 from ui.workers import Worker
 
 
@@ -73,8 +76,10 @@ class TechnicianWindow(QMainWindow):
         lane: Lane | None = None,
         kiosk: Any = None,
         refresh_ms: int = 2000,
+        language: str = "en",
     ) -> None:
         super().__init__()
+        self.tr_ = DeskCatalogue(language)
         self.config = config
         self.lane = lane
         self.kiosk = kiosk
@@ -89,7 +94,6 @@ class TechnicianWindow(QMainWindow):
         }
         self.health: dict[str, Any] = {}
         self.worker = Worker("technician", threads=3, parent=self)
-        self.setWindowTitle(f"Technician console – {config.kiosk_id}")
         self.setStyleSheet(desk_style())
 
         devices = config.devices
@@ -115,9 +119,24 @@ class TechnicianWindow(QMainWindow):
         root = QWidget()
         root.setObjectName("deskRoot")
         layout = QVBoxLayout(root)
-        title = QLabel(f"Kiosk {config.kiosk_id} · site {config.site}")
-        title.setObjectName("title")
-        layout.addWidget(title)
+        self.title = QLabel("")
+        self.title.setObjectName("title")
+        self.language = QComboBox()
+        for code, name in LANGUAGES.items():
+            self.language.addItem(name, code)
+        self.language.setCurrentIndex(list(LANGUAGES).index(language))
+        self.language.currentIndexChanged.connect(
+            lambda _i: self.set_language(str(self.language.currentData()))
+        )
+        self.text_size = QPushButton("")
+        self.text_size.setCheckable(True)
+        self.text_size.toggled.connect(self.set_large_text)
+        top = QHBoxLayout()
+        top.addWidget(self.title)
+        top.addStretch(1)
+        top.addWidget(self.language)
+        top.addWidget(self.text_size)
+        layout.addLayout(top)
         layout.addWidget(self._lane_bar())
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(root)
@@ -131,6 +150,7 @@ class TechnicianWindow(QMainWindow):
         self.timer.setInterval(refresh_ms)
         self.timer.timeout.connect(self.refresh)
         self.timer.start()
+        self.retranslate()
         self.refresh()
 
     @classmethod
@@ -198,6 +218,49 @@ class TechnicianWindow(QMainWindow):
         else:
             lane.set(LaneCause.TECHNICIAN, "technician console")
 
+    # --- language and size --------------------------------------------------------------
+
+    HEALTH_KEYS = (
+        "tech.backlog",
+        "tech.last_contact",
+        "tech.sync_error",
+        "tech.trust_list",
+        "tech.trust_store",
+        "tech.diagnostics",
+    )
+
+    def set_language(self, language: str) -> None:
+        self.tr_.set_language(language)
+        if self.language.currentData() != language:
+            self.language.setCurrentIndex(list(LANGUAGES).index(language))
+        self.retranslate()
+
+    def set_large_text(self, on: bool) -> None:
+        """The traveller screens' large-text factor, applied to the console."""
+        self.setStyleSheet(desk_style(DESK_TYPE.scaled(LARGE_TEXT_FACTOR) if on else DESK_TYPE))
+
+    def retranslate(self) -> None:
+        t, config = self.tr_, self.config
+        self.setWindowTitle(t("tech.window_title", kiosk=config.kiosk_id))
+        self.title.setText(t("tech.title", kiosk=config.kiosk_id, site=config.site))
+        for index, key in enumerate(
+            (
+                "tech.tab_devices",
+                "tech.tab_logs",
+                "tech.tab_health",
+                "tech.tab_trust",
+                "tech.tab_config",
+            )
+        ):
+            self.tabs.setTabText(index, t(key))
+        self.text_size.setText(t("booth.large_text"))
+        for row, key in enumerate(self.HEALTH_KEYS):
+            label = self.health_form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            if label is not None and isinstance(label.widget(), QLabel):
+                label.widget().setText(t(key))  # type: ignore[union-attr]
+        self.export_button.setText(t("tech.export"))
+        self.export_status.setText(t("tech.export_note"))
+
     # --- tabs ---------------------------------------------------------------------------
 
     def _health_tab(self) -> QWidget:
@@ -208,6 +271,7 @@ class TechnicianWindow(QMainWindow):
         self.sync_error_label = QLabel("…")
         self.trust_label = QLabel("…")
         self.trust_detail_label = QLabel("…")
+        self.health_form = form
         form.addRow("Sync backlog (messages waiting)", self.backlog_label)
         form.addRow("Last contact with the server", self.contact_label)
         form.addRow("Last sync error", self.sync_error_label)

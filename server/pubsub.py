@@ -1,0 +1,107 @@
+"""A small publish/subscribe interface inside the server: the lane wall and the referral
+queue are pushed to the booths (server-sent events) and remote actions to the kiosks (long
+poll) the moment they happen.
+
+:class:`LocalPubSub` fans out within one process. Several server processes behind a load
+balancer need a cross-process implementation (PostgreSQL LISTEN/NOTIFY) of the same
+:class:`PubSub` protocol; messages are small JSON objects so that one fits in a NOTIFY payload.
+Publishers call :meth:`PubSub.publish` from any thread; a subscription is read from the
+asyncio event loop that created it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+MAX_QUEUED = 1000
+LANES = "lanes"  # lane tiles: {"type": "lane", "tile": {...}}
+REFERRALS = "referrals"  # queue changes: {"type": "referral", "transaction_id", "status", ...}
+
+
+def commands_channel(device: str) -> str:
+    return f"commands.{device}"
+
+
+class Subscription(Protocol):
+    async def get(self, timeout_s: float) -> dict[str, Any] | None:
+        """The next message, or None after ``timeout_s`` without one."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class PubSub(Protocol):
+    def publish(self, channel: str, message: dict[str, Any]) -> None: ...
+
+    def subscribe(self, *channels: str) -> Subscription: ...
+
+    def close(self) -> None: ...
+
+
+class _LocalSubscription:
+    def __init__(self, hub: LocalPubSub, channels: tuple[str, ...]) -> None:
+        self._hub = hub
+        self.channels = channels
+        self._loop = asyncio.get_running_loop()
+        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(MAX_QUEUED)
+        self.dropped = 0
+
+    def deliver(self, message: dict[str, Any]) -> None:
+        def put() -> None:
+            try:
+                self._queue.put_nowait(message)
+            except asyncio.QueueFull:
+                self.dropped += 1  # a stalled client: it reloads its snapshot on reconnect
+
+        try:
+            self._loop.call_soon_threadsafe(put)
+        except RuntimeError:  # the loop is closed
+            self._hub.remove(self)
+
+    async def get(self, timeout_s: float) -> dict[str, Any] | None:
+        try:
+            return await asyncio.wait_for(self._queue.get(), timeout_s)
+        except TimeoutError:
+            return None
+
+    def close(self) -> None:
+        self._hub.remove(self)
+
+
+class LocalPubSub:
+    """Fan-out to the subscriptions of this process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subscriptions: list[_LocalSubscription] = []
+
+    def publish(self, channel: str, message: dict[str, Any]) -> None:
+        with self._lock:
+            targets = [s for s in self._subscriptions if channel in s.channels]
+        for subscription in targets:
+            subscription.deliver(message)
+
+    def subscribe(self, *channels: str) -> Subscription:
+        subscription = _LocalSubscription(self, channels)
+        with self._lock:
+            self._subscriptions.append(subscription)
+        return subscription
+
+    def remove(self, subscription: _LocalSubscription) -> None:
+        with self._lock:
+            if subscription in self._subscriptions:
+                self._subscriptions.remove(subscription)
+
+    @property
+    def subscribers(self) -> int:
+        with self._lock:
+            return len(self._subscriptions)
+
+    def close(self) -> None:
+        with self._lock:
+            self._subscriptions.clear()
