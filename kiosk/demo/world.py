@@ -51,6 +51,7 @@ from kiosk.screening.watchlist import WatchlistEntry
 from kiosk.session.events import Decided, Finished, SessionEvent
 from kiosk.session.steps import Outcome
 from kiosk.storage.database import open_database
+from kiosk.storage.key_setup import init_keys
 from kiosk.trust.importer import ImportSummary, import_files
 from kiosk.trust.store import TrustStore
 
@@ -148,6 +149,9 @@ class DemoWorld:
         self.config = config
         self.camera_fps = camera_fps
         self.factory = PassportFactory(config.data_dir / "sim")
+        # as an operator sets a kiosk up: keys first (`kiosk db init-keys`), then the trust
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        init_keys(config)
         self.trust_import = self.import_trust() if import_trust else None
 
     def trust_files(self) -> list[Path]:
