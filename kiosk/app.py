@@ -232,6 +232,8 @@ def build_kiosk(
         storage=storage,
     )
     supervisor.reload_lists = kiosk.reload_lists  # what sync or an import wrote, reloaded
+    if storage is not None:
+        supervisor.extra_checks.append(storage.check)  # a full disk cleared reopens the lane
     engine.admits = kiosk.admits_travellers
     supervisor.note_lists_loaded()
     kiosk.closers += [matcher.close] + ([detector.close] if detector else [])

@@ -67,6 +67,8 @@ class LaneSupervisor:
         # Called when the stored lists changed (the kiosk reloads its screener).
         self.reload_lists: Callable[[], None] = reload_lists or (lambda: None)
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        # Further checks that own a cause (the storage's: space is back, the lane reopens).
+        self.extra_checks: list[Callable[[], object]] = []
         self._check_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -229,7 +231,7 @@ class LaneSupervisor:
         """Bring every cause this supervisor owns up to date; the lane's status after it."""
         with self._check_lock:
             now = self.clock()
-            for part in (self._check_devices, lambda: self._check_trust(now)):
+            for part in (self._check_devices, lambda: self._check_trust(now), *self.extra_checks):
                 try:
                     part()
                 except Exception:  # a failing check must not stop the others

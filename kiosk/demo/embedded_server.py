@@ -109,7 +109,7 @@ class EmbeddedServer:
             self._thread.stop()
             self._thread = None
         if self._state is not None:
-            self._state.database.close()
+            self._state.close()
             self._state = None
 
     def __enter__(self) -> EmbeddedServer:

@@ -194,14 +194,18 @@ class ProductionRig:
         self.feed = PtyMrzFeed()
         self.toml = self._write_toml()
         env = self._kiosk_env()
-        self.progress("kiosk db migrate (the unit's ExecStartPre)")
-        subprocess.run(
-            [*self.kiosk_command, "--config", str(self.toml), "db", "migrate"],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
+        for step, what in (
+            ("init-keys", "kiosk db init-keys (the package's postinst)"),
+            ("migrate", "kiosk db migrate (the unit's ExecStartPre)"),
+        ):
+            self.progress(what)
+            subprocess.run(
+                [*self.kiosk_command, "--config", str(self.toml), "db", step],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
         self.progress("kiosk run (the unit's ExecStart)")
         self.kiosk = subprocess.Popen(
             [*self.kiosk_command, "--config", str(self.toml), "run", "--events"],

@@ -94,7 +94,7 @@ def test_a_stalled_database_gives_503_and_a_prompt_healthz(
                 poster.join(60)
             kiosk.close()
     finally:
-        state.database.close()
+        state.close()
         state.database = real
     # THEN /healthz said the database is unreachable without waiting for it
     assert health.status_code == 200 and health.json()["database"] == "unreachable"

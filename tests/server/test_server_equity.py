@@ -42,7 +42,7 @@ def sqlite_state(tmp_path: Path) -> Iterator[ServerState]:
     try:
         yield state
     finally:
-        state.database.close()
+        state.close()
 
 
 def test_wilson_interval() -> None:

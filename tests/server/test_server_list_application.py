@@ -182,6 +182,7 @@ def test_sync_status_json_has_the_contract_keys(
         f'client_cert = "{config.sync.client_cert}"\nclient_key = "{config.sync.client_key}"\n'
         f'ca_cert = "{config.sync.ca_cert}"\n'
     )
+    assert main(["--config", str(toml), "db", "init-keys"]) == 0  # as the package does
     assert main(["--config", str(toml), "sync", "run", "--once"]) == 0
     capsys.readouterr()
     # WHEN its status is asked for as JSON

@@ -11,7 +11,6 @@ import pytest
 from kiosk.app import build_kiosk
 from kiosk.cli.main import main
 from kiosk.config import KioskConfig
-from kiosk.session.verification import make_verifier
 from kiosk.storage.crypto_store import load_storage_key
 from kiosk.storage.database import open_database
 from kiosk.storage.errors import StorageKeyError
@@ -20,7 +19,7 @@ from tests.storage.conftest import make_record
 
 
 def _start(config: KioskConfig) -> None:
-    kiosk = build_kiosk(config, verifier=make_verifier(list))
+    kiosk = build_kiosk(config)
     kiosk.close()
 
 
