@@ -148,3 +148,7 @@ def test_the_demo_walk_transaction_and_referral_in_the_real_windows(
             assert row.officer_id == DEMO_OFFICER[0]
     finally:
         launched.close()
+        # the windows' Qt objects go while the application and its event loop still run
+        for window in launched.windows.values():
+            window.deleteLater()
+        qtbot.wait(200)
