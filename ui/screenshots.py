@@ -46,8 +46,9 @@ def traveller_shots(app: object, out: Path, camera: object) -> list[Path]:
     from kiosk.assistance import Assistance
     from kiosk.session.events import EventBus
     from ui.i18n import LANGUAGES
+    from ui.traveller.screen_map import SCREENS
     from ui.traveller.screens import CameraScreen
-    from ui.traveller.window import SCREENS, TravellerWindow
+    from ui.traveller.window import TravellerWindow
 
     written = []
     assistance = Assistance()

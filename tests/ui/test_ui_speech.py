@@ -22,8 +22,9 @@ from kiosk.session.events import EventBus
 from kiosk.speech import EspeakSynthesizer, VoicePrompter
 from models.errors import ConfigError
 from ui.i18n import LANGUAGES, Catalogue
+from ui.traveller.screen_map import SPOKEN_SCREENS
 from ui.traveller.spoken import every_prompt
-from ui.traveller.window import SPOKEN_SCREENS, TravellerWindow
+from ui.traveller.window import TravellerWindow
 
 pytestmark = pytest.mark.gui
 
