@@ -273,6 +273,10 @@ def main(argv: list[str] | None = None) -> int:
         print(path)
     total = sum(path.stat().st_size for path in written)
     print(f"{len(written)} screenshots in {out} ({total / 1e6:.1f} MB)")
+    # every window's Qt objects go while the application still runs (not at interpreter exit)
+    for widget in QApplication.topLevelWidgets():
+        widget.deleteLater()
+    _settle(app, 300)
     return 0
 
 
