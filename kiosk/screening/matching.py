@@ -96,9 +96,10 @@ def token_similarities(query: Sequence[str], tokens: Sequence[str]) -> FloatArra
     """Jaro-Winkler similarity of every query token with every token, shape (query, tokens + 1):
     the last column, zeros, is where padding (``NO_TOKEN``) points."""
     result: FloatArray = np.zeros((len(query), len(tokens) + 1), dtype=np.float32)
+    # the many tokens as rapidfuzz's queries: each string is prepared once
     result[:, :-1] = cdist(
-        list(query), list(tokens), scorer=JaroWinkler.normalized_similarity, dtype=np.float32
-    )
+        list(tokens), list(query), scorer=JaroWinkler.normalized_similarity, dtype=np.float32
+    ).T
     return result
 
 

@@ -5,8 +5,11 @@ Every name token is transliterated (ICAO) and put in two blocks: its phonetic co
 a token in it, sorted by birth year. A
 query only scores the entries that share a code with one of its tokens; when the configured
 penalty for a different birth date makes a hit impossible, it also only reads the entries
-born within a year of the traveller or with no known birth date. The candidates are then
-scored exactly as :meth:`WatchlistIndex.brute_force` scores every entry.
+born within a year of the traveller or with no known birth date. Candidates whose birth date
+and nationality alone cost more than the threshold allows (a name scores at most 1) are
+dropped before their names are compared. The rest are scored exactly as
+:meth:`WatchlistIndex.brute_force` scores every entry, so the pruning never loses a hit.
+:meth:`WatchlistIndex.search_many` searches a whole manifest at once.
 """
 
 from __future__ import annotations
@@ -32,6 +35,10 @@ from kiosk.screening.matching import (
     token_similarities,
 )
 from kiosk.screening.normalise import name_tokens, normalise_code
+
+# float32 scores: a row is kept when its penalty leaves the threshold within this margin
+_SLACK = 1e-4
+_NARROW = 4  # tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +113,12 @@ class WatchlistIndex:
         self._rows: IntArray = np.full((len(rows), width), NO_TOKEN, dtype=np.int32)
         for i, row in enumerate(rows):
             self._rows[i, : len(row)] = row
+        # each row's total token length: the denominator of its backward name score
+        self._row_weights: FloatArray = (
+            self._token_lengths[self._rows].sum(axis=1).astype(np.float32)
+        )
+        # most names have few tokens: the pruning reads only the first columns of those
+        self._narrow: npt.NDArray[np.bool_] = (self._rows[:, _NARROW:] == NO_TOKEN).all(axis=1)
         self._births: npt.NDArray[np.int32] = np.fromiter(
             (e.birth_date.code if e.birth_date else 0 for e in self.entries),
             dtype=np.int32,
@@ -181,7 +194,13 @@ class WatchlistIndex:
         self, query: PersonQuery, threshold: float, limit: int | None = None
     ) -> list[WatchlistHit]:
         """Entries scoring at least ``threshold``, best first."""
-        return self._hits(query, self.candidates(query, threshold), threshold, limit)
+        return self._hits(query, self.candidates(query, threshold), threshold, limit, prune=True)
+
+    def search_many(
+        self, queries: Sequence[PersonQuery], threshold: float, limit: int | None = None
+    ) -> list[list[WatchlistHit]]:
+        """:meth:`search` for every query (a flight's manifest), in order."""
+        return [self.search(query, threshold, limit) for query in queries]
 
     def brute_force(
         self, query: PersonQuery, threshold: float, limit: int | None = None
@@ -191,17 +210,37 @@ class WatchlistIndex:
         return self._hits(query, rows, threshold, limit)
 
     def _hits(
-        self, query: PersonQuery, rows: IntArray, threshold: float, limit: int | None
+        self,
+        query: PersonQuery,
+        rows: IntArray,
+        threshold: float,
+        limit: int | None,
+        *,
+        prune: bool = False,
     ) -> list[WatchlistHit]:
         tokens = name_tokens(query.surname, query.given_names)
         if not tokens or rows.size == 0:
             return []
-        names = self._name_scores(tokens, rows)
         birth = birth_agreement(
             query.birth_date.code if query.birth_date else 0, self._births[rows]
         )
         nationality = self._nationality_agreement(query.nationality, rows)
-        scores = names - penalties(birth, nationality, self.weights)
+        cost = penalties(birth, nationality, self.weights)
+        if prune:
+            # a name scores at most 1: rows whose birth date and nationality cost too much
+            # cannot reach the threshold; of the others, only those whose backward name
+            # score leaves room for it are scored in full
+            possible = np.nonzero(cost <= 1.0 - threshold + _SLACK)[0]
+            rows, birth, nationality, cost = (
+                rows[possible], birth[possible], nationality[possible], cost[possible]
+            )  # fmt: skip
+            survivors, names = self._pruned_name_scores(tokens, rows, cost, threshold)
+            rows, birth, nationality, cost = (
+                rows[survivors], birth[survivors], nationality[survivors], cost[survivors]
+            )  # fmt: skip
+        else:
+            names = self._name_scores(tokens, rows)
+        scores = names - cost
         keep = np.nonzero(scores >= threshold)[0]
         keep = keep[np.argsort(-scores[keep], kind="stable")]
         if limit is not None:
@@ -223,15 +262,56 @@ class WatchlistIndex:
         if row_tokens.size >= len(self._tokens):
             sims = token_similarities(tokens, self._tokens)
             return name_scores(sims, query_lengths, row_tokens, self._token_lengths)
+        used, local = self._local_tokens(row_tokens)
+        sims = token_similarities(tokens, self._token_array[used].tolist())
+        lengths = np.append(self._token_lengths[used], 0).astype(np.int32)
+        return name_scores(sims, query_lengths, local, lengths)
+
+    def _local_tokens(self, row_tokens: IntArray) -> tuple[IntArray, IntArray]:
+        """The distinct tokens of these rows, and the rows as positions into them (padding
+        stays ``NO_TOKEN``, the zero column at the end of the similarities)."""
         used_mask = np.zeros(len(self._tokens) + 1, dtype=bool)
         used_mask[row_tokens] = True
         used_mask[-1] = False
-        used = np.nonzero(used_mask)[0]
+        used = np.nonzero(used_mask)[0].astype(np.int32)
+        local_of = np.full(len(self._tokens) + 1, NO_TOKEN, dtype=np.int32)
+        local_of[used] = np.arange(used.size, dtype=np.int32)
+        return used, local_of[row_tokens]
+
+    def _pruned_name_scores(
+        self, tokens: Sequence[str], rows: IntArray, cost: FloatArray, threshold: float
+    ) -> tuple[IntArray, FloatArray]:
+        """The rows (positions into ``rows``) that may reach ``threshold`` and their exact
+        name scores. The name score is the mean of a forward part (at most 1) and a backward
+        part, which needs only each row token's best similarity with any query token: a row
+        whose backward part is below ``2 * (threshold + cost) - 1`` cannot reach the
+        threshold, and is not scored further."""
+        if rows.size == 0:
+            return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
+        narrow = self._narrow[rows]
+        groups = (np.nonzero(narrow)[0], np.nonzero(~narrow)[0])
+        row_tokens = (self._rows[rows[groups[0]], :_NARROW], self._rows[rows[groups[1]]])
+        used_mask = np.zeros(len(self._tokens) + 1, dtype=bool)
+        for part in row_tokens:
+            used_mask[part] = True
+        used_mask[-1] = False
+        used = np.nonzero(used_mask)[0].astype(np.int32)
         local_of = np.full(len(self._tokens) + 1, NO_TOKEN, dtype=np.int32)
         local_of[used] = np.arange(used.size, dtype=np.int32)
         sims = token_similarities(tokens, self._token_array[used].tolist())
         lengths = np.append(self._token_lengths[used], 0).astype(np.int32)
-        return name_scores(sims, query_lengths, local_of[row_tokens], lengths)
+        # each token's best similarity times its length (the padding column stays 0)
+        weighted = sims.max(axis=0) * lengths.astype(np.float32)
+        need = 2 * (threshold + cost) - 1 - _SLACK
+        survivors: list[IntArray] = []
+        for group, part in zip(groups, row_tokens, strict=True):
+            local = local_of[part]
+            backward = weighted[local].sum(axis=1) / np.maximum(self._row_weights[rows[group]], 1)
+            survivors.append(group[backward >= need[group]])
+        kept = np.sort(np.concatenate(survivors)).astype(np.int32)
+        query_lengths = np.array([len(t) for t in tokens], dtype=np.int32)
+        names = name_scores(sims, query_lengths, local_of[self._rows[rows[kept]]], lengths)
+        return kept, names
 
     def _nationality_agreement(self, nationality: str, rows: IntArray) -> npt.NDArray[np.int8]:
         listed = self._nationalities[rows]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.screening.matching import PartialDate
-from kiosk.screening.watchlist import PersonQuery
+from kiosk.screening.watchlist import PersonQuery, WatchlistHit
 from server.vetting.lists import VettingLists
 from server.vetting.records import Leg
 from server.vetting.rules import Rule, age_on, matches, route
@@ -80,8 +80,17 @@ def status_of(hit_statuses: Sequence[str]) -> str:
     return "refer" if "open" in hit_statuses else "cleared"
 
 
+def _query(subject: Subject) -> PersonQuery:
+    return PersonQuery(
+        subject.surname,
+        subject.given_names,
+        PartialDate.of(subject.birth_date),
+        subject.nationality or "",
+    )
+
+
 def _list_hits(
-    subject: Subject, lists: VettingLists, threshold: float, limit: int
+    subject: Subject, lists: VettingLists, people: Sequence[WatchlistHit]
 ) -> list[HitDraft]:
     hits: list[HitDraft] = []
     for problem in subject.problems:
@@ -98,25 +107,18 @@ def _list_hits(
                     f"document listed lost/stolen ({source})",
                 )
             )
-    query = PersonQuery(
-        subject.surname,
-        subject.given_names,
-        PartialDate.of(subject.birth_date),
-        subject.nationality or "",
-    )
-    if subject.surname:
-        for hit in lists.watchlist.search(query, threshold, limit=limit):
-            hits.append(
-                HitDraft(
-                    "watchlist",
-                    hit.list_name[:64],
-                    hit.entry.reference[:128],
-                    hit.score,
-                    hit.matched_fields,
-                    f"{hit.list_name} watchlist, score {hit.score:.2f} "
-                    f"(birth date {hit.birth_date.value}, nationality {hit.nationality.value})",
-                )
+    for hit in people:
+        hits.append(
+            HitDraft(
+                "watchlist",
+                hit.list_name[:64],
+                hit.entry.reference[:128],
+                hit.score,
+                hit.matched_fields,
+                f"{hit.list_name} watchlist, score {hit.score:.2f} "
+                f"(birth date {hit.birth_date.value}, nationality {hit.nationality.value})",
             )
+        )
     return hits
 
 
@@ -168,7 +170,10 @@ def vet_flight(
     now: dt.datetime | None = None,
 ) -> list[Verdict]:
     now = now or dt.datetime.now(dt.UTC)
-    found = [_list_hits(s, lists, threshold, limit) for s in subjects]
+    # the whole manifest is searched at once (one batch through the watchlist index)
+    named = [s for s in subjects if s.surname]
+    people = iter(lists.watchlist.search_many([_query(s) for s in named], threshold, limit))
+    found = [_list_hits(s, lists, next(people) if s.surname else ()) for s in subjects]
     flagged: dict[str, int] = {}
     for subject, hits in zip(subjects, found, strict=True):
         if subject.reservation and any(h.kind in ("watchlist", "lost_stolen") for h in hits):

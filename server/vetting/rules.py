@@ -5,7 +5,10 @@ is not applied. Facts a traveller lacks (no PNR, say) never satisfy a condition.
 from __future__ import annotations
 
 import datetime as dt
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -93,6 +96,11 @@ class Rule:
     def active(self, now: dt.datetime) -> bool:
         return self.enabled and self.expires_at > now
 
+    @cached_property
+    def tests(self) -> tuple[tuple[str, Test], ...]:
+        """The conditions compiled once: (fact, test of its value)."""
+        return tuple((c.fact, compile_condition(c)) for c in self.conditions)
+
 
 def route(legs: tuple[Leg, ...] | list[Leg]) -> str:
     if not legs:
@@ -100,51 +108,80 @@ def route(legs: tuple[Leg, ...] | list[Leg]) -> str:
     return "-".join([legs[0].origin, *(leg.destination for leg in legs)])
 
 
-def _holds(condition: Condition, fact: Any) -> bool:
-    if fact is None:
-        return False
+Test = Callable[[Any], bool]
+_NUMERIC_OPS: dict[str, Callable[[float, float], bool]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
+}
+
+
+def _never(_fact: Any) -> bool:
+    return False
+
+
+def _scalar_test(condition: Condition) -> Test:
+    """The test of one (not list) fact value, with the condition's value prepared once."""
     op, value = condition.op, condition.value
-    if isinstance(fact, (list, tuple)):  # e.g. several forms of payment: any of them
-        return (
-            any(_holds(condition, item) for item in fact)
-            if op not in ("ne", "not_in")
-            else all(_holds(condition, item) for item in fact)
-        )
     if condition.fact in NUMERIC:
+        compare = _NUMERIC_OPS.get(op)
         try:
-            number, limit = float(fact), float(value)  # type: ignore[arg-type]
+            limit = float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError):
-            return False
-        return {
-            "eq": number == limit,
-            "ne": number != limit,
-            "lt": number < limit,
-            "le": number <= limit,
-            "gt": number > limit,
-            "ge": number >= limit,
-        }.get(op, False)
+            return _never
+        if compare is None:
+            return _never
+
+        def numeric(fact: Any) -> bool:
+            try:
+                return compare(float(fact), limit)
+            except (TypeError, ValueError):
+                return False
+
+        return numeric
     if condition.fact in BOOLEAN:
         wanted = value if isinstance(value, bool) else str(value).lower() in ("true", "1", "yes")
-        return (bool(fact) == wanted) if op == "eq" else (bool(fact) != wanted)
-    text = str(fact).upper()
+        if op == "eq":
+            return lambda fact: bool(fact) == wanted
+        return lambda fact: bool(fact) != wanted
     options = [str(v).upper() for v in value] if isinstance(value, list) else [str(value).upper()]
-    return {
-        "eq": text == options[0],
-        "ne": text != options[0],
-        "in": text in options,
-        "not_in": text not in options,
-        "contains": any(option in text for option in options),
-    }.get(op, False)
+    first, chosen = options[0], frozenset(options)
+    tests: dict[str, Test] = {
+        "eq": lambda fact: str(fact).upper() == first,
+        "ne": lambda fact: str(fact).upper() != first,
+        "in": lambda fact: str(fact).upper() in chosen,
+        "not_in": lambda fact: str(fact).upper() not in chosen,
+        "contains": lambda fact: any(option in str(fact).upper() for option in options),
+    }
+    return tests.get(op, _never)
+
+
+def compile_condition(condition: Condition) -> Test:
+    """A condition as a test of the fact's value: a missing fact never holds; a list fact
+    (several forms of payment) holds when any item does (for ``ne``/``not_in``: every item)."""
+    scalar = _scalar_test(condition)
+    every = condition.op in ("ne", "not_in")
+
+    def test(fact: Any) -> bool:
+        if fact is None:
+            return False
+        if isinstance(fact, (list, tuple)):
+            held = (item is not None and scalar(item) for item in fact)
+            return all(held) if every else any(held)
+        return scalar(fact)
+
+    return test
 
 
 def matches(rule: Rule, facts: dict[str, Any]) -> list[str]:
     """The facts that agreed when every condition of ``rule`` holds; [] otherwise."""
-    agreeing: list[str] = []
-    for condition in rule.conditions:
-        if not _holds(condition, facts.get(condition.fact)):
+    for name, test in rule.tests:
+        if not test(facts.get(name)):
             return []
-        agreeing.append(condition.fact)
-    return list(dict.fromkeys(agreeing))
+    return list(dict.fromkeys(c.fact for c in rule.conditions))
 
 
 def age_on(birth: dt.date | None, day: dt.date) -> int | None:
