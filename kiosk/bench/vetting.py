@@ -59,6 +59,8 @@ def _copy_rows(connection: Any, rows: Any, total: int, stage: str) -> None:
     columns = "list_name, version, op, key, data, uploaded_by, created_at"
     now = dt.datetime.now(dt.UTC).isoformat()
     written = 0
+    # one COPY of millions of rows outlasts the server's per-statement limit
+    connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
     with (
         raw.cursor() as cursor,
         cursor.copy(f"COPY server_list_changes ({columns}) FROM STDIN") as copy,
@@ -273,12 +275,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for t in sample
         ]
         threshold = config.watchlist_threshold
-        blocked_s = brute_s = 0.0
+        begin = time.perf_counter()
+        blocked = lists.watchlist.search_many(queries, threshold)  # as a manifest is searched
+        blocked_s = time.perf_counter() - begin
+        brute_s = 0.0
         expected = found = 0
-        for query in queries:
-            begin = time.perf_counter()
-            hits = lists.watchlist.search(query, threshold)
-            blocked_s += time.perf_counter() - begin
+        for query, hits in zip(queries, blocked, strict=True):
             begin = time.perf_counter()
             truth = lists.watchlist.brute_force(query, threshold)
             brute_s += time.perf_counter() - begin

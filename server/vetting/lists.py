@@ -14,16 +14,18 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from kiosk.screening.lost_stolen import DocumentKey, LostStolenIndex, hash_keys
 from kiosk.screening.matching import PartialDate, ScoreWeights
 from kiosk.screening.watchlist import WatchlistEntry, WatchlistIndex
+from kiosk.screening.watchlist_layers import LayeredWatchlist
 from models.errors import ParseError
 from models.server_tables import ListChangeRow, ListVersionServerRow
 from models.vetting_tables import NationalListEntryRow
@@ -42,7 +44,7 @@ Progress = Callable[[str, int], None]
 
 @dataclass(frozen=True)
 class VettingLists:
-    watchlist: WatchlistIndex = field(default_factory=lambda: WatchlistIndex([]))
+    watchlist: LayeredWatchlist = field(default_factory=lambda: LayeredWatchlist.of([]))
     regional_documents: LostStolenIndex = field(default_factory=LostStolenIndex)
     national_documents: dict[str, LostStolenIndex] = field(default_factory=dict)
     versions: dict[str, int] = field(default_factory=dict)
@@ -145,23 +147,91 @@ def load_lists(
     *,
     previous: VettingLists | None = None,
 ) -> VettingLists:
-    """Every list as it stands now, with the versions read; the indexes of ``previous``
-    whose lists did not move are kept as they are."""
+    """Every list as it stands now, with the versions read. From ``previous``, the indexes
+    of lists that did not move are kept as they are, and a regional watchlist that moved by
+    fewer than ``COMPACT_AFTER`` changes takes them as a delta (its million-name index is
+    not rebuilt)."""
     versions = list_versions(session)
-    if previous is not None:
-        kept = {
-            n
-            for n in ("lost_stolen", "watchlist", NATIONAL)
-            if previous.versions.get(n) == versions[n]
-        }
-        if kept == {"lost_stolen", "watchlist", NATIONAL}:
-            return replace(previous, versions=versions)  # only the rules moved
-        if "watchlist" in kept and NATIONAL in kept:
-            regional = _regional_documents(session, progress)
-            return replace(previous, regional_documents=regional, versions=versions)
-        if "lost_stolen" in kept:
-            return _with_people(session, config, previous.regional_documents, versions, progress)
-    return _with_people(session, config, _regional_documents(session, progress), versions, progress)
+    with _long_statements(session):
+        if previous is None:
+            return _full(session, config, versions, progress)
+        same = {n for n in VERSIONED if previous.versions.get(n) == versions[n]}
+        documents = (
+            previous.regional_documents
+            if "lost_stolen" in same
+            else _regional_documents(session, progress)
+        )
+        watchlist = previous.watchlist
+        if "watchlist" not in same:
+            moved = _watchlist_delta(
+                session, config, watchlist, previous.versions.get("watchlist", 0), versions
+            )
+            watchlist = moved if moved is not None else _regional_people(session, config)
+            if progress:
+                progress("watchlist", len(watchlist))
+        national_documents = previous.national_documents
+        people = previous.watchlist.extra
+        if NATIONAL not in same:
+            people, national_documents = _national(session, config)
+        watchlist = watchlist.with_extra(people)
+    lists = VettingLists(watchlist, documents, national_documents, versions)
+    log.info("vetting lists moved to versions %s", versions)
+    return lists
+
+
+@contextmanager
+def _long_statements(session: Session) -> Iterator[None]:
+    """Reading millions of list rows outlasts the per-statement limit of requests: it is
+    lifted for the load, then restored (the load may run inside an ingestion's
+    transaction)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        session.execute(text("SET LOCAL statement_timeout = '30min'"))
+    try:
+        yield
+    finally:
+        if postgres:
+            session.execute(text("SET LOCAL statement_timeout TO DEFAULT"))
+
+
+def _weights(config: VettingConfig) -> ScoreWeights:
+    return ScoreWeights(
+        config.dob_partial_penalty, config.dob_mismatch_penalty, config.nationality_mismatch_penalty
+    )
+
+
+def _watchlist_delta(
+    session: Session,
+    config: VettingConfig,
+    watchlist: LayeredWatchlist,
+    since: int,
+    versions: dict[str, int],
+) -> LayeredWatchlist | None:
+    """``watchlist`` with the regional changes after version ``since`` applied, or None
+    when a full load is due (the list went back, or too many changes)."""
+    until = versions["watchlist"]
+    if until < since:
+        return None
+    window = (
+        ListChangeRow.list_name == "watchlist",
+        ListChangeRow.version > since,
+        ListChangeRow.version <= until,  # what the versions read say, not a later commit
+    )
+    count = int(session.scalar(select(func.count()).where(*window)) or 0)
+    if count > watchlist.compact_after:
+        return None
+    changes: list[tuple[str, WatchlistEntry | None]] = []
+    for key, op, data in session.execute(
+        select(ListChangeRow.key, ListChangeRow.op, ListChangeRow.data)
+        .where(*window)
+        .order_by(ListChangeRow.version, ListChangeRow.id)
+    ):
+        entry = None
+        if op == "upsert" and data is not None:
+            entry = _person(key, data, str(data.get("category") or "regional"))
+        changes.append((key[:64], entry))
+    log.info("vetting watchlist moved by %d changes (index kept)", count)
+    return watchlist.with_changes(changes)
 
 
 def _regional_documents(session: Session, progress: Progress | None) -> LostStolenIndex:
@@ -173,47 +243,51 @@ def _regional_documents(session: Session, progress: Progress | None) -> LostStol
     return regional
 
 
-def _with_people(
-    session: Session,
-    config: VettingConfig,
-    regional: LostStolenIndex,
-    versions: dict[str, int],
-    progress: Progress | None,
-) -> VettingLists:
-    people = [
-        _person(k, d, str(d.get("category") or "regional"))
-        for k, d in _current(session, "watchlist")
-    ]
-    if progress:
-        progress("watchlist", len(people))
-    national_keys: dict[str, list[DocumentKey]] = {}
+def _regional_people(session: Session, config: VettingConfig) -> LayeredWatchlist:
+    return LayeredWatchlist.of(
+        (
+            _person(k, d, str(d.get("category") or "regional"))
+            for k, d in _current(session, "watchlist")
+        ),
+        _weights(config),
+    )
+
+
+def _national(
+    session: Session, config: VettingConfig
+) -> tuple[tuple[WatchlistIndex, ...], dict[str, LostStolenIndex]]:
+    """The member states' lists: their people as one small index, their documents."""
+    people: list[WatchlistEntry] = []
+    keys: dict[str, list[DocumentKey]] = {}
     for state, kind, key, data in session.execute(
         select(
             NationalListEntryRow.state,
             NationalListEntryRow.kind,
             NationalListEntryRow.key,
             NationalListEntryRow.data,
-        )
+        ).order_by(NationalListEntryRow.id)
     ):
         if kind == "person":
             people.append(_person(f"{state}:{key}", data, f"national:{state}"))
         else:
-            national_keys.setdefault(state, []).append(
-                _document(key, str(data.get("doc_type") or ""))
-            )
-    weights = ScoreWeights(
-        config.dob_partial_penalty, config.dob_mismatch_penalty, config.nationality_mismatch_penalty
-    )
-    lists = VettingLists(
-        watchlist=WatchlistIndex(people, weights),
-        regional_documents=regional,
-        national_documents={s: LostStolenIndex.from_keys(k) for s, k in national_keys.items()},
-        versions=versions,
-    )
+            keys.setdefault(state, []).append(_document(key, str(data.get("doc_type") or "")))
+    index = (WatchlistIndex(people, _weights(config)),) if people else ()
+    return index, {s: LostStolenIndex.from_keys(k) for s, k in keys.items()}
+
+
+def _full(
+    session: Session, config: VettingConfig, versions: dict[str, int], progress: Progress | None
+) -> VettingLists:
+    documents = _regional_documents(session, progress)
+    watchlist = _regional_people(session, config)
+    if progress:
+        progress("watchlist", len(watchlist.base))
+    people, national_documents = _national(session, config)
+    lists = VettingLists(watchlist.with_extra(people), documents, national_documents, versions)
     log.info(
         "vetting lists loaded: %d names, %d documents, versions %s",
-        len(lists.watchlist),
-        len(regional),
+        len(lists.watchlist.base),
+        len(documents),
         versions,
     )
     return lists

@@ -335,14 +335,31 @@ def test_a_list_moved_between_messages_applies_to_the_next_one_and_national_uplo
     with state.database.sessions() as session:
         before = _by_document(session, early.travellers[0].document_number).list_versions
     # WHEN the watchlist moves on (only it: the lost/stolen index is kept as it is)
-    documents = service._lists.regional_documents if service._lists else None
-    upload(state, ListName.WATCHLIST, [watch(late.travellers[0], f"WL-{_ref()}")])
+    assert service._lists is not None
+    documents = service._lists.regional_documents
+    names = service._lists.watchlist.base
+    key = f"WL-{_ref()}"
+    upload(state, ListName.WATCHLIST, [watch(late.travellers[0], key)])
     service.ingest(paxlst(late, reference=_ref()).encode(), source="l", channel="cli", actor="t")
     # THEN the next message is vetted with the new copy, and says so
     with state.database.sessions() as session:
         row = _by_document(session, late.travellers[0].document_number)
         assert row.status == "refer" and row.list_versions["watchlist"] > before["watchlist"]
-    assert service._lists is not None and service._lists.regional_documents is documents
+    assert service._lists.regional_documents is documents
+    # AND the change was applied as a delta: the name index was not rebuilt
+    assert service._lists.watchlist.base is names and key in service._lists.watchlist.added
+    # AND a delete applies the same way: the same traveller, sent again, no longer hits
+    upload(state, ListName.WATCHLIST, [{"op": "delete", "key": key}])
+    again = replace(late, number="651")
+    service.ingest(paxlst(again, reference=_ref()).encode(), source="a", channel="cli", actor="t")
+    with state.database.sessions() as session:
+        rows = session.scalars(
+            select(VettingTravellerRow).where(
+                VettingTravellerRow.doc_number == late.travellers[0].document_number
+            )
+        ).all()
+        assert sorted(r.status for r in rows) == ["cleared", "refer"]
+    assert service._lists.watchlist.base is names and not service._lists.watchlist.added
     # AND a national upload through the API vets the open flights again at once
     app_headers = token_headers(people_client, server_setup.user(Role.ADMINISTRATOR))
     target = early.travellers[1]
