@@ -1,7 +1,7 @@
 """Tables of the server's pre-arrival vetting (``server/vetting``): airline messages as
 received, quarantined input, flights, travellers, reservations, hits, risk rules and the
 member states' national lists. Same metadata and ``server_`` prefix as
-:mod:`models.server_tables`; migration ``s0005``."""
+:mod:`models.server_tables`; migrations ``s0005`` and ``s1316`` (reservation documents)."""
 
 from __future__ import annotations
 
@@ -168,6 +168,21 @@ class VettingReservationRow(ServerBase):
     contact_masked: Mapped[list[str]] = mapped_column(JSONDocument)
     bags: Mapped[int | None]
     received_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class VettingReservationDocumentRow(ServerBase):
+    """A travel document named in a reservation (SSR DOCS): how an API traveller who
+    arrives after the booking finds it (migration ``s1316``)."""
+
+    __tablename__ = "server_vetting_reservation_documents"
+    __table_args__ = (Index("ix_server_vetting_reservation_documents_doc", "issuer", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    reservation_id: Mapped[int] = mapped_column(
+        ForeignKey("server_vetting_reservations.id", ondelete="CASCADE"), index=True
+    )
+    issuer: Mapped[str] = mapped_column(String(3))
+    number: Mapped[str] = mapped_column(String(20))
 
 
 class VettingRuleRow(ServerBase):

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -253,12 +253,13 @@ class VettingService:
             report.interchange_id = None
             return
         flights: dict[int, VettingFlightRow] = {}
+        stored: list[int] = []
         for pnr in pnrs:
             for record in pnr.records:
-                store_reservation(session, record, interchange_id)
+                stored.append(store_reservation(session, record, interchange_id))
                 report.reservations += 1
         if pnrs:
-            for flight in self._flights_of_reservations(session, pnrs):
+            for flight in self._flights_of_reservations(session, pnrs, stored):
                 flights[flight.id] = flight
         for api in apis:
             flight = upsert_flight(session, api, interchange_id)
@@ -296,16 +297,23 @@ class VettingService:
 
     @staticmethod
     def _flights_of_reservations(
-        session: Session, pnrs: list[PnrgovMessage]
+        session: Session, pnrs: list[PnrgovMessage], stored: list[int]
     ) -> list[VettingFlightRow]:
+        """The flights of the API travellers these reservations describe: by locator, or
+        linked by their travel document when the reservations were stored."""
         locators = {r.locator for p in pnrs for r in p.records if r.locator}
-        if not locators:
+        if not locators and not stored:
             return []
         return list(
             session.scalars(
                 select(VettingFlightRow)
                 .join(VettingTravellerRow, VettingTravellerRow.flight_id == VettingFlightRow.id)
-                .where(VettingTravellerRow.reservation.in_(locators))
+                .where(
+                    or_(
+                        VettingTravellerRow.reservation.in_(locators),
+                        VettingTravellerRow.pnr_id.in_(stored),
+                    )
+                )
                 .distinct()
             )
         )

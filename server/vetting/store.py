@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from models.vetting_tables import (
     VettingFlightRow,
     VettingHitRow,
+    VettingReservationDocumentRow,
     VettingReservationRow,
     VettingRuleRow,
     VettingTravellerRow,
@@ -222,11 +223,24 @@ def store_reservation(session: Session, record: PnrRecord, interchange_id: int) 
         for key, value in values.items():
             setattr(row, key, value)
     session.flush()
-    documents = [
-        (t.document.issuer, t.document.number)
-        for t in record.travellers
-        if t.document and t.document.issuer
-    ]
+    documents = list(
+        dict.fromkeys(
+            (t.document.issuer[:3], t.document.number[:20])
+            for t in record.travellers
+            if t.document and t.document.issuer and t.document.number
+        )
+    )
+    # the documents it names, for API travellers who arrive after it
+    session.execute(
+        delete(VettingReservationDocumentRow).where(
+            VettingReservationDocumentRow.reservation_id == row.id
+        )
+    )
+    if documents:
+        session.execute(
+            insert(VettingReservationDocumentRow),
+            [{"reservation_id": row.id, "issuer": i, "number": n} for i, n in documents],
+        )
     conditions = [VettingTravellerRow.reservation == record.locator]
     if documents:
         conditions.append(
@@ -240,8 +254,34 @@ def store_reservation(session: Session, record: PnrRecord, interchange_id: int) 
     return row.id
 
 
+def _by_document(
+    session: Session, travellers: Sequence[VettingTravellerRow]
+) -> dict[tuple[str, str], int]:
+    """The newest reservation naming each unlinked traveller's document."""
+    wanted = {
+        (t.doc_issuer, t.doc_number)
+        for t in travellers
+        if not t.pnr_id and t.doc_issuer and t.doc_number
+    }
+    if not wanted:
+        return {}
+    documents = VettingReservationDocumentRow
+    found: dict[tuple[str, str], int] = {}
+    for issuer, number, reservation in session.execute(
+        select(documents.issuer, documents.number, documents.reservation_id)
+        .where(tuple_(documents.issuer, documents.number).in_(wanted))
+        .order_by(documents.reservation_id)
+    ):
+        found[(issuer, number)] = reservation  # the newest (highest id) wins
+    return found
+
+
 def _bookings(session: Session, travellers: Sequence[VettingTravellerRow]) -> dict[int, Booking]:
-    ids = {t.pnr_id for t in travellers if t.pnr_id}
+    """The reservation of each traveller: the one linked already, else the one named by
+    the traveller's reservation reference (locator), else the newest naming their travel
+    document (a PNR that arrived before the API message)."""
+    by_document = _by_document(session, travellers)
+    ids = {t.pnr_id for t in travellers if t.pnr_id} | set(by_document.values())
     locators = {t.reservation for t in travellers if t.reservation and not t.pnr_id}
     if not ids and not locators:
         return {}
@@ -250,11 +290,15 @@ def _bookings(session: Session, travellers: Sequence[VettingTravellerRow]) -> di
             or_(VettingReservationRow.id.in_(ids), VettingReservationRow.locator.in_(locators))
         )
     ).all()
+    by_id = {row.id: row for row in rows}
     by_locator = {row.locator: row for row in rows}
     out: dict[int, Booking] = {}
     for traveller in travellers:
-        row = next((r for r in rows if r.id == traveller.pnr_id), None) or by_locator.get(
-            traveller.reservation or ""
+        document = by_document.get((traveller.doc_issuer or "", traveller.doc_number or ""))
+        row = (
+            by_id.get(traveller.pnr_id or 0)
+            or by_locator.get(traveller.reservation or "")
+            or by_id.get(document or 0)
         )
         if row is None:
             continue

@@ -383,3 +383,46 @@ def test_a_list_moved_between_messages_applies_to_the_next_one_and_national_uplo
             )
         ).all()
         assert rows and all(r.status == "refer" for r in rows)
+
+
+@pytest.mark.parametrize("pnr_first", [True, False], ids=["pnr-first", "api-first"])
+def test_an_api_traveller_is_linked_by_document_to_its_booking_in_either_order(
+    server_setup, pnr_first: bool
+) -> None:  # type: ignore[no-untyped-def]
+    state = server_setup.state
+    service = service_of(state)
+    # GIVEN a traveller whose API record names no reservation, and a booking (another
+    # locator) that names their passport, from an agency a rule watches
+    plane = flight(41 if pnr_first else 42, 2, number="660" if pnr_first else "661", party_size=1)
+    traveller = replace(plane.travellers[0], reservation="")
+    plane = replace(plane, travellers=(traveller, *plane.travellers[1:]))
+    agency = f"7{uuid.uuid4().int % 10**7:07d}"
+    with state.database.session() as session:
+        rule = analyst.save_rule(
+            session,
+            RuleIn(
+                name=f"Agency {agency}",
+                reason="agency under review",
+                conditions=[Condition(fact="agency", op="eq", value=agency)],
+                expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=30),
+            ),
+            "analyst-1",
+        )
+    booked = plane.departure - dt.timedelta(days=3)
+    booking = GeneratedBooking(f"Q{_ref()[:5]}", (traveller,), booked, booked, agency=agency)
+    api = paxlst(plane, reference=_ref()).encode()
+    pnr = pnrgov(plane, [booking], reference=_ref()).encode()
+    # WHEN the two arrive in this order
+    for data in (pnr, api) if pnr_first else (api, pnr):
+        service.ingest(data, source="o", channel="cli", actor="t")
+    # THEN the traveller is linked to the booking by the document, and vetted with it
+    with state.database.sessions() as session:
+        row = _by_document(session, traveller.document_number)
+        assert row.pnr_id is not None and row.reservation is None
+        found = session.scalars(select(VettingHitRow).where(VettingHitRow.traveller_id == row.id))
+        assert ("rule", str(rule)) in {(h.kind, h.source) for h in found}
+        assert row.status == "refer"
+        detail = analyst.traveller_detail(session, row.id)
+        assert detail["booking"] is not None and detail["booking"]["agency"] == agency
+        other = _by_document(session, plane.travellers[1].document_number)
+        assert other.pnr_id is None and other.status == "cleared"
