@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class VettingConfig(BaseModel):
@@ -22,7 +23,20 @@ class VettingConfig(BaseModel):
     dob_mismatch_penalty: float = Field(0.25, ge=0, le=1)
     nationality_mismatch_penalty: float = Field(0.05, ge=0, le=1)
     max_hits: int = Field(10, ge=1, le=100)
+    iapi_codes: dict[Literal["board", "no_board", "contact"], str] = Field(
+        default_factory=lambda: {"board": "0Z", "no_board": "1Z", "contact": "2Z"},
+        description="the ERC code of each iAPI directive in CUSRES answers: set them from "
+        "the receiving authority's implementation guide (the defaults are not the guide's)",
+    )
     publish_crew: bool = Field(True, description="crew members go to the gates too")
     manifest_days: int = Field(
         2, ge=0, le=30, description="flights arriving up to this many days ago still publish"
     )
+
+    @field_validator("iapi_codes")
+    @classmethod
+    def _codes(cls, value: dict[str, str]) -> dict[str, str]:
+        for code in value.values():
+            if not (1 <= len(code) <= 3 and code.isalnum()):
+                raise ValueError("an ERC code is 1 to 3 letters or digits")
+        return value

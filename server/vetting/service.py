@@ -344,6 +344,7 @@ class VettingService:
                     transaction_reference=api.transaction_reference,
                     flight=flight,
                     travellers=travellers,
+                    codes=self.config.iapi_codes,
                 )
             )
         return "\n".join(parts)

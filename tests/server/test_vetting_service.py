@@ -426,3 +426,22 @@ def test_an_api_traveller_is_linked_by_document_to_its_booking_in_either_order(
         assert detail["booking"] is not None and detail["booking"]["agency"] == agency
         other = _by_document(session, plane.travellers[1].document_number)
         assert other.pnr_id is None and other.status == "cleared"
+
+
+def test_the_iapi_codes_of_the_configuration_are_the_ones_answered(server_setup) -> None:  # type: ignore[no-untyped-def]
+    # GIVEN an authority whose implementation guide codes the directives otherwise
+    state = server_setup.state
+    plane = flight(43, 3, number="670", party_size=1)
+    target = plane.travellers[0]
+    upload(state, ListName.WATCHLIST, [watch(target, f"WL-{_ref()}")])
+    service = service_of(state, iapi_codes={"board": "B1", "no_board": "N1", "contact": "C1"})
+    # WHEN a PAXLST asks for an answer
+    report = service.ingest(
+        paxlst(plane, reference=_ref(), iapi=True).encode(), source="i", channel="cli", actor="t"
+    )
+    # THEN the answer carries the configured codes, never the defaults
+    assert report.response is not None
+    assert f"DOC+P+{target.document_number}'ERC+C1'" in report.response
+    assert report.response.count("ERC+B1") == 2 and "ERC+0Z" not in report.response
+    with pytest.raises(ValueError, match="ERC code"):
+        service_of(state, iapi_codes={"board": "NOT A CODE"})
