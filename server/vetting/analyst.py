@@ -348,6 +348,46 @@ def add_national(
     return version
 
 
+def national_entries(session: Session, state: str | None, limit: int) -> list[dict[str, Any]]:
+    """A state's national list entries (or every state's), newest first."""
+    entry = NationalListEntryRow
+    statement = select(entry).order_by(entry.id.desc()).limit(limit)
+    if state:
+        statement = statement.where(entry.state == state)
+    return [
+        {
+            "id": row.id,
+            "state": row.state,
+            "kind": row.kind,
+            "key": row.key,
+            "data": dict(row.data or {}),
+            "added_by": row.added_by,
+            "added_at": row.added_at.isoformat(),
+        }
+        for row in session.scalars(statement)
+    ]
+
+
+def delete_national(session: Session, state: str, kind: str, key: str, actor: str) -> int:
+    """Remove one entry of a state's national list (audited); the new list version."""
+    row = session.scalar(
+        select(NationalListEntryRow)
+        .where(
+            NationalListEntryRow.state == state,
+            NationalListEntryRow.kind == kind,
+            NationalListEntryRow.key == key,
+        )
+        .with_for_update()
+    )
+    if row is None:
+        raise NotFound("national list entry")
+    session.delete(row)
+    session.flush()
+    version = bump_version(session, NATIONAL)
+    _audit(session, actor, "vetting.national.delete", f"{state}:{kind}", version=version)
+    return version
+
+
 def open_flights(session: Session, days: int) -> list[int]:
     since = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days)
     return list(

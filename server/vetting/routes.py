@@ -210,6 +210,36 @@ def post_national(
     return {"state": state, "kind": body.kind, "entries": len(body.entries), "version": version}
 
 
+@router.get("/national", summary="the member states' national list entries")
+def get_national(
+    state: str | None = Query(None, pattern=r"^[A-Z]{3}$"),
+    limit: int = Query(500, ge=1, le=5000),
+    _user: TokenClaims = Depends(LISTERS),
+    service: VettingService = Depends(vetting_service),
+) -> dict[str, Any]:
+    with service.database.sessions() as session:
+        return {"items": analyst.national_entries(session, state, limit)}
+
+
+@router.delete("/national/{state}", summary="remove an entry of a state's national list")
+def delete_national(
+    state: str = Path(pattern=r"^[A-Z]{3}$"),
+    kind: Literal["person", "document"] = Query(...),
+    key: str = Query(min_length=1, max_length=128),
+    user: TokenClaims = Depends(LISTERS),
+    service: VettingService = Depends(vetting_service),
+) -> dict[str, Any]:
+    with service.database.session() as session:
+        version = _found(analyst.delete_national, session, state, kind, key, user.user)
+    with service.database.session() as session:  # vetted again without the entry
+        service.revet(
+            session,
+            analyst.open_flights(session, service.config.manifest_days),
+            f"national:{user.user}",
+        )
+    return {"state": state, "kind": kind, "key": key, "version": version}
+
+
 @router.get("/quarantine", summary="input that could not be read")
 def get_quarantine(
     limit: int = Query(100, ge=1, le=1000),

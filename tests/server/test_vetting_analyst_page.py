@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from models.vetting_tables import VettingHitRow
+from models.server_tables import ServerAuditEventRow
+from models.vetting_tables import VettingHitRow, VettingTravellerRow
 from server.api.schemas import ListName
 from server.security.tokens import Role
 from server.vetting import analyst
@@ -172,3 +173,91 @@ def test_the_analyst_page_shows_flights_hits_bookings_and_rules(
     listed = browser.evaluate("document.getElementById('quarantine-table').innerText")
     assert "late.edi" in listed and "no terminator" in listed
     browser.screenshot(shots / "analyst-quarantine.png")
+
+
+def test_national_lists_are_viewed_uploaded_and_removed_on_the_page(
+    server_setup, running_server, browser: Browser, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    state = server_setup.state
+    shots = Path(os.environ.get("VETTING_SCREENSHOT_DIR") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    # GIVEN an open flight to Georgetown whose traveller no list names yet
+    plane = flight(32, 3, number="810", stops=("MIA", "GEO"), party_size=1)
+    suspect = plane.travellers[0]
+    service = service_of(state)
+    service.ingest(paxlst(plane, reference=f"NAT{suspect.document_number}").encode(),
+                   source="n", channel="cli", actor="t")  # fmt: skip
+    with state.database.sessions() as session:
+        row = session.scalars(
+            select(VettingTravellerRow).where(
+                VettingTravellerRow.doc_number == suspect.document_number
+            )
+        ).one()
+        assert row.status == "cleared"
+    name = server_setup.user(Role.ANALYST)
+    base = running_server.url
+    browser.navigate(f"{base}/analyst/")
+    browser.wait_for("document.body.dataset.ready === 'login'")
+    browser.evaluate(
+        f"document.getElementById('username').value = {name!r};"
+        f"document.getElementById('password').value = {PASSWORD!r};"
+        "document.getElementById('login-form').requestSubmit(); true"
+    )
+    browser.wait_for("document.body.dataset.ready === '#/flights'")
+    # WHEN the analyst uploads Guyana's entries for that person (markup in a name) and a document
+    browser.navigate(f"{base}/analyst/#/national")
+    browser.wait_for("document.body.dataset.ready === '#/national'")
+    person = (
+        f"GUY-P-{suspect.document_number} | {suspect.surname} | {suspect.given_names} | "
+        f"{suspect.birth_date.isoformat()} | {suspect.nationality}"
+    )
+    browser.evaluate(
+        "document.getElementById('upload-state').value = 'guy';"
+        "document.getElementById('upload-kind').value = 'person';"
+        f"document.getElementById('upload-entries').value = {person!r};"
+        "document.getElementById('national-form').requestSubmit(); true"
+    )
+    browser.wait_for("document.body.dataset.ready === '#/national uploaded 1'")
+    marked = "GUY-P-MARKUP | <IMG SRC=X ONERROR=ALERT(1)> | Test"
+    browser.evaluate(
+        f"document.getElementById('upload-entries').value = {marked!r};"
+        "document.getElementById('national-form').requestSubmit(); true"
+    )
+    browser.wait_for("document.getElementById('national-table').innerText.includes('GUY-P-MARKUP')")
+    browser.evaluate(
+        "document.getElementById('upload-kind').value = 'document';"
+        "document.getElementById('upload-entries').value = 'GUY:R1234567 | P';"
+        "document.getElementById('national-form').requestSubmit(); true"
+    )
+    browser.wait_for("document.getElementById('national-table').innerText.includes('GUY:R1234567')")
+    # THEN the list shows them as text, and the open flight was vetted again with them
+    listed = browser.evaluate("document.getElementById('national-table').innerText")
+    assert f"GUY-P-{suspect.document_number}" in listed and suspect.surname in listed
+    assert "<IMG SRC=X" in listed
+    assert browser.evaluate("document.querySelectorAll('#national-table img').length") == 0
+    browser.screenshot(shots / "analyst-national-lists.png")
+    with state.database.sessions() as session:
+        row = session.get(VettingTravellerRow, row.id)
+        assert row is not None and row.status == "refer"
+    # WHEN the analyst removes the person's entry
+    browser.evaluate(
+        "window.confirm = () => true;"
+        "[...document.querySelectorAll('#national-table tbody tr')]"
+        f".find(r => r.innerText.includes('GUY-P-{suspect.document_number}'))"
+        ".querySelector('[data-action=delete]').click(); true"
+    )
+    browser.wait_for("document.body.dataset.ready.startsWith('#/national removed')")
+    # THEN it is gone, the traveller is cleared again, and both changes are in the audit log
+    listed = browser.evaluate("document.getElementById('national-table').innerText")
+    assert f"GUY-P-{suspect.document_number}" not in listed and "GUY:R1234567" in listed
+    with state.database.sessions() as session:
+        row = session.get(VettingTravellerRow, row.id)
+        assert row is not None and row.status == "cleared"
+        actions = [
+            (e.action, e.actor)
+            for e in session.scalars(
+                select(ServerAuditEventRow).where(ServerAuditEventRow.subject.like("GUY:%"))
+            )
+        ]
+        assert ("vetting.national.upload", name) in actions
+        assert ("vetting.national.delete", name) in actions

@@ -445,3 +445,35 @@ def test_the_iapi_codes_of_the_configuration_are_the_ones_answered(server_setup)
     assert report.response.count("ERC+B1") == 2 and "ERC+0Z" not in report.response
     with pytest.raises(ValueError, match="ERC code"):
         service_of(state, iapi_codes={"board": "NOT A CODE"})
+
+
+def test_national_list_entries_are_listed_and_removed_only_by_analysts_and_administrators(
+    server_setup, people_client, token_headers
+) -> None:  # type: ignore[no-untyped-def]
+    # GIVEN an entry of Saint Lucia's list
+    entry = {"kind": "document", "entries": [{"key": f"LCA:{_ref()[:9]}"}]}
+    analyst_headers = token_headers(people_client, server_setup.user(Role.ANALYST))
+    assert (
+        people_client.post(
+            "/v1/vetting/national/LCA", json=entry, headers=analyst_headers
+        ).status_code
+        == 200
+    )
+    key = entry["entries"][0]["key"]
+    path = f"/v1/vetting/national/LCA?kind=document&key={key}"
+    # THEN officers and gateways may neither read nor remove it; nobody unsigned may
+    for role in (Role.OFFICER, Role.GATEWAY):
+        headers = token_headers(people_client, server_setup.user(role))
+        assert people_client.get("/v1/vetting/national", headers=headers).status_code == 403
+        assert people_client.delete(path, headers=headers).status_code == 403
+    assert people_client.delete(path).status_code == 401
+    # AND an administrator sees it and removes it; removing it again is 404
+    admin = token_headers(people_client, server_setup.user(Role.ADMINISTRATOR))
+    listed = people_client.get("/v1/vetting/national?state=LCA", headers=admin).json()["items"]
+    assert any(e["key"] == key and e["kind"] == "document" for e in listed)
+    assert people_client.delete(path, headers=admin).status_code == 200
+    assert people_client.delete(path, headers=admin).status_code == 404
+    listed = people_client.get("/v1/vetting/national?state=LCA", headers=admin).json()["items"]
+    assert all(e["key"] != key for e in listed)
+    bad = people_client.delete("/v1/vetting/national/LCA?kind=visa&key=X", headers=admin)
+    assert bad.status_code == 422

@@ -232,6 +232,66 @@ async function showQuarantine() {
     cell(q.segment), cell(q.reason))));
 }
 
+function nationalSummary(entry) {
+  const d = entry.data || {};
+  if (entry.kind === "document") return d.doc_type ? `document type ${d.doc_type}` : "document";
+  return [d.surname, d.given_names, d.birth_date, d.nationality].filter(Boolean).join(", ");
+}
+
+async function showNational() {
+  show("national");
+  const state = $("national-state").value.trim().toUpperCase();
+  const { items } = await api(`/v1/vetting/national${state ? `?state=${encodeURIComponent(state)}` : ""}`);
+  $("national-table").tBodies[0].replaceChildren(...items.map((entry) => el("tr", { "data-entry": entry.id },
+    cell(entry.state), cell(entry.kind), cell(entry.key), cell(nationalSummary(entry)),
+    cell(entry.added_by), cell(entry.added_at.slice(0, 19).replace("T", " ")),
+    el("td", {}, el("button", {
+      type: "button", "data-action": "delete",
+      onclick: () => removeNational(entry).catch((error) => { $("national-error").textContent = error.message; }),
+    }, "Remove")))));
+}
+
+async function removeNational(entry) {
+  if (!window.confirm(`Remove ${entry.key} from the ${entry.state} ${entry.kind} list?`)) return;
+  const query = `kind=${encodeURIComponent(entry.kind)}&key=${encodeURIComponent(entry.key)}`;
+  await api(`/v1/vetting/national/${encodeURIComponent(entry.state)}?${query}`, { method: "DELETE" });
+  await showNational();
+  document.body.dataset.ready = `#/national removed ${entry.id}`;
+}
+
+function nationalEntry(kind, line) {
+  const parts = line.split("|").map((part) => part.trim());
+  if (kind === "document") {
+    return { key: parts[0].toUpperCase(), data: parts[1] ? { doc_type: parts[1].toUpperCase() } : {} };
+  }
+  const [key, surname, given_names, birth_date, nationality] = parts;
+  if (!surname) throw new Error(`a person needs a key and a surname: ${key}`);
+  const data = { surname, given_names: given_names || "" };
+  if (birth_date) data.birth_date = birth_date;
+  if (nationality) data.nationality = nationality.toUpperCase();
+  return { key, data };
+}
+
+async function uploadNational(event) {
+  event.preventDefault();
+  $("national-error").textContent = "";
+  try {
+    const state = $("upload-state").value.trim().toUpperCase();
+    const kind = $("upload-kind").value;
+    const lines = $("upload-entries").value.split("\n").map((l) => l.trim()).filter(Boolean);
+    const entries = lines.map((line) => nationalEntry(kind, line));
+    const saved = await api(`/v1/vetting/national/${encodeURIComponent(state)}`, {
+      method: "POST", body: JSON.stringify({ kind, entries }),
+    });
+    $("upload-entries").value = "";
+    $("national-state").value = state;
+    await showNational();
+    document.body.dataset.ready = `#/national uploaded ${saved.entries}`;
+  } catch (error) {
+    $("national-error").textContent = error.message;
+  }
+}
+
 async function route() {
   if (!token) { show("login"); document.body.dataset.ready = "login"; return; }
   const [, view, id] = location.hash.split("/");
@@ -239,6 +299,7 @@ async function route() {
     if (view === "flight") await showFlight(id);
     else if (view === "traveller") await showTraveller(id);
     else if (view === "rules") await showRules();
+    else if (view === "national") await showNational();
     else if (view === "quarantine") await showQuarantine();
     else await showFlights();
     document.body.dataset.ready = location.hash || "#/flights";
@@ -253,6 +314,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("flight-filter").addEventListener("submit", (event) => { event.preventDefault(); showFlights(); });
   $("add-condition").addEventListener("click", () => $("conditions").append(conditionRow()));
   $("rule-form").addEventListener("submit", saveRule);
+  $("national-filter").addEventListener("submit", (event) => { event.preventDefault(); showNational(); });
+  $("national-form").addEventListener("submit", uploadNational);
   window.addEventListener("hashchange", route);
   route();
 });
