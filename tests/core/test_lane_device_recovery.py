@@ -119,9 +119,9 @@ def test_a_gate_fault_is_reset_automatically_and_the_lane_returns(
         # WHEN the board reports a fault that its reset clears (a door that caught once)
         gate.board_fault("jammed")
         # THEN the lane went out of service for the gate, and came back after the reset
-        assert wait_lane(
-            kiosk.lane, lambda s: s.in_service and len(seen) >= 2, BOUND_S
-        ), kiosk.lane.status()
+        assert wait_lane(kiosk.lane, lambda s: s.in_service and len(seen) >= 2, BOUND_S), (
+            kiosk.lane.status()
+        )
     finally:
         remove()
     closed = [s for s in seen if not s.in_service]
@@ -169,9 +169,9 @@ def test_an_emergency_is_never_reset_automatically(
     gate = kiosk.devices.gate
     assert isinstance(gate, SimulatedGate)
     gate.press_emergency()
-    assert wait_lane(
-        kiosk.lane, lambda s: LaneCause.EMERGENCY in s.causes, BOUND_S
-    ), kiosk.lane.status()
+    assert wait_lane(kiosk.lane, lambda s: LaneCause.EMERGENCY in s.causes, BOUND_S), (
+        kiosk.lane.status()
+    )
     for _ in range(3):
         kiosk.supervisor.check()
     assert gate.state is GateState.EMERGENCY and not kiosk.lane.in_service
