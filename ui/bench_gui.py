@@ -93,9 +93,11 @@ def measure(
         window.resize(1280, 800)
         window.show()
         proceed = [0]
-        window.stack.currentChanged.connect(
-            lambda _: proceed.__setitem__(0, proceed[0] + (window.current_screen == "proceed"))
-        )
+        def shown(_index: int) -> None:
+            if measuring.is_set() and window.current_screen == "proceed":
+                proceed[0] += 1
+
+        window.stack.currentChanged.connect(shown)
 
         def drive() -> None:
             try:
