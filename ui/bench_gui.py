@@ -93,6 +93,7 @@ def measure(
         window.resize(1280, 800)
         window.show()
         proceed = [0]
+
         def shown(_index: int) -> None:
             if measuring.is_set() and window.current_screen == "proceed":
                 proceed[0] += 1
