@@ -32,6 +32,7 @@ class ServerState:
     photos: PhotoVault | None = None
 
     def close(self) -> None:
+        self.pubsub.close()
         self.login_gate.close()
         self.database.close()
 

@@ -117,7 +117,7 @@ def control_room_shots(
         written.append(_grab(window, out / "officer-wall-en.png"))
 
         window.tabs.setCurrentWidget(window.referral_page)
-        hit = window.referrals[0].transaction_id
+        hit = window.referrals[0].key
         window.open_referral(hit)
         wait(app, lambda: window.view.detail is not None and window.view.detail.summary.hit)
         settle(app, 600)  # the load started by the queue's own selection lands too
@@ -141,9 +141,11 @@ def control_room_shots(
         window.approve_with(hit, "officer2", PASSWORD, True, "Birth date checked.")
         wait(app, lambda: window.queue.count() == 1)
         assert window.session is not None
-        mismatch = window.referrals[0].transaction_id
-        source.referral(window.session, mismatch)  # shows (and audits) the photos
-        source.resolve(window.session, mismatch, ReferralOutcome.REFUSED, "Not the holder.")
+        mismatch = window.referrals[0].key
+        # shows (and audits) the photos, then refuses
+        source.referral(window.session, mismatch.transaction_id, kiosk_id=mismatch.kiosk_id)
+        source.resolve(window.session, mismatch.transaction_id, ReferralOutcome.REFUSED,
+                       "Not the holder.", kiosk_id=mismatch.kiosk_id)  # fmt: skip
         window.tabs.setCurrentWidget(window.history)
         wait(app, lambda: window.history.table.rowCount() == 2)
         settle(app, 300)

@@ -94,6 +94,14 @@ class OfficerSession:
 
 
 @dataclass(frozen=True)
+class ReferralKey:
+    """What names a referral: transaction ids are unique per kiosk, not per site."""
+
+    kiosk_id: str
+    transaction_id: str
+
+
+@dataclass(frozen=True)
 class ReferralSummary:
     """One line of the queue."""
 
@@ -115,6 +123,10 @@ class ReferralSummary:
     approved_by: str | None = None
     resolved_at: datetime | None = None
     site: str | None = None
+
+    @property
+    def key(self) -> ReferralKey:
+        return ReferralKey(self.kiosk_id, self.transaction_id)
 
     @property
     def display_name(self) -> str:
@@ -286,11 +298,18 @@ class ReferralSource(Protocol):
         limit: int = 100,
     ) -> ReferralPage: ...
 
-    def referral(self, session: OfficerSession, transaction_id: str) -> ReferralDetail: ...
+    # a referral is named by (kiosk, transaction): two kiosks of a site may use one id
+    def referral(
+        self, session: OfficerSession, transaction_id: str, *, kiosk_id: str | None = None
+    ) -> ReferralDetail: ...
 
-    def claim(self, session: OfficerSession, transaction_id: str) -> None: ...
+    def claim(
+        self, session: OfficerSession, transaction_id: str, *, kiosk_id: str | None = None
+    ) -> None: ...
 
-    def release(self, session: OfficerSession, transaction_id: str) -> None: ...
+    def release(
+        self, session: OfficerSession, transaction_id: str, *, kiosk_id: str | None = None
+    ) -> None: ...
 
     def resolve(
         self,
@@ -298,10 +317,18 @@ class ReferralSource(Protocol):
         transaction_id: str,
         outcome: ReferralOutcome,
         note: str,
+        *,
+        kiosk_id: str | None = None,
     ) -> Resolution: ...
 
     def approve(
-        self, approver: OfficerSession, transaction_id: str, approve: bool, note: str
+        self,
+        approver: OfficerSession,
+        transaction_id: str,
+        approve: bool,
+        note: str,
+        *,
+        kiosk_id: str | None = None,
     ) -> Resolution: ...
 
     def shift_report(self, session: OfficerSession, hours: float = 8.0) -> dict[str, object]: ...

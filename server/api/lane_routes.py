@@ -104,10 +104,17 @@ async def get_commands(
     """The actions not yet acknowledged; with ``wait`` the answer waits up to that many
     seconds for one to be issued."""
     subscription = state.pubsub.subscribe(commands_channel(device.name))
+    waiting = state.metrics.live.labels(kind="commands")
     try:
         items = await run_in_threadpool(_pending, state, device.name)
-        if not items and wait and await subscription.get(float(wait)) is not None:
-            items = await run_in_threadpool(_pending, state, device.name)
+        if not items and wait:
+            waiting.inc()
+            try:
+                woken = await subscription.get(float(wait))
+            finally:
+                waiting.dec()
+            if woken is not None:  # an action issued (on any server process), or a resync
+                items = await run_in_threadpool(_pending, state, device.name)
     finally:
         subscription.close()
     return LaneCommandList(items=items)
@@ -175,6 +182,8 @@ async def stream(
     tiles = await run_in_threadpool(_tiles, state, user)
 
     async def events() -> AsyncIterator[bytes]:
+        streams = state.metrics.live.labels(kind="wall")
+        streams.inc()
         try:
             yield _sse("snapshot", {"items": tiles, "site": site})
             idle = 0.0
@@ -190,12 +199,17 @@ async def stream(
                     continue
                 idle = 0.0
                 kind = str(message.get("type"))
+                if kind == "resync":  # messages may have been missed: every tile again
+                    items = await run_in_threadpool(_tiles, state, user)
+                    yield _sse("snapshot", {"items": items, "site": site})
+                    continue
                 where = message.get("tile", message).get("site")
                 if site is not None and where != site:
                     continue
                 yield _sse(kind, message.get("tile", message))
             yield _sse("expired", {})
         finally:
+            streams.dec()
             subscription.close()
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
