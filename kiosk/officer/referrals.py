@@ -51,6 +51,13 @@ class ReferralNotFoundError(OfficerError):
     user_message = "This referral no longer exists."
 
 
+class ReferralAmbiguousError(OfficerError):
+    """The transaction id alone names referrals of several kiosks (the server's 409)."""
+
+    code = "referral_ambiguous"
+    user_message = "Several gates used this transaction number: choose the referral in the queue."
+
+
 class ReferralClosedError(OfficerError):
     code = "referral_closed"
     user_message = "This referral has already been resolved."

@@ -37,6 +37,7 @@ from kiosk.officer.referrals import (
     LoginFailedError,
     OfficerSession,
     PhotosNotShownError,
+    ReferralAmbiguousError,
     ReferralClaimedError,
     ReferralClosedError,
     ReferralDetail,
@@ -187,6 +188,8 @@ class HttpReferralSource:
         response = self._call("GET", _path(transaction_id), session, params=_kiosk(kiosk_id))
         if response.status_code == 404:
             raise ReferralNotFoundError(f"no referral {transaction_id}")
+        if response.status_code == 409:
+            raise ReferralAmbiguousError(_detail(response))
         data = self._json(response)
         summary = _summary(data)
         raw_checks = data.get("checks")
@@ -246,6 +249,8 @@ class HttpReferralSource:
             raise ApprovalRefusedError(_detail(response))
         if response.status_code == 409:
             detail = _detail(response)
+            if "several kiosks" in detail:
+                raise ReferralAmbiguousError(detail)
             if "claimed" in detail:
                 raise ReferralClaimedError(detail)
             if "photos" in detail:
