@@ -46,6 +46,7 @@ from server.middleware import (
 from server.photo_purge import photo_purge_loop
 from server.photos import PhotoVault, load_or_create_photo_key
 from server.pubsub_postgres import pubsub_for
+from server.referral_lapses import lapse_loop
 from server.retention import RetentionPurger
 from server.security.ca import DeviceCA
 from server.security.change_signing import ChangeSigner
@@ -105,10 +106,12 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Fas
         server.pubsub.start()  # LISTEN (PostgreSQL) before the first wall or kiosk subscribes
         purger = RetentionPurger(server.database, config).start()
         purge = asyncio.create_task(photo_purge_loop(server))
+        lapses = asyncio.create_task(lapse_loop(server))
         try:
             yield
         finally:
             purge.cancel()
+            lapses.cancel()
             server.pubsub.close()
             await purger.stop()
             if drop_folder is not None:

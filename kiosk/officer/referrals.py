@@ -125,6 +125,7 @@ class ReferralSummary:
     listed: tuple[ListedPerson, ...] = field(default=(), repr=False)
     claimed_by: str | None = None
     pending_by: str | None = None  # the officer whose admission awaits approval
+    pending_at: datetime | None = None  # since when (it expires: approval_timeout_s)
     outcome: str | None = None
     officer: str | None = None
     approved_by: str | None = None

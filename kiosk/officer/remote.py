@@ -385,6 +385,9 @@ def _summary(item: Any) -> ReferralSummary:
             listed=_listed(item.get("listed")),
             claimed_by=_text(item, "claimed_by", 64),
             pending_by=_text(item, "pending_by", 64),
+            pending_at=datetime.fromisoformat(str(item["pending_at"]))
+            if item.get("pending_at")
+            else None,
             outcome=_text(item, "outcome", 32),
             officer=_text(item, "officer", 64),
             approved_by=_text(item, "approved_by", 64),

@@ -141,6 +141,8 @@ class WallStream:
         self._thread: threading.Thread | None = None
         self.connected = threading.Event()
         self.events = 0
+        self.attempts = 0  # connections tried
+        self.idle_waits = 0  # rounds spent waiting for a (new) token
 
     def start(self) -> WallStream:
         self._thread = threading.Thread(target=self._run, name="booth-wall", daemon=True)
@@ -151,8 +153,10 @@ class WallStream:
         while not self._stop.is_set():
             token = self._token()
             if token is None or token == self._spent:
+                self.idle_waits += 1
                 self._stop.wait(RECONNECT_S)
                 continue
+            self.attempts += 1
             try:
                 self._read(token)
             except httpx.HTTPError as exc:

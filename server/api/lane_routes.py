@@ -187,7 +187,7 @@ async def stream(
         try:
             yield _sse("snapshot", {"items": tiles, "site": site})
             idle = 0.0
-            while utc_now() < user.expires_at:
+            while state.clock() < user.expires_at:
                 message = await subscription.get(1.0)
                 if message is None:
                     idle += 1.0

@@ -115,7 +115,11 @@ class QueuePanel(QWidget):
         extra = []
         if r.document_number:
             extra.append(r.document_number)
-        if r.status == "pending_approval":
+        if r.status == "pending_approval" and r.pending_at is not None:
+            since = r.pending_at.astimezone().strftime("%H:%M")
+            who = r.pending_by or "?"
+            extra.append(t("queue.awaiting_approval_since", officer=who, time=since))
+        elif r.status == "pending_approval":
             extra.append(t("queue.awaiting_approval"))
         elif r.claimed_by and r.claimed_by != officer:
             extra.append(t("queue.taken", officer=r.claimed_by))
