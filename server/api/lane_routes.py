@@ -57,7 +57,8 @@ def post_lane(
     state: ServerState = Depends(server_state),
 ) -> StoredResult:
     """Stored as the lane's tile and pushed to every booth of its site at once. An event
-    older (lower ``seq``) than the stored one is ignored (a late retry)."""
+    older (lower ``seq``) than the stored one is ignored (a late retry); the same ``seq``
+    again is the kiosk's heartbeat: the lane is still in contact (``received_at``)."""
     now = utc_now()
     with state.database.session() as session:
         registered = session.get(DeviceRow, device.name)
@@ -65,20 +66,23 @@ def post_lane(
             registered.site = event.site  # the site the enrolled kiosk is configured for
         site = registered.site if registered is not None else event.site
         row = session.get(LaneStateRow, device.name, with_for_update=True)
-        if row is not None and event.seq <= row.seq and event.seq != 0:
+        fresh = row is None or event.seq > row.seq or event.seq == 0
+        if row is not None and not fresh and event.seq < row.seq:
             return StoredResult(accepted=0, duplicates=1)
         if row is None:
             row = LaneStateRow(device_name=device.name, step_since=event.event_at)
             session.add(row)
-        elif row.step != event.step:
-            row.step_since = event.event_at
-        row.site, row.seq, row.step = site, event.seq, event.step
-        row.in_service, row.causes, row.door = event.in_service, list(event.causes), event.door
-        row.assistance, row.event_at, row.received_at = event.assistance, event.event_at, now
+        if fresh:
+            if row.step != event.step:
+                row.step_since = event.event_at
+            row.site, row.seq, row.step = site, event.seq, event.step
+            row.in_service, row.causes, row.door = event.in_service, list(event.causes), event.door
+            row.assistance, row.event_at = event.assistance, event.event_at
+        row.received_at = now  # the same seq again is the heartbeat: still in contact
         session.flush()
         tile = lane_tile(session, row)
     state.pubsub.publish(LANES, {"type": "lane", "tile": tile})
-    return StoredResult(accepted=1, duplicates=0)
+    return StoredResult(accepted=int(fresh), duplicates=int(not fresh))
 
 
 def _pending(state: ServerState, device: str) -> list[LaneCommandOut]:
