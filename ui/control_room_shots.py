@@ -121,10 +121,14 @@ def control_room_shots(
         window.open_referral(hit)
         wait(app, lambda: window.view.detail is not None and window.view.detail.summary.hit)
         settle(app, 600)  # the load started by the queue's own selection lands too
-        window.view.note.setPlainText("Listed person born 1987-03; passport says 1987-03-14.")
         admit = window.view.buttons[ReferralOutcome.ADMITTED]
-        wait(app, admit.isEnabled)
-        settle(app, 300)
+        note = "Listed person born 1987-03; passport says 1987-03-14."
+        for _ in range(5):  # a load that lands late shows the referral afresh (no note)
+            window.view.note.setPlainText(note)
+            wait(app, admit.isEnabled)
+            settle(app, 300)
+            if admit.isEnabled() and window.view.note.toPlainText() == note:
+                break
         written.append(_grab(window, out / "officer-hit-en.png"))
 
         admit.click()
