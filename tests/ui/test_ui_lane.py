@@ -139,7 +139,7 @@ def test_self_tests_run_only_while_the_technician_has_the_lane_out_of_service(
 
 
 @pytest.mark.parametrize("language", ["fr", "es", "nl"])
-def test_the_lane_bar_devices_tab_and_log_viewer_speak_the_console_language(
+def test_the_lane_bar_devices_log_and_trust_tabs_speak_the_console_language(
     qtbot: QtBot,
     tmp_path: Path,
     log_buffer: LogBuffer,
@@ -173,15 +173,20 @@ def test_the_lane_bar_devices_tab_and_log_viewer_speak_the_console_language(
     assert tab.results_table.item(0, 0).text() == t("dev.gate")
     assert logs.level_label.text() == t("log.level")
     assert logs.text.placeholderText() == t("log.text_hint")
+    trust = window.trust_tab
+    qtbot.waitUntil(lambda: trust.summary.text() == t("trust.no_database"), timeout=5000)
+    trust_headers = [trust.table.horizontalHeaderItem(c).text() for c in range(4)]
+    assert trust_headers[3] == t("trust.col_crl")
     # AND no English word of these screens is left
     english = desk_messages("en")
     left_over = {
         english[key]
         for key in english
-        if key.startswith(("dev.", "log.", "lane.bar_")) and t(key) != english[key]
+        if key.startswith(("dev.", "log.", "lane.bar_", "trust.")) and t(key) != english[key]
     }
     shown = {window.lane_label.text(), window.lane_button.text(), tab.camera_figures.text(),
-             logs.count.text(), logs.logger.placeholderText(), *headers,
+             logs.count.text(), logs.logger.placeholderText(), *headers, *trust_headers,
+             trust.summary.text(),
              *(b.text() for b in tab.buttons.values()),
              *(label.text() for label in tab.sections.values()),
              *(tab.results_table.horizontalHeaderItem(c).text() for c in range(3))}  # fmt: skip

@@ -114,7 +114,9 @@ class TechnicianWindow(QMainWindow):
         self.tabs.addTab(self.devices_tab, "Devices")
         self.tabs.addTab(self.log_view, "Logs")
         self.tabs.addTab(self._health_tab(), "Health")
-        self.trust_tab = TrustCoverageTab(self.worker, database, config.policy.eligible_issuers)
+        self.trust_tab = TrustCoverageTab(
+            self.worker, database, config.policy.eligible_issuers, tr=self.tr_
+        )
         self.tabs.addTab(self.trust_tab, "Trust coverage")
         self.tabs.addTab(self._config_tab(), "Configuration")
         root = QWidget()
@@ -268,6 +270,7 @@ class TechnicianWindow(QMainWindow):
         self.export_status.setText(t("tech.export_note"))
         self.devices_tab.retranslate()
         self.log_view.retranslate()
+        self.trust_tab.retranslate()
         if self.lane is not None:
             self.show_lane(self.lane.status())
         else:
@@ -359,9 +362,9 @@ class TechnicianWindow(QMainWindow):
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         name, _ = QFileDialog.getSaveFileName(
             self,
-            "Export diagnostics bundle",
+            self.tr_("tech.export_dialog"),
             f"diagnostics-{self.config.kiosk_id}-{stamp}.zip",
-            "Zip files (*.zip)",
+            self.tr_("tech.zip_files"),
         )
         if name:
             self.export_bundle(Path(name))
@@ -374,7 +377,7 @@ class TechnicianWindow(QMainWindow):
         health = dict(self.health)
         config = self.config
         self.export_button.setEnabled(False)
-        self.export_status.setText("Writing the bundle…")
+        self.export_status.setText(self.tr_("tech.export_writing"))
 
         def write() -> Path:
             return build_bundle(
@@ -388,12 +391,12 @@ class TechnicianWindow(QMainWindow):
 
         def done(written: Any) -> None:
             self.export_button.setEnabled(True)
-            self.export_status.setText(f"Bundle written: {written}")
+            self.export_status.setText(self.tr_("tech.export_written", path=written))
             self.last_bundle = Path(written)
 
         def failed(error: BaseException) -> None:
             self.export_button.setEnabled(True)
-            self.export_status.setText(f"Export failed: {type(error).__name__}")
+            self.export_status.setText(self.tr_("tech.export_failed", error=type(error).__name__))
 
         self.worker.submit(write, done, failed)
 
