@@ -177,16 +177,22 @@ def test_the_lane_bar_devices_log_and_trust_tabs_speak_the_console_language(
     qtbot.waitUntil(lambda: trust.summary.text() == t("trust.no_database"), timeout=5000)
     trust_headers = [trust.table.horizontalHeaderItem(c).text() for c in range(4)]
     assert trust_headers[3] == t("trust.col_crl")
+    # AND the Health tab's values too (a kiosk without a database: unknown, never)
+    qtbot.waitUntil(lambda: window.contact_label.text() == t("health.unknown"), timeout=5000)
+    assert window.backlog_label.text() == t("health.unknown_no_db")
+    assert window.trust_detail_label.text() == t("health.no_trust")
     # AND no English word of these screens is left
     english = desk_messages("en")
     left_over = {
         english[key]
         for key in english
-        if key.startswith(("dev.", "log.", "lane.bar_", "trust.")) and t(key) != english[key]
+        if key.startswith(("dev.", "log.", "lane.bar_", "trust.", "health."))
+        and t(key) != english[key]
     }
     shown = {window.lane_label.text(), window.lane_button.text(), tab.camera_figures.text(),
              logs.count.text(), logs.logger.placeholderText(), *headers, *trust_headers,
-             trust.summary.text(),
+             trust.summary.text(), window.backlog_label.text(), window.contact_label.text(),
+             window.trust_label.text(), window.trust_detail_label.text(),
              *(b.text() for b in tab.buttons.values()),
              *(label.text() for label in tab.sections.values()),
              *(tab.results_table.horizontalHeaderItem(c).text() for c in range(3))}  # fmt: skip

@@ -52,14 +52,14 @@ from ui.theme import DESK_TYPE, LARGE_TEXT_FACTOR, desk_style
 from ui.workers import Worker
 
 
-def _ago(moment: str | None) -> str:
+def _ago(moment: str | None, tr: DeskCatalogue) -> str:
     if not moment:
-        return "never"
+        return tr("health.never")
     when = datetime.fromisoformat(moment)
     seconds = int((datetime.now(UTC) - when).total_seconds())
     if seconds < 120:
-        return f"{moment[:19]}Z ({seconds} s ago)"
-    return f"{moment[:19]}Z ({seconds // 60} min ago)"
+        return tr("health.ago_s", moment=f"{moment[:19]}Z", seconds=seconds)
+    return tr("health.ago_min", moment=f"{moment[:19]}Z", minutes=seconds // 60)
 
 
 class TechnicianWindow(QMainWindow):
@@ -275,6 +275,8 @@ class TechnicianWindow(QMainWindow):
             self.show_lane(self.lane.status())
         else:
             self.lane_label.setText(t("lane.bar_none"))
+        if getattr(self, "health", None):
+            self._render_health()
 
     # --- tabs ---------------------------------------------------------------------------
 
@@ -332,28 +334,42 @@ class TechnicianWindow(QMainWindow):
 
     def _show_health(self, health: Any) -> None:
         self.health = dict(health)
+        self._render_health()
+
+    def _render_health(self) -> None:
+        tr = self.tr_
         sync, trust = self.health.get("sync"), self.health.get("trust")
         if sync is None:
-            self.backlog_label.setText("unknown (no database)")
-            self.contact_label.setText("unknown")
+            self.backlog_label.setText(tr("health.unknown_no_db"))
+            self.contact_label.setText(tr("health.unknown"))
             self.sync_error_label.setText("–")
         else:
             backlog = sync["backlog"]
-            self.backlog_label.setText("unknown" if backlog is None else str(backlog))
-            self.contact_label.setText(_ago(sync["last_contact_at"]))
+            self.backlog_label.setText(tr("health.unknown") if backlog is None else str(backlog))
+            self.contact_label.setText(_ago(sync["last_contact_at"], tr))
             failures = sync["consecutive_failures"]
             error = sync["last_error"] or "–"
             self.sync_error_label.setText(
-                f"{error} ({failures} failure(s) in a row)" if failures else error
+                tr("health.failures", error=error, failures=failures) if failures else error
             )
         if trust is None or trust["state"] == "unknown":
-            self.trust_label.setText("unknown")
-            self.trust_detail_label.setText("no trust list loaded")
+            self.trust_label.setText(tr("health.unknown"))
+            self.trust_detail_label.setText(tr("health.no_trust"))
         else:
-            self.trust_label.setText(f"{trust['state']} (updated {_ago(trust['updated_at'])})")
+            self.trust_label.setText(
+                tr(
+                    "health.trust_state",
+                    state=trust["state"],
+                    updated=_ago(trust["updated_at"], tr),
+                )
+            )
             self.trust_detail_label.setText(
-                f"{trust['certificates']} certificates, {trust['crls']} CRLs; oldest CRL next "
-                f"update {trust['oldest_crl_next_update'] or '–'}"
+                tr(
+                    "health.trust_detail",
+                    certificates=trust["certificates"],
+                    crls=trust["crls"],
+                    next_update=trust["oldest_crl_next_update"] or "–",
+                )
             )
 
     # --- bundle -------------------------------------------------------------------------
