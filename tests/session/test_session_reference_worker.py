@@ -12,9 +12,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from kiosk.app import face_settings
 from kiosk.config import load_config
 from kiosk.demo.kiosk_loop import GENUINE, DemoKioskLoop
-from kiosk.face.images import ImageRejected, RgbImage
+from kiosk.face.images import ImageRejected, Rejection, RgbImage
 from kiosk.face.matcher import (
     DlibFaceMatcher,
     FaceMatcher,
@@ -24,9 +25,10 @@ from kiosk.face.matcher import (
 )
 from kiosk.face.quality import FrameQuality, Guidance
 from kiosk.face.remote import ProcessFaceMatcher
-from kiosk.face.sided import SidedFaceMatcher
+from kiosk.face.sided import EncoderSettings, SidedFaceMatcher
 from kiosk.session.pipeline import FaceReference, KioskPipeline
 from kiosk.session.steps import ChipStep, Outcome
+from models.errors import ConfigError
 
 PHOTO = (Path(__file__).resolve().parent.parent / "data/faces/obama/obama_small.jpg").read_bytes()
 
@@ -157,3 +159,66 @@ def test_the_kiosk_encodes_each_side_with_its_own_encoder_and_the_chip_photo_in_
     attempts = [name for name in result.outcome.timings_ms if name.startswith("matching_")]
     assert len(spies[1].calls) == len(attempts) >= 1
     assert all(p is FacePurpose.LIVE and t.startswith("kiosk-step-") for p, t in spies[1].calls)
+
+
+def test_each_side_s_encoder_is_read_from_the_configuration_file(tmp_path: Path) -> None:
+    # GIVEN a configuration that sets both sides and a policy threshold
+    path = tmp_path / "kiosk.toml"
+    path.write_text(
+        "[face]\nthreshold = 0.58\n\n[face.reference]\nnum_jitters = 5\nlandmarks = 5\n\n"
+        "[face.live]\nnum_jitters = 2\n"
+    )
+    # WHEN the composition root resolves the face settings
+    resolved = face_settings(load_config(path))
+    # THEN each side has its own encoder and the one threshold comes with them
+    assert resolved.reference == EncoderSettings(5, 5)
+    assert resolved.live == EncoderSettings(2, 68)
+    assert resolved.threshold == 0.58
+    # and the shipped defaults are the calibrated pair
+    shipped = face_settings(load_config(None, data_dir=str(tmp_path)))
+    assert (shipped.reference, shipped.live) == (EncoderSettings(3, 68), EncoderSettings(1, 68))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[face]\nnum_jitters = 3\n",  # the old single setting: both sides must be named
+        "[face.live]\nnum_jitters = 0\n",
+        "[face.reference]\nlandmarks = 7\n",
+    ],
+)
+def test_a_bad_encoder_setting_is_a_configuration_error(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError):
+        load_config(path)
+
+
+def test_the_sided_matcher_routes_by_purpose_and_closes_each_side_once() -> None:
+    # GIVEN two sides that count what they are asked
+    class Counting(FaceMatcher):
+        def __init__(self) -> None:
+            super().__init__(0.9)
+            self.purposes: list[FacePurpose] = []
+            self.closed = 0
+
+        def _template(self, image: RgbImage, purpose: FacePurpose) -> ImageRejected:
+            self.purposes.append(purpose)
+            return ImageRejected(Rejection.NO_FACE, "no_face")
+
+        def close(self) -> None:
+            self.closed += 1
+
+    chip, live = Counting(), Counting()
+    sided = SidedFaceMatcher(0.5, reference=chip, live=live)
+    image = np.zeros((8, 8, 3), np.uint8)
+    # WHEN asked for a chip photo's template and a live one, and closed
+    sided.template(image, FacePurpose.REFERENCE)
+    sided.template(image)
+    sided.close()
+    # THEN each went to its side, and the one threshold is the sided matcher's
+    assert chip.purposes == [FacePurpose.REFERENCE] and live.purposes == [FacePurpose.LIVE]
+    assert chip.closed == live.closed == 1 and sided.threshold == 0.5
+    same = Counting()
+    SidedFaceMatcher(0.5, reference=same, live=same).close()
+    assert same.closed == 1
