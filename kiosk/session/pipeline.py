@@ -317,7 +317,11 @@ class KioskPipeline:
         reference = chip.reference
         if isinstance(reference, FaceReference):
             # usually done already: it ran during the capture; if not, it is finishing
+            start = time.perf_counter()
             wait([reference.job], timeout=self.reference_wait_s)
+            waited_ms = (time.perf_counter() - start) * 1e3
+            if waited_ms >= 1.0:
+                log.info("waited %.0f ms for the chip photo template", waited_ms)
             verification = reference.verification
         else:
             verification = self.new_verification()
