@@ -7,6 +7,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+Directive = Literal["board", "no_board", "contact"]
+
+
+def _default_codes() -> dict[Directive, str]:
+    return {"board": "0Z", "no_board": "1Z", "contact": "2Z"}
+
 
 class VettingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -23,8 +29,8 @@ class VettingConfig(BaseModel):
     dob_mismatch_penalty: float = Field(0.25, ge=0, le=1)
     nationality_mismatch_penalty: float = Field(0.05, ge=0, le=1)
     max_hits: int = Field(10, ge=1, le=100)
-    iapi_codes: dict[Literal["board", "no_board", "contact"], str] = Field(
-        default_factory=lambda: {"board": "0Z", "no_board": "1Z", "contact": "2Z"},
+    iapi_codes: dict[Directive, str] = Field(
+        default_factory=_default_codes,
         description="the ERC code of each iAPI directive in CUSRES answers: set them from "
         "the receiving authority's implementation guide (the defaults are not the guide's)",
     )
@@ -35,7 +41,7 @@ class VettingConfig(BaseModel):
 
     @field_validator("iapi_codes")
     @classmethod
-    def _codes(cls, value: dict[str, str]) -> dict[str, str]:
+    def _codes(cls, value: dict[Directive, str]) -> dict[Directive, str]:
         for code in value.values():
             if not (1 <= len(code) <= 3 and code.isalnum()):
                 raise ValueError("an ERC code is 1 to 3 letters or digits")

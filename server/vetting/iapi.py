@@ -26,13 +26,14 @@ from pydifact.segments import Segment
 from pydifact.serializer import Serializer
 
 from models.vetting_tables import VettingFlightRow, VettingTravellerRow
+from server.vetting.config import Directive
 
 # vetting status -> directive; a status not listed is answered "contact"
-DIRECTIVES = {"cleared": "board", "no_board": "no_board", "refer": "contact"}
-DEFAULT_CODES = {"board": "0Z", "no_board": "1Z", "contact": "2Z"}
+DIRECTIVES: dict[str, Directive] = {"cleared": "board", "no_board": "no_board", "refer": "contact"}
+DEFAULT_CODES: dict[Directive, str] = {"board": "0Z", "no_board": "1Z", "contact": "2Z"}
 
 
-def directive(status: str) -> str:
+def directive(status: str) -> Directive:
     return DIRECTIVES.get(status, "contact")
 
 
@@ -44,10 +45,10 @@ def cusres(
     transaction_reference: str,
     flight: VettingFlightRow,
     travellers: Sequence[VettingTravellerRow],
-    codes: Mapping[str, str] | None = None,
+    codes: Mapping[Directive, str] | None = None,
     now: dt.datetime | None = None,
 ) -> str:
-    codes = {**DEFAULT_CODES, **(codes or {})}
+    codes = {**DEFAULT_CODES, **(codes or {})}  # a directive not set keeps its default
     now = now or dt.datetime.now(dt.UTC)
     reference = f"R{control_reference}"[:14]
     segments = [
