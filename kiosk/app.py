@@ -32,6 +32,7 @@ from kiosk.device_events import DeviceEventLog
 from kiosk.devices import Devices
 from kiosk.face.liveness import LandmarkLiveness
 from kiosk.face.matcher import DlibFaceMatcher, FaceMatcher, VerificationTransaction
+from kiosk.face.photo_decoder import ChipPhotoDecoder
 from kiosk.face.remote import ProcessFaceDetector, ProcessFaceMatcher
 from kiosk.lane import Lane, LaneCause, LaneStatus
 from kiosk.lane_supervisor import LaneSupervisor
@@ -98,6 +99,7 @@ class Kiosk:
     assistance: Assistance = field(default_factory=Assistance)
     closers: list[Callable[[], None]] = field(default_factory=list)
     storage: StorageHealth | None = None
+    photo_decoder: ChipPhotoDecoder | None = None  # chip photos: a worker process, a time limit
 
     def reload_lists(self) -> None:
         store = ScreeningStore(self.database)
@@ -174,6 +176,12 @@ def build_kiosk(
             landmarks=config.face.landmarks,
         )
 
+    # the chip photo is decoded in a worker process of its own, always, within a time limit
+    decoder = ChipPhotoDecoder(
+        timeout_s=config.face.chip_photo_timeout_s,
+        memory_limit_mb=config.face.chip_photo_memory_mb,
+    ).start()
+
     def recorder(record: DecidedTransaction) -> None:
         try:
             record_transaction(database, record, cipher=cipher, audit=audit, site=config.site)
@@ -186,7 +194,9 @@ def build_kiosk(
         camera=devices.camera,
         gate=devices.gate,
         verifier=verifier,
-        matcher=lambda: VerificationTransaction(matcher, config.face.max_image_pixels),
+        matcher=lambda: VerificationTransaction(
+            matcher, config.face.max_image_pixels, decode=decoder.decode
+        ),
         liveness=LandmarkLiveness(),
         screener=screener,
         recorder=recorder,
@@ -230,13 +240,14 @@ def build_kiosk(
         anchors,
         supervisor,
         storage=storage,
+        photo_decoder=decoder,
     )
     supervisor.reload_lists = kiosk.reload_lists  # what sync or an import wrote, reloaded
     if storage is not None:
         supervisor.extra_checks.append(storage.check)  # a full disk cleared reopens the lane
     engine.admits = kiosk.admits_travellers
     supervisor.note_lists_loaded()
-    kiosk.closers += [matcher.close] + ([detector.close] if detector else [])
+    kiosk.closers += [matcher.close, decoder.close] + ([detector.close] if detector else [])
     kiosk.voice = build_voice(config, devices)
     kiosk.closers.append(kiosk.voice.close)
     kiosk.assistance.add_listener(lambda state: audit_assistance(database, audit, state))
