@@ -133,10 +133,11 @@ def _kiosk_section(device: DeviceOut) -> str:
         else ""
     )
     return (
+        f'<section class="kiosk" id="kiosk-{escape(device.name)}">'
         f"<h2>Kiosk {escape(device.name)}</h2>"
         f"<p>Status {escape(device.status or 'no heartbeat')}, last heartbeat "
         f"{_when(device.last_heartbeat_at)}, coverage reported {_when(device.trust_reported_at)}"
-        f"{' (revoked)' if device.revoked else ''}</p><p>{flag}{due}</p>{table}"
+        f"{' (revoked)' if device.revoked else ''}</p><p>{flag}{due}</p>{table}</section>"
     )
 
 

@@ -28,6 +28,9 @@ from kiosk.trust.records import CSCA, LINK, name_key
 from kiosk.trust.store import StoreSignature, TrustStore, store_signature
 
 OK, NO_CSCA, NO_CRL, CRL_STALE, NOT_A_STATE = "ok", "no_csca", "no_crl", "crl_stale", "not_a_state"
+# a state still ``ok`` whose CRL's next update comes within this is flagged "due": fetch a CRL
+# before it goes stale and refers travellers (the server's fleet view uses the same window)
+CRL_DUE_WITHIN = dt.timedelta(hours=48)
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,12 @@ class StateCoverage:
     cscas: list[dict[str, Any]]
     crl_next_update: dt.datetime | None
     status: str
+
+    def crl_due(self, now: dt.datetime | None = None) -> bool:
+        """Covered now, but the CRL's next update comes within :data:`CRL_DUE_WITHIN`."""
+        moment = now or dt.datetime.now(dt.UTC)
+        update = self.crl_next_update
+        return self.status == OK and update is not None and update < moment + CRL_DUE_WITHIN
 
     def to_json(self) -> dict[str, Any]:
         return {

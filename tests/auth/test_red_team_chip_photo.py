@@ -31,6 +31,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from hardware.sim.passports import PassportFactory
+from kiosk.bench import auth as auth_bench
 from kiosk.config import load_config
 from kiosk.demo.kiosk_loop import GENUINE, DemoKioskLoop
 from kiosk.face import chip_photo
@@ -251,7 +252,19 @@ def test_a_hung_decoder_refers_the_traveller_and_the_kiosk_takes_the_next(tmp_pa
                 ("not_performed", "chip_photo_unusable")
             ]
         assert _gone(stuck) and decoder.worker.restarts == 1
-        # AND the next traveller is accepted, the photo decoded by the new worker
+        # AND once the new worker is up (readiness awaited as an event: on a loaded machine its
+        # interpreter takes seconds to start), the next traveller is accepted
+        decoder.wait_ready()
         assert loop.transact(GENUINE).outcome.decision is Decision.ACCEPT
     # AND the kiosk's shutdown stopped its decoder
     assert decoder.worker.pid is None
+
+
+def test_bench_auth_reports_the_decoders_cost(passports: PassportFactory) -> None:
+    # GIVEN the bench's chip photos (the profile's JPEG and the same portrait as JPEG 2000)
+    portraits = auth_bench._portraits(passports.chip_image("lca-genuine"))
+    assert chip_photo.declared_size(portraits["jpeg2000"])[0] == "jpeg2000"
+    # WHEN one decode of each is timed THEN the worker's and the in-process figures are there
+    figures = auth_bench._decode_ms(portraits, 1)
+    assert set(figures["worker"]) == set(figures["in_process"]) == {"jpeg", "jpeg2000"}
+    assert all(ms > 0 for ms in [*figures["worker"].values(), *figures["in_process"].values()])

@@ -11,7 +11,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from kiosk.storage.database import Database
-from kiosk.trust.coverage import OK, state_coverage
+from kiosk.trust.coverage import OK, StateCoverage, state_coverage
 from kiosk.trust.store import TrustStore
 from ui.workers import Worker
 
@@ -24,6 +24,7 @@ STATUS_TEXT = {
     "not_a_state": "not a state",
 }
 FLAG = QColor(255, 214, 214)
+DUE = QColor(255, 240, 200)  # covered, but the CRL's next update is within CRL_DUE_WITHIN
 
 
 class TrustCoverageTab(QWidget):
@@ -51,12 +52,16 @@ class TrustCoverageTab(QWidget):
             return
         codes = self.codes
         self.worker.submit(
-            lambda: [s.to_json() for s in state_coverage(TrustStore(database), codes)],
+            lambda: [_row(s) for s in state_coverage(TrustStore(database), codes)],
             self._show,
         )
 
     def flagged(self) -> list[str]:
         return [s["code"] for s in self.states if s["status"] != OK]
+
+    def due(self) -> list[str]:
+        """Covered states whose CRL must be renewed within the next 48 hours."""
+        return [s["code"] for s in self.states if s.get("crl_due")]
 
     def _show(self, states: Any) -> None:
         self.states = list(states)
@@ -73,6 +78,8 @@ class TrustCoverageTab(QWidget):
                 item = QTableWidgetItem(text)
                 if state["status"] != OK:
                     item.setBackground(QBrush(FLAG))
+                elif state.get("crl_due"):
+                    item.setBackground(QBrush(DUE))
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
         flagged = self.flagged()
@@ -85,3 +92,11 @@ class TrustCoverageTab(QWidget):
             )
         else:
             self.summary.setText(f"every one of {len(self.states)} states is covered")
+        if self.states and self.due():
+            self.summary.setText(
+                self.summary.text() + "; CRL due within 48 h: " + ", ".join(self.due())
+            )
+
+
+def _row(state: StateCoverage) -> dict[str, Any]:
+    return {**state.to_json(), "crl_due": state.crl_due()}
