@@ -268,3 +268,39 @@ def test_bench_auth_reports_the_decoders_cost(passports: PassportFactory) -> Non
     figures = auth_bench._decode_ms(portraits, 1)
     assert set(figures["worker"]) == set(figures["in_process"]) == {"jpeg", "jpeg2000"}
     assert all(ms > 0 for ms in [*figures["worker"].values(), *figures["in_process"].values()])
+
+
+@pytest.mark.parametrize(
+    ("data", "shown"),
+    [
+        (_image("EPS"), False),
+        (_image("TIFF"), False),
+        (_image("PNG"), False),
+        (_jp2_declaring(7000, 7000), False),
+        (_image("JPEG"), True),
+        (_image("JPEG2000"), True),
+    ],
+    ids=["eps", "tiff", "png", "jp2-7000x7000", "jpeg", "jpeg2000"],
+)
+def test_the_officers_booth_holds_the_chip_portrait_to_the_same_rules(
+    data: bytes, shown: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the chip portrait of a referral as the kiosk sent it WHEN the booth shows it
+    from ui.officer.images import to_png
+
+    opened: list[Any] = []
+    monkeypatch.setattr(chip_photo, "decode_image", _recording(opened, chip_photo.decode_image))
+    png = to_png(data, chip=True)
+    # THEN only a JPEG or JPEG 2000 within the portrait limits is decoded (and shown)
+    assert (png is not None) is shown
+    assert bool(opened) is shown
+    # AND a live frame is decoded as JPEG only
+    assert (to_png(data) is not None) is (data[:3] == b"\xff\xd8\xff")
+
+
+def _recording(calls: list[Any], decode: Any) -> Any:
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[0])
+        return decode(*args, **kwargs)
+
+    return recorded

@@ -447,7 +447,8 @@ class OfficerWindow(QMainWindow):
             except KioskError:
                 blocked = None  # awaiting approval, say: the view shows why
             detail = self.source.referral(session, transaction_id)
-            return detail, to_png(detail.chip_portrait), to_png(detail.live_capture), blocked
+            chip = to_png(detail.chip_portrait, chip=True)
+            return detail, chip, to_png(detail.live_capture), blocked
 
         def show(result: Any) -> None:
             detail, chip, live, blocked = result
