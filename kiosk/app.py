@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from hardware.chip_reader import CardEvent
-from hardware.gate import GateState
+from hardware.gate import GateState, GateStateChanged
 from hardware.mrz_reader import DocumentPresented, DocumentRemoved
 from kiosk.assistance import Assistance, AssistanceState
 from kiosk.audit import open_audit_log
@@ -122,6 +122,7 @@ class Kiosk:
         """Clear the technician's cause (ending any rehearsal) and re-check the others."""
         self.rehearsal.clear()
         self.lane.clear(LaneCause.TECHNICIAN)
+        self.supervisor.rearm_gate_reset()  # a gate the automatic resets gave up on: try again
         return self.supervisor.check()
 
     def close(self) -> None:
@@ -327,7 +328,10 @@ class KioskRuntime:
         self._remove_lane_listener = kiosk.lane.add_listener(self._on_lane)
         devices.mrz_reader.add_listener(self._on_mrz_event)
         devices.chip_reader.add_listener(self._on_card_event)
+        # a reader unplugged (or pcscd gone) closes the lane at once, and reopens it on return
+        devices.chip_reader.add_health_listener(lambda _problem: kiosk.supervisor.poke())
         devices.gate.add_listener(self.device_events.on_gate_event)
+        devices.gate.add_listener(self._on_gate_event)  # a fault closes the lane at once
         self._unsubscribe = kiosk.bus.subscribe(self.device_events.on_session_event)
         kiosk.supervisor.open_devices()
         self._started = True
@@ -420,6 +424,10 @@ class KioskRuntime:
             return False
         return self.kiosk.admits_travellers()  # in service, or the technician's rehearsal
 
+    def _on_gate_event(self, event: object) -> None:
+        if isinstance(event, GateStateChanged) and GateState.FAULT in (event.previous, event.state):
+            self.kiosk.supervisor.poke()  # out of service now; the reset is tried from there
+
     def _on_card_event(self, event: CardEvent) -> None:
         if event is CardEvent.REMOVED:
             self.kiosk.engine.passport_removed()
@@ -439,6 +447,7 @@ class KioskRuntime:
                 self.clock.close()
                 self._unsubscribe()
                 self.kiosk.devices.gate.remove_listener(self.device_events.on_gate_event)
+                self.kiosk.devices.gate.remove_listener(self._on_gate_event)
                 if self.lane_link is not None:
                     self.lane_link.close()
                     self.lane_link = None

@@ -172,6 +172,19 @@ class LaneConfig(_Section):
         description="a camera whose newest frame is older than this is a device fault (a video "
         "file's loop or a short reconnect is not)",
     )
+    gate_reset_attempts: int = Field(
+        3,
+        ge=0,
+        le=100,
+        description="automatic resets tried on a gate in fault (not in emergency) before the "
+        "lane waits for a technician; the count starts again once the gate is healthy",
+    )
+    gate_reset_interval_s: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="the least time between two automatic resets of a faulted gate",
+    )
     required_lists: list[RequiredList] = Field(
         default_factory=lambda: list(_REQUIRED_LISTS),
         description="lists without which the lane stays closed; each one is stale when its "

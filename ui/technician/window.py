@@ -107,13 +107,16 @@ class TechnicianWindow(QMainWindow):
                 k: getattr(devices, k).type for k in ("camera", "chip_reader", "mrz_reader", "gate")
             },
             lane=lane,
+            tr=self.tr_,
         )
-        self.log_view = LogView(log_buffer)
+        self.log_view = LogView(log_buffer, self.tr_)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.devices_tab, "Devices")
         self.tabs.addTab(self.log_view, "Logs")
         self.tabs.addTab(self._health_tab(), "Health")
-        self.trust_tab = TrustCoverageTab(self.worker, database, config.policy.eligible_issuers)
+        self.trust_tab = TrustCoverageTab(
+            self.worker, database, config.policy.eligible_issuers, tr=self.tr_
+        )
         self.tabs.addTab(self.trust_tab, "Trust coverage")
         self.tabs.addTab(self._config_tab(), "Configuration")
         root = QWidget()
@@ -177,10 +180,10 @@ class TechnicianWindow(QMainWindow):
         bar = QWidget()
         row = QHBoxLayout(bar)
         row.setContentsMargins(0, 0, 0, 0)
-        self.lane_label = QLabel("Lane: no lane (console only)")
+        self.lane_label = QLabel(self.tr_("lane.bar_none"))
         self.lane_label.setObjectName("section")
         self.lane_label.setWordWrap(True)
-        self.lane_button = QPushButton("Take lane out of service")
+        self.lane_button = QPushButton(self.tr_("lane.bar_take_out"))
         self.lane_button.clicked.connect(self.toggle_service)
         self.lane_button.setVisible(self.lane is not None)
         row.addWidget(self.lane_label, 1)
@@ -192,15 +195,20 @@ class TechnicianWindow(QMainWindow):
         return bar
 
     def show_lane(self, status: LaneStatus) -> None:
+        """The lane bar: each cause in words with its code (what support asks for), and the
+        device's own detail."""
+        t = self.tr_
         if status.in_service:
-            self.lane_label.setText("Lane: IN SERVICE")
+            self.lane_label.setText(t("lane.bar_in_service"))
         else:
             causes = "; ".join(
-                f"{f.cause.value}" + (f" – {f.detail}" if f.detail else "") for f in status.faults
+                f"{t(f'cause.{f.cause.value}')} ({f.cause.value})"
+                + (f" – {f.detail}" if f.detail else "")
+                for f in status.faults
             )
-            self.lane_label.setText(f"Lane: OUT OF SERVICE – {causes}")
+            self.lane_label.setText(t("lane.bar_out_of_service", causes=causes))
         technician = LaneCause.TECHNICIAN in status.causes
-        self.lane_button.setText("Return to service" if technician else "Take lane out of service")
+        self.lane_button.setText(t("lane.bar_return" if technician else "lane.bar_take_out"))
         self.devices_tab.set_lane_in_service(status.in_service)
 
     def toggle_service(self) -> None:
@@ -260,6 +268,13 @@ class TechnicianWindow(QMainWindow):
                 label.widget().setText(t(key))  # type: ignore[union-attr]
         self.export_button.setText(t("tech.export"))
         self.export_status.setText(t("tech.export_note"))
+        self.devices_tab.retranslate()
+        self.log_view.retranslate()
+        self.trust_tab.retranslate()
+        if self.lane is not None:
+            self.show_lane(self.lane.status())
+        else:
+            self.lane_label.setText(t("lane.bar_none"))
 
     # --- tabs ---------------------------------------------------------------------------
 
@@ -347,9 +362,9 @@ class TechnicianWindow(QMainWindow):
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         name, _ = QFileDialog.getSaveFileName(
             self,
-            "Export diagnostics bundle",
+            self.tr_("tech.export_dialog"),
             f"diagnostics-{self.config.kiosk_id}-{stamp}.zip",
-            "Zip files (*.zip)",
+            self.tr_("tech.zip_files"),
         )
         if name:
             self.export_bundle(Path(name))
@@ -362,7 +377,7 @@ class TechnicianWindow(QMainWindow):
         health = dict(self.health)
         config = self.config
         self.export_button.setEnabled(False)
-        self.export_status.setText("Writing the bundle…")
+        self.export_status.setText(self.tr_("tech.export_writing"))
 
         def write() -> Path:
             return build_bundle(
@@ -376,12 +391,12 @@ class TechnicianWindow(QMainWindow):
 
         def done(written: Any) -> None:
             self.export_button.setEnabled(True)
-            self.export_status.setText(f"Bundle written: {written}")
+            self.export_status.setText(self.tr_("tech.export_written", path=written))
             self.last_bundle = Path(written)
 
         def failed(error: BaseException) -> None:
             self.export_button.setEnabled(True)
-            self.export_status.setText(f"Export failed: {type(error).__name__}")
+            self.export_status.setText(self.tr_("tech.export_failed", error=type(error).__name__))
 
         self.worker.submit(write, done, failed)
 
