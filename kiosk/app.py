@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +35,7 @@ from kiosk.face.liveness import LandmarkLiveness
 from kiosk.face.matcher import DlibFaceMatcher, FaceMatcher, VerificationTransaction
 from kiosk.face.photo_decoder import ChipPhotoDecoder
 from kiosk.face.remote import ProcessFaceDetector, ProcessFaceMatcher
+from kiosk.face.worker import FaceWorkerError
 from kiosk.lane import Lane, LaneCause, LaneStatus
 from kiosk.lane_supervisor import LaneSupervisor
 from kiosk.policy.engine import PolicyEngine
@@ -385,8 +387,18 @@ class KioskRuntime:
                     log.warning("could not close the entry door")
 
     def wait_in_service(self, timeout_s: float) -> bool:
-        """Wait until the lane is in service (devices ready, trust and lists loaded)."""
-        return self._in_service.wait(timeout_s)
+        """Wait until the lane is in service (devices ready, trust and lists loaded) and the
+        chip photo decoder's worker has started (a traveller taken before would wait for it)."""
+        deadline = time.monotonic() + timeout_s
+        if not self._in_service.wait(timeout_s):
+            return False
+        decoder = self.kiosk.photo_decoder
+        if decoder is not None:
+            try:
+                decoder.wait_ready(max(0.0, deadline - time.monotonic()))
+            except FaceWorkerError:
+                log.warning("chip photo decoder not ready: it is started again on first use")
+        return True
 
     def _on_mrz_event(self, event: Any) -> None:
         if isinstance(event, DocumentPresented):
