@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,8 +33,10 @@ from kiosk.device_events import DeviceEventLog
 from kiosk.devices import Devices
 from kiosk.face.liveness import LandmarkLiveness
 from kiosk.face.matcher import DlibFaceMatcher, FaceMatcher, VerificationTransaction
+from kiosk.face.photo_decoder import ChipPhotoDecoder
 from kiosk.face.remote import ProcessFaceDetector, ProcessFaceMatcher
 from kiosk.face.sided import EncoderSettings, SidedFaceMatcher
+from kiosk.face.worker import FaceWorkerError
 from kiosk.lane import Lane, LaneCause, LaneStatus
 from kiosk.lane_supervisor import LaneSupervisor
 from kiosk.policy.engine import PolicyEngine
@@ -99,6 +102,7 @@ class Kiosk:
     assistance: Assistance = field(default_factory=Assistance)
     closers: list[Callable[[], None]] = field(default_factory=list)
     storage: StorageHealth | None = None
+    photo_decoder: ChipPhotoDecoder | None = None  # chip photos: a worker process, a time limit
 
     def reload_lists(self) -> None:
         store = ScreeningStore(self.database)
@@ -212,6 +216,12 @@ def build_kiosk(
     threshold = face.threshold
     matcher, detector = build_face_matcher(config, face)
 
+    # the chip photo is decoded in a worker process of its own, always, within a time limit
+    decoder = ChipPhotoDecoder(
+        timeout_s=config.face.chip_photo_timeout_s,
+        memory_limit_mb=config.face.chip_photo_memory_mb,
+    ).start()
+
     def recorder(record: DecidedTransaction) -> None:
         try:
             record_transaction(database, record, cipher=cipher, audit=audit, site=config.site)
@@ -224,7 +234,9 @@ def build_kiosk(
         camera=devices.camera,
         gate=devices.gate,
         verifier=verifier,
-        matcher=lambda: VerificationTransaction(matcher, config.face.max_image_pixels),
+        matcher=lambda: VerificationTransaction(
+            matcher, config.face.max_image_pixels, decode=decoder.decode
+        ),
         liveness=LandmarkLiveness(),
         screener=screener,
         recorder=recorder,
@@ -268,13 +280,14 @@ def build_kiosk(
         anchors,
         supervisor,
         storage=storage,
+        photo_decoder=decoder,
     )
     supervisor.reload_lists = kiosk.reload_lists  # what sync or an import wrote, reloaded
     if storage is not None:
         supervisor.extra_checks.append(storage.check)  # a full disk cleared reopens the lane
     engine.admits = kiosk.admits_travellers
     supervisor.note_lists_loaded()
-    kiosk.closers += [matcher.close] + ([detector.close] if detector else [])
+    kiosk.closers += [matcher.close, decoder.close] + ([detector.close] if detector else [])
     kiosk.closers.append(pipeline.close)  # closed first: its reference job ends before the matcher
     kiosk.voice = build_voice(config, devices)
     kiosk.closers.append(kiosk.voice.close)
@@ -412,8 +425,18 @@ class KioskRuntime:
                     log.warning("could not close the entry door")
 
     def wait_in_service(self, timeout_s: float) -> bool:
-        """Wait until the lane is in service (devices ready, trust and lists loaded)."""
-        return self._in_service.wait(timeout_s)
+        """Wait until the lane is in service (devices ready, trust and lists loaded) and the
+        chip photo decoder's worker has started (a traveller taken before would wait for it)."""
+        deadline = time.monotonic() + timeout_s
+        if not self._in_service.wait(timeout_s):
+            return False
+        decoder = self.kiosk.photo_decoder
+        if decoder is not None:
+            try:
+                decoder.wait_ready(max(0.0, deadline - time.monotonic()))
+            except FaceWorkerError:
+                log.warning("chip photo decoder not ready: it is started again on first use")
+        return True
 
     def _on_mrz_event(self, event: Any) -> None:
         if isinstance(event, DocumentPresented):

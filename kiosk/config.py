@@ -95,6 +95,16 @@ class FaceConfig(_Section):
     capture_window_s: float = Field(6.0, gt=0, le=120)
     max_attempts: int = Field(3, ge=1, le=10)
     liveness_required: bool = True
+    chip_photo_timeout_s: float = Field(
+        3.0,
+        gt=0,
+        le=30,
+        description="the chip photo is decoded in a worker process of its own; a decode "
+        "that takes longer is stopped (the worker is replaced) and the traveller referred",
+    )
+    chip_photo_memory_mb: int = Field(
+        512, ge=64, le=4096, description="how much the chip photo decoder may allocate"
+    )
     matcher_process: bool = Field(
         False,
         description="compute face templates and detection in worker processes, which keeps "

@@ -193,6 +193,10 @@ class HeartbeatRow(ServerBase):
     backlog: Mapped[int]
     software_version: Mapped[str | None] = mapped_column(String(32))
     devices: Mapped[dict[str, Any]]
+    # the trust coverage the kiosk last reported ({"states": [{code, cscas, crl_next_update,
+    # status}]}), kept when a later heartbeat carries none
+    trust_coverage: Mapped[dict[str, Any] | None]
+    trust_reported_at: Mapped[datetime | None]
 
 
 class ReceivedCheckpointRow(ServerBase):

@@ -5,11 +5,16 @@
   key added), verified on a live in-process chip. Reader-side CPU only
   (``time.process_time``): the emulated chip's own CPU time is measured and subtracted.
 * Importing the German CSCA master list (about 590 certificates) into a fresh SQLite database.
+* Decoding the chip photo as the kiosk does (:class:`~kiosk.face.photo_decoder.ChipPhotoDecoder`:
+  header checks here, Pillow in a worker process within a time limit), wall time per photo
+  from request to pixels, for the bench passport's JPEG and the same portrait as JPEG 2000;
+  beside it the same decode in this process, so the worker's cost (the pipe) shows.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import statistics
 import tempfile
 import time
@@ -23,8 +28,11 @@ from hardware.sim.passports import PassportFactory, defect_plan
 from hardware.sim.personalise import build_image, printed_mrz
 from hardware.sim.profiles import get_profile
 from kiosk.config import load_config
+from kiosk.face.chip_photo import decode_chip_photo
+from kiosk.face.photo_decoder import ChipPhotoDecoder
 from kiosk.icao.auth.anchors import TrustAnchors
 from kiosk.icao.auth.document import verify_document
+from kiosk.icao.lds import parse_dg2
 from kiosk.icao.mrz.parser import parse_mrz
 from kiosk.icao.reader import read_passport
 from kiosk.storage.database import Database, create_database_engine
@@ -49,6 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the CSCA certificate the master list's signer is pinned to",
     )
     parser.add_argument("--cache", type=Path, help="simulator cache (default <data_dir>/sim)")
+    parser.add_argument("--decodes", type=int, default=20, help="chip photo decodes to time")
 
 
 def _typical_passport(factory: PassportFactory) -> tuple[ChipImage, str]:
@@ -115,6 +124,42 @@ def _master_list_import_s(path: Path, csca: Path) -> tuple[float, int]:
     return elapsed, summary.added
 
 
+def _portraits(image: ChipImage) -> dict[str, bytes]:
+    """The bench passport's chip photo (JPEG) and the same portrait as JPEG 2000."""
+    from PIL import Image
+
+    dg2 = parse_dg2(image.application_files[0x0102])
+    jpeg = next(face.image for face in dg2.faces if face.image)
+    out = io.BytesIO()
+    Image.open(io.BytesIO(jpeg)).convert("RGB").save(
+        out, "JPEG2000", quality_mode="rates", quality_layers=[20]
+    )
+    return {"jpeg": jpeg, "jpeg2000": out.getvalue()}
+
+
+def _decode_ms(portraits: dict[str, bytes], rounds: int) -> dict[str, dict[str, float]]:
+    """Median wall ms per format: through the kiosk's decoder worker, and in this process."""
+    worker: dict[str, list[float]] = {}
+    here: dict[str, list[float]] = {}
+    with ChipPhotoDecoder() as decoder:
+        decoder.wait_ready()
+        for kind, data in portraits.items():
+            decoder.decode(data)  # warm-up
+            for _ in range(rounds):
+                start = time.perf_counter()
+                decoded = decoder.decode(data)
+                worker.setdefault(kind, []).append((time.perf_counter() - start) * 1e3)
+                if getattr(decoded, "ndim", 0) != 3:
+                    raise RuntimeError(f"the bench {kind} chip photo was not decoded")
+                start = time.perf_counter()
+                decode_chip_photo(data)
+                here.setdefault(kind, []).append((time.perf_counter() - start) * 1e3)
+    return {
+        "worker": {k: round(statistics.median(v), 2) for k, v in worker.items()},
+        "in_process": {k: round(statistics.median(v), 2) for k, v in here.items()},
+    }
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     cache = args.cache or load_config(args.config).data_dir / "sim"
     factory = PassportFactory(cache)
@@ -128,6 +173,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         samples.append(ms)
         authentic = authentic and ok
     import_s, added = _master_list_import_s(args.master_list, args.master_list_csca)
+    portraits = _portraits(image)
+    decode = _decode_ms(portraits, max(1, getattr(args, "decodes", 20)))
     return {
         "verify_cpu_ms_median": round(statistics.median(samples), 2),
         "verify_cpu_ms_max": round(max(samples), 2),
@@ -135,4 +182,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "verified_authentic": authentic,
         "master_list_import_s": round(import_s, 3),
         "master_list_certificates_added": added,
+        "decode_ms_median": decode["worker"],
+        "decode_in_process_ms_median": decode["in_process"],
+        "chip_photo_bytes": {kind: len(data) for kind, data in portraits.items()},
     }

@@ -148,7 +148,13 @@ def _coverage(args: argparse.Namespace) -> int:
         print(f"{'state':6} {'status':12} {'CSCAs':>5}  CRL next update")
         for state in states:
             update = state.crl_next_update.isoformat()[:16] if state.crl_next_update else "-"
-            flag = "  <- refers chipped passports" if state.status != "ok" else ""
+            flag = (
+                "  <- refers chipped passports"
+                if state.status != "ok"
+                else "  <- CRL due within 48 h"
+                if state.crl_due()
+                else ""
+            )
             print(f"{state.code:6} {state.status:12} {len(state.cscas):>5}  {update}{flag}")
     return 0
 

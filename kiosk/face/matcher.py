@@ -15,8 +15,11 @@ since then nothing says which is the holder. A live frame at the gate (``LIVE``)
 whenever a second face is found, whatever its size: a second person in front of the gate is
 a tailgating risk, not a background.
 
-A :class:`VerificationTransaction` encodes the chip photo once per transaction, whatever the
-number of live attempts. Templates are never logged.
+A :class:`VerificationTransaction` decodes and encodes the chip photo once per transaction,
+whatever the number of live attempts; the kiosk decodes it in a worker process with a time
+limit (:class:`~kiosk.face.photo_decoder.ChipPhotoDecoder`), and a photo that decoder could
+not finish is a rejection (``decode_timeout``, ``decoder_crashed``, ...), never an
+exception. Templates are never logged.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import abc
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal
@@ -40,6 +44,7 @@ from kiosk.face.images import (
     Rejection,
     RgbImage,
 )
+from kiosk.face.photo_decoder import ChipPhotoDecodeError
 from kiosk.face.quality import FrameQuality, assess_frame, to_gray
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom
@@ -244,21 +249,38 @@ def _crop(image: RgbImage, box: Box) -> tuple[RgbImage, Box, npt.NDArray[np.floa
     return crop, (left - x0, top - y0, right - x0, bottom - y0), np.array([x0, y0], float)
 
 
-class VerificationTransaction:
-    """One traveller's verification: the chip photo is decoded and encoded only once."""
+PhotoDecode = Callable[[bytes, int], RgbImage | ImageRejected]
 
-    def __init__(self, matcher: FaceMatcher, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+
+class VerificationTransaction:
+    """One traveller's verification: the chip photo is decoded and encoded only once.
+
+    ``decode`` is how the chip photo becomes pixels: the kiosk's
+    :meth:`ChipPhotoDecoder.decode <kiosk.face.photo_decoder.ChipPhotoDecoder.decode>` (a
+    worker process, a time limit); by default :func:`decode_chip_photo` in this process."""
+
+    def __init__(
+        self,
+        matcher: FaceMatcher,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        decode: PhotoDecode | None = None,
+    ) -> None:
         self.matcher = matcher
         self.max_pixels = max_pixels
+        self.decode: PhotoDecode = decode or decode_chip_photo
         self._references: dict[str, FaceTemplate | ImageRejected] = {}
         self.encodings = 0
+
+    def reference_unusable(self, photo: bytes) -> bool:
+        """True when the chip photo itself gave no template (refused, not decoded, no face)."""
+        return isinstance(self.reference(photo), ImageRejected)
 
     def reference(self, photo: bytes) -> FaceTemplate | ImageRejected:
         """The template of the chip photo (JPEG or JPEG 2000 bytes), cached by its hash."""
         key = hashlib.sha256(photo).hexdigest()
         cached = self._references.get(key)
         if cached is None:
-            decoded = decode_chip_photo(photo, self.max_pixels)  # JPEG / JPEG 2000 only
+            decoded = self._decoded(photo)
             cached = (
                 decoded
                 if isinstance(decoded, ImageRejected)
@@ -267,6 +289,13 @@ class VerificationTransaction:
             self.encodings += 1
             self._references[key] = cached
         return cached
+
+    def _decoded(self, photo: bytes) -> RgbImage | ImageRejected:
+        """JPEG / JPEG 2000 only; a decoder that failed its limits is a typed rejection."""
+        try:
+            return self.decode(photo, self.max_pixels)
+        except ChipPhotoDecodeError as exc:
+            return ImageRejected(Rejection.UNREADABLE_IMAGE, exc.detail)
 
     def verify(self, live: RgbImage | FaceTemplate, photo: bytes) -> Verification | ImageRejected:
         reference = self.reference(photo)

@@ -13,9 +13,10 @@ face), which freezes every thread of the process that calls it, the GUI thread i
   one started at once, so the next request finds it loading or ready;
 - :meth:`FaceWorker.close` stops the worker and reaps it.
 
-A worker has a *role*: ``"matcher"`` (all models; face templates) or ``"detector"`` (only the
-HOG detector; face boxes for the live tracker). Images and templates cross the pipe but are
-never logged. :mod:`kiosk.face.remote` has the matcher and detector built on it.
+A worker has a *role*: ``"matcher"`` (all models; face templates), ``"detector"`` (only the
+HOG detector; face boxes for the live tracker) or ``"decoder"`` (only Pillow's JPEG and JPEG
+2000 plugins; chip photos, :mod:`kiosk.face.photo_decoder`). Images and templates cross the
+pipe but are never logged. :mod:`kiosk.face.remote` has the matcher and detector built on it.
 """
 
 from __future__ import annotations
@@ -37,13 +38,21 @@ log = logging.getLogger(__name__)
 _READY = "ready"
 _RESULT = "result"
 _FAILED = "failed"
-ROLES = ("matcher", "detector")
+ROLES = ("matcher", "detector", "decoder")
 
 
 class FaceWorkerError(DeviceError):
     """The face worker process did not answer (died, timed out or failed to start)."""
 
     code = "face_worker_failed"
+
+
+class FaceWorkerTimeout(FaceWorkerError):
+    """The face worker took longer than the request's time limit (it was killed)."""
+
+
+class FaceWorkerDied(FaceWorkerError):
+    """The face worker process ended during a request (a crash, a kill)."""
 
 
 class FaceWorker:
@@ -119,7 +128,7 @@ class FaceWorker:
                 status, answered, value = self._receive(timeout_s)
             except (OSError, EOFError, ValueError) as exc:
                 self._restart(type(exc).__name__)
-                raise FaceWorkerError("the face worker stopped during a request") from exc
+                raise FaceWorkerDied("the face worker stopped during a request") from exc
             except FaceWorkerError:
                 self._restart("no answer")
                 raise
@@ -177,7 +186,7 @@ class FaceWorker:
         if sender.is_alive():
             process.kill()  # the send fails at once once the worker's end is gone
             sender.join(5.0)
-            raise FaceWorkerError(f"the face worker did not take a request within {timeout_s}s")
+            raise FaceWorkerTimeout(f"the face worker did not take a request within {timeout_s}s")
         if failure:
             raise failure[0]
 
@@ -188,7 +197,7 @@ class FaceWorker:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise FaceWorkerError(f"the face worker did not answer within {timeout_s:.1f}s")
+                raise FaceWorkerTimeout(f"the face worker did not answer within {timeout_s:.1f}s")
             ready = wait([conn, process.sentinel], timeout=left)
             if conn in ready:
                 message = conn.recv()  # EOFError when the worker died
@@ -233,14 +242,22 @@ class FaceWorker:
             process.close()
 
 
+def _handlers(role: str, settings: dict[str, Any]) -> dict[str, Any]:
+    if role == "decoder":  # Pillow only: no dlib, no OpenCV in the process that decodes
+        from kiosk.face.photo_decoder import decoder_handlers
+
+        return decoder_handlers(settings)
+    from kiosk.face.remote import handlers_for
+
+    return handlers_for(role, settings)
+
+
 def serve(conn: Connection, role: str, settings: dict[str, Any]) -> None:
     """The worker's main loop: load the models, then answer requests until told to stop
     (``None``) or until the parent's end of the pipe closes (the parent died)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    from kiosk.face.remote import handlers_for
-
     try:
-        handlers = handlers_for(role, settings)
+        handlers = _handlers(role, settings)
     except Exception as exc:
         answer: tuple[str, int, Any] = (_FAILED, 0, type(exc).__name__)
     else:

@@ -17,6 +17,7 @@ from kiosk.policy.engine import PolicyDecision, TransactionFacts
 from kiosk.screening.listed import listed_persons
 from kiosk.screening.screening import ScreeningResult
 from kiosk.session.steps import (
+    CHIP_PHOTO_UNUSABLE,
     ChipStep,
     DocumentStep,
     FaceStep,
@@ -201,7 +202,11 @@ def face_checks(chip: ChipStep | None, face: FaceStep, threshold: float) -> tupl
     if chip is None or not chip.read:
         return ()
     distance = face.distance
-    if distance is None:
+    if face.match is not None and face.match.reference_unusable:
+        match = CheckResult(
+            "face_match", CheckStatus.NOT_PERFORMED, CHIP_PHOTO_UNUSABLE, "chip photo unusable"
+        )
+    elif distance is None:
         match = CheckResult("face_match", CheckStatus.NOT_PERFORMED, "no_face", "no usable face")
     else:
         ok = distance <= threshold

@@ -484,6 +484,8 @@ class SessionEngine:
             distance = match.distance
             if live.live and distance is not None and distance <= self.pipeline.face_threshold():
                 break
+            if match.reference_unusable:  # the chip photo, not the traveller: no retry helps
+                break
         return face
 
     def _finish(

@@ -42,6 +42,7 @@ from kiosk.screening.manifest import ManifestMatch, ManifestStatus, VettingStatu
 from kiosk.screening.screening import Screener, ScreeningResult, Traveller
 from kiosk.session.passage import PassageSettings, pass_gate
 from kiosk.session.steps import (
+    CHIP_PHOTO_UNUSABLE,
     CaptureStep,
     ChipFailure,
     ChipStep,
@@ -325,6 +326,10 @@ class KioskPipeline:
             verification = reference.verification
         else:
             verification = self.new_verification()
+        if verification.reference_unusable(portrait):
+            rejected = verification.reference(portrait)
+            log.info("chip photo unusable: %s", getattr(rejected, "detail", "-"))
+            return MatchStep(None, rejected=CHIP_PHOTO_UNUSABLE, reference_unusable=True)
         rgb = np.ascontiguousarray(capture.best_frame[:, :, ::-1])
         outcome = verification.verify(rgb, portrait)
         if isinstance(outcome, ImageRejected):

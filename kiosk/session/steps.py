@@ -102,6 +102,9 @@ class LivenessStep:
     reason: str | None = None  # the liveness check's reason code when refused
 
 
+CHIP_PHOTO_UNUSABLE = "chip_photo_unusable"  # MatchStep.rejected when the chip photo gave nothing
+
+
 @dataclass(frozen=True)
 class MatchStep:
     """One 1:1 comparison; ``distance`` None when no usable face was found."""
@@ -109,6 +112,9 @@ class MatchStep:
     distance: float | None
     live_image: bytes | None = None  # JPEG of the compared frame, kept only for a referral
     rejected: str | None = None  # why the image could not be compared
+    # the chip photo gave no template (refused, not decoded in time, no face): another live
+    # attempt cannot help, the traveller is referred
+    reference_unusable: bool = False
 
 
 @dataclass(frozen=True)

@@ -13,16 +13,13 @@ import logging
 import threading
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
-
 from kiosk.icao.auth.anchors import TrustAnchors
 from kiosk.storage.database import Database
-from kiosk.trust.store import TrustStore
-from models.tables.trust import TrustCertificateRow, TrustCrlRow
+from kiosk.trust.store import StoreSignature, TrustStore, store_signature
 
 log = logging.getLogger(__name__)
 
-Signature = tuple[int, int, int, int]
+Signature = StoreSignature
 
 
 class StoreAnchors:
@@ -37,14 +34,7 @@ class StoreAnchors:
         self.loaded_at: datetime | None = None
 
     def signature(self) -> Signature:
-        with self._database.read() as session:
-            certs = session.execute(
-                select(func.count(TrustCertificateRow.id), func.max(TrustCertificateRow.id))
-            ).one()
-            crls = session.execute(
-                select(func.count(TrustCrlRow.id), func.max(TrustCrlRow.id))
-            ).one()
-        return (int(certs[0]), int(certs[1] or 0), int(crls[0]), int(crls[1] or 0))
+        return store_signature(self._database)
 
     def current(self) -> TrustAnchors:
         """The anchors as the store holds them now (reloaded when the store changed)."""

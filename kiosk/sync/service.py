@@ -8,6 +8,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from kiosk import __version__
 from kiosk.config import KioskConfig
@@ -24,6 +25,7 @@ from kiosk.sync.photos import BATCH as PHOTO_BATCH
 from kiosk.sync.photos import photo_payloads
 from kiosk.sync.relay import OutboxRelay, RelayReport
 from kiosk.sync.resolutions import pull_resolutions
+from kiosk.trust.coverage import HeartbeatCoverage
 from models.base import utc_now
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ class CycleReport:
 
 
 StatusSource = Callable[[], tuple[str, dict[str, str]]]
+TrustSource = Callable[[], dict[str, Any]]
 
 
 class SyncService:
@@ -53,13 +56,18 @@ class SyncService:
         *,
         status: StatusSource | None = None,
         cipher: BlobCipher | None = None,
+        trust: TrustSource | None = None,
     ) -> None:
         """``cipher``: the storage key's cipher, to send referral photos (without it, photo
-        messages go without their images)."""
+        messages go without their images). ``trust``: the trust coverage the heartbeat
+        carries; by default that of the policy's issuers in this kiosk's trust store."""
         self.config = config
         self.database = database
         self.client = client
         self.status = status
+        self.trust: TrustSource = trust or HeartbeatCoverage(
+            database, list(config.policy.eligible_issuers)
+        )
         self.backoff = Backoff(config.sync.backoff_base_s, config.sync.backoff_cap_s)
         photos = (lambda items: photo_payloads(database, cipher, items), PHOTO_BATCH)
         self.relay = OutboxRelay(
@@ -91,15 +99,18 @@ class SyncService:
         with self.database.read() as session:
             backlog = outbox.backlog(session)
         status, devices = self.status() if self.status is not None else ("ok", {})
-        self.client.heartbeat(
-            {
-                "sent_at": utc_now().isoformat(),
-                "status": status,
-                "backlog": backlog,
-                "software_version": __version__,
-                "devices": devices,
-            }
-        )
+        body: dict[str, Any] = {
+            "sent_at": utc_now().isoformat(),
+            "status": status,
+            "backlog": backlog,
+            "software_version": __version__,
+            "devices": devices,
+        }
+        try:
+            body["trust"] = self.trust()  # the fleet view flags states this kiosk refers
+        except Exception as exc:  # a heartbeat without coverage is still a heartbeat
+            log.warning("trust coverage not computed: %s", type(exc).__name__)
+        self.client.heartbeat(body)
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -6,21 +6,31 @@ Status of a state: ``ok``; ``no_csca`` (no valid CSCA: every chipped passport is
 ``no_crl`` (a valid CSCA without a CRL: revocation cannot be checked); ``crl_stale`` (a CRL
 past its nextUpdate: referred under the default policy); ``not_a_state`` (a code such as UNO
 with no country of its own).
+
+:class:`HeartbeatCoverage` is the same computation in the form the heartbeat sends it to the
+central server's fleet view (the CSCAs counted, not listed).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from kiosk.icao.auth.anchors import load_certificate
 from kiosk.icao.auth.country_codes import alpha2_of
 from kiosk.icao.auth.revocation import load_crl
+from kiosk.storage.database import Database
 from kiosk.trust.records import CSCA, LINK, name_key
-from kiosk.trust.store import TrustStore
+from kiosk.trust.store import StoreSignature, TrustStore, store_signature
 
 OK, NO_CSCA, NO_CRL, CRL_STALE, NOT_A_STATE = "ok", "no_csca", "no_crl", "crl_stale", "not_a_state"
+# a state still ``ok`` whose CRL's next update comes within this is flagged "due": fetch a CRL
+# before it goes stale and refers travellers (the server's fleet view uses the same window)
+CRL_DUE_WITHIN = dt.timedelta(hours=48)
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,12 @@ class StateCoverage:
     cscas: list[dict[str, Any]]
     crl_next_update: dt.datetime | None
     status: str
+
+    def crl_due(self, now: dt.datetime | None = None) -> bool:
+        """Covered now, but the CRL's next update comes within :data:`CRL_DUE_WITHIN`."""
+        moment = now or dt.datetime.now(dt.UTC)
+        update = self.crl_next_update
+        return self.status == OK and update is not None and update < moment + CRL_DUE_WITHIN
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -96,3 +112,50 @@ def _crl_issuer(der: bytes) -> Any:
 
 def _subject_key(der: bytes) -> str:
     return name_key(load_certificate(der).subject)
+
+
+class HeartbeatCoverage:
+    """``{"states": [{code, cscas, crl_next_update, status}]}`` for the heartbeat: the
+    coverage of ``codes`` computed as :func:`state_coverage` does, again only when the store
+    changed or ``refresh_s`` passed (certificates expire and CRLs go stale with time)."""
+
+    def __init__(
+        self,
+        database: Database,
+        codes: list[str],
+        *,
+        refresh_s: float = 600.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.database = database
+        self.codes = list(codes)
+        self.refresh_s = refresh_s
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._signature: StoreSignature | None = None
+        self._at = 0.0
+        self._report: dict[str, Any] = {"states": []}
+        self.computed = 0
+
+    def __call__(self) -> dict[str, Any]:
+        signature = store_signature(self.database)
+        with self._lock:
+            stale = self._monotonic() - self._at >= self.refresh_s
+            if signature != self._signature or stale or not self.computed:
+                states = state_coverage(TrustStore(self.database), self.codes)
+                self._report = {
+                    "states": [
+                        {
+                            "code": s.code,
+                            "cscas": len(s.cscas),
+                            "crl_next_update": s.crl_next_update.isoformat()
+                            if s.crl_next_update
+                            else None,
+                            "status": s.status,
+                        }
+                        for s in states
+                    ]
+                }
+                self._signature, self._at = signature, self._monotonic()
+                self.computed += 1
+            return self._report

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kiosk.icao.auth.anchors import TrustAnchors, load_certificate
 from kiosk.icao.auth.revocation import crl_signed_by, load_crl
@@ -17,6 +17,19 @@ from kiosk.trust.records import CSCA, DS, LINK, certificate_row, crl_row, finger
 from models.tables.trust import TrustCertificateRow, TrustCrlRow
 
 ADDED, DUPLICATE = "added", "duplicate"
+
+StoreSignature = tuple[int, int, int, int]
+
+
+def store_signature(database: Database) -> StoreSignature:
+    """A cheap signature of the trust store (row counts and highest ids of the certificate and
+    CRL tables): whatever an import or a synced delta changed, changes it."""
+    with database.read() as session:
+        certs = session.execute(
+            select(func.count(TrustCertificateRow.id), func.max(TrustCertificateRow.id))
+        ).one()
+        crls = session.execute(select(func.count(TrustCrlRow.id), func.max(TrustCrlRow.id))).one()
+    return (int(certs[0]), int(certs[1] or 0), int(crls[0]), int(crls[1] or 0))
 
 
 @dataclass(frozen=True)

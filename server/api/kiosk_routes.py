@@ -237,6 +237,11 @@ def post_heartbeat(
         "software_version": beat.software_version,
         "devices": dict(beat.devices),
     }
+    if beat.trust is not None:  # the latest coverage the kiosk reported; kept otherwise
+        values["trust_coverage"] = {
+            "states": [s.model_dump(mode="json") for s in beat.trust.states]
+        }
+        values["trust_reported_at"] = values["received_at"]
     table: Table = HeartbeatRow.__table__  # type: ignore[assignment]
     with state.database.session() as session:
         dialect = session.get_bind().dialect.name

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from models.change_envelope import SIGNED_LISTS
@@ -32,6 +33,7 @@ from server.api.schemas import (
     UserOut,
     error_responses,
 )
+from server.fleet import device_out, render_fleet_html
 from server.security.identity import require_role
 from server.security.tokens import Role, TokenClaims
 from server.state import ServerState, server_state
@@ -64,20 +66,9 @@ def audit_events(
     )
 
 
-def _device_out(device: DeviceRow, beat: HeartbeatRow | None) -> DeviceOut:
-    return DeviceOut(
-        name=device.name,
-        enrolled_at=device.enrolled_at,
-        revoked=device.revoked_at is not None,
-        last_heartbeat_at=beat.received_at if beat else None,
-        status=beat.status if beat else None,
-        backlog=beat.backlog if beat else None,
-        software_version=beat.software_version if beat else None,
-        devices=beat.devices if beat else {},
-    )
-
-
-@technician.get("", response_model=DeviceList, summary="devices and their last heartbeat")
+@technician.get(
+    "", response_model=DeviceList, summary="devices, their last heartbeat and trust coverage"
+)
 def list_devices(
     user: TokenClaims = Depends(TECHNICIANS), state: ServerState = Depends(server_state)
 ) -> DeviceList:
@@ -87,7 +78,18 @@ def list_devices(
             .outerjoin(HeartbeatRow, HeartbeatRow.device_name == DeviceRow.name)
             .order_by(DeviceRow.name)
         ).all()
-    return DeviceList(items=[_device_out(device, beat) for device, beat in rows])
+    return DeviceList(items=[device_out(device, beat) for device, beat in rows])
+
+
+@technician.get(
+    "/fleet/report", response_class=HTMLResponse, summary="the fleet's trust coverage as a page"
+)
+def fleet_page(
+    user: TokenClaims = Depends(TECHNICIANS), state: ServerState = Depends(server_state)
+) -> HTMLResponse:
+    """Every kiosk with the trust coverage it last reported; the kiosks that would refer the
+    chipped passports of a state of their policy first, those states flagged."""
+    return HTMLResponse(render_fleet_html(list_devices(user, state).items))
 
 
 @technician.get("/{name}", response_model=DeviceOut, summary="one device")
@@ -101,7 +103,7 @@ def get_device(
         beat = session.get(HeartbeatRow, name)
     if device is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such device")
-    return _device_out(device, beat)
+    return device_out(device, beat)
 
 
 @admin.post("/users", response_model=UserOut, status_code=201, summary="add a user")

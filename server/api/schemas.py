@@ -205,12 +205,30 @@ class BatchResult(BaseModel):
     items: list[ItemResult]
 
 
+TrustStatus = Literal["ok", "no_csca", "no_crl", "crl_stale", "not_a_state"]
+MAX_COVERAGE_STATES = 300  # more than every ICAO issuing state and organisation
+
+
+class StateCoverageIn(Strict):
+    """One state of the policy as ``kiosk trust coverage`` computes it on the kiosk."""
+
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Z<]{1,3}$")]
+    cscas: Annotated[int, Field(ge=0, le=10_000)]
+    crl_next_update: UtcTime | None = None
+    status: TrustStatus
+
+
+class TrustCoverageIn(Strict):
+    states: list[StateCoverageIn] = Field(max_length=MAX_COVERAGE_STATES)
+
+
 class HeartbeatIn(Strict):
     sent_at: UtcTime
     status: Literal["ok", "degraded", "fault", "maintenance"]
     backlog: Counter = 0
     software_version: Text32 | None = None
     devices: dict[Label32, Text64] = Field(default_factory=dict, max_length=32)
+    trust: TrustCoverageIn | None = None  # None: the kiosk did not report (kept from before)
 
 
 class CheckpointIn(Strict):
@@ -396,6 +414,17 @@ class ResolutionIn(Strict):
     note: Note2000
 
 
+class StateCoverageOut(BaseModel):
+    code: str
+    cscas: int
+    crl_next_update: datetime | None
+    status: str
+    # would a chipped passport of this state be referred now (``status`` not ``ok``), or its
+    # CRL's next update falls within the fleet view's warning window (``crl_due``)
+    refers: bool
+    crl_due: bool
+
+
 class DeviceOut(BaseModel):
     name: str
     enrolled_at: datetime
@@ -405,6 +434,11 @@ class DeviceOut(BaseModel):
     backlog: int | None
     software_version: str | None
     devices: dict[str, Any]
+    trust_reported_at: datetime | None = None
+    trust_coverage: list[StateCoverageOut] = Field(default_factory=list)
+    # the states whose chipped passports this kiosk refers now, and those whose CRL is due soon
+    trust_refers: list[str] = Field(default_factory=list)
+    trust_crl_due: list[str] = Field(default_factory=list)
 
 
 class DeviceList(BaseModel):

@@ -4,6 +4,7 @@ through what the kiosk really does: the one-call reader and verifier, ``kiosk pa
 and, where the attack was accepted end to end, a full headless transaction.
 
 GIVEN an attack WHEN it meets the kiosk THEN it is refused, and the failed check is named.
+The attacks on the chip photo's decoder are in ``test_red_team_chip_photo.py``.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
-import io
 import json
-import struct
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
-from PIL import Image
 
 from hardware.sim.chip import PassportChip
 from hardware.sim.chip_image import (
@@ -42,8 +40,6 @@ from kiosk.cli.main import main
 from kiosk.config import load_config
 from kiosk.demo.scenarios import scenario
 from kiosk.demo.world import DemoWorld
-from kiosk.face import chip_photo
-from kiosk.face.images import ImageRejected
 from kiosk.icao.auth.anchors import TrustAnchors
 from kiosk.icao.auth.document import _access_control, verify_document
 from kiosk.icao.errors import UnprotectedResponseError
@@ -51,7 +47,7 @@ from kiosk.icao.lds import encode_dg14, encode_sod, oids, parse_sod
 from kiosk.icao.lds.security_infos import pace_info
 from kiosk.icao.mrz.parser import parse_mrz
 from kiosk.icao.reader import read_passport
-from kiosk.session.pipeline import _chip_document, _dg2_proven
+from kiosk.session.pipeline import _chip_document
 from kiosk.storage.database import Database, create_database_engine, open_database
 from kiosk.sync.trust_delta import apply_trust_changes
 from kiosk.trust.importer import import_files
@@ -487,70 +483,6 @@ def test_aa_and_ca_are_not_passed_when_the_chain_failed(
     for name in ("active_authentication", "chip_authentication"):
         assert verdict.status(name) is not CheckStatus.PASSED
         assert verdict.checks[name].reason == "chain_failed"
-
-
-# --- chip photos ---------------------------------------------------------------------------------
-
-
-def _image(fmt: str, size: tuple[int, int] = (40, 50), **options: Any) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, (120, 80, 60)).save(out, fmt, **options)
-    return out.getvalue()
-
-
-def _jp2_declaring(width: int, height: int) -> bytes:
-    """A small real JPEG 2000 whose ihdr box and SIZ marker claim width x height."""
-    data = bytearray(_image("JPEG2000"))
-    ihdr = data.find(b"ihdr")
-    data[ihdr + 4 : ihdr + 12] = struct.pack(">II", height, width)
-    siz = data.find(b"\xff\x4f\xff\x51")
-    data[siz + 8 : siz + 16] = struct.pack(">II", width, height)
-    return bytes(data)
-
-
-@pytest.mark.parametrize(
-    ("data", "detail"),
-    [
-        (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n", "format_not_allowed"),
-        (_image("TIFF"), "format_not_allowed"),
-        (_image("BMP"), "format_not_allowed"),
-        (_image("PNG"), "format_not_allowed"),
-        (_image("GIF"), "format_not_allowed"),
-        (_jp2_declaring(7000, 7000), "too_large"),
-        (_image("JPEG", (4100, 8)), "too_large"),
-        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "dimensions_unreadable"),
-    ],
-    ids=["eps", "tiff", "bmp", "png", "gif", "jp2-7000x7000", "jpeg-too-wide", "jpeg-no-sof"],
-)
-def test_chip_photo_outside_jpeg_and_jpeg2000_limits_is_never_decoded(
-    data: bytes, detail: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    decoded: list[bytes] = []
-    monkeypatch.setattr(chip_photo, "decode_image", lambda *a, **k: decoded.append(a[0]))
-    refused = chip_photo.decode_chip_photo(data)
-    assert isinstance(refused, ImageRejected) and refused.detail == detail
-    assert decoded == []
-
-
-def test_chip_photo_jpeg_and_jpeg2000_decode() -> None:
-    for data in (_image("JPEG"), _image("JPEG2000"), _image("JPEG2000", no_jp2=True)):
-        assert getattr(chip_photo.decode_chip_photo(data), "shape", None) == (50, 40, 3)
-
-
-@pytest.mark.parametrize(
-    ("name", "proven"),
-    [("lca-genuine", True), ("lca-dg2-swapped", False), ("lca-csca-unknown", False)],
-)
-def test_chip_photo_is_handed_on_only_when_dg2_is_proven(
-    name: str,
-    proven: bool,
-    passports: PassportFactory,
-    anchors: TrustAnchors,
-    chip_for: ChipFactory,
-) -> None:
-    verdict = inspect_chip(chip_for(name), passports.printed_mrz(name), anchors)
-    assert verdict.proven("DG2") is proven
-    assert _dg2_proven(verdict) is proven
 
 
 # --- extended length ---------------------------------------------------------------------------

@@ -156,6 +156,11 @@ def test_a_stale_crl_is_flagged_by_coverage(passports: PassportFactory, tmp_path
         (state,) = state_coverage(store, ["LCA"], later)
         assert state.status == "crl_stale"
         (now_state,) = state_coverage(store, ["LCA"])
-        assert now_state.status == "ok"
+        assert now_state.status == "ok" and not now_state.crl_due()
+        # a day before the CRL's next update the state is still ok, but flagged as due
+        update = now_state.crl_next_update
+        assert update is not None
+        (soon,) = state_coverage(store, ["LCA"], update - dt.timedelta(days=1))
+        assert soon.status == "ok" and soon.crl_due(update - dt.timedelta(days=1))
     finally:
         database.close()

@@ -382,7 +382,8 @@ class OfficerWindow(QMainWindow):
             except KioskError:
                 blocked = None  # awaiting approval, say: the view shows why
             detail = source.referral(session, transaction, kiosk_id=kiosk)
-            return detail, to_png(detail.chip_portrait), to_png(detail.live_capture), blocked
+            chip = to_png(detail.chip_portrait, chip=True)
+            return detail, chip, to_png(detail.live_capture), blocked
 
         def show(result: Any) -> None:
             detail, chip, live, blocked = result

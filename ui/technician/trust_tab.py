@@ -11,7 +11,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from kiosk.storage.database import Database
-from kiosk.trust.coverage import OK, state_coverage
+from kiosk.trust.coverage import OK, StateCoverage, state_coverage
 from kiosk.trust.store import TrustStore
 from ui.i18n.desk_catalogue import DeskCatalogue
 from ui.workers import Worker
@@ -19,6 +19,7 @@ from ui.workers import Worker
 COLUMNS = ("trust.col_state", "trust.col_status", "trust.col_cscas", "trust.col_crl")
 STATUSES = ("ok", "no_csca", "no_crl", "crl_stale", "not_a_state")  # words: trust.<status>
 FLAG = QColor(255, 214, 214)
+DUE = QColor(255, 240, 200)  # covered, but the CRL's next update is within CRL_DUE_WITHIN
 
 
 class TrustCoverageTab(QWidget):
@@ -60,12 +61,16 @@ class TrustCoverageTab(QWidget):
             return
         codes = self.codes
         self.worker.submit(
-            lambda: [s.to_json() for s in state_coverage(TrustStore(database), codes)],
+            lambda: [_row(s) for s in state_coverage(TrustStore(database), codes)],
             self._show,
         )
 
     def flagged(self) -> list[str]:
         return [s["code"] for s in self.states if s["status"] != OK]
+
+    def due(self) -> list[str]:
+        """Covered states whose CRL must be renewed within the next 48 hours."""
+        return [s["code"] for s in self.states if s.get("crl_due")]
 
     def _show(self, states: Any) -> None:
         self.states = list(states)
@@ -82,6 +87,8 @@ class TrustCoverageTab(QWidget):
                 item = QTableWidgetItem(text)
                 if state["status"] != OK:
                     item.setBackground(QBrush(FLAG))
+                elif state.get("crl_due"):
+                    item.setBackground(QBrush(DUE))
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
         flagged, t, total = self.flagged(), self.tr_, len(self.states)
@@ -93,3 +100,11 @@ class TrustCoverageTab(QWidget):
             )
         else:
             self.summary.setText(t("trust.covered", total=total))
+        if self.states and self.due():
+            self.summary.setText(
+                self.summary.text() + "; " + t("trust.crl_due", states=", ".join(self.due()))
+            )
+
+
+def _row(state: StateCoverage) -> dict[str, Any]:
+    return {**state.to_json(), "crl_due": state.crl_due()}
