@@ -1,7 +1,7 @@
 """pre-arrival vetting: the travel documents named in each reservation
 
 Revision ID: s1316
-Revises: s0004
+Revises: s1301
 Create Date: 2026-12-01 12:45:00
 
 An API traveller who arrives after the reservation that names their document finds it here
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "s1316"
-down_revision: str | None = "s0004"
+down_revision: str | None = "s1301"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
