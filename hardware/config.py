@@ -148,6 +148,7 @@ class SimulatedGateConfig(_DeviceConfig):
     )
     heartbeat_s: float = Field(1.0, gt=0, le=60)
     open_timeout_s: float = Field(15.0, gt=0, le=600)
+    counts_persons: bool = Field(True, description="the simulated board counts persons inside")
 
 
 class SerialGateConfig(_DeviceConfig):
@@ -164,6 +165,9 @@ class SerialGateConfig(_DeviceConfig):
         le=60_000,
         description="the board closes every door when no line from the host arrives for this "
         "long (WATCHDOG command; 0 leaves the board's watchdog off)",
+    )
+    counts_persons: bool = Field(
+        False, description="the board has a people counter (EVT COUNT n): families may pass"
     )
 
     @model_validator(mode="after")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -54,7 +54,7 @@ from kiosk.storage.file_checks import database_was_created
 from kiosk.storage.health import StorageHealth
 from kiosk.storage.key_setup import require_keys
 from kiosk.storage.purge_schedule import PurgeSchedule
-from kiosk.storage.recorder import record_transaction
+from kiosk.storage.recorder import record_transaction, record_transactions
 from kiosk.sync.background import BackgroundSync, start_background_sync
 from kiosk.sync.lane_link import LaneLink, start_lane_link
 from models.base import utc_now
@@ -181,6 +181,13 @@ def build_kiosk(
             storage.failed(exc)  # out of service, cause named: the next traveller is not taken
             raise
 
+    def group_recorder(records: Sequence[DecidedTransaction]) -> None:
+        try:
+            record_transactions(database, records, cipher=cipher, audit=audit, site=config.site)
+        except DatabaseUnavailableError as exc:
+            storage.failed(exc)
+            raise
+
     pipeline = KioskPipeline(
         chip_reader=devices.chip_reader,
         camera=devices.camera,
@@ -190,6 +197,7 @@ def build_kiosk(
         liveness=LandmarkLiveness(),
         screener=screener,
         recorder=recorder,
+        group_recorder=group_recorder,
         kiosk_id=config.kiosk_id,
         face_threshold=threshold,
         capture=CaptureSettings(
@@ -235,6 +243,9 @@ def build_kiosk(
     if storage is not None:
         supervisor.extra_checks.append(storage.check)  # a full disk cleared reopens the lane
     engine.admits = kiosk.admits_travellers
+    engine.group_passage = devices.gate.counts_persons  # families only through a counting gate
+    if config.policy.family_max_members >= 2 and not engine.group_passage:
+        log.warning("family transactions configured, but the gate counts no persons: off")
     supervisor.note_lists_loaded()
     kiosk.closers += [matcher.close] + ([detector.close] if detector else [])
     kiosk.voice = build_voice(config, devices)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -41,6 +41,7 @@ from kiosk.screening.screening import Screener, ScreeningResult, Traveller
 from kiosk.session.passage import PassageSettings, pass_gate
 from kiosk.session.steps import (
     CaptureStep,
+    ChallengeCue,
     ChipFailure,
     ChipStep,
     DocumentStep,
@@ -73,6 +74,10 @@ class Recorder(Protocol):
     def __call__(self, record: DecidedTransaction) -> None: ...
 
 
+class GroupRecorder(Protocol):
+    def __call__(self, records: Sequence[DecidedTransaction]) -> None: ...
+
+
 @dataclass(frozen=True)
 class CaptureSettings:
     frames: int = 30  # frames looked at per attempt (liveness needs a track)
@@ -84,6 +89,9 @@ class CaptureSettings:
     early_stop_frames: int = 15
     liveness_every: int = 3
     frame_timeout_s: float = 2.0  # no new frame for this long: the camera failed
+    # After the challenge was presented: frames judged at most (about 2.5 s at 30 fps, the
+    # time to hear "blink once" and do it); the capture stops as soon as liveness is proven.
+    challenge_frames: int = 75
 
 
 @dataclass(frozen=True)
@@ -126,6 +134,7 @@ class KioskPipeline:
         passage: PassageSettings = PassageSettings(),
         keep_samples: bool = True,
         face_detector: Detect | None = None,
+        group_recorder: GroupRecorder | None = None,
     ) -> None:
         self.chip_reader = chip_reader
         self.camera = camera
@@ -135,6 +144,7 @@ class KioskPipeline:
         self.liveness = liveness
         self.screener = screener
         self.recorder = recorder
+        self.group_recorder = group_recorder
         self.kiosk_id = kiosk_id
         self._threshold = face_threshold
         self.capture = capture
@@ -217,7 +227,15 @@ class KioskPipeline:
 
     # --- face ----------------------------------------------------------------------------
 
-    def capture_face(self, cancel: threading.Event, guidance: GuidanceSink) -> CaptureStep:
+    def capture_face(
+        self,
+        cancel: threading.Event,
+        guidance: GuidanceSink,
+        challenge: ChallengeCue | None = None,
+    ) -> CaptureStep:
+        """Frame the face, then (with ``challenge``) announce the liveness challenge and judge
+        only the frames taken after it was presented: a blink or a head turn the traveller
+        was asked for, not one that happened before the prompt."""
         settings = self.capture
         tracker = FaceTracker(
             detect_every=settings.detect_every,
@@ -226,13 +244,23 @@ class KioskPipeline:
         )
         best = BestFrame()
         observations: list[Observation] = []
+        prompted_at: float | None = None
         last_code: str | None = None
         last_index = -1
         deadline = time.monotonic() + settings.window_s
         last_frame_at = time.monotonic()
-        while len(observations) < settings.frames and time.monotonic() < deadline:
+        limit = settings.frames
+        while len(observations) < limit and time.monotonic() < deadline:
             if cancel.is_set():
                 break
+            if challenge is not None and prompted_at is None and best.image is not None:
+                challenge()  # blocks until the screen and the voice presented it
+                prompted_at = time.monotonic()
+                observations = []  # what came before the prompt proves nothing
+                deadline = prompted_at + settings.window_s
+                limit = settings.challenge_frames
+                latest = self.camera.latest_frame()
+                last_index = latest.index if latest is not None else last_index
             # frames come from the camera's buffer: no driver call, any thread may read them
             frame = self.camera.wait_frame(last_index, timeout_s=min(1.0, settings.frame_timeout_s))
             if frame is None:
@@ -244,24 +272,29 @@ class KioskPipeline:
                 continue
             last_frame_at = time.monotonic()
             last_index = frame.index
+            if prompted_at is not None and frame.timestamp < prompted_at:
+                continue  # taken before the prompt was presented
             observation = tracker.process(frame.image, frame.timestamp)
             observations.append(observation)
             best.offer(frame.image, observation.quality, observation.landmarks)
             code = observation.quality.guidance.code
-            if code != last_code:
+            if code != last_code and prompted_at is None:
                 last_code = code
                 guidance(code, observation.quality.guidance.text)
-            if best.image is not None and self._enough_evidence(observations):
+            judged = challenge is None or prompted_at is not None
+            if judged and best.image is not None and self._enough_evidence(observations, limit):
                 break
         if best.image is None:
             worst = observations[-1].quality.guidance if observations else Guidance.NO_FACE
             return CaptureStep(ok=False, frames=tuple(observations), guidance=worst.code)
-        return CaptureStep(ok=True, best_frame=best.image, frames=tuple(observations))
+        return CaptureStep(
+            ok=True, best_frame=best.image, frames=tuple(observations), prompted_at=prompted_at
+        )
 
-    def _enough_evidence(self, observations: list[Observation]) -> bool:
+    def _enough_evidence(self, observations: list[Observation], limit: int) -> bool:
         """True when the frames so far already convince the liveness check."""
         settings, count = self.capture, len(observations)
-        if count < settings.early_stop_frames or count >= settings.frames:
+        if count < settings.early_stop_frames or count >= limit:
             return False
         if (count - settings.early_stop_frames) % max(1, settings.liveness_every):
             return False
@@ -345,10 +378,23 @@ class KioskPipeline:
     def record(self, record: DecidedTransaction) -> None:
         self.recorder(record)
 
-    def pass_gate(self, transaction_id: str, cancel: threading.Event) -> PassageResult:
-        """Walk the accepted traveller through the two doors (``kiosk.session.passage``)."""
+    def record_all(self, records: Sequence[DecidedTransaction]) -> None:
+        """A family's records, kept together or not at all."""
+        if self.group_recorder is None:
+            raise KioskError("this kiosk records no group of records")
+        self.group_recorder(records)
+
+    def pass_gate(
+        self, transaction_id: str, cancel: threading.Event, persons: int = 1
+    ) -> PassageResult:
+        """Walk the accepted traveller (or family of ``persons``) through the two doors
+        (``kiosk.session.passage``)."""
         token = cancel if isinstance(cancel, CancelToken) else CancelToken(transaction_id)
-        return pass_gate(self.gate, self.passage, token)
+        return pass_gate(self.gate, self.passage, token, persons)
+
+    def counts_persons(self) -> bool:
+        """Whether the gate can let a group through (its board counts persons inside)."""
+        return self.gate.counts_persons
 
 
 def screening_checks(result: ScreeningResult) -> tuple[CheckResult, ...]:

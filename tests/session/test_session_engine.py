@@ -8,6 +8,7 @@ exercised by the demo tests); what is under test is the state machine.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 import time
 from datetime import UTC, date, datetime
 from typing import Any
@@ -57,6 +58,7 @@ class ScriptedPipeline:
         self.recorded: list[DecidedTransaction] = []
         self.passage = PassageResult.PASSED
         self.gate_calls = 0
+        self.gate_persons: list[int] = []
         self.captures = 0
 
     def read_document(self, lines: list[str]) -> DocumentStep:
@@ -71,7 +73,9 @@ class ScriptedPipeline:
             raise self.chip_error
         return ChipStep(True, dict(CHECKS), True, b"portrait", "PACE")
 
-    def capture_face(self, cancel: threading.Event, guidance: GuidanceSink) -> CaptureStep:
+    def capture_face(
+        self, cancel: threading.Event, guidance: GuidanceSink, challenge: object = None
+    ) -> CaptureStep:
         self.captures += 1
         guidance("look_at_camera", "Please look at the camera")
         return CaptureStep(True, best_frame=object())
@@ -90,8 +94,16 @@ class ScriptedPipeline:
             raise self.record_error
         self.recorded.append(record)
 
-    def pass_gate(self, transaction_id: str, cancel: threading.Event) -> PassageResult:
+    def record_all(self, records: Sequence[DecidedTransaction]) -> None:
+        if self.record_error:
+            raise self.record_error
+        self.recorded.extend(records)
+
+    def pass_gate(
+        self, transaction_id: str, cancel: threading.Event, persons: int = 1
+    ) -> PassageResult:
         self.gate_calls += 1
+        self.gate_persons.append(persons)
         return self.passage
 
     def face_threshold(self) -> float:
