@@ -14,14 +14,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
 import numpy as np
 
-from hardware.camera import Camera, CameraError, CameraStatus
+from hardware.camera import Camera, CameraError, CameraStatus, Frame
 from hardware.chip_reader import CardUnresponsiveError, ChipReader, ChipReaderError, NoCardError
 from hardware.executor import CancelToken, ExecutorError
 from hardware.gate import Gate
@@ -89,9 +89,11 @@ class CaptureSettings:
     early_stop_frames: int = 15
     liveness_every: int = 3
     frame_timeout_s: float = 2.0  # no new frame for this long: the camera failed
-    # After the challenge was presented: frames judged at most (about 2.5 s at 30 fps, the
-    # time to hear "blink once" and do it); the capture stops as soon as liveness is proven.
+    # After the challenge was presented: the frames judged, at most (2.5 s at 30 fps) and
+    # within challenge_s (the time to hear "blink once" and do it); the capture stops as soon
+    # as liveness is proven.
     challenge_frames: int = 75
+    challenge_s: float = 8.0
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,40 @@ class FaceReference:
 
     verification: VerificationTransaction
     ready: threading.Event
+
+
+class _Frames:
+    """The camera's new frames until ``deadline`` (taken at or after ``since``, the camera's
+    clock); a camera that stops delivering raises :class:`CameraError`."""
+
+    def __init__(
+        self, camera: Camera, settings: CaptureSettings, deadline: float, since: float = 0.0
+    ) -> None:
+        self.camera, self.settings = camera, settings
+        self.deadline, self.since = deadline, since
+
+    def frames(self, cancel: threading.Event, limit: int) -> Iterator[Frame]:
+        camera, settings = self.camera, self.settings
+        latest = camera.latest_frame()
+        last_index = latest.index if latest is not None and self.since else -1
+        last_frame_at = time.monotonic()
+        count = 0
+        while count < limit and time.monotonic() < self.deadline and not cancel.is_set():
+            # frames come from the camera's buffer: no driver call, any thread may read them
+            frame = camera.wait_frame(last_index, timeout_s=min(1.0, settings.frame_timeout_s))
+            if frame is None:
+                if camera.status is CameraStatus.STARTING:  # first frame not there yet:
+                    last_frame_at = time.monotonic()  # the step's own time-out bounds this
+                elif time.monotonic() - last_frame_at > settings.frame_timeout_s:
+                    raise CameraError("the camera stopped delivering frames")
+                cancel.wait(0.02)  # a stopped camera answers at once: do not spin
+                continue
+            last_frame_at = time.monotonic()
+            last_index = frame.index
+            if frame.timestamp < self.since:
+                continue  # taken before the prompt was presented
+            count += 1
+            yield frame
 
 
 @dataclass(frozen=True)
@@ -233,9 +269,10 @@ class KioskPipeline:
         guidance: GuidanceSink,
         challenge: ChallengeCue | None = None,
     ) -> CaptureStep:
-        """Frame the face, then (with ``challenge``) announce the liveness challenge and judge
-        only the frames taken after it was presented: a blink or a head turn the traveller
-        was asked for, not one that happened before the prompt."""
+        """Frame the face (guidance until a good frame is kept), then, with ``challenge``,
+        announce the liveness challenge and judge only the frames taken after it was
+        presented: a blink or a head turn the traveller was asked for, not one that happened
+        before the prompt. Without ``challenge`` the framing frames are judged."""
         settings = self.capture
         tracker = FaceTracker(
             detect_every=settings.detect_every,
@@ -243,52 +280,38 @@ class KioskPipeline:
             detect=self.face_detector,
         )
         best = BestFrame()
+        framing = _Frames(self.camera, settings, time.monotonic() + settings.window_s)
         observations: list[Observation] = []
-        prompted_at: float | None = None
         last_code: str | None = None
-        last_index = -1
-        deadline = time.monotonic() + settings.window_s
-        last_frame_at = time.monotonic()
-        limit = settings.frames
-        while len(observations) < limit and time.monotonic() < deadline:
-            if cancel.is_set():
-                break
-            if challenge is not None and prompted_at is None and best.image is not None:
-                challenge()  # blocks until the screen and the voice presented it
-                prompted_at = time.monotonic()
-                observations = []  # what came before the prompt proves nothing
-                deadline = prompted_at + settings.window_s
-                limit = settings.challenge_frames
-                latest = self.camera.latest_frame()
-                last_index = latest.index if latest is not None else last_index
-            # frames come from the camera's buffer: no driver call, any thread may read them
-            frame = self.camera.wait_frame(last_index, timeout_s=min(1.0, settings.frame_timeout_s))
-            if frame is None:
-                if self.camera.status is CameraStatus.STARTING:  # first frame not there yet:
-                    last_frame_at = time.monotonic()  # the step's own time-out bounds this
-                elif time.monotonic() - last_frame_at > settings.frame_timeout_s:
-                    raise CameraError("the camera stopped delivering frames")
-                cancel.wait(0.02)  # a stopped camera answers at once: do not spin
-                continue
-            last_frame_at = time.monotonic()
-            last_index = frame.index
-            if prompted_at is not None and frame.timestamp < prompted_at:
-                continue  # taken before the prompt was presented
+        for frame in framing.frames(cancel, settings.frames):
             observation = tracker.process(frame.image, frame.timestamp)
             observations.append(observation)
             best.offer(frame.image, observation.quality, observation.landmarks)
             code = observation.quality.guidance.code
-            if code != last_code and prompted_at is None:
+            if code != last_code:
                 last_code = code
                 guidance(code, observation.quality.guidance.text)
-            judged = challenge is None or prompted_at is not None
-            if judged and best.image is not None and self._enough_evidence(observations, limit):
+            if challenge is not None and best.image is not None:
+                break  # framed: now the challenge
+            if best.image is not None and self._enough_evidence(observations, settings.frames):
                 break
         if best.image is None:
             worst = observations[-1].quality.guidance if observations else Guidance.NO_FACE
             return CaptureStep(ok=False, frames=tuple(observations), guidance=worst.code)
+        if challenge is None or cancel.is_set():
+            return CaptureStep(ok=True, best_frame=best.image, frames=tuple(observations))
+        challenge()  # returns once the screen and the voice presented it
+        prompted_at = time.monotonic()
+        judged: list[Observation] = []
+        after = _Frames(self.camera, settings, prompted_at + settings.challenge_s, prompted_at)
+        for frame in after.frames(cancel, settings.challenge_frames):
+            observation = tracker.process(frame.image, frame.timestamp)
+            judged.append(observation)
+            best.offer(frame.image, observation.quality, observation.landmarks)
+            if self._enough_evidence(judged, settings.challenge_frames):
+                break
         return CaptureStep(
-            ok=True, best_frame=best.image, frames=tuple(observations), prompted_at=prompted_at
+            ok=True, best_frame=best.image, frames=tuple(judged), prompted_at=prompted_at
         )
 
     def _enough_evidence(self, observations: list[Observation], limit: int) -> bool:

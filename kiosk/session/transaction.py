@@ -32,7 +32,7 @@ class Cancelled(KioskError):
 class SessionTimeouts:
     document_s: float = 5.0
     chip_s: float = 20.0
-    face_capture_s: float = 20.0
+    face_capture_s: float = 30.0  # framing, the challenge prompt, and the frames after it
     liveness_s: float = 10.0
     matching_s: float = 10.0
     screening_s: float = 5.0
