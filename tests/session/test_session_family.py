@@ -67,9 +67,7 @@ def family_policy(**settings: Any) -> PolicyConfig:
 class Family:
     """Runs a family transaction on its own thread, placing each passport when asked."""
 
-    def __init__(
-        self, pipeline: FamilyPipeline, policy: PolicyConfig, **timeouts: float
-    ) -> None:
+    def __init__(self, pipeline: FamilyPipeline, policy: PolicyConfig, **timeouts: float) -> None:
         self.events: list[SessionEvent] = []
         self.engine = SessionEngine(
             pipeline,
@@ -223,8 +221,13 @@ def test_a_stranger_in_the_gate_refers_every_member_after_the_accept() -> None:
 
 @pytest.mark.parametrize(
     ("limit", "group_passage", "members", "allowed"),
-    [(4, True, 3, True), (4, True, 5, False), (4, True, 1, False), (4, False, 2, False),
-     (0, True, 2, False)],
+    [
+        (4, True, 3, True),
+        (4, True, 5, False),
+        (4, True, 1, False),
+        (4, False, 2, False),
+        (0, True, 2, False),
+    ],
 )
 def test_a_family_is_only_taken_within_the_policy_and_on_a_counting_gate(
     limit: int, group_passage: bool, members: int, allowed: bool
