@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.session.engine import SessionEngine
+from kiosk.session.events import State
 from ui.i18n import Catalogue
 
 if TYPE_CHECKING:
@@ -100,6 +101,7 @@ class FamilyFlow:
         self.badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.badge.hide()
         window.bridge.family_progress.connect(self.on_progress)
+        window.bridge.state_entered.connect(self.on_state)
 
     def choose(self, size: int) -> None:
         """A family of ``size``: the next passport placed starts its transaction."""
@@ -119,6 +121,12 @@ class FamilyFlow:
         self.progress = (member, members)
         self.retranslate(self.window.catalogue)
         self.badge.show()
+
+    def on_state(self, state: str) -> None:
+        """The next passport is asked for: the progress counts the member to come."""
+        if state == State.FAMILY_NEXT.value and self.progress is not None:
+            member, members = self.progress
+            self.on_progress(min(member + 1, members), members)
 
     def retranslate(self, catalogue: Catalogue) -> None:
         self.choice.retranslate(catalogue, self.size)
