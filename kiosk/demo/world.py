@@ -171,9 +171,7 @@ class DemoWorld:
     def kiosk_config(self, scenario: Scenario, **face: object) -> KioskConfig:
         """The demo kiosk's configuration for ``scenario``: simulated devices, and the
         scenario's policy settings over the demo's."""
-        policy = PolicyConfig.model_validate(
-            {**self.config.policy.model_dump(), **scenario.policy}
-        )
+        policy = PolicyConfig.model_validate({**self.config.policy.model_dump(), **scenario.policy})
         return self.config.model_copy(
             update={
                 "devices": demo_devices(scenario, self.camera_fps),

@@ -104,7 +104,7 @@ class DevicePipeline:
     def record(self, record: DecidedTransaction) -> None:
         self.recorded.append(record)
 
-    def record_all(self, records: Any) -> None:
+    def record_all(self, records: list[DecidedTransaction]) -> None:
         self.recorded.extend(records)
 
     def pass_gate(

@@ -8,8 +8,8 @@ exercised by the demo tests); what is under test is the state machine.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 import time
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
