@@ -204,6 +204,7 @@ def build_kiosk(
             window_s=config.face.capture_window_s, detect_max_side=config.face.detect_max_side
         ),
         face_detector=detector.detect if detector else None,
+        camera_mount=devices.camera_mount,
         passage=PassageSettings(
             enter_s=config.passage.enter_s,
             leave_s=config.passage.leave_s,
@@ -469,6 +470,6 @@ def lane_report(kiosk: Kiosk) -> dict[str, str]:
     for index, fault in enumerate(status.faults[:16]):
         report[f"cause.{index + 1}"] = f"{fault.cause.value}:{fault.key}"[:64]
     devices = kiosk.config.devices
-    for kind in ("chip_reader", "mrz_reader", "camera", "gate", "speaker"):
+    for kind in ("chip_reader", "mrz_reader", "camera", "gate", "speaker", "camera_mount"):
         report[f"driver.{kind}"] = getattr(devices, kind).type
     return report

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from hardware.camera import Camera, CameraError, CameraStatus, Frame
+from hardware.camera_mount import CameraMount
 from hardware.chip_reader import CardUnresponsiveError, ChipReader, ChipReaderError, NoCardError
 from hardware.executor import CancelToken, ExecutorError
 from hardware.gate import Gate
@@ -38,6 +39,7 @@ from kiosk.icao.reader import PassportRead, read_passport
 from kiosk.policy.engine import DocumentFacts
 from kiosk.screening.manifest import ManifestMatch, ManifestStatus, VettingStatus
 from kiosk.screening.screening import Screener, ScreeningResult, Traveller
+from kiosk.session.mount_aim import MountAim
 from kiosk.session.passage import PassageSettings, pass_gate
 from kiosk.session.steps import (
     CaptureStep,
@@ -171,6 +173,7 @@ class KioskPipeline:
         keep_samples: bool = True,
         face_detector: Detect | None = None,
         group_recorder: GroupRecorder | None = None,
+        camera_mount: CameraMount | None = None,
     ) -> None:
         self.chip_reader = chip_reader
         self.camera = camera
@@ -181,6 +184,7 @@ class KioskPipeline:
         self.screener = screener
         self.recorder = recorder
         self.group_recorder = group_recorder
+        self.camera_mount = camera_mount  # aimed at each traveller's face (kiosk.session.mount_aim)
         self.kiosk_id = kiosk_id
         self._threshold = face_threshold
         self.capture = capture
@@ -281,18 +285,21 @@ class KioskPipeline:
         )
         best = BestFrame()
         framing = _Frames(self.camera, settings, time.monotonic() + settings.window_s)
+        token = cancel if isinstance(cancel, CancelToken) else CancelToken()
+        aim = MountAim(self.camera_mount, guidance, token)
         observations: list[Observation] = []
         last_code: str | None = None
         for frame in framing.frames(cancel, settings.frames):
             observation = tracker.process(frame.image, frame.timestamp)
+            aim.observe(observation.quality)
             observations.append(observation)
             best.offer(frame.image, observation.quality, observation.landmarks)
             code = observation.quality.guidance.code
             if code != last_code:
                 last_code = code
                 guidance(code, observation.quality.guidance.text)
-            if challenge is not None and best.image is not None:
-                break  # framed: now the challenge
+            if challenge is not None and best.image is not None and aim.aimed:
+                break  # framed (and the camera pointed at the face): now the challenge
             if best.image is not None and self._enough_evidence(observations, settings.frames):
                 break
         if best.image is None:

@@ -505,6 +505,8 @@ class TravellerWindow(QWidget):
             self.again_cause = code
             self.retranslate()
             return
+        if code == "seated_layout" and not self.low_reach:  # the camera found the face low
+            self.set_low_reach(True)
         screen = self.screens[self.current_screen]
         if not isinstance(screen, CameraScreen):
             screen = self.screens["camera"]
