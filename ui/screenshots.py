@@ -59,6 +59,8 @@ def traveller_shots(app: object, out: Path, camera: object) -> list[Path]:
         for language in LANGUAGES:
             window.set_language(language)
             for name in SCREENS:
+                if name == "family_next":
+                    continue  # shown with its progress by family_shots
                 window.show_screen(name)
                 screen = window.screens[name]
                 if isinstance(screen, CameraScreen):

@@ -97,7 +97,7 @@ class FamilyFlow:
         assert isinstance(welcome_layout, QVBoxLayout)
         welcome_layout.insertWidget(welcome_layout.count() - 1, self.choice)
         self.badge = QLabel()
-        self.badge.setObjectName("helpBanner")
+        self.badge.setObjectName("familyBanner")
         self.badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.badge.hide()
         window.bridge.family_progress.connect(self.on_progress)
