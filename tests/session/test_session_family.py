@@ -242,6 +242,7 @@ def test_a_family_is_only_taken_within_the_policy_and_on_a_counting_gate(
 
 def test_a_passport_placed_while_no_family_waits_starts_nothing_extra() -> None:
     pipeline = FamilyPipeline()
+    pipeline.chip_delay_s = 1.0  # the first traveller is still being read
     finished = threading.Event()
     engine = SessionEngine(pipeline, PolicyEngine(family_policy()), today=TODAY)
     engine.bus.subscribe(lambda e: finished.set() if isinstance(e, Finished) else None)
