@@ -90,7 +90,10 @@ class CaptureSettings:
     # enough evidence (checked every ``liveness_every`` frames, so only a few looks per attempt).
     early_stop_frames: int = 15
     liveness_every: int = 3
-    frame_timeout_s: float = 2.0  # no new frame for this long: the camera failed
+    # No new frame for this long (while waiting for one; not counting the time the capture
+    # spent on the last one): the camera failed. A busy kiosk, or dlib holding the GIL in a
+    # kiosk without the face worker processes, can starve the camera for a few seconds.
+    frame_timeout_s: float = 5.0
     # After the challenge was presented: the frames judged, at most (2.5 s at 30 fps) and
     # within challenge_s (the time to hear "blink once" and do it); the capture stops as soon
     # as liveness is proven.
@@ -139,6 +142,7 @@ class _Frames:
                 continue  # taken before the prompt was presented
             count += 1
             yield frame
+            last_frame_at = time.monotonic()  # the gap counts from here, not the frame
 
 
 @dataclass(frozen=True)
