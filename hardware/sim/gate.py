@@ -49,6 +49,7 @@ class SimulatedGate(Gate):
         self.counts_persons = self.config.counts_persons
         self._inside = 0  # persons in the simulated gate
         self._party = 1  # persons who step in together at the next entry (auto passage)
+        self._jammed: str | None = None  # a persistent board fault: door commands refused
         self._script: list[tuple[float, int, Callable[[], None]]] = []
         self._order = itertools.count()
         self._wake = threading.Condition()
@@ -112,9 +113,17 @@ class SimulatedGate(Gate):
         """The board stops (or resumes) answering heartbeats."""
         self._heartbeat_alive = not stopped
 
-    def board_fault(self, code: str = "gate_board_fault") -> None:
-        """The board reports a fault of its own (a door jammed, a motor overloaded)."""
+    def board_fault(self, code: str = "gate_board_fault", *, persistent: bool = False) -> None:
+        """The board reports a fault of its own (a door jammed, a motor overloaded). A
+        ``persistent`` one stays: the board refuses every door command (a reset included)
+        until :meth:`clear_board_fault`."""
+        if persistent:
+            self._jammed = code
         self._at(0.0, lambda: self._report_fault(code, "simulated board fault"))
+
+    def clear_board_fault(self) -> None:
+        """The jammed door is freed: the board carries out commands again."""
+        self._jammed = None
 
     def _walk_out(self) -> None:
         self._step_out()
@@ -132,6 +141,8 @@ class SimulatedGate(Gate):
 
     def _command(self, command: GateCommand) -> None:
         self.commands.append(command)
+        if self._jammed is not None and command is not GateCommand.EMERGENCY_OPEN:
+            raise GateCommandError(f"simulated board refuses {command.name}: {self._jammed}")
         if self._fail_next is not None and self._fail_on in (None, command):
             error, self._fail_next, self._fail_on = self._fail_next, None, None
             raise error
