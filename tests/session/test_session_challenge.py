@@ -24,6 +24,7 @@ from models.records import Decision
 def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoKioskLoop]:
     home: Path = tmp_path_factory.mktemp("challenge")
     with DemoKioskLoop(load_config(None, data_dir=str(home)), travellers=(GENUINE,)) as loop:
+        loop.transact(GENUINE, timeout_s=90.0)  # the kiosk's own workers start here, not in a test
         yield loop
 
 
