@@ -124,6 +124,13 @@ class SimulatedCameraConfig(_DeviceConfig):
     width: int = Field(640, ge=64, le=8192)
     height: int = Field(480, ge=64, le=8192)
     seed: int = 0
+    face_height: float = Field(
+        0.0,
+        ge=-0.45,
+        le=0.45,
+        description="the traveller's face above (-) or below (+) the middle of the view, as a "
+        "fraction of its height (a child, a seated traveller); a camera mount's tilt moves it",
+    )
 
 
 class OpenCvCameraConfig(_DeviceConfig):
@@ -150,6 +157,7 @@ class SimulatedGateConfig(_DeviceConfig):
     )
     heartbeat_s: float = Field(1.0, gt=0, le=60)
     open_timeout_s: float = Field(15.0, gt=0, le=600)
+    counts_persons: bool = Field(True, description="the simulated board counts persons inside")
 
 
 class SerialGateConfig(_DeviceConfig):
@@ -166,6 +174,9 @@ class SerialGateConfig(_DeviceConfig):
         le=60_000,
         description="the board closes every door when no line from the host arrives for this "
         "long (WATCHDOG command; 0 leaves the board's watchdog off)",
+    )
+    counts_persons: bool = Field(
+        False, description="the board has a people counter (EVT COUNT n): families may pass"
     )
 
     @model_validator(mode="after")
@@ -198,9 +209,43 @@ class AlsaSpeakerConfig(_DeviceConfig):
 SpeakerConfig = Annotated[SimulatedSpeakerConfig | AlsaSpeakerConfig, Field(discriminator="type")]
 
 
+class NoCameraMountConfig(_DeviceConfig):
+    """A fixed camera: nothing moves it."""
+
+    type: Literal["none"] = "none"
+
+
+class _MountRange(_DeviceConfig):
+    lowest: int = Field(-3, ge=-20, le=0, description="steps below home (view tilted down)")
+    highest: int = Field(3, ge=0, le=20, description="steps above home")
+
+
+class SimulatedCameraMountConfig(_MountRange):
+    type: Literal["simulated"] = "simulated"
+    step_fraction: float = Field(
+        0.06, gt=0, le=0.5, description="how far one step moves the view (of its height)"
+    )
+
+
+class SerialCameraMountConfig(_MountRange):
+    """A lift/tilt controller on a serial port (``hardware.serial_camera_mount``)."""
+
+    type: Literal["serial"] = "serial"
+    port: str = "/dev/ttyUSB2"
+    baud: int = Field(9600, gt=0)
+    move_timeout_s: float = Field(3.0, gt=0, le=30, description="for a move to be confirmed")
+
+
+CameraMountConfig = Annotated[
+    NoCameraMountConfig | SimulatedCameraMountConfig | SerialCameraMountConfig,
+    Field(discriminator="type"),
+]
+
+
 class DevicesConfig(_DeviceConfig):
     chip_reader: ChipReaderConfig = Field(default_factory=SimulatedChipReaderConfig)
     mrz_reader: MrzReaderConfig = Field(default_factory=SimulatedMrzReaderConfig)
     camera: CameraConfig = Field(default_factory=SimulatedCameraConfig)
     gate: GateConfig = Field(default_factory=SimulatedGateConfig)
     speaker: SpeakerConfig = Field(default_factory=SimulatedSpeakerConfig)
+    camera_mount: CameraMountConfig = Field(default_factory=NoCameraMountConfig)

@@ -112,7 +112,15 @@ class GateFaulted:
     message: str
 
 
-GateEvent = GateStateChanged | SensorChanged | GateFaulted
+@dataclass(frozen=True)
+class PersonsCounted:
+    """A gate that counts the persons inside (a people-counting sensor) reports a new count."""
+
+    count: int
+
+
+GateEvent = GateStateChanged | SensorChanged | GateFaulted | PersonsCounted
+MAX_PERSONS = 20  # a count above this is a sensor fault, not a crowd
 
 
 @dataclass(frozen=True)
@@ -146,6 +154,11 @@ class Gate(DeviceBound, abc.ABC):
         self._changed = threading.Condition(self._state_lock)
         self._state = GateState.FAULT  # not open yet: nothing may open the doors
         self._sensors = dict.fromkeys(Sensor, False)
+        # Set by a driver whose board counts the persons inside; a group (a family) may pass
+        # together only through such a gate: the two-state tailgating sensor cannot tell two
+        # from three.
+        self.counts_persons = False
+        self._persons = 0
         self._last_error: str | None = "not open"
         self._opened_at = 0.0
         self._misses = 0
@@ -308,6 +321,10 @@ class Gate(DeviceBound, abc.ABC):
     def sensor(self, sensor: Sensor) -> bool:
         return self._sensors[sensor]
 
+    def persons_inside(self) -> int | None:
+        """How many persons the gate counts inside; None when it does not count."""
+        return self._persons if self.counts_persons else None
+
     @property
     def status(self) -> GateStatus:
         with self._state_lock:
@@ -346,6 +363,19 @@ class Gate(DeviceBound, abc.ABC):
             self._changed.notify_all()
         log.info("gate sensor %s %s", sensor.value, "on" if active else "off")
         self._post_event(SensorChanged(sensor, active))
+
+    def _persons_counted(self, count: int) -> None:
+        """The board's people counter changed (drivers with ``counts_persons`` only)."""
+        if not 0 <= count <= MAX_PERSONS:
+            self._report_fault("gate_count_invalid", f"person count {count} out of range")
+            return
+        with self._changed:
+            if self._persons == count:
+                return
+            self._persons = count
+            self._changed.notify_all()
+        log.info("gate counts %d person(s) inside", count)
+        self._post_event(PersonsCounted(count))
 
     def _report_fault(self, code: str, message: str) -> None:
         """The board or link failed: fail secure on the worker thread."""

@@ -23,6 +23,8 @@ board -> host         meaning
 ``PONG``              the answer to ``PING``
 ``EVT PRESENCE 0|1``  somebody left / entered the gate (pushed by the board)
 ``EVT TAILGATE 0|1``  more than one person inside, or no longer
+``EVT COUNT <n>``     persons counted inside (0..20; boards with a people counter,
+                      ``counts_persons = true``: needed for family passages)
 ``EVT EMERGENCY``     the board's own emergency input fired; it opened the doors
 ``EVT FAULT <code>``  the board found a fault (door jammed, motor, power;
                       ``watchdog``: the host went silent and the doors were closed)
@@ -77,6 +79,7 @@ class SerialGate(Gate):
         self._request_lock = threading.Lock()
         self.unknown_lines = 0
         self.watchdog_armed = False
+        self.counts_persons = config.counts_persons
 
     # --- driver hooks ------------------------------------------------------------------
 
@@ -198,6 +201,12 @@ class SerialGate(Gate):
         kind = words[0]
         if kind in _SENSORS and len(words) == 2 and words[1] in _FLAGS:
             self._sensor_changed(_SENSORS[kind], _FLAGS[words[1]])
+        elif kind == "COUNT" and self.counts_persons and len(words) == 2:
+            count = words[1]
+            if count.isascii() and count.isdigit() and len(count) <= 3:
+                self._persons_counted(int(count))
+            else:
+                self.unknown_lines += 1
         elif kind == "EMERGENCY":
             self._board_emergency()
         elif kind == "FAULT":

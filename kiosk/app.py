@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -58,7 +58,7 @@ from kiosk.storage.file_checks import database_was_created
 from kiosk.storage.health import StorageHealth
 from kiosk.storage.key_setup import require_keys
 from kiosk.storage.purge_schedule import PurgeSchedule
-from kiosk.storage.recorder import record_transaction
+from kiosk.storage.recorder import record_transaction, record_transactions
 from kiosk.sync.background import BackgroundSync, start_background_sync
 from kiosk.sync.lane_link import LaneLink, start_lane_link
 from models.base import utc_now
@@ -229,6 +229,13 @@ def build_kiosk(
             storage.failed(exc)  # out of service, cause named: the next traveller is not taken
             raise
 
+    def group_recorder(records: Sequence[DecidedTransaction]) -> None:
+        try:
+            record_transactions(database, records, cipher=cipher, audit=audit, site=config.site)
+        except DatabaseUnavailableError as exc:
+            storage.failed(exc)
+            raise
+
     pipeline = KioskPipeline(
         chip_reader=devices.chip_reader,
         camera=devices.camera,
@@ -240,12 +247,14 @@ def build_kiosk(
         liveness=LandmarkLiveness(),
         screener=screener,
         recorder=recorder,
+        group_recorder=group_recorder,
         kiosk_id=config.kiosk_id,
         face_threshold=threshold,
         capture=CaptureSettings(
             window_s=config.face.capture_window_s, detect_max_side=config.face.detect_max_side
         ),
         face_detector=detector.detect if detector else None,
+        camera_mount=devices.camera_mount,
         passage=PassageSettings(
             enter_s=config.passage.enter_s,
             leave_s=config.passage.leave_s,
@@ -286,6 +295,9 @@ def build_kiosk(
     if storage is not None:
         supervisor.extra_checks.append(storage.check)  # a full disk cleared reopens the lane
     engine.admits = kiosk.admits_travellers
+    engine.group_passage = devices.gate.counts_persons  # families only through a counting gate
+    if config.policy.family_max_members >= 2 and not engine.group_passage:
+        log.warning("family transactions configured, but the gate counts no persons: off")
     supervisor.note_lists_loaded()
     kiosk.closers += [matcher.close, decoder.close] + ([detector.close] if detector else [])
     kiosk.closers.append(pipeline.close)  # closed first: its reference job ends before the matcher
@@ -528,6 +540,6 @@ def lane_report(kiosk: Kiosk) -> dict[str, str]:
     for index, fault in enumerate(status.faults[:16]):
         report[f"cause.{index + 1}"] = f"{fault.cause.value}:{fault.key}"[:64]
     devices = kiosk.config.devices
-    for kind in ("chip_reader", "mrz_reader", "camera", "gate", "speaker"):
+    for kind in ("chip_reader", "mrz_reader", "camera", "gate", "speaker", "camera_mount"):
         report[f"driver.{kind}"] = getattr(devices, kind).type
     return report

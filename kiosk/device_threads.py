@@ -19,7 +19,7 @@ from hardware.executor import DeviceBusyError, DeviceExecutor, HungListener
 
 log = logging.getLogger(__name__)
 
-KINDS = ("chip_reader", "mrz_reader", "camera", "gate")
+KINDS = ("chip_reader", "mrz_reader", "camera", "gate", "camera_mount")
 
 
 @dataclass
@@ -28,6 +28,7 @@ class DeviceThreads:
     mrz_reader: DeviceExecutor
     camera: DeviceExecutor
     gate: DeviceExecutor
+    camera_mount: DeviceExecutor
 
     @classmethod
     def bind(cls, devices: Any, *, join_s: float = 3.0) -> DeviceThreads:

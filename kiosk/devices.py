@@ -8,10 +8,12 @@ a clear error at start-up instead of at ``import kiosk``.
 from __future__ import annotations
 
 import importlib
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from hardware.camera import Camera
+from hardware.camera_mount import CameraMount, FixedCameraMount
 from hardware.chip_reader import ChipReader
 from hardware.config import DevicesConfig
 from hardware.gate import Gate
@@ -20,6 +22,8 @@ from hardware.sim.speaker import SimulatedSpeaker
 from hardware.speaker import Speaker
 from kiosk.device_threads import DeviceThreads
 from models.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 DRIVERS: dict[str, dict[str, str]] = {
     "chip_reader": {
@@ -42,6 +46,11 @@ DRIVERS: dict[str, dict[str, str]] = {
     "speaker": {
         "simulated": "hardware.sim.speaker:SimulatedSpeaker",
         "alsa": "hardware.speaker:AlsaSpeaker",
+    },
+    "camera_mount": {
+        "none": "hardware.camera_mount:FixedCameraMount",
+        "simulated": "hardware.sim.camera_mount:SimulatedCameraMount",
+        "serial": "hardware.serial_camera_mount:SerialCameraMount",
     },
 }
 
@@ -68,6 +77,7 @@ class Devices:
     camera: Camera
     gate: Gate
     speaker: Speaker = field(default_factory=SimulatedSpeaker)
+    camera_mount: CameraMount = field(default_factory=FixedCameraMount)
     threads: DeviceThreads = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -75,12 +85,18 @@ class Devices:
 
     @classmethod
     def from_config(cls, config: DevicesConfig) -> Devices:
+        camera = create_driver("camera", config.camera)
+        mount = create_driver("camera_mount", config.camera_mount)
+        attach = getattr(mount, "attach", None)  # a simulated mount moves a simulated view
+        if callable(attach) and hasattr(camera, "set_tilt"):
+            attach(camera)
         return cls(
             chip_reader=create_driver("chip_reader", config.chip_reader),
             mrz_reader=create_driver("mrz_reader", config.mrz_reader),
-            camera=create_driver("camera", config.camera),
+            camera=camera,
             gate=create_driver("gate", config.gate),
             speaker=create_driver("speaker", config.speaker),
+            camera_mount=mount,
         )
 
     def open(self) -> None:
@@ -97,11 +113,19 @@ class Devices:
             ):
                 executor.call(opener)
                 opened.append((executor, closer))
+            self._open_mount()
         except Exception:
             for executor, closer in reversed(opened):
                 executor.call(closer)
             self.threads.close()
             raise
+
+    def _open_mount(self) -> None:
+        """A mount that fails to open is degraded: the camera stays where it is."""
+        try:
+            self.threads.camera_mount.call(self.camera_mount.open, timeout_s=10.0)
+        except Exception as exc:
+            log.warning("camera mount not opened: %s", getattr(exc, "code", type(exc).__name__))
 
     def close(self) -> None:
         try:
@@ -111,6 +135,7 @@ class Devices:
         self.threads.start()  # closing devices that were never opened is allowed too
         t = self.threads
         for executor, closer in (
+            (t.camera_mount, self.camera_mount.close),
             (t.camera, self.camera.stop),
             (t.mrz_reader, self.mrz_reader.close),
             (t.chip_reader, self.chip_reader.close),

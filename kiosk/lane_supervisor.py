@@ -86,6 +86,7 @@ class LaneSupervisor:
         # Devices that are not open yet (failed at start): kind -> the last error code.
         self.unopened: dict[str, str] = {}
         self.opened: set[str] = set()
+        self.mount_open = False  # the camera mount (not a lane device)
         # Automatic gate resets since the gate was last healthy, and when the next may run.
         self.gate_resets = 0
         self._next_gate_reset = 0.0
@@ -113,6 +114,20 @@ class LaneSupervisor:
                 continue
             self.unopened.pop(kind, None)
             self.opened.add(kind)
+        self._open_mount()
+
+    def _open_mount(self) -> None:
+        """The camera mount is not a lane device: one that fails leaves the camera where it
+        is (degraded, logged), the lane stays in service."""
+        if self.mount_open:
+            return
+        try:
+            self.devices.threads.camera_mount.call(
+                self.devices.camera_mount.open, timeout_s=OPEN_TIMEOUT_S
+            )
+            self.mount_open = True
+        except Exception as exc:
+            log.warning("camera mount could not be opened (degraded): %s", _code(exc))
 
     def close_devices(self) -> None:
         """Close the devices on their executors (the gate last, fail-secure), then the
@@ -123,6 +138,11 @@ class LaneSupervisor:
             log.warning("speaker close failed")
         threads = self.devices.threads
         threads.start()  # closing devices that were never opened is allowed too
+        self.mount_open = False
+        try:
+            threads.camera_mount.call(self.devices.camera_mount.close, timeout_s=OPEN_TIMEOUT_S)
+        except Exception:
+            log.warning("camera mount close failed")
         for kind in ("camera", "mrz_reader", "chip_reader"):
             self.opened.discard(kind)
             device = self._device(kind)

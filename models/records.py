@@ -56,6 +56,9 @@ class ReasonCode(StrEnum):
     PASSAGE_TIMEOUT = "passage_timeout"  # the traveller did not enter or leave in time
     VETTING_REFERRAL = "vetting_referral"  # pre-arrival vetting referred the traveller
     NOT_VETTED = "not_vetted"  # the state's policy wants a vetting the traveller lacks
+    # A family transaction: this member passed, another member was referred (the officer
+    # sees the whole family)
+    FAMILY_REFERRAL = "family_referral"
 
 
 class CheckStatus(StrEnum):

@@ -13,9 +13,11 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from kiosk.session.events import (
+    ChallengeAnnounced,
     Decided,
     DocumentRead,
     EventBus,
+    FamilyProgress,
     Fault,
     Finished,
     Guidance,
@@ -34,6 +36,8 @@ class SessionBridge(QObject):
     finished = Signal(str)  # outcome
     fault = Signal(str, str)  # code, user message
     document_read = Signal(str)  # nationality (three letters)
+    family_progress = Signal(int, int)  # member, members (a family transaction)
+    challenge = Signal(int)  # the liveness challenge's cue, to present and answer
 
     def __init__(self, bus: EventBus, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -64,3 +68,7 @@ class SessionBridge(QObject):
             self.fault.emit(event.code, event.user_message)
         elif isinstance(event, DocumentRead):
             self.document_read.emit(event.nationality)
+        elif isinstance(event, FamilyProgress):
+            self.family_progress.emit(event.member, event.members)
+        elif isinstance(event, ChallengeAnnounced):
+            self.challenge.emit(event.cue)

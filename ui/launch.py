@@ -159,6 +159,7 @@ def _show_windows(args: argparse.Namespace, config: Any, buffer: Any, launched: 
             officer_directions=kiosk.config.traveller.officer_directions,
             assistance=kiosk.assistance,
             language_by_nationality=kiosk.config.traveller.language_by_nationality,
+            engine=kiosk.engine,
         )
         traveller.follow_lane(kiosk.lane)
         windows["traveller"] = traveller

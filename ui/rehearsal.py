@@ -30,7 +30,8 @@ class RehearsalPanel(QWidget):
         self.worker = Worker("rehearsal", threads=1, parent=self)
         self.setWindowTitle("Rehearsal – simulated devices")
         self.setStyleSheet(desk_style())
-        self.scenarios = {s.name: s for s in all_scenarios()}
+        # one passport at a time here; a family is rehearsed with `kiosk demo --scenario`
+        self.scenarios = {s.name: s for s in all_scenarios() if not s.members}
         self.choice = QComboBox()
         for name, item in self.scenarios.items():
             self.choice.addItem(f"{name} – {item.description}", name)

@@ -59,6 +59,8 @@ def traveller_shots(app: object, out: Path, camera: object) -> list[Path]:
         for language in LANGUAGES:
             window.set_language(language)
             for name in SCREENS:
+                if name == "family_next":
+                    continue  # shown with its progress by family_shots
                 window.show_screen(name)
                 screen = window.screens[name]
                 if isinstance(screen, CameraScreen):
@@ -114,6 +116,46 @@ def traveller_shots(app: object, out: Path, camera: object) -> list[Path]:
                 window.grab().save(str(path))
                 written.append(path)
             setter(False)
+    finally:
+        window.close()
+    return written + family_shots(app, out, camera)
+
+
+def family_shots(app: object, out: Path, camera: object) -> list[Path]:
+    """A deployment that admits families: the welcome screen's choice, the chosen size, and
+    the "Family: next passport" screen with its progress, in every language."""
+    from typing import Any
+
+    from kiosk.policy.config import PolicyConfig
+    from kiosk.policy.engine import PolicyEngine
+    from kiosk.session.engine import SessionEngine
+    from kiosk.session.events import EventBus
+    from ui.i18n import LANGUAGES
+    from ui.traveller.window import TravellerWindow
+
+    pipeline: Any = None  # nothing is read: the screens only
+    engine = SessionEngine(pipeline, PolicyEngine(PolicyConfig(family_max_members=4)))
+    engine.group_passage = True
+    window = TravellerWindow(EventBus(), camera, engine=engine)  # type: ignore[arg-type]
+    window.resize(*SIZE)
+    window.show()
+    written = []
+    try:
+        for language in LANGUAGES:
+            window.reset_to_welcome()
+            window.set_language(language)
+            window.family.choice.open_button.setChecked(True)
+            _settle(app)
+            for name in ("family-choice", "family-chosen", "family-next"):
+                if name == "family-chosen":
+                    window.family.choose(3)
+                elif name == "family-next":
+                    window.family.on_progress(2, 3)
+                    window.show_screen("family_next")
+                _settle(app)
+                path = out / f"traveller-{name}-{language}.png"
+                window.grab().save(str(path))
+                written.append(path)
     finally:
         window.close()
     return written

@@ -91,6 +91,8 @@ def traveller_style(palette: Palette, sizes: TypeScale) -> str:
         border-radius: 12px; padding: 4px 32px; font-weight: 600; }}
     QLabel#helpBanner {{ font-size: {s.body}px; font-weight: 600; color: {p.on_primary};
         background: {p.attention}; padding: 14px 32px; }}
+    QLabel#familyBanner {{ font-size: {s.body}px; font-weight: 600; color: {p.on_primary};
+        background: {p.primary}; padding: 14px 32px; }}
     QLabel#step {{ font-size: {s.small}px; color: {p.muted}; padding: 4px 10px; }}
     QLabel#stepActive {{ font-size: {s.small}px; color: {p.on_primary}; background: {p.primary};
         border-radius: 14px; padding: 4px 14px; font-weight: 600; }}

@@ -7,10 +7,12 @@ traveller uses the gate as a mantrap: steps in when the entry door opens (presen
 stays on while the doors are closed), and walks out ``transit_s`` after the exit door opens.
 Tests and the technician's rehearsal screen script the rest: :meth:`~SimulatedGate.person_enters`,
 :meth:`~SimulatedGate.tailgate`, :meth:`~SimulatedGate.follow_next_entry`,
+:meth:`~SimulatedGate.walk_in_together` (a family of ``n`` steps in at the next entry),
 :meth:`~SimulatedGate.press_emergency`, and fault injection
 (:meth:`~SimulatedGate.fail_next_command`, :meth:`~SimulatedGate.stop_heartbeat`,
 :meth:`~SimulatedGate.board_fault`). Scripted sensor changes run on the thread
-``kiosk-gate-sim``, as board input would arrive.
+``kiosk-gate-sim``, as board input would arrive. With ``counts_persons`` (the default) the
+simulated board also counts the persons inside, as a people-counting sensor would.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ class SimulatedGate(Gate):
         self._followed = False  # a second person comes in with the next traveller
         self._follow_transit_s = 5.0
         self._heartbeat_alive = True
+        self.counts_persons = self.config.counts_persons
+        self._inside = 0  # persons in the simulated gate
+        self._party = 1  # persons who step in together at the next entry (auto passage)
         self._jammed: str | None = None  # a persistent board fault: door commands refused
         self._script: list[tuple[float, int, Callable[[], None]]] = []
         self._order = itertools.count()
@@ -56,16 +61,35 @@ class SimulatedGate(Gate):
     def person_enters(self, transit_s: float | None = None) -> None:
         """One traveller walks in now and is out of the gate ``transit_s`` later."""
         transit = self.config.transit_s if transit_s is None else transit_s
-        self._at(0.0, lambda: self._sensor_changed(Sensor.PRESENCE, True))
-        self._at(transit, lambda: self._sensor_changed(Sensor.PRESENCE, False))
+        self._at(0.0, lambda: self._step_in(1))
+        self._at(transit, lambda: self._step_out(1))
 
     def tailgate(self, transit_s: float | None = None) -> None:
         """Two people walk in together: tailgating is seen while they are inside."""
         transit = self.config.transit_s if transit_s is None else transit_s
-        self._at(0.0, lambda: self._sensor_changed(Sensor.PRESENCE, True))
-        self._at(0.0, lambda: self._sensor_changed(Sensor.TAILGATING, True))
-        self._at(transit, lambda: self._sensor_changed(Sensor.TAILGATING, False))
-        self._at(transit, lambda: self._sensor_changed(Sensor.PRESENCE, False))
+        self._at(0.0, lambda: self._step_in(2))
+        self._at(transit, lambda: self._step_out(2))
+
+    def walk_in_together(self, persons: int) -> None:
+        """At the next entry (auto passage) ``persons`` step in together (a family); one more
+        than the family's count is a stranger slipping in with them."""
+        self._party = max(1, persons)
+
+    def _step_in(self, persons: int) -> None:
+        self._inside += persons
+        self._counted()
+        self._sensor_changed(Sensor.PRESENCE, True)
+        self._sensor_changed(Sensor.TAILGATING, self._inside > 1)
+
+    def _step_out(self, persons: int | None = None) -> None:
+        self._inside = 0 if persons is None else max(0, self._inside - persons)
+        self._counted()
+        self._sensor_changed(Sensor.TAILGATING, self._inside > 1)
+        self._sensor_changed(Sensor.PRESENCE, self._inside > 0)
+
+    def _counted(self) -> None:
+        if self.counts_persons:
+            self._persons_counted(self._inside)
 
     def press_emergency(self) -> None:
         """The gate's own emergency button (or the fire alarm input) fires."""
@@ -102,7 +126,7 @@ class SimulatedGate(Gate):
         self._jammed = None
 
     def _walk_out(self) -> None:
-        self._sensor_changed(Sensor.PRESENCE, False)
+        self._step_out()
 
     def _emergency_input(self) -> None:
         self.entry_door_open = self.exit_door_open = True
@@ -122,11 +146,11 @@ class SimulatedGate(Gate):
         if self._fail_next is not None and self._fail_on in (None, command):
             error, self._fail_next, self._fail_on = self._fail_next, None, None
             raise error
-        if command is GateCommand.OPEN_ENTRY and self._followed:
+        followed = command is GateCommand.OPEN_ENTRY and self._followed
+        if followed:  # the traveller and the follower, seen at once as the door opens
             self._followed = False
-            self._sensor_changed(Sensor.TAILGATING, True)
-            self._sensor_changed(Sensor.PRESENCE, True)
-            self._at(self._follow_transit_s, lambda: self._sensor_changed(Sensor.TAILGATING, False))
+            self._step_in(self._party + 1)
+            self._at(self._follow_transit_s, lambda: self._step_out(1))
         if command is GateCommand.OPEN_ENTRY:
             self.entry_door_open = True
         elif command is GateCommand.OPEN_EXIT:
@@ -140,10 +164,13 @@ class SimulatedGate(Gate):
         elif command is GateCommand.EMERGENCY_OPEN:
             self.entry_door_open = self.exit_door_open = True
         if self.config.auto_passage:
-            if command is GateCommand.OPEN_ENTRY:  # the traveller steps in, and stays inside
-                self._at(0.0, lambda: self._sensor_changed(Sensor.PRESENCE, True))
+            if command is GateCommand.OPEN_ENTRY and not followed:  # the traveller steps in,
+                party = self._party  # and stays inside
+                self._at(0.0, lambda: self._step_in(party))
             elif command is GateCommand.OPEN_EXIT:  # ... and walks out
                 self._at(self.config.transit_s, self._walk_out)
+        if command is GateCommand.OPEN_ENTRY:
+            self._party = 1
 
     def _heartbeat(self) -> bool:
         self.heartbeats += 1

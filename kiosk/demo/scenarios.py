@@ -38,6 +38,14 @@ REASON_OF_CHECK = {
 
 
 @dataclass(frozen=True)
+class Member:
+    """One member of a family scenario: their passport, and who faces the camera."""
+
+    profile: str
+    live_face: str | None = None  # None: the chip photo's person
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
@@ -55,6 +63,11 @@ class Scenario:
     # what happens to the transaction (kiosk.demo.disturbances), and how it must end
     disturbance: str | None = None
     expected_outcome: str | None = None  # a kiosk.session.steps.Outcome value
+    # A family transaction (kiosk.session.family): the members' passports are placed one
+    # after another when the screen asks for the next one; ``profile`` is the first's.
+    members: tuple[Member, ...] = ()
+    # [policy] settings of the scenario's deployment (over the demo's configuration)
+    policy: dict[str, object] = field(default_factory=dict)
 
 
 def _genuine(name: str, profile: str, description: str) -> Scenario:
@@ -203,6 +216,49 @@ PASSAGE: list[Scenario] = [
 ]
 
 
+# Families and accompanied minors (issue 17, item 4): a deployment that admits families of up
+# to four, children from ten when an adult of the family is in the same transaction.
+FAMILY_POLICY: dict[str, object] = {"family_max_members": 4, "accompanied_from_age": 10}
+FAMILY: list[Scenario] = [
+    Scenario(
+        "family-accepted",
+        "Two adults travelling together: both passports and faces checked, one passage",
+        "lca-genuine",
+        "accept",
+        members=(Member("lca-genuine"), Member("tto-genuine")),
+        policy=FAMILY_POLICY,
+        expected_outcome="accepted",
+    ),
+    Scenario(
+        "family-impostor",
+        "A family whose second member presents someone else's passport: one family referral",
+        "lca-genuine",
+        "refer",
+        ("biometric_mismatch", "family_referral"),
+        members=(Member("lca-genuine"), Member("jam-genuine", live_face="lin_1.jpg")),
+        policy=FAMILY_POLICY,
+        expected_outcome="referred",
+    ),
+    Scenario(
+        "minor-accompanied",
+        "A twelve-year-old with a parent in the same family transaction",
+        "lca-genuine",
+        "accept",
+        members=(Member("lca-genuine"), Member("lca-child")),
+        policy=FAMILY_POLICY,
+        expected_outcome="accepted",
+    ),
+    Scenario(
+        "minor-unaccompanied",
+        "A twelve-year-old alone, where children pass only accompanied: told at the passport",
+        "lca-child",
+        "refer",
+        ("minor",),
+        policy=FAMILY_POLICY,
+    ),
+]
+
+
 def defective_scenarios() -> list[Scenario]:
     out: list[Scenario] = []
     for name, profile in shipped_profiles().items():
@@ -219,7 +275,7 @@ def defective_scenarios() -> list[Scenario]:
 
 
 def all_scenarios() -> list[Scenario]:
-    return BASE + PASSAGE + defective_scenarios()
+    return BASE + PASSAGE + FAMILY + defective_scenarios()
 
 
 def scenario(name: str) -> Scenario:

@@ -42,6 +42,7 @@ from kiosk.demo.disturbances import (
 )
 from kiosk.demo.scenarios import LIVE_FACE, Scenario
 from kiosk.logs import transaction_context
+from kiosk.policy.config import PolicyConfig
 from kiosk.screening.importers import ListKind
 from kiosk.screening.lost_stolen import DocumentKey
 from kiosk.screening.manifest import ManifestEntry
@@ -168,11 +169,14 @@ class DemoWorld:
         return summary
 
     def kiosk_config(self, scenario: Scenario, **face: object) -> KioskConfig:
-        """The demo kiosk's configuration for ``scenario``: simulated devices."""
+        """The demo kiosk's configuration for ``scenario``: simulated devices, and the
+        scenario's policy settings over the demo's."""
+        policy = PolicyConfig.model_validate({**self.config.policy.model_dump(), **scenario.policy})
         return self.config.model_copy(
             update={
                 "devices": demo_devices(scenario, self.camera_fps),
                 "face": self.config.face.model_copy(update=face),
+                "policy": policy,
             }
         )
 
@@ -236,6 +240,10 @@ class DemoWorld:
         kiosk.reload_lists()
 
     def run(self, scenario: Scenario, timeout_s: float = 120.0) -> ScenarioResult:
+        if scenario.members:
+            from kiosk.demo.family import run_family
+
+            return run_family(self, scenario, timeout_s)
         image = self.factory.chip_image(scenario.profile)
         printed = self.factory.printed_mrz(scenario.profile)
         # One kiosk per scenario, with no window to keep responsive: the face models run in

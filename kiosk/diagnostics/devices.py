@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hardware.camera import Camera
+from hardware.camera_mount import CameraMount
 from hardware.chip_reader import ChipReader
 from hardware.executor import DeviceBusyError, on_device
 from hardware.gate import Gate
@@ -101,12 +102,21 @@ def gate_report(gate: Gate) -> DeviceReport:
     return DeviceReport("gate", _driver(gate), status.state.value, status.last_error, detail)
 
 
+def camera_mount_report(mount: CameraMount) -> DeviceReport:
+    if not mount.motorised:
+        return DeviceReport("camera_mount", _driver(mount), "ok", None, "fixed camera")
+    position = mount.position
+    detail = f"step {position.step} of {position.lowest}..{position.highest}"
+    return DeviceReport("camera_mount", _driver(mount), "ready", None, detail)
+
+
 def device_reports(
     *,
     camera: Camera | None = None,
     chip_reader: ChipReader | None = None,
     mrz_reader: MrzReader | None = None,
     gate: Gate | None = None,
+    camera_mount: CameraMount | None = None,
 ) -> list[DeviceReport]:
     """One report per device given, in a stable order."""
     reports = []
@@ -118,4 +128,6 @@ def device_reports(
         reports.append(mrz_reader_report(mrz_reader))
     if gate is not None:
         reports.append(gate_report(gate))
+    if camera_mount is not None:
+        reports.append(camera_mount_report(camera_mount))
     return reports

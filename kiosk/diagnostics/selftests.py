@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from hardware.camera import Camera, Image
+from hardware.camera_mount import CameraMount
 from hardware.chip_reader import ChipReader
 from hardware.executor import on_device
 from hardware.gate import Gate, GateState
@@ -200,3 +201,26 @@ def gate_self_test(gate: Gate, door_timeout_s: float = 5.0) -> SelfTestResult:
         return SelfTestResult("gate", True, "both doors opened and closed", figures)
 
     return _timed("gate", body, gate)
+
+
+def camera_mount_self_test(mount: CameraMount) -> SelfTestResult:
+    """Drive a motorised mount to both ends of its range and home again, each position
+    confirmed by the driver; a fixed camera has nothing to move and passes as such."""
+
+    def body() -> SelfTestResult:
+        if not mount.motorised:
+            return SelfTestResult("camera_mount", True, "fixed camera: nothing to move")
+        moves = mount.moves
+        t0 = time.perf_counter()
+        position = mount.self_test()
+        figures = {
+            "lowest": position.lowest,
+            "highest": position.highest,
+            "moves": mount.moves - moves,
+            "travel_ms": round((time.perf_counter() - t0) * 1000, 1),
+        }
+        home = position.step == 0
+        summary = f"steps {position.lowest}..{position.highest} reached, back home"
+        return SelfTestResult("camera_mount", home, summary if home else "not home", figures)
+
+    return _timed("camera_mount", body, mount)

@@ -68,6 +68,7 @@ class FrameQuality:
     face_height_px: float = 0.0
     inter_eye_px: float = 0.0
     centre_offset: float = 0.0
+    vertical_offset: float = 0.0  # face centre below (+) or above (-) the middle, of the height
     yaw: float = 0.0
     pitch: float = 0.0
     roll: float = 0.0
@@ -117,6 +118,7 @@ def assess_frame(
         "face_height_px": float(bottom - top),
         "inter_eye_px": inter_eye_distance(landmarks),
         "centre_offset": float(max(abs(centre[0] / width - 0.5), abs(centre[1] / height - 0.5))),
+        "vertical_offset": float(centre[1] / height - 0.5),
         "yaw": pose.yaw,
         "pitch": pose.pitch,
         "roll": pose.roll,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kiosk.policy import caricom
 
@@ -24,6 +24,7 @@ ReasonName = Literal[
     "system_malfunction",
     "vetting_referral",
     "not_vetted",
+    "family_referral",
 ]
 
 _DEFAULT_REJECT: list[ReasonName] = ["not_eligible"]
@@ -76,3 +77,19 @@ class PolicyConfig(BaseModel):
     # Reasons that reject outright (use the staffed booth) instead of referring to an officer.
     reject_reasons: list[ReasonName] = Field(default_factory=lambda: list(_DEFAULT_REJECT))
     vetting: VettingPolicy = Field(default_factory=VettingPolicy)
+    # Families: up to this many passports in one family transaction (0: no family
+    # transactions; the gate must count the persons inside to let a group through).
+    family_max_members: int = Field(0, ge=0, le=9)
+    # Minors from this age (below minimum_age) may use the gate accompanied by an adult of
+    # the same family transaction; below it, and alone, they are referred at the passport
+    # step. None: minimum_age alone decides.
+    accompanied_from_age: int | None = Field(None, ge=0, le=120)
+
+    @model_validator(mode="after")
+    def _accompanied_below_minimum(self) -> PolicyConfig:
+        if self.accompanied_from_age is not None:
+            if self.accompanied_from_age > self.minimum_age:
+                raise ValueError("accompanied_from_age must not exceed minimum_age")
+            if self.family_max_members < 2:
+                raise ValueError("accompanied_from_age needs family_max_members of 2 or more")
+        return self

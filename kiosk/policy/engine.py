@@ -59,6 +59,8 @@ class TransactionFacts:
     vetting: str | None = None
     vetting_reasons: tuple[str, ...] = ()
     device_fault: str | None = None
+    # A family transaction with an adult member: a minor from accompanied_from_age passes
+    accompanied: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,23 +109,35 @@ class PolicyEngine:
         if not facts.document_readable or facts.document is None:
             add(Reason(ReasonCode.DOCUMENT_UNREADABLE, "the document could not be read"))
         else:
-            reasons += self._document_rules(facts.document, facts.today)
+            reasons += self._document_rules(facts.document, facts.today, facts.accompanied)
         reasons += self._chip_rules(facts)
         reasons += self._biometric_rules(facts)
         reasons += self._screening_rules(facts)
         reasons += self._vetting_rules(facts)
         return PolicyDecision(self._decision(reasons), tuple(_unique(reasons)))
 
-    def early_refusal(self, doc: DocumentFacts, today: date) -> PolicyDecision | None:
+    def early_refusal(
+        self, doc: DocumentFacts, today: date, *, in_family: bool = False
+    ) -> PolicyDecision | None:
         """The reasons the printed MRZ alone makes certain (a minor, an expired passport): the
         traveller is told at the passport step, before the chip and the camera. Refusing on
-        unsigned data is safe; accepting never happens here."""
-        early = [r for r in self._document_rules(doc, today) if r.code in EARLY_REASONS]
+        unsigned data is safe; accepting never happens here. In a family transaction a minor
+        old enough to be accompanied goes on (the family's adult is checked at the end)."""
+        rules = self._document_rules(doc, today, accompanied=in_family)
+        early = [r for r in rules if r.code in EARLY_REASONS]
         if not early:
             return None
         return PolicyDecision(Decision.REFER, tuple(_unique(early)))
 
-    def _document_rules(self, doc: DocumentFacts, today: date) -> list[Reason]:
+    def is_adult(self, doc: DocumentFacts | None, today: date) -> bool:
+        """Old enough to use the gate alone (and to accompany a minor)."""
+        if doc is None or doc.date_of_birth is None:
+            return False
+        return _age_on(doc.date_of_birth, today) >= self.config.minimum_age
+
+    def _document_rules(
+        self, doc: DocumentFacts, today: date, accompanied: bool = False
+    ) -> list[Reason]:
         out: list[Reason] = []
         cfg = self.config
         allowed_nat = self._rules.get(doc.issuing_state)
@@ -141,8 +155,12 @@ class PolicyEngine:
             out.append(Reason(ReasonCode.EXPIRED_DOCUMENT, "document expired or too close"))
         if doc.date_of_birth is None:
             out.append(Reason(ReasonCode.DOCUMENT_UNREADABLE, "birth date unknown"))
-        elif _age_on(doc.date_of_birth, today) < cfg.minimum_age:
-            out.append(Reason(ReasonCode.MINOR, f"under {cfg.minimum_age}"))
+        elif (age := _age_on(doc.date_of_birth, today)) < cfg.minimum_age:
+            if cfg.accompanied_from_age is None or age < cfg.accompanied_from_age:
+                out.append(Reason(ReasonCode.MINOR, f"under {cfg.minimum_age}"))
+            elif not accompanied:
+                detail = f"under {cfg.minimum_age} and not accompanied by an adult"
+                out.append(Reason(ReasonCode.MINOR, detail))
         return out
 
     def _chip_rules(self, facts: TransactionFacts) -> list[Reason]:

@@ -23,15 +23,12 @@ is recorded are built from them by the pure functions of ``kiosk.session.decided
 from __future__ import annotations
 
 import contextvars
-import itertools
 import logging
-import secrets
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -48,6 +45,7 @@ from kiosk.session.decided import (
     transaction_facts,
 )
 from kiosk.session.events import (
+    ChallengeAnnounced,
     Decided,
     DocumentRead,
     EventBus,
@@ -57,10 +55,11 @@ from kiosk.session.events import (
     State,
     StateEntered,
 )
+from kiosk.session.family import FamilyIntake, run_family
+from kiosk.session.prompts import ChallengePrompts
 from kiosk.session.steps import (
     PASSAGE_OUTCOMES,
     CaptureStep,
-    ChipFailure,
     ChipStep,
     DocumentStep,
     FaceStep,
@@ -72,78 +71,22 @@ from kiosk.session.steps import (
     ScreeningStep,
     StepFault,
 )
-from models.errors import KioskError
+from kiosk.session.transaction import (
+    BEFORE_DECISION,
+    PLACE_AGAIN_MESSAGES,
+    RETRYABLE_CHIP_FAILURES,
+    WHILE_READING,
+    Cancelled,
+    SessionTimeouts,
+    StepTimeout,
+    TransactionOutcome,
+    new_transaction_id,
+)
 from models.records import DecidedTransaction, Decision, ReasonCode
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-class StepTimeout(KioskError):
-    """A step did not finish in time."""
-
-    code = "step_timeout"
-
-
-class Cancelled(KioskError):
-    """The transaction was cancelled (passport removed, traveller left, kiosk closing)."""
-
-    code = "cancelled"
-
-
-@dataclass(frozen=True)
-class SessionTimeouts:
-    document_s: float = 5.0
-    chip_s: float = 20.0
-    face_capture_s: float = 20.0
-    liveness_s: float = 10.0
-    matching_s: float = 10.0
-    screening_s: float = 5.0
-    record_s: float = 10.0
-    gate_s: float = 60.0  # the passage: entry, both doors, exit (see PassageSettings)
-    join_s: float = 5.0  # a cancelled step (and its device work) must end within this
-
-
-@dataclass
-class TransactionOutcome:
-    transaction_id: str
-    decision: Decision | None
-    reasons: tuple[str, ...]
-    outcome: Outcome
-    timings_ms: dict[str, float] = field(default_factory=dict)
-    facts: TransactionFacts | None = None
-    passage: PassageResult | None = None
-
-
-_counter = itertools.count(1)
-
-# Before the decision, taking the passport off the chip reader ends the transaction.
-_BEFORE_DECISION = frozenset(
-    {
-        State.DOCUMENT,
-        State.CHIP,
-        State.FACE_CAPTURE,
-        State.RETRY,
-        State.LIVENESS,
-        State.MATCHING,
-        State.SCREENING,
-    }
-)
-
-
-_WHILE_READING = frozenset({State.DOCUMENT, State.CHIP})
-# Chip failures that another placing of the passport may cure (a chip not reached, a
-# BAC/PACE key from a misread MRZ). Data that do not parse is a chip anomaly: never retried.
-RETRYABLE_CHIP_FAILURES = frozenset({ChipFailure.NO_CHIP, ChipFailure.ACCESS_DENIED})
-PLACE_AGAIN_MESSAGES = {
-    "document_unreadable": "The data page could not be read. Please place the passport again.",
-    "chip_unreadable": "The chip could not be read. Please place the passport again.",
-}
-
-
-def new_transaction_id(kiosk_id: str) -> str:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    return f"{kiosk_id}-{stamp}-{next(_counter):04d}-{secrets.token_hex(3)}"
+__all__ = ["SessionEngine", "SessionTimeouts", "TransactionOutcome", "StepTimeout", "Cancelled"]
 
 
 class SessionEngine:
@@ -187,14 +130,31 @@ class SessionEngine:
         self.last_outcome: TransactionOutcome | None = None
         # Whether the lane admits a traveller now (kiosk.app wires the lane's state here).
         self.admits: Callable[[], bool] = lambda: True
+        # Whether the gate lets a group through (it counts persons; kiosk.app wires it).
+        self.group_passage = False
+        self.family = FamilyIntake(lambda: policy.config.family_max_members, self)
+        self.prompts = ChallengePrompts()  # the traveller screen answers the challenge cues
         if devices is not None:
             devices.set_listeners(self._device_hung, self._device_recovered)
 
     # --- driving the engine -------------------------------------------------------------
 
+    def start_family(self, members: int) -> bool:
+        """The traveller chose a family transaction of ``members`` passports: the next
+        document starts it (``kiosk.session.family``). False beyond the family limit."""
+        return not self._busy.locked() and self.family.announce(members)
+
+    def end_family(self) -> None:
+        """The traveller left before placing a passport: the next one travels alone."""
+        if not self._busy.locked():
+            self.family.reset()
+
     def document_presented(self, lines: list[str]) -> bool:
-        """Start a transaction on a worker thread; False when one is already running or the
-        lane is out of service (no transaction starts then)."""
+        """Start a transaction on a worker thread (or hand a family's next passport to the
+        transaction waiting for it); False when one is already running or the lane is out of
+        service (no transaction starts then)."""
+        if self.family.awaiting():
+            return self.family.offer(lines)
         if not self.admits():
             log.info("lane out of service: no transaction started")
             return False
@@ -208,7 +168,7 @@ class SessionEngine:
 
     def passport_removed(self) -> None:
         """The chip left the reader's field: before the decision, that ends the transaction."""
-        if self.state in _BEFORE_DECISION:
+        if self.state in BEFORE_DECISION:
             self._removed.set()
             self._token.cancel()
 
@@ -217,7 +177,7 @@ class SessionEngine:
         after the scan), so it ends the transaction only while the document and the chip are
         being read; later on, the chip reader's field is what tells (:meth:`passport_removed`).
         """
-        if self.state in _WHILE_READING:
+        if self.state in WHILE_READING:
             self._removed.set()
             self._token.cancel()
 
@@ -239,6 +199,7 @@ class SessionEngine:
         try:
             self.last_outcome = self.run_transaction(lines)
         finally:
+            self.family.reset()
             self._busy.release()
 
     # --- devices ------------------------------------------------------------------------
@@ -334,8 +295,39 @@ class SessionEngine:
             log.error("step %s still running after cancel; it touches no device", state.value)
 
     def _run(self, txn: str, lines: list[str], token: CancelToken) -> TransactionOutcome:
+        if self.family.size > 1:
+            return run_family(self, txn, lines, token, self.family.size)
         timings: dict[str, float] = {}
         t_all = time.perf_counter()
+        gathered = self.gather(txn, txn, lines, token, timings)
+        if isinstance(gathered, Outcome):
+            return self._ended_early(txn, gathered, timings)
+        evidence, early = gathered
+        threshold = self.pipeline.face_threshold()
+        facts = transaction_facts(evidence, today=self._day(), face_threshold=threshold)
+        self._enter(txn, State.DECISION)
+        self._read_failures = 0  # a decision ends the traveller's read attempts
+        refused = early is not None and evidence.fault is None
+        decision = early if early is not None and refused else self.policy.decide(facts)
+        timings["total_before_gate"] = round((time.perf_counter() - t_all) * 1000, 2)
+        outcome = self._finish(txn, evidence, facts, decision, timings, token)
+        timings["total"] = round((time.perf_counter() - t_all) * 1000, 2)
+        return outcome
+
+    def gather(
+        self,
+        txn: str,
+        record_id: str,
+        lines: list[str],
+        token: CancelToken,
+        timings: dict[str, float],
+        *,
+        in_family: bool = False,
+    ) -> tuple[TransactionEvidence, PolicyDecision | None] | Outcome:
+        """Read the passport, match the face and screen one traveller (one family member):
+        the step records, and the refusal the MRZ alone made certain (then no chip, no
+        camera); an :class:`Outcome` when the attempt ended before that (place the passport
+        again, taken away, cancelled)."""
         started_at = datetime.now(UTC)
         document = DocumentStep(readable=False)
         chip: ChipStep | None = None
@@ -356,9 +348,9 @@ class SessionEngine:
             timed("document", t0)
             if document.readable and document.facts is not None:
                 self.bus.publish(DocumentRead(txn, document.facts.nationality))
-                early = self.policy.early_refusal(document.facts, self._day())
+                early = self.policy.early_refusal(document.facts, self._day(), in_family=in_family)
             if not document.readable and self._place_again(txn, "document_unreadable"):
-                return self._ended_early(txn, Outcome.PLACE_AGAIN, timings)
+                return Outcome.PLACE_AGAIN
             if document.readable and early is None:
                 t0 = time.perf_counter()
                 chip = self._step(
@@ -368,7 +360,7 @@ class SessionEngine:
                 if chip.failure in RETRYABLE_CHIP_FAILURES and self._place_again(
                     txn, "chip_unreadable"
                 ):
-                    return self._ended_early(txn, Outcome.PLACE_AGAIN, timings)
+                    return Outcome.PLACE_AGAIN
                 if chip.document is not None:
                     # DG1, proven by Passive Authentication, not what the page shows: what
                     # screening, the policy and the record use
@@ -384,9 +376,9 @@ class SessionEngine:
                 timed("screening", t0)
         except Exception as exc:
             if self._removed.is_set():  # whatever the step raised once the passport left
-                return self._ended_early(txn, Outcome.PASSPORT_REMOVED, timings)
+                return Outcome.PASSPORT_REMOVED
             if isinstance(exc, Cancelled):
-                return self._ended_early(txn, Outcome.CANCELLED, timings)
+                return Outcome.CANCELLED
             # any device or system fault: refer, gate stays closed
             code = str(getattr(exc, "code", type(exc).__name__))
             log.warning("step %s failed: %s", self.state.value, code)
@@ -396,7 +388,7 @@ class SessionEngine:
             self.bus.publish(Fault(txn, code, "Please see an officer."))
 
         evidence = TransactionEvidence(
-            transaction_id=txn,
+            transaction_id=record_id,
             kiosk_id=self.kiosk_id,
             started_at=started_at,
             document=document,
@@ -406,15 +398,7 @@ class SessionEngine:
             fault=fault,
             timings_ms=timings,
         )
-        threshold = self.pipeline.face_threshold()
-        facts = transaction_facts(evidence, today=self._day(), face_threshold=threshold)
-        self._enter(txn, State.DECISION)
-        self._read_failures = 0  # a decision ends the traveller's read attempts
-        decision = early if early is not None and fault is None else self.policy.decide(facts)
-        timings["total_before_gate"] = round((time.perf_counter() - t_all) * 1000, 2)
-        outcome = self._finish(txn, evidence, facts, decision, timings, token)
-        timings["total"] = round((time.perf_counter() - t_all) * 1000, 2)
-        return outcome
+        return evidence, early
 
     def _place_again(self, txn: str, cause: str) -> bool:
         """Whether the traveller gets another read (they are told why); False once the
@@ -465,6 +449,7 @@ class SessionEngine:
                 self.pipeline.capture_face,
                 token,
                 guidance,
+                lambda: self._announce_challenge(txn, token),
             )
             timings[f"face_capture_{attempt}"] = round((time.perf_counter() - t0) * 1000, 2)
             face = FaceStep(attempt, face.liveness, face.match)
@@ -487,6 +472,17 @@ class SessionEngine:
             if match.reference_unusable:  # the chip photo, not the traveller: no retry helps
                 break
         return face
+
+    def _announce_challenge(self, txn: str, token: CancelToken) -> bool:
+        """The liveness screen and its prompt, before the frames that judge it: waits until
+        the traveller screen presented it (``kiosk.session.prompts``)."""
+        cue = self.prompts.announce()
+        self._enter(txn, State.LIVENESS)
+        self.bus.publish(ChallengeAnnounced(txn, "liveness_challenge", cue))
+        presented = self.prompts.wait(cue, self.timeouts.prompt_s, token)
+        if not presented and not token.is_set():
+            log.info("liveness prompt not confirmed by the screen in time")
+        return presented
 
     def _finish(
         self,

@@ -32,6 +32,7 @@ class State(StrEnum):
     REFER = "refer"
     RETRY = "retry"
     PLACE_AGAIN = "place_again"  # the passport could not be read: place it again
+    FAMILY_NEXT = "family_next"  # a family transaction: place the next member's passport
     CANCELLED = "cancelled"
 
 
@@ -67,6 +68,25 @@ class DocumentRead:
 
 
 @dataclass(frozen=True)
+class FamilyProgress:
+    """A family transaction reads member ``member`` of ``members`` (1-based) now."""
+
+    transaction_id: str
+    member: int
+    members: int
+
+
+@dataclass(frozen=True)
+class ChallengeAnnounced:
+    """The liveness challenge was announced: the capture waits for the screen and the voice
+    to present it (``kiosk.session.prompts``) before it keeps frames to judge."""
+
+    transaction_id: str
+    code: str
+    cue: int
+
+
+@dataclass(frozen=True)
 class Decided:
     transaction_id: str
     decision: str
@@ -87,7 +107,17 @@ class Fault:
     user_message: str
 
 
-SessionEvent = StateEntered | Progress | Guidance | DocumentRead | Decided | Finished | Fault
+SessionEvent = (
+    StateEntered
+    | Progress
+    | Guidance
+    | DocumentRead
+    | FamilyProgress
+    | ChallengeAnnounced
+    | Decided
+    | Finished
+    | Fault
+)
 Listener = Callable[[SessionEvent], Any]
 
 

@@ -14,6 +14,12 @@ result is a :class:`~kiosk.session.steps.PassageResult`:
 * ``gate_fault`` when a door command fails, a door does not reach its position, or the gate
   faults or goes to emergency release during the passage.
 
+A family passes as one group of ``persons``: the entry opens once, the exit opens once when all
+of them are inside, and the gate's people counter stands in for the two-state tailgating
+sensor (which fires whenever more than one person is inside): more persons counted than the
+family has members is tailgating. A gate that does not count persons lets no group through
+(``gate_fault`` before any door opens).
+
 Every gate command runs on the gate's device executor (:mod:`hardware.executor`).
 """
 
@@ -26,7 +32,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hardware.executor import CancelToken
-from hardware.gate import Gate, GateError, GateEvent, GateState, Sensor, SensorChanged
+from hardware.gate import (
+    Gate,
+    GateError,
+    GateEvent,
+    GateState,
+    PersonsCounted,
+    Sensor,
+    SensorChanged,
+)
 from kiosk.session.steps import PassageResult
 from models.errors import DeviceError
 
@@ -43,15 +57,19 @@ class PassageSettings:
 class _Watch:
     """What the gate's sensors said since the passage began (gate worker thread)."""
 
-    def __init__(self) -> None:
+    def __init__(self, persons: int = 1) -> None:
+        self.persons = persons
         self.changed = threading.Event()
         self.presence_on = 0  # times presence went on
         self.presence_off = 0  # times presence went off
         self.tailgating = False
 
     def __call__(self, event: GateEvent) -> None:
-        if isinstance(event, SensorChanged):
-            if event.sensor is Sensor.TAILGATING and event.active:
+        if isinstance(event, PersonsCounted):
+            if event.count > self.persons:
+                self.tailgating = True
+        elif isinstance(event, SensorChanged):
+            if event.sensor is Sensor.TAILGATING and event.active and self.persons == 1:
                 self.tailgating = True
             elif event.sensor is Sensor.PRESENCE:
                 if event.active:
@@ -68,17 +86,24 @@ class _Ended(Exception):
 
 
 class Passage:
-    """Runs one traveller through the gate; one instance per passage."""
+    """Runs one traveller (or one family of ``persons``) through the gate; one instance per
+    passage."""
 
-    def __init__(self, gate: Gate, settings: PassageSettings, token: CancelToken) -> None:
+    def __init__(
+        self, gate: Gate, settings: PassageSettings, token: CancelToken, persons: int = 1
+    ) -> None:
         self.gate = gate
         self.settings = settings
         self.token = token
-        self.watch = _Watch()
+        self.persons = persons
+        self.watch = _Watch(persons)
         self.tailgated = False  # a second person was seen: every door closes at the end
 
     def run(self) -> PassageResult:
         gate, watch = self.gate, self.watch
+        if self.persons > 1 and gate.persons_inside() is None:
+            log.warning("passage: a group of %d on a gate that does not count", self.persons)
+            return PassageResult.GATE_FAULT
         gate.add_listener(watch)
         try:
             return self._walk()
@@ -99,10 +124,7 @@ class Passage:
         inside_before = watch.presence_on
         self._command(gate.open_entry)
         self._door(GateState.ENTRY_OPEN)
-        entered = self._until(
-            lambda: watch.presence_on > inside_before or gate.sensor(Sensor.PRESENCE),
-            settings.enter_s,
-        )
+        entered = self._until(self._all_inside(inside_before), settings.enter_s)
         self._command(gate.close_entry)  # behind the traveller, or nobody came
         self._door(GateState.CLOSED)
         if not entered:
@@ -113,7 +135,11 @@ class Passage:
         self._command(gate.open_exit)
         self._door(GateState.EXIT_OPEN)
         left = self._until(
-            lambda: watch.presence_off > left_before and not gate.sensor(Sensor.PRESENCE),
+            lambda: (
+                watch.presence_off > left_before
+                and not gate.sensor(Sensor.PRESENCE)
+                and not gate.persons_inside()
+            ),
             settings.leave_s,
         )
         if not left:
@@ -126,6 +152,12 @@ class Passage:
         return PassageResult.PASSED
 
     # --- helpers -----------------------------------------------------------------------
+
+    def _all_inside(self, presence_before: int) -> Callable[[], bool]:
+        gate, watch = self.gate, self.watch
+        if self.persons == 1:
+            return lambda: watch.presence_on > presence_before or gate.sensor(Sensor.PRESENCE)
+        return lambda: (gate.persons_inside() or 0) >= self.persons
 
     def _until(self, done: Callable[[], bool], timeout_s: float) -> bool:
         """Wait for ``done``; ends the passage on tailgating, a gate fault or a cancel."""
@@ -144,7 +176,12 @@ class Passage:
             self.watch.changed.wait(min(0.05, remaining))
 
     def _no_tailgating(self) -> None:
-        if self.watch.tailgating or self.gate.sensor(Sensor.TAILGATING):
+        counted = self.gate.persons_inside()
+        if self.persons > 1:
+            second = counted is not None and counted > self.persons
+        else:
+            second = self.gate.sensor(Sensor.TAILGATING)
+        if self.watch.tailgating or second:
             self.tailgated = True
             log.warning("passage: second person in the gate")
             raise _Ended(PassageResult.TAILGATING)
@@ -182,6 +219,8 @@ class Passage:
             log.error("passage: closing the doors failed: %s", exc.code)
 
 
-def pass_gate(gate: Gate, settings: PassageSettings, token: CancelToken) -> PassageResult:
-    """Run one traveller through ``gate`` (see :class:`Passage`)."""
-    return Passage(gate, settings, token).run()
+def pass_gate(
+    gate: Gate, settings: PassageSettings, token: CancelToken, persons: int = 1
+) -> PassageResult:
+    """Run one traveller, or a family of ``persons``, through ``gate`` (see :class:`Passage`)."""
+    return Passage(gate, settings, token, persons).run()

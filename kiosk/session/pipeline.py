@@ -15,7 +15,7 @@ import contextvars
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import date
@@ -23,7 +23,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from hardware.camera import Camera, CameraError, CameraStatus
+from hardware.camera import Camera, CameraError, CameraStatus, Frame
+from hardware.camera_mount import CameraMount
 from hardware.chip_reader import CardUnresponsiveError, ChipReader, ChipReaderError, NoCardError
 from hardware.executor import CancelToken, ExecutorError
 from hardware.gate import Gate
@@ -40,10 +41,12 @@ from kiosk.icao.reader import PassportRead, read_passport
 from kiosk.policy.engine import DocumentFacts
 from kiosk.screening.manifest import ManifestMatch, ManifestStatus, VettingStatus
 from kiosk.screening.screening import Screener, ScreeningResult, Traveller
+from kiosk.session.mount_aim import MountAim
 from kiosk.session.passage import PassageSettings, pass_gate
 from kiosk.session.steps import (
     CHIP_PHOTO_UNUSABLE,
     CaptureStep,
+    ChallengeCue,
     ChipFailure,
     ChipStep,
     DocumentStep,
@@ -76,6 +79,10 @@ class Recorder(Protocol):
     def __call__(self, record: DecidedTransaction) -> None: ...
 
 
+class GroupRecorder(Protocol):
+    def __call__(self, records: Sequence[DecidedTransaction]) -> None: ...
+
+
 @dataclass(frozen=True)
 class CaptureSettings:
     frames: int = 30  # frames looked at per attempt (liveness needs a track)
@@ -86,7 +93,15 @@ class CaptureSettings:
     # enough evidence (checked every ``liveness_every`` frames, so only a few looks per attempt).
     early_stop_frames: int = 15
     liveness_every: int = 3
-    frame_timeout_s: float = 2.0  # no new frame for this long: the camera failed
+    # No new frame for this long (while waiting for one; not counting the time the capture
+    # spent on the last one): the camera failed. A busy kiosk, or dlib holding the GIL in a
+    # kiosk without the face worker processes, can starve the camera for a few seconds.
+    frame_timeout_s: float = 5.0
+    # After the challenge was presented: the frames judged, at most (2.5 s at 30 fps) and
+    # within challenge_s (the time to hear "blink once" and do it); the capture stops as soon
+    # as liveness is proven.
+    challenge_frames: int = 75
+    challenge_s: float = 8.0
 
 
 @dataclass(frozen=True)
@@ -98,6 +113,41 @@ class FaceReference:
 
     verification: VerificationTransaction
     job: Future[None]
+
+
+class _Frames:
+    """The camera's new frames until ``deadline`` (taken at or after ``since``, the camera's
+    clock); a camera that stops delivering raises :class:`CameraError`."""
+
+    def __init__(
+        self, camera: Camera, settings: CaptureSettings, deadline: float, since: float = 0.0
+    ) -> None:
+        self.camera, self.settings = camera, settings
+        self.deadline, self.since = deadline, since
+
+    def frames(self, cancel: threading.Event, limit: int) -> Iterator[Frame]:
+        camera, settings = self.camera, self.settings
+        latest = camera.latest_frame()
+        last_index = latest.index if latest is not None and self.since else -1
+        last_frame_at = time.monotonic()
+        count = 0
+        while count < limit and time.monotonic() < self.deadline and not cancel.is_set():
+            # frames come from the camera's buffer: no driver call, any thread may read them
+            frame = camera.wait_frame(last_index, timeout_s=min(1.0, settings.frame_timeout_s))
+            if frame is None:
+                if camera.status is CameraStatus.STARTING:  # first frame not there yet:
+                    last_frame_at = time.monotonic()  # the step's own time-out bounds this
+                elif time.monotonic() - last_frame_at > settings.frame_timeout_s:
+                    raise CameraError("the camera stopped delivering frames")
+                cancel.wait(0.02)  # a stopped camera answers at once: do not spin
+                continue
+            last_frame_at = time.monotonic()
+            last_index = frame.index
+            if frame.timestamp < self.since:
+                continue  # taken before the prompt was presented
+            count += 1
+            yield frame
+            last_frame_at = time.monotonic()  # the gap counts from here, not the frame
 
 
 @dataclass(frozen=True)
@@ -131,6 +181,8 @@ class KioskPipeline:
         passage: PassageSettings = PassageSettings(),
         keep_samples: bool = True,
         face_detector: Detect | None = None,
+        group_recorder: GroupRecorder | None = None,
+        camera_mount: CameraMount | None = None,
         reference_wait_s: float = 10.0,
     ) -> None:
         self.chip_reader = chip_reader
@@ -141,6 +193,8 @@ class KioskPipeline:
         self.liveness = liveness
         self.screener = screener
         self.recorder = recorder
+        self.group_recorder = group_recorder
+        self.camera_mount = camera_mount  # aimed at each traveller's face (kiosk.session.mount_aim)
         self.kiosk_id = kiosk_id
         self._threshold = face_threshold
         self.capture = capture
@@ -227,7 +281,16 @@ class KioskPipeline:
 
     # --- face ----------------------------------------------------------------------------
 
-    def capture_face(self, cancel: threading.Event, guidance: GuidanceSink) -> CaptureStep:
+    def capture_face(
+        self,
+        cancel: threading.Event,
+        guidance: GuidanceSink,
+        challenge: ChallengeCue | None = None,
+    ) -> CaptureStep:
+        """Frame the face (guidance until a good frame is kept), then, with ``challenge``,
+        announce the liveness challenge and judge only the frames taken after it was
+        presented: a blink or a head turn the traveller was asked for, not one that happened
+        before the prompt. Without ``challenge`` the framing frames are judged."""
         settings = self.capture
         tracker = FaceTracker(
             detect_every=settings.detect_every,
@@ -235,43 +298,47 @@ class KioskPipeline:
             detect=self.face_detector,
         )
         best = BestFrame()
+        framing = _Frames(self.camera, settings, time.monotonic() + settings.window_s)
+        token = cancel if isinstance(cancel, CancelToken) else CancelToken()
+        aim = MountAim(self.camera_mount, guidance, token)
         observations: list[Observation] = []
         last_code: str | None = None
-        last_index = -1
-        deadline = time.monotonic() + settings.window_s
-        last_frame_at = time.monotonic()
-        while len(observations) < settings.frames and time.monotonic() < deadline:
-            if cancel.is_set():
-                break
-            # frames come from the camera's buffer: no driver call, any thread may read them
-            frame = self.camera.wait_frame(last_index, timeout_s=min(1.0, settings.frame_timeout_s))
-            if frame is None:
-                if self.camera.status is CameraStatus.STARTING:  # first frame not there yet:
-                    last_frame_at = time.monotonic()  # the step's own time-out bounds this
-                elif time.monotonic() - last_frame_at > settings.frame_timeout_s:
-                    raise CameraError("the camera stopped delivering frames")
-                cancel.wait(0.02)  # a stopped camera answers at once: do not spin
-                continue
-            last_frame_at = time.monotonic()
-            last_index = frame.index
+        for frame in framing.frames(cancel, settings.frames):
             observation = tracker.process(frame.image, frame.timestamp)
+            aim.observe(observation.quality)
             observations.append(observation)
             best.offer(frame.image, observation.quality, observation.landmarks)
             code = observation.quality.guidance.code
             if code != last_code:
                 last_code = code
                 guidance(code, observation.quality.guidance.text)
-            if best.image is not None and self._enough_evidence(observations):
+            if challenge is not None and best.image is not None and aim.aimed:
+                break  # framed (and the camera pointed at the face): now the challenge
+            if best.image is not None and self._enough_evidence(observations, settings.frames):
                 break
         if best.image is None:
             worst = observations[-1].quality.guidance if observations else Guidance.NO_FACE
             return CaptureStep(ok=False, frames=tuple(observations), guidance=worst.code)
-        return CaptureStep(ok=True, best_frame=best.image, frames=tuple(observations))
+        if challenge is None or cancel.is_set():
+            return CaptureStep(ok=True, best_frame=best.image, frames=tuple(observations))
+        challenge()  # returns once the screen and the voice presented it
+        prompted_at = time.monotonic()
+        judged: list[Observation] = []
+        after = _Frames(self.camera, settings, prompted_at + settings.challenge_s, prompted_at)
+        for frame in after.frames(cancel, settings.challenge_frames):
+            observation = tracker.process(frame.image, frame.timestamp)
+            judged.append(observation)
+            best.offer(frame.image, observation.quality, observation.landmarks)
+            if self._enough_evidence(judged, settings.challenge_frames):
+                break
+        return CaptureStep(
+            ok=True, best_frame=best.image, frames=tuple(judged), prompted_at=prompted_at
+        )
 
-    def _enough_evidence(self, observations: list[Observation]) -> bool:
+    def _enough_evidence(self, observations: list[Observation], limit: int) -> bool:
         """True when the frames so far already convince the liveness check."""
         settings, count = self.capture, len(observations)
-        if count < settings.early_stop_frames or count >= settings.frames:
+        if count < settings.early_stop_frames or count >= limit:
             return False
         if (count - settings.early_stop_frames) % max(1, settings.liveness_every):
             return False
@@ -376,10 +443,23 @@ class KioskPipeline:
     def record(self, record: DecidedTransaction) -> None:
         self.recorder(record)
 
-    def pass_gate(self, transaction_id: str, cancel: threading.Event) -> PassageResult:
-        """Walk the accepted traveller through the two doors (``kiosk.session.passage``)."""
+    def record_all(self, records: Sequence[DecidedTransaction]) -> None:
+        """A family's records, kept together or not at all."""
+        if self.group_recorder is None:
+            raise KioskError("this kiosk records no group of records")
+        self.group_recorder(records)
+
+    def pass_gate(
+        self, transaction_id: str, cancel: threading.Event, persons: int = 1
+    ) -> PassageResult:
+        """Walk the accepted traveller (or family of ``persons``) through the two doors
+        (``kiosk.session.passage``)."""
         token = cancel if isinstance(cancel, CancelToken) else CancelToken(transaction_id)
-        return pass_gate(self.gate, self.passage, token)
+        return pass_gate(self.gate, self.passage, token, persons)
+
+    def counts_persons(self) -> bool:
+        """Whether the gate can let a group through (its board counts persons inside)."""
+        return self.gate.counts_persons
 
 
 def screening_checks(result: ScreeningResult) -> tuple[CheckResult, ...]:

@@ -10,7 +10,7 @@ that raises is a device or system fault and leads to a referral, never to a hang
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -19,6 +19,8 @@ from kiosk.policy.engine import DocumentFacts
 from models.records import CheckResult, CheckStatus, DecidedTransaction
 
 GuidanceSink = Callable[[str, str], None]  # (code, English message)
+# Announces the liveness challenge and returns once the traveller was shown (and told) it.
+ChallengeCue = Callable[[], object]
 
 
 class ChipFailure(StrEnum):
@@ -90,10 +92,14 @@ class ChipStep:
 
 @dataclass(frozen=True)
 class CaptureStep:
+    """One capture attempt. ``frames`` are the ones liveness judges: with a challenge, only
+    those taken after it was presented (``prompted_at``, the camera's clock)."""
+
     ok: bool
     best_frame: Any = None
     frames: tuple[Any, ...] = ()
     guidance: str | None = None
+    prompted_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -163,7 +169,12 @@ class Pipeline(Protocol):
 
     def read_chip(self, document: DocumentStep, cancel: threading.Event) -> ChipStep: ...
 
-    def capture_face(self, cancel: threading.Event, guidance: GuidanceSink) -> CaptureStep: ...
+    def capture_face(
+        self,
+        cancel: threading.Event,
+        guidance: GuidanceSink,
+        challenge: ChallengeCue | None = None,
+    ) -> CaptureStep: ...
 
     def check_liveness(self, capture: CaptureStep) -> LivenessStep: ...
 
@@ -175,6 +186,10 @@ class Pipeline(Protocol):
 
     def record(self, record: DecidedTransaction) -> None: ...
 
-    def pass_gate(self, transaction_id: str, cancel: threading.Event) -> PassageResult: ...
+    def record_all(self, records: Sequence[DecidedTransaction]) -> None: ...
+
+    def pass_gate(
+        self, transaction_id: str, cancel: threading.Event, persons: int = 1
+    ) -> PassageResult: ...
 
     def face_threshold(self) -> float: ...

@@ -9,6 +9,7 @@ together; if any part fails, none of it is stored.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,30 @@ def record_transaction(
     except SQLAlchemyError as exc:
         raise classify(exc, f"transaction {record.transaction_id} could not be recorded") from exc
     log.info("transaction %s recorded: %s", record.transaction_id, record.decision.value)
+
+
+def record_transactions(
+    database: Database,
+    records: Sequence[DecidedTransaction],
+    *,
+    cipher: BlobCipher | None = None,
+    audit: AuditLog | None = None,
+    site: str | None = None,
+) -> None:
+    """Write several records (a family's members) in one database transaction: all of them
+    are kept, or none."""
+    try:
+        with database.write() as session:
+            for record in records:
+                add_decided_transaction(session, record, cipher=cipher, audit=audit, site=site)
+    except IntegrityError as exc:
+        raise DatabaseUnavailableError(
+            f"{len(records)} family records could not be recorded (integrity)"
+        ) from exc
+    except SQLAlchemyError as exc:
+        raise classify(exc, f"{len(records)} family records could not be recorded") from exc
+    for record in records:
+        log.info("transaction %s recorded: %s", record.transaction_id, record.decision.value)
 
 
 def _exists(database: Database, transaction_id: str) -> bool:

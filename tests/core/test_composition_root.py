@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from hardware.camera import Camera
+from hardware.camera_mount import CameraMount
 from hardware.chip_reader import ChipReader
 from hardware.config import DevicesConfig
 from hardware.gate import Gate
@@ -40,6 +41,7 @@ INTERFACES = {
     "camera": Camera,
     "gate": Gate,
     "speaker": Speaker,
+    "camera_mount": CameraMount,
 }
 
 

@@ -233,3 +233,45 @@ def test_a_silent_board_fails_open_cleanly(board: FakeBoard) -> None:
         make_gate(board)
     alive = {t.name for t in threading.enumerate()}
     assert "kiosk-gate" not in alive and "kiosk-gate-serial" not in alive
+
+
+def test_a_board_with_a_people_counter_reports_the_persons_inside(board: FakeBoard) -> None:
+    # GIVEN a board configured as counting persons
+    gate = make_gate(board, counts_persons=True)
+    try:
+        assert gate.persons_inside() == 0
+        # WHEN it reports counts, and garbage counts
+        board.push("EVT COUNT 3")
+        deadline = time.monotonic() + WAIT_S
+        while gate.persons_inside() != 3 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        for bad in ("EVT COUNT -1", "EVT COUNT x", "EVT COUNT 1e3", "EVT COUNT 99999", "EVT COUNT"):
+            board.push(bad)
+        while gate.unknown_lines < 5 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        # THEN the count is kept; malformed ones are unknown lines, never a crash
+        assert gate.persons_inside() == 3
+        assert gate.unknown_lines == 5
+    finally:
+        gate.close()
+
+
+def test_a_count_beyond_any_group_faults_the_gate_secure(board: FakeBoard) -> None:
+    gate = make_gate(board, counts_persons=True)
+    try:
+        board.push("EVT COUNT 500")  # three digits, but no gate holds 500 persons
+        assert gate.wait_state(GateState.FAULT, WAIT_S)
+    finally:
+        gate.close()
+
+
+def test_a_board_without_a_counter_counts_nobody(board: FakeBoard) -> None:
+    gate = make_gate(board)
+    try:
+        board.push("EVT COUNT 2")
+        deadline = time.monotonic() + WAIT_S
+        while gate.unknown_lines < 1 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert gate.persons_inside() is None and gate.unknown_lines == 1
+    finally:
+        gate.close()

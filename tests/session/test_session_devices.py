@@ -87,7 +87,9 @@ class DevicePipeline:
         executor.call(self._read, token=cancel)
         return ChipStep(True, dict(CHECKS), True, b"portrait", "PACE")
 
-    def capture_face(self, cancel: threading.Event, guidance: GuidanceSink) -> CaptureStep:
+    def capture_face(
+        self, cancel: threading.Event, guidance: GuidanceSink, challenge: object = None
+    ) -> CaptureStep:
         return CaptureStep(True, best_frame=object())
 
     def check_liveness(self, capture: CaptureStep) -> LivenessStep:
@@ -105,7 +107,12 @@ class DevicePipeline:
     def record(self, record: DecidedTransaction) -> None:
         self.recorded.append(record)
 
-    def pass_gate(self, transaction_id: str, cancel: threading.Event) -> PassageResult:
+    def record_all(self, records: list[DecidedTransaction]) -> None:
+        self.recorded.extend(records)
+
+    def pass_gate(
+        self, transaction_id: str, cancel: threading.Event, persons: int = 1
+    ) -> PassageResult:
         return self.passage
 
     def face_threshold(self) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -57,6 +58,7 @@ class ScriptedPipeline:
         self.recorded: list[DecidedTransaction] = []
         self.passage = PassageResult.PASSED
         self.gate_calls = 0
+        self.gate_persons: list[int] = []
         self.captures = 0
         self.capture_error: Exception | None = None
         self.released: list[ChipStep | None] = []
@@ -73,7 +75,9 @@ class ScriptedPipeline:
             raise self.chip_error
         return ChipStep(True, dict(CHECKS), True, b"portrait", "PACE")
 
-    def capture_face(self, cancel: threading.Event, guidance: GuidanceSink) -> CaptureStep:
+    def capture_face(
+        self, cancel: threading.Event, guidance: GuidanceSink, challenge: object = None
+    ) -> CaptureStep:
         self.captures += 1
         if self.capture_error:
             raise self.capture_error
@@ -97,8 +101,16 @@ class ScriptedPipeline:
             raise self.record_error
         self.recorded.append(record)
 
-    def pass_gate(self, transaction_id: str, cancel: threading.Event) -> PassageResult:
+    def record_all(self, records: Sequence[DecidedTransaction]) -> None:
+        if self.record_error:
+            raise self.record_error
+        self.recorded.extend(records)
+
+    def pass_gate(
+        self, transaction_id: str, cancel: threading.Event, persons: int = 1
+    ) -> PassageResult:
         self.gate_calls += 1
+        self.gate_persons.append(persons)
         return self.passage
 
     def face_threshold(self) -> float:

@@ -86,7 +86,9 @@ class ScriptedPipeline:
         checks = dict.fromkeys(names, CheckStatus.PASSED)
         return ChipStep(True, checks, True, b"portrait", "PACE")
 
-    def capture_face(self, cancel: threading.Event, guidance: GuidanceSink) -> CaptureStep:
+    def capture_face(
+        self, cancel: threading.Event, guidance: GuidanceSink, challenge: object = None
+    ) -> CaptureStep:
         for code in self.guidance_codes:
             guidance(code, code)
             self._work(cancel)
@@ -110,7 +112,12 @@ class ScriptedPipeline:
     def record(self, *args: Any) -> None:
         self._work()
 
-    def pass_gate(self, transaction_id: str, cancel: threading.Event) -> PassageResult:
+    def record_all(self, *args: Any) -> None:
+        self._work()
+
+    def pass_gate(
+        self, transaction_id: str, cancel: threading.Event, persons: int = 1
+    ) -> PassageResult:
         if self.gate is not None:
             self.gate.open_exit()
             self._work()

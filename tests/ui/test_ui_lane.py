@@ -80,13 +80,14 @@ def test_the_console_shows_the_configured_drivers_and_the_lane(
         qtbot.addWidget(window)
         table = window.devices_tab.table
         # THEN the devices table names the drivers the configuration names
-        qtbot.waitUntil(lambda: table.rowCount() == 4, timeout=5000)
-        drivers = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(4)}
+        qtbot.waitUntil(lambda: table.rowCount() == 5, timeout=5000)
+        drivers = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(5)}
         assert drivers == {
             "Camera": "opencv",
             "Chip reader": "pcsc",
             "MRZ reader": "serial",
             "Gate": "serial",
+            "Camera mount": "none",  # a fixed camera, as configured by default
         }
         # AND the lane bar says out of service, with the device at fault
         text = window.lane_label.text()

@@ -160,3 +160,52 @@ def test_traveller_settings_are_checked(tmp_path: Path) -> None:
         load_config(data_dir=tmp_path, traveller={"volume": 400})
     with pytest.raises(ConfigError):
         load_config(data_dir=tmp_path, traveller={"voice_speed": 2})
+
+
+def test_the_liveness_challenge_is_answered_only_once_it_was_spoken(
+    qtbot: QtBot, synthesizer: EspeakSynthesizer
+) -> None:
+    import threading
+    from typing import Any
+
+    from kiosk.policy.config import PolicyConfig
+    from kiosk.policy.engine import PolicyEngine
+    from kiosk.session.engine import SessionEngine
+    from kiosk.session.events import ChallengeAnnounced
+
+    # GIVEN the window attached to an engine's challenge prompts, and a speaker that takes
+    # each prompt's real length to play
+    speaker = SimulatedSpeaker()
+    speaker.realtime = True
+    voice = VoicePrompter(synthesizer, speaker)
+    pipeline: Any = None  # no transaction runs: only the cue goes through
+    engine = SessionEngine(pipeline, PolicyEngine(PolicyConfig()))
+    bus = EventBus()
+    window = TravellerWindow(bus, None, voice=voice, engine=engine)
+    qtbot.addWidget(window)
+    try:
+        prompt = sha(synthesizer.render("en", window.spoken_text("liveness")))
+        # WHEN the engine announces the challenge
+        cue = engine.prompts.announce()
+        bus.publish(ChallengeAnnounced("txn-1", "liveness_challenge", cue))
+        # THEN the liveness screen is shown and the cue is answered after the prompt played
+        answered: list[bool] = []
+        waiter = threading.Thread(
+            target=lambda: answered.append(engine.prompts.wait(cue, 30.0, threading.Event()))
+        )
+        waiter.start()
+        qtbot.waitUntil(lambda: bool(answered), timeout=30_000)
+        waiter.join()
+        assert answered == [True] and window.current_screen == "liveness"
+        finished = [p for p in speaker.played if p.sha256 == prompt]
+        assert finished and finished[0].finished
+        # AND with the sound off, the cue is answered after a reading time, unspoken
+        window.set_muted(True)
+        played = len(speaker.played)
+        muted_cue = engine.prompts.announce()
+        bus.publish(ChallengeAnnounced("txn-1", "liveness_challenge", muted_cue))
+        qtbot.waitUntil(lambda: muted_cue in window.challenge.presented, timeout=10_000)
+        assert len(speaker.played) == played
+    finally:
+        window.shutdown()
+        voice.close()

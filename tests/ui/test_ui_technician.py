@@ -164,3 +164,39 @@ def test_the_console_speaks_the_four_languages_in_large_text(window: TechnicianW
     before = window.title.fontInfo().pixelSize()
     window.set_large_text(True)
     assert window.title.fontInfo().pixelSize() > before
+
+
+def test_the_camera_mount_self_test_drives_its_whole_range(
+    qtbot: QtBot, tmp_path: Path, database: Database, log_buffer: LogBuffer
+) -> None:
+    from hardware.config import SimulatedCameraMountConfig
+    from hardware.sim.camera_mount import SimulatedCameraMount
+
+    # GIVEN the console over a kiosk with a motorised camera mount
+    mount = SimulatedCameraMount(SimulatedCameraMountConfig(lowest=-2, highest=3))
+    mount.open()
+    config = load_config(
+        data_dir=tmp_path / "mount",
+        kiosk_id="kiosk-ui",
+        devices={"camera_mount": {"type": "simulated", "lowest": -2, "highest": 3}},
+    )
+    win = TechnicianWindow(config, log_buffer, database=database, camera_mount=mount)
+    qtbot.addWidget(win)
+    try:
+        tab = win.devices_tab
+        assert "camera_mount" in tab.buttons
+        # WHEN the technician runs its self-test
+        tab.run_test("camera_mount")
+        qtbot.waitUntil(lambda: "camera_mount" in tab.results, timeout=10_000)
+        # THEN both ends and home were reached, and the figures say so
+        result = tab.results["camera_mount"]
+        assert result.passed, result.summary
+        assert result.figures["lowest"] == -2 and result.figures["highest"] == 3
+        assert mount.targets[-3:] == [-2, 3, 0]
+        # AND a stalled motor fails the test with its code
+        mount.fail_next_move()
+        tab.run_test("camera_mount")
+        qtbot.waitUntil(lambda: not tab.results["camera_mount"].passed, timeout=10_000)
+        assert tab.results["camera_mount"].summary == "failed: camera_mount_error"
+    finally:
+        win.close()

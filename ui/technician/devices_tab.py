@@ -20,12 +20,14 @@ from PySide6.QtWidgets import (
 )
 
 from hardware.camera import Camera
+from hardware.camera_mount import CameraMount
 from hardware.chip_reader import ChipReader
 from hardware.gate import Gate
 from hardware.mrz_reader import MrzReader
 from kiosk.diagnostics.devices import DeviceReport, device_reports
 from kiosk.diagnostics.selftests import (
     SelfTestResult,
+    camera_mount_self_test,
     camera_self_test,
     chip_reader_self_test,
     gate_self_test,
@@ -58,6 +60,7 @@ class DevicesTab(QWidget):
         chip_reader: ChipReader | None = None,
         mrz_reader: MrzReader | None = None,
         gate: Gate | None = None,
+        camera_mount: CameraMount | None = None,
         drivers: dict[str, str] | None = None,
         lane: Lane | None = None,
         tr: DeskCatalogue | None = None,
@@ -77,6 +80,7 @@ class DevicesTab(QWidget):
                 ("chip_reader", chip_reader),
                 ("mrz_reader", mrz_reader),
                 ("gate", gate),
+                ("camera_mount", camera_mount),
             )
             if v is not None
         }
@@ -89,6 +93,8 @@ class DevicesTab(QWidget):
             self.tests["mrz_reader"] = lambda: mrz_reader_self_test(mrz_reader, timeout_s=5.0)
         if gate is not None:
             self.tests["gate"] = lambda: gate_self_test(gate)
+        if camera_mount is not None:
+            self.tests["camera_mount"] = lambda: camera_mount_self_test(camera_mount)
         self.reports: list[DeviceReport] = []
         self.results: dict[str, SelfTestResult] = {}
 

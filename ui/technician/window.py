@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from hardware.camera import Camera, CameraStatus
+from hardware.camera_mount import CameraMount
 from hardware.chip_reader import ChipReader
 from hardware.executor import on_device
 from hardware.gate import Gate
@@ -73,6 +74,7 @@ class TechnicianWindow(QMainWindow):
         chip_reader: ChipReader | None = None,
         mrz_reader: MrzReader | None = None,
         gate: Gate | None = None,
+        camera_mount: CameraMount | None = None,
         lane: Lane | None = None,
         kiosk: Any = None,
         refresh_ms: int = 2000,
@@ -91,6 +93,7 @@ class TechnicianWindow(QMainWindow):
             "chip_reader": chip_reader,
             "mrz_reader": mrz_reader,
             "gate": gate,
+            "camera_mount": camera_mount,
         }
         self.health: dict[str, Any] = {}
         self.worker = Worker("technician", threads=3, parent=self)
@@ -103,8 +106,10 @@ class TechnicianWindow(QMainWindow):
             chip_reader=chip_reader,
             mrz_reader=mrz_reader,
             gate=gate,
+            camera_mount=camera_mount,
             drivers={
-                k: getattr(devices, k).type for k in ("camera", "chip_reader", "mrz_reader", "gate")
+                k: getattr(devices, k).type
+                for k in ("camera", "chip_reader", "mrz_reader", "gate", "camera_mount")
             },
             lane=lane,
             tr=self.tr_,
@@ -169,6 +174,7 @@ class TechnicianWindow(QMainWindow):
             chip_reader=d.chip_reader,
             mrz_reader=d.mrz_reader,
             gate=d.gate,
+            camera_mount=d.camera_mount,
             lane=kiosk.lane,
             kiosk=kiosk,
             **kwargs,

@@ -15,12 +15,13 @@ SCREENS = (
     "officer",
     "cancelled",
     "again",
+    "family_next",
 )
 RESULT_SCREENS = ("proceed", "officer", "cancelled")
 QWIDGETSIZE_MAX = 16_777_215  # Qt's "no maximum" for a widget's size
 SPOKEN_SCREENS = SCREENS[1:]  # all but the welcome screen, which waits for nobody
 STEPS = (
-    ("step.passport", ("passport",)),
+    ("step.passport", ("passport", "family_next")),
     ("step.chip", ("chip",)),
     ("step.face", ("camera", "liveness")),
     ("step.result", ("wait", "proceed", "officer")),
@@ -39,6 +40,7 @@ STATE_SCREENS: dict[str, str] = {
     State.REFER.value: "officer",
     State.CANCELLED.value: "cancelled",
     State.PLACE_AGAIN.value: "again",
+    State.FAMILY_NEXT.value: "family_next",
 }
 # Guidance that explains why the passport must be placed again (shown on the "again" screen)
 READ_AGAIN_CODES = frozenset({"document_unreadable", "chip_unreadable"})

@@ -13,7 +13,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -26,10 +25,11 @@ from PySide6.QtWidgets import (
 from hardware.camera import Camera
 from kiosk.assistance import Assistance, AssistanceState
 from kiosk.lane import Lane, LaneStatus
+from kiosk.session.engine import SessionEngine
 from kiosk.session.events import EventBus, State
 from kiosk.speech import VoicePrompter
 from ui.bridge import SessionBridge
-from ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, Catalogue
+from ui.i18n import DEFAULT_LANGUAGE, Catalogue
 from ui.lane_bridge import LaneBridge
 from ui.theme import (
     CALM,
@@ -38,6 +38,9 @@ from ui.theme import (
     TRAVELLER_TYPE,
     traveller_style,
 )
+from ui.traveller.challenge import ChallengePresenter
+from ui.traveller.chrome import AccessBar, MoreTimePanel
+from ui.traveller.family import FamilyFlow
 from ui.traveller.screen_map import (
     QWIDGETSIZE_MAX,
     READ_AGAIN_CODES,
@@ -66,6 +69,7 @@ class TravellerWindow(QWidget):
         officer_directions: dict[str, str] | None = None,
         assistance: Assistance | None = None,
         language_by_nationality: dict[str, str] | None = None,
+        engine: SessionEngine | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -98,6 +102,7 @@ class TravellerWindow(QWidget):
             "cancelled": MessageScreen("cancelled", "cancelled"),
             "again": MessageScreen("again", "passport"),
             "closed": MessageScreen("closed", "officer", hint=True),
+            "family_next": MessageScreen("family_next", "passport", hint=True),
         }
         self.again_cause: str | None = None
         self.closed = False
@@ -130,6 +135,9 @@ class TravellerWindow(QWidget):
         self.help_banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.help_banner.hide()
         layout.addWidget(self.help_banner)
+        self.family = FamilyFlow(self, engine)  # families: the welcome choice, "2 of 3"
+        layout.addWidget(self.family.badge)
+        self.challenge = ChallengePresenter(self, engine.prompts if engine else None)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self._more_time_panel())
         layout.addWidget(self._bottom_bar())
@@ -177,86 +185,29 @@ class TravellerWindow(QWidget):
         return bar
 
     def _more_time_panel(self) -> QWidget:
-        """Asked before the idle timeout: the traveller who is still there says so."""
-        panel = QWidget()
-        panel.setObjectName("moreTime")
-        panel.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        row = QHBoxLayout(panel)
-        row.setContentsMargins(32, 12, 32, 12)
-        self.more_time_label = QLabel()
-        self.more_time_label.setObjectName("title")
-        self.more_time_button = QPushButton()
-        self.more_time_button.setObjectName("primary")
-        self.more_time_button.clicked.connect(self.grant_more_time)
-        row.addStretch(1)
-        row.addWidget(self.more_time_label)
-        row.addSpacing(24)
-        row.addWidget(self.more_time_button)
-        row.addStretch(1)
-        panel.hide()
-        self.more_time_panel = panel
+        panel = self.more_time_panel = MoreTimePanel()
+        self.more_time_label, self.more_time_button = panel.label, panel.button
+        panel.button.clicked.connect(self.grant_more_time)
         return panel
 
     def _bottom_bar(self) -> QWidget:
-        """Languages and the Accessibility button; the button opens a row of options above
-        (large text, high contrast, seated layout, sound), so every label fits in every
-        language and text size."""
-        container = QWidget()
-        column = QVBoxLayout(container)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(0)
-        self.options_panel = QWidget()
-        self.options_panel.setObjectName("moreTime")
-        self.options_panel.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        options = QHBoxLayout(self.options_panel)
-        options.setContentsMargins(32, 10, 32, 10)
-        options.setSpacing(12)
-        options.addStretch(1)
-        bar = QWidget()
-        bar.setObjectName("bottomBar")
-        bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        row = self.bottom_row = QHBoxLayout(bar)
-        row.setContentsMargins(32, 12, 32, 16)
-        row.setSpacing(12)
-        self.language_buttons: dict[str, QPushButton] = {}
-        group = QButtonGroup(self)
-        group.setExclusive(True)
-        for code, name in LANGUAGES.items():
-            button = QPushButton(name)
-            button.setObjectName("chip")
-            button.setCheckable(True)
-            button.setAccessibleName(name)
+        bar = AccessBar(sound=self.voice is not None)
+        self.options_panel, self.bottom_row = bar.options_panel, bar.row
+        self.language_buttons = bar.language_buttons
+        for code, button in bar.language_buttons.items():
             button.clicked.connect(lambda _=False, c=code: self.choose_language(c))
-            group.addButton(button)
-            self.language_buttons[code] = button
-            row.addWidget(button)
-        self.language_buttons[DEFAULT_LANGUAGE].setChecked(True)
-        row.addStretch(1)
-        self.options_button = QPushButton()
-        self.options_button.setObjectName("chip")
-        self.options_button.setCheckable(True)
+        self.options_button = bar.options_button
         self.options_button.toggled.connect(self.show_options)
-        row.addWidget(self.options_button)
-        self.large_button = QPushButton()
-        self.contrast_button = QPushButton()
-        self.low_reach_button = QPushButton()
-        self.sound_button = QPushButton()
-        self.sound_button.setVisible(self.voice is not None)
+        self.large_button, self.contrast_button = bar.large_button, bar.contrast_button
+        self.low_reach_button, self.sound_button = bar.low_reach_button, bar.sound_button
         for button, handler in (
             (self.large_button, self.set_large_text),
             (self.contrast_button, self.set_high_contrast),
             (self.low_reach_button, self.set_low_reach),
             (self.sound_button, self.set_muted),
         ):
-            button.setObjectName("chip")
-            button.setCheckable(True)
             button.toggled.connect(handler)
-            options.addWidget(button)
-        options.addStretch(1)
-        self.options_panel.hide()
-        column.addWidget(self.options_panel)
-        column.addWidget(bar)
-        return container
+        return bar
 
     def show_options(self, on: bool) -> None:
         if self.options_button.isChecked() != on:
@@ -292,6 +243,7 @@ class TravellerWindow(QWidget):
             label.setText(c.text(key))
         for screen in self.screens.values():
             screen.retranslate(c)
+        self.family.retranslate(c)
         again = self.screens["again"]
         if self.again_cause is not None and isinstance(again, MessageScreen):
             again.instruction.setText(c.guidance(self.again_cause))
@@ -513,6 +465,7 @@ class TravellerWindow(QWidget):
         self.show_options(False)
         self.more_time_panel.hide()
         self.more_time_timer.stop()
+        self.family.reset()
         self.show_screen("closed" if self.closed else "welcome")
 
     # --- the lane -----------------------------------------------------------------------
@@ -552,6 +505,8 @@ class TravellerWindow(QWidget):
             self.again_cause = code
             self.retranslate()
             return
+        if code == "seated_layout" and not self.low_reach:  # the camera found the face low
+            self.set_low_reach(True)
         screen = self.screens[self.current_screen]
         if not isinstance(screen, CameraScreen):
             screen = self.screens["camera"]
@@ -584,6 +539,7 @@ class TravellerWindow(QWidget):
             self._unsubscribe_assistance()
             self._unsubscribe_assistance = None
         self.worker.close()
+        self.challenge.close()
         self.bridge.close()
         if self.lane_bridge is not None:
             self.lane_bridge.close()
