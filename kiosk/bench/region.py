@@ -53,15 +53,17 @@ class ServerProcess:
         log: Path,
         *,
         proxy_protocol_from: str | None = None,
+        settings: dict[str, str] | None = None,
     ) -> None:
         self.data_dir, self.db_url, self.schema = data_dir, db_url, schema
         self.ca, self.log = ca, log
         self.proxy_protocol_from = proxy_protocol_from  # the balancer's address (PROXY v2)
+        self.settings = dict(settings or {})  # more KIOSK_SERVER_... environment settings
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServerProcess:
-        env = {**os.environ, "KIOSK_SERVER_DATABASE_SCHEMA": self.schema}
+        env = {**os.environ, **self.settings, "KIOSK_SERVER_DATABASE_SCHEMA": self.schema}
         if self.proxy_protocol_from is not None:
             env["KIOSK_SERVER_PROXY_PROTOCOL_FROM"] = f'["{self.proxy_protocol_from}"]'
         with self.log.open("ab") as log:

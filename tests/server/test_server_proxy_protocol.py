@@ -99,6 +99,8 @@ def proxied(server_setup, tmp_path: Path) -> Iterator[tuple[ServerProcess, Balan
         server_setup.credentials / "ca.pem",
         tmp_path / "server.log",
         proxy_protocol_from=BALANCER_SOURCE,
+        # a throttle that outlasts a slow machine: the 4th guess waits a minute, not 2 s
+        settings={"KIOSK_SERVER_LOGIN_DELAY_S": "60"},
     )
     balancer = Balancer([server.port], tmp_path, send_proxy=True)
     server.start()
