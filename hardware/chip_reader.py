@@ -85,6 +85,8 @@ class ReaderStats:
 
 
 CardListener = Callable[[CardEvent], None]
+# Told the reader's new problem (None: the reader serves again) when it changes.
+ReaderHealthListener = Callable[[str | None], None]
 
 
 class ChipReader(DeviceBound, abc.ABC):
@@ -99,6 +101,8 @@ class ChipReader(DeviceBound, abc.ABC):
         self._lock = threading.Lock()
         self._connected = False
         self._listeners: list[CardListener] = []
+        self._health_listeners: list[ReaderHealthListener] = []
+        self._problem: str | None = None
         self.stats = ReaderStats()
 
     # --- public API (shared work) ------------------------------------------------------
@@ -144,6 +148,35 @@ class ChipReader(DeviceBound, abc.ABC):
                 listener(event)
             except Exception:  # a listener's bug must not kill the monitor thread
                 log.exception("card listener failed")
+
+    @property
+    def reader_problem(self) -> str | None:
+        """Why the reader cannot serve right now (unplugged, its service gone), or None.
+
+        Any thread may ask: it is what the driver's own monitoring last saw, and it touches no
+        device (like a gate's state). The lane supervisor puts the lane out of service on it.
+        """
+        return self._problem
+
+    def add_health_listener(self, listener: ReaderHealthListener) -> None:
+        """Call ``listener`` (on the driver's monitoring thread) when :attr:`reader_problem`
+        changes."""
+        self._health_listeners.append(listener)
+
+    def _set_problem(self, problem: str | None) -> None:
+        """Drivers report the reader going away (a text naming why) or coming back (None)."""
+        if problem == self._problem:
+            return
+        self._problem = problem
+        if problem is None:
+            log.info("reader %s serves again", self.name)
+        else:
+            log.warning("reader %s unusable: %s", self.name, problem)
+        for listener in list(self._health_listeners):
+            try:
+                listener(problem)
+            except Exception:  # a listener's bug must not kill the monitor thread
+                log.exception("reader health listener failed")
 
     def card_present(self) -> bool:
         self._device_call("card_present")

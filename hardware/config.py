@@ -41,8 +41,10 @@ class PcscChipReaderConfig(_DeviceConfig):
     protocols: tuple[Literal["T1", "T0"], ...] = Field(("T1",), min_length=1)
     # How long the monitor waits in one SCardGetStatusChange call (also its reaction time).
     poll_interval_s: float = Field(0.2, gt=0, le=10)
-    # After a failed transmit, how long to wait for pcscd to report the card gone.
-    removal_grace_s: float = Field(1.0, ge=0, le=10)
+    # After a failed transmit, how long to wait for pcscd to report the card gone before the
+    # failure counts as a reader fault. Only a failed transmit waits this long; 3 s leaves
+    # room for a monitor thread starved on a loaded machine (1 s misread a pulled card there).
+    removal_grace_s: float = Field(3.0, ge=0, le=10)
 
 
 ChipReaderConfig = Annotated[

@@ -3,7 +3,9 @@
 The reader is chosen by a case-insensitive part of its name. A thread named
 ``kiosk-pcsc-monitor`` follows the reader with ``SCardGetStatusChange`` on its own PC/SC
 context and reports cards arriving and leaving; it survives the reader or pcscd going away
-and picks them up again when they return. Card I/O uses a second context, so the monitor
+and picks them up again when they return (a reader matching the pattern, whatever its name
+now). Meanwhile :attr:`~hardware.chip_reader.ChipReader.reader_problem` says what is gone, so
+the lane closes naming the chip reader. Card I/O uses a second context, so the monitor
 never waits for an APDU. The card is opened with ``SCARD_SHARE_EXCLUSIVE`` by default, with
 T=1 (contactless T=CL chips appear as T=1 in PC/SC).
 
@@ -279,16 +281,37 @@ class PcscChipReader(ChipReader):
                 self._monitor_context = _establish(scard)
             except ChipReaderError:
                 self._set_present(False)
+                self._set_problem("PC/SC service (pcscd) not running")
                 self._stop.wait(self.config.poll_interval_s)
                 continue
             try:
-                self._follow_reader(scard, self._monitor_context)
+                if self._find_reader(scard, self._monitor_context):
+                    self._follow_reader(scard, self._monitor_context)
+                else:
+                    self._stop.wait(self.config.poll_interval_s)
             finally:
                 context, self._monitor_context = self._monitor_context, None
                 scard.SCardReleaseContext(context)
 
+    def _find_reader(self, scard: ModuleType, context: Any) -> bool:
+        """Whether a reader matching the pattern is there (it may come back under another
+        name: a replacement unit, another USB port); reports its absence as the problem."""
+        try:
+            names = _reader_names(scard, context)
+        except ChipReaderError as exc:
+            self._set_present(False)
+            self._set_problem(f"PC/SC service lost ({exc.code})")
+            return False
+        reader = match_reader(names, self.config.reader_pattern)
+        if reader is None:
+            self._set_present(False)
+            self._set_problem(f"reader gone: none matches {self.config.reader_pattern!r}")
+            return False
+        self._reader = reader
+        return True
+
     def _follow_reader(self, scard: ModuleType, context: Any) -> None:
-        """Follow the reader until pcscd goes away or close() is called."""
+        """Follow the reader until it or pcscd goes away, or close() is called."""
         timeout_ms = int(self.config.poll_interval_s * 1000)
         state = scard.SCARD_STATE_UNAWARE
         while not self._stop.is_set():
@@ -300,19 +323,26 @@ class PcscChipReader(ChipReader):
                 continue
             if code in SERVICE_GONE or code in READER_GONE or code in CARD_GONE:
                 self._set_present(False)
+                if code in SERVICE_GONE:
+                    self._set_problem("PC/SC service (pcscd) stopped")
+                elif code in READER_GONE:
+                    self._set_problem(f"reader gone: {self._reader} left pcscd")
                 self._stop.wait(self.config.poll_interval_s)
                 return
             if code != SCARD_S_SUCCESS:  # pcscd died under us (comm error) or worse
                 log.warning("SCardGetStatusChange: 0x%08X", code)
                 self._set_present(False)
+                self._set_problem(f"PC/SC service lost (0x{code:08X})")
                 self._stop.wait(self.config.poll_interval_s)
                 return
             _name, event_state, _atr = states[0]
             state = event_state & ~scard.SCARD_STATE_CHANGED
             if event_state & (scard.SCARD_STATE_UNKNOWN | scard.SCARD_STATE_UNAVAILABLE):
                 self._set_present(False)  # reader unplugged: wait, then look for it again
+                self._set_problem(f"reader gone: {self._reader} unplugged")
                 self._stop.wait(self.config.poll_interval_s)
                 return
+            self._set_problem(None)  # pcscd answers for the reader: it serves
             present = bool(event_state & scard.SCARD_STATE_PRESENT) and not bool(
                 event_state & scard.SCARD_STATE_MUTE
             )

@@ -110,15 +110,20 @@ class PcscDaemon:
         start_timeout_s: float = 5.0,
         pcscd: str = "pcscd",
         run_dir: Path | None = None,
+        friendly_name: str = VPCD_READER_PREFIX,
     ) -> None:
         """``run_dir`` holds the socket of an isolated daemon; give one to keep the same socket
-        path across stop() and start() (the client library caches the path per process)."""
+        path across stop() and start() (the client library caches the path per process).
+        ``friendly_name`` names the reader (``<name> 00 00``): a daemon on the same ``run_dir``
+        with another name is how a test makes the kiosk's reader vanish from a running pcscd
+        (pcsc-lite 1.9 does not unload a configured reader while it runs)."""
         self.vpcd_port = vpcd_port
         self.isolate = isolate
         self.start_timeout_s = start_timeout_s
         self.pcscd = pcscd
         self.run_dir = run_dir
-        self.reader_name = f"{VPCD_READER_PREFIX} 00 00"
+        self.friendly_name = friendly_name
+        self.reader_name = f"{friendly_name} 00 00"
         self.socket_path = SYSTEM_SOCKET
         self.isolated = False
         self._process: subprocess.Popen[bytes] | None = None
@@ -149,7 +154,7 @@ class PcscDaemon:
         self._workdir = Path(tempfile.mkdtemp(prefix="kiosk-pcscd-"))
         (self._workdir / "reader.conf.d").mkdir()
         (self._workdir / "reader.conf.d" / "vpcd").write_text(
-            f'FRIENDLYNAME "{VPCD_READER_PREFIX}"\n'
+            f'FRIENDLYNAME "{self.friendly_name}"\n'
             f"DEVICENAME   /dev/null:0x{self.vpcd_port:04X}\n"
             f"LIBPATH      {driver}\n"
             f"CHANNELID    0x{self.vpcd_port:04X}\n"

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from hardware.chip_reader import CardEvent
-from hardware.gate import GateState
+from hardware.gate import GateState, GateStateChanged
 from hardware.mrz_reader import DocumentPresented, DocumentRemoved
 from kiosk.assistance import Assistance, AssistanceState
 from kiosk.audit import open_audit_log
@@ -33,6 +33,7 @@ from kiosk.devices import Devices
 from kiosk.face.liveness import LandmarkLiveness
 from kiosk.face.matcher import DlibFaceMatcher, FaceMatcher, VerificationTransaction
 from kiosk.face.remote import ProcessFaceDetector, ProcessFaceMatcher
+from kiosk.face.sided import EncoderSettings, SidedFaceMatcher
 from kiosk.lane import Lane, LaneCause, LaneStatus
 from kiosk.lane_supervisor import LaneSupervisor
 from kiosk.policy.engine import PolicyEngine
@@ -120,6 +121,7 @@ class Kiosk:
         """Clear the technician's cause (ending any rehearsal) and re-check the others."""
         self.rehearsal.clear()
         self.lane.clear(LaneCause.TECHNICIAN)
+        self.supervisor.rearm_gate_reset()  # a gate the automatic resets gave up on: try again
         return self.supervisor.check()
 
     def close(self) -> None:
@@ -129,6 +131,58 @@ class Kiosk:
         # executors a console or a self-test started on a kiosk that never ran (idempotent)
         self.devices.threads.close()
         self.database.close()
+
+
+@dataclass(frozen=True)
+class FaceSettings:
+    """What a comparison depends on, resolved once from the configuration: the threshold (the
+    policy's when it sets one) and the encoder of each side, which it was calibrated with."""
+
+    threshold: float
+    reference: EncoderSettings
+    live: EncoderSettings
+
+
+def face_settings(config: KioskConfig) -> FaceSettings:
+    """The one place the face threshold and the encoders of both sides are resolved; the
+    kiosk and ``kiosk face eval/calibrate`` (their defaults) read them from here."""
+    face = config.face
+    return FaceSettings(
+        threshold=config.face_threshold,
+        reference=EncoderSettings(face.reference.num_jitters, face.reference.landmarks),
+        live=EncoderSettings(face.live.num_jitters, face.live.landmarks),
+    )
+
+
+def build_face_matcher(
+    config: KioskConfig, face: FaceSettings
+) -> tuple[FaceMatcher, ProcessFaceDetector | None]:
+    """The matcher of the kiosk: chip photos to the reference side's encoder, in its own worker
+    process unless ``face.reference_process`` is off (so it runs while the live capture does),
+    live frames to the live side's; with ``face.matcher_process`` the live side and the
+    tracker's detector have worker processes too (dlib off this process's GIL)."""
+    options = config.face
+
+    def side(settings: EncoderSettings, process: bool) -> FaceMatcher:
+        if process:  # the workers preload their models
+            return ProcessFaceMatcher(
+                face.threshold,
+                detect_max_side=options.detect_max_side,
+                num_jitters=settings.num_jitters,
+                landmarks=settings.landmarks,
+                max_pixels=options.max_image_pixels,
+            ).start()
+        return DlibFaceMatcher(
+            face.threshold,
+            detect_max_side=options.detect_max_side,
+            num_jitters=settings.num_jitters,
+            landmarks=settings.landmarks,
+        )
+
+    reference = side(face.reference, options.reference_process or options.matcher_process)
+    live = side(face.live, options.matcher_process)
+    detector = ProcessFaceDetector().start() if options.matcher_process else None
+    return SidedFaceMatcher(face.threshold, reference=reference, live=live), detector
 
 
 def build_kiosk(
@@ -154,25 +208,9 @@ def build_kiosk(
     screener = Screener(config.screening, load_screening_lists(store, config))
     anchors = StoreAnchors(database)
     verifier = make_verifier(anchors.current)
-    threshold = config.face_threshold
-    matcher: FaceMatcher
-    detector: ProcessFaceDetector | None = None
-    if config.face.matcher_process:  # dlib off this process's GIL; the workers preload models
-        matcher = ProcessFaceMatcher(
-            threshold,
-            detect_max_side=config.face.detect_max_side,
-            num_jitters=config.face.num_jitters,
-            landmarks=config.face.landmarks,
-            max_pixels=config.face.max_image_pixels,
-        ).start()
-        detector = ProcessFaceDetector().start()
-    else:
-        matcher = DlibFaceMatcher(
-            threshold,
-            detect_max_side=config.face.detect_max_side,
-            num_jitters=config.face.num_jitters,
-            landmarks=config.face.landmarks,
-        )
+    face = face_settings(config)
+    threshold = face.threshold
+    matcher, detector = build_face_matcher(config, face)
 
     def recorder(record: DecidedTransaction) -> None:
         try:
@@ -237,6 +275,7 @@ def build_kiosk(
     engine.admits = kiosk.admits_travellers
     supervisor.note_lists_loaded()
     kiosk.closers += [matcher.close] + ([detector.close] if detector else [])
+    kiosk.closers.append(pipeline.close)  # closed first: its reference job ends before the matcher
     kiosk.voice = build_voice(config, devices)
     kiosk.closers.append(kiosk.voice.close)
     kiosk.assistance.add_listener(lambda state: audit_assistance(database, audit, state))
@@ -316,7 +355,10 @@ class KioskRuntime:
         self._remove_lane_listener = kiosk.lane.add_listener(self._on_lane)
         devices.mrz_reader.add_listener(self._on_mrz_event)
         devices.chip_reader.add_listener(self._on_card_event)
+        # a reader unplugged (or pcscd gone) closes the lane at once, and reopens it on return
+        devices.chip_reader.add_health_listener(lambda _problem: kiosk.supervisor.poke())
         devices.gate.add_listener(self.device_events.on_gate_event)
+        devices.gate.add_listener(self._on_gate_event)  # a fault closes the lane at once
         self._unsubscribe = kiosk.bus.subscribe(self.device_events.on_session_event)
         kiosk.supervisor.open_devices()
         self._started = True
@@ -409,6 +451,10 @@ class KioskRuntime:
             return False
         return self.kiosk.admits_travellers()  # in service, or the technician's rehearsal
 
+    def _on_gate_event(self, event: object) -> None:
+        if isinstance(event, GateStateChanged) and GateState.FAULT in (event.previous, event.state):
+            self.kiosk.supervisor.poke()  # out of service now; the reset is tried from there
+
     def _on_card_event(self, event: CardEvent) -> None:
         if event is CardEvent.REMOVED:
             self.kiosk.engine.passport_removed()
@@ -428,6 +474,7 @@ class KioskRuntime:
                 self.clock.close()
                 self._unsubscribe()
                 self.kiosk.devices.gate.remove_listener(self.device_events.on_gate_event)
+                self.kiosk.devices.gate.remove_listener(self._on_gate_event)
                 if self.lane_link is not None:
                     self.lane_link.close()
                     self.lane_link = None

@@ -54,22 +54,43 @@ class LoggingConfig(_Section):
     file: Path | None = None
 
 
+class EncoderConfig(_Section):
+    """One side's face encoder (``kiosk.face.sided.EncoderSettings``)."""
+
+    num_jitters: int = Field(
+        1, ge=1, le=100, description="encodings of jittered copies averaged per template"
+    )
+    landmarks: Literal[5, 68] = Field(68, description="landmarks that align the encoder's crop")
+
+
 class FaceConfig(_Section):
     threshold: float = Field(
-        0.5459,
+        0.5517,
         gt=0,
         lt=1.5,
         description="match when the face distance <= threshold; the default is the threshold "
-        "at FMR 0.1 % on faces-lfw-dev (kiosk face calibrate): calibrate on your own travellers",
+        "at FMR 0.1 % on faces-lfw-dev with the shipped encoders of both sides (kiosk face "
+        "calibrate): calibrate on your own travellers",
     )
     detect_max_side: int = Field(320, ge=80, le=2000)
-    # the encoder settings the default threshold was calibrated with (3 jitters cut FNMR at
-    # FMR 0.1 % from 4.4 to 3.3 % on faces-lfw-dev for ~0.2 s more per template); change them
-    # and the threshold must be calibrated again
-    num_jitters: int = Field(
-        3, ge=1, le=100, description="encodings of jittered copies averaged per template"
+    # the encoder settings of each side the default threshold was calibrated with: the chip
+    # photo with 3 jitters (made once per traveller in its own worker while the traveller is
+    # captured, off the critical path), the live frame with 1 (on it); change either and the
+    # threshold must be calibrated again (kiosk face calibrate --reference-jitters/--live-jitters)
+    reference: EncoderConfig = Field(
+        default_factory=lambda: EncoderConfig(num_jitters=3),
+        description="the chip photo's encoder",
     )
-    landmarks: Literal[5, 68] = Field(68, description="landmarks that align the encoder's crop")
+    live: EncoderConfig = Field(
+        default_factory=lambda: EncoderConfig(num_jitters=1),
+        description="the live frame's encoder (its time is on the accepted transaction's path)",
+    )
+    reference_process: bool = Field(
+        True,
+        description="make the chip photo's template in its own worker process, concurrently "
+        "with the live capture (dlib holds the interpreter lock while it encodes, which would "
+        "slow the capture of this process); the demo world's short-lived kiosks turn it off",
+    )
     max_image_pixels: int = Field(50_000_000, gt=0)
     capture_window_s: float = Field(6.0, gt=0, le=120)
     max_attempts: int = Field(3, ge=1, le=10)
@@ -161,6 +182,19 @@ class LaneConfig(_Section):
         le=300,
         description="a camera whose newest frame is older than this is a device fault (a video "
         "file's loop or a short reconnect is not)",
+    )
+    gate_reset_attempts: int = Field(
+        3,
+        ge=0,
+        le=100,
+        description="automatic resets tried on a gate in fault (not in emergency) before the "
+        "lane waits for a technician; the count starts again once the gate is healthy",
+    )
+    gate_reset_interval_s: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="the least time between two automatic resets of a faulted gate",
     )
     required_lists: list[RequiredList] = Field(
         default_factory=lambda: list(_REQUIRED_LISTS),

@@ -5,13 +5,20 @@
 a transaction starts). Each check sets or clears:
 
 * ``device_fault`` per device: a device that could not be opened (retried on each check), a
-  camera that has not delivered its first frame or is reconnecting, an MRZ reader that is
-  offline, a gate in fault;
+  chip reader that went away after start (unplugged, or pcscd gone: the driver's
+  ``reader_problem``), a camera that has not delivered its first frame or is reconnecting, an
+  MRZ reader that is offline, a gate in fault;
 * ``emergency``: the gate's doors are released;
 * ``no_trust_anchors``: the trust store holds no CSCA certificate;
 * ``trust_stale``: a CRL is past its next update by more than ``lane.crl_overdue_hours``;
 * ``lists_stale`` per required list: never loaded, or older than the policy's
   ``watchlist_max_age_hours``.
+
+A gate in fault (never one in emergency: only an officer ends that) is reset automatically
+through its device executor, at most ``lane.gate_reset_attempts`` times, ``lane.
+gate_reset_interval_s`` apart, never while a transaction holds it; the lane returns when the
+gate reports healthy, and a gate that stays faulted keeps it closed ("automatic reset gave up")
+until a technician returns the lane to service, which allows the attempts again.
 
 It also reloads the screening lists when their stored versions change, so that what sync
 or an import wrote reaches the next traveller. Details name devices, codes and ages only.
@@ -27,6 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hardware.camera import CameraStatus
+from hardware.executor import DeviceBusyError, on_device
 from hardware.gate import GateState
 from hardware.mrz_reader import DeviceHealth
 from kiosk.config import KioskConfig
@@ -41,6 +49,7 @@ log = logging.getLogger(__name__)
 
 DEVICE_KINDS = ("gate", "chip_reader", "mrz_reader", "camera")
 OPEN_TIMEOUT_S = 10.0
+GATE_RESET_TIMEOUT_S = 10.0
 
 
 def _code(exc: BaseException) -> str:
@@ -71,11 +80,15 @@ class LaneSupervisor:
         self.extra_checks: list[Callable[[], object]] = []
         self._check_lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._list_versions: dict[str, tuple[int, int]] | None = None
         # Devices that are not open yet (failed at start): kind -> the last error code.
         self.unopened: dict[str, str] = {}
         self.opened: set[str] = set()
+        # Automatic gate resets since the gate was last healthy, and when the next may run.
+        self.gate_resets = 0
+        self._next_gate_reset = 0.0
 
     # --- devices -----------------------------------------------------------------------
 
@@ -147,19 +160,74 @@ class LaneSupervisor:
         if kind == "gate":
             state = device.state
             if state is GateState.FAULT:
-                return f"fault ({device.status.last_error or 'unknown'})"
+                return f"fault ({device.status.last_error or 'unknown'}){self._reset_note()}"
             return None
+        if kind == "chip_reader":
+            problem: str | None = device.reader_problem
+            return problem
         return None
+
+    # --- the gate's automatic reset ----------------------------------------------------
+
+    def _reset_note(self) -> str:
+        limit = self.config.lane.gate_reset_attempts
+        if self.gate_resets >= limit:
+            return f"; automatic reset gave up after {self.gate_resets} attempt(s)"
+        if self.gate_resets:
+            return f"; automatic reset {self.gate_resets} of {limit} failed"
+        return ""
+
+    def _note_device(self, kind: str) -> None:
+        problem = self._device_problem(kind)
+        if problem is None:
+            self.lane.clear(LaneCause.DEVICE_FAULT, key=kind)
+        else:
+            self.lane.set(LaneCause.DEVICE_FAULT, f"{kind}: {problem}", key=kind)
+
+    def _reset_gate(self) -> bool:
+        """One bounded automatic reset of a faulted gate, when one is due; True if one ran."""
+        gate = self.devices.gate
+        if "gate" not in self.opened:
+            return False  # not open: reopening it is open_devices()'s work
+        if gate.state is not GateState.FAULT:
+            self.gate_resets = 0  # healthy (or in emergency, which only an officer ends)
+            return False
+        if self.gate_resets >= self.config.lane.gate_reset_attempts:
+            return False
+        now = time.monotonic()
+        if now < self._next_gate_reset:
+            return False
+        self._next_gate_reset = now + self.config.lane.gate_reset_interval_s
+        try:
+            on_device(gate, gate.reset, owner="lane-gate-reset", timeout_s=GATE_RESET_TIMEOUT_S)
+        except DeviceBusyError:  # a transaction holds the gate: its own passage rules apply
+            self._next_gate_reset = now
+            return False
+        except Exception as exc:  # the board still faulted, silent or unreachable
+            self.gate_resets += 1
+            log.warning(
+                "gate automatic reset %d of %d failed: %s",
+                self.gate_resets,
+                self.config.lane.gate_reset_attempts,
+                _code(exc),
+            )
+            return True
+        self.gate_resets = 0
+        log.info("gate reset automatically: the board reports healthy")
+        return True
+
+    def rearm_gate_reset(self) -> None:
+        """A technician returned the lane to service: allow the automatic resets again."""
+        self.gate_resets = 0
+        self._next_gate_reset = 0.0
 
     def _check_devices(self) -> None:
         if self.unopened:
             self.open_devices()
         for kind in DEVICE_KINDS:
-            problem = self._device_problem(kind)
-            if problem is None:
-                self.lane.clear(LaneCause.DEVICE_FAULT, key=kind)
-            else:
-                self.lane.set(LaneCause.DEVICE_FAULT, f"{kind}: {problem}", key=kind)
+            self._note_device(kind)
+        if self._reset_gate():  # the fault was named first; now what the reset left
+            self._note_device("gate")
         if self.devices.gate.state is GateState.EMERGENCY:
             self.lane.set(LaneCause.EMERGENCY, "gate doors released", key="gate")
         else:
@@ -252,8 +320,16 @@ class LaneSupervisor:
             except Exception:
                 log.exception("lane data check failed")
 
+    def poke(self) -> None:
+        """Check now, on the supervisor's thread (a device reported a change)."""
+        self._wake.set()
+
     def _loop(self) -> None:
-        while not self._stop.wait(self.config.lane.check_interval_s):
+        while not self._stop.is_set():
+            self._wake.wait(self.config.lane.check_interval_s)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             self.check()
 
     def start(self) -> None:
@@ -264,6 +340,7 @@ class LaneSupervisor:
 
     def close(self) -> None:
         self._stop.set()
+        self._wake.set()
         thread, self._thread = self._thread, None
         if thread is not None:
             thread.join(10.0)

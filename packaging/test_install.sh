@@ -32,15 +32,29 @@ lap() { local now; now=$(date +%s); TIMINGS+=("$(printf '%-34s %4ss' "$1" $((now
 LAP=$T_START
 
 [ "$(id -u)" -eq 0 ] || die "run as root (debootstrap and chroot)"
-if ! command -v debootstrap >/dev/null; then
-    log "installing debootstrap"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
+# debootstrap (and zstd for the cached base) come from the machine's own apt sources; a second
+# run finds them installed and installs nothing.
+need=()
+command -v debootstrap >/dev/null || need+=(debootstrap)
+command -v zstd >/dev/null || need+=(zstd)
+if [ "${#need[@]}" -gt 0 ]; then
+    log "installing ${need[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null \
+        || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            --no-install-recommends "${need[@]}" >/dev/null; } || die "apt-get install ${need[*]}"
 fi
 
-# The mirror this machine uses (its apt sources), else Debian's.
-MIRROR=$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null \
-    | grep -v security | head -n1 || true)
-MIRROR=${MIRROR:-http://deb.debian.org/debian}
+# The Debian mirror: PACKAGE_TEST_MIRROR, else the one this machine's apt sources name (deb822
+# or one-line format, the security archive skipped). No mirror host is written in this file.
+machine_mirror() {
+    {
+        sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null
+        sed -n 's/^deb \(\[[^]]*\] \)\{0,1\}\([^ ]*\) bookworm .*/\2/p' \
+            /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null
+    } | grep -v -e security -e '^$' | grep -i debian | head -n1
+}
+MIRROR=${PACKAGE_TEST_MIRROR:-$(machine_mirror || true)}
+[ -n "$MIRROR" ] || die "no Debian mirror in this machine's apt sources: set PACKAGE_TEST_MIRROR"
 
 # --- 1. two builds ------------------------------------------------------------------------
 log "building revision $REV and $NEXT"

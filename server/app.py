@@ -46,6 +46,8 @@ from server.middleware import (
 )
 from server.photo_purge import photo_purge_loop
 from server.photos import PhotoVault, load_or_create_photo_key
+from server.pubsub_postgres import pubsub_for
+from server.referral_lapses import lapse_loop
 from server.retention import RetentionPurger
 from server.security.ca import DeviceCA
 from server.security.change_signing import ChangeSigner
@@ -74,13 +76,15 @@ def build_state(config: ServerConfig, database: ServerDatabase | None = None) ->
     signer = ChangeSigner.open(config.change_signing_key_file)
     db = database or open_server_database(config)
     photos = PhotoVault(load_or_create_photo_key(config.data_dir / "photos.key"))
+    metrics = ServerMetrics()
     return ServerState(
         photos=photos,
+        pubsub=pubsub_for(db, metrics.control_room_received),
         config=config,
         database=db,
         ca=ca,
         tokens=TokenService(secret, config.token_lifetime_s),
-        metrics=ServerMetrics(),
+        metrics=metrics,
         signer=signer,
         login_gate=LoginGate(
             config.login_concurrency,
@@ -102,12 +106,15 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Fas
         # this event loop's pool of worker threads (anyio's default is 40)
         anyio.to_thread.current_default_thread_limiter().total_tokens = config.worker_threads
         drop_folder = vetting_routes.start_background(_app)
+        server.pubsub.start()  # LISTEN (PostgreSQL) before the first wall or kiosk subscribes
         purger = RetentionPurger(server.database, config).start()
         purge = asyncio.create_task(photo_purge_loop(server))
+        lapses = asyncio.create_task(lapse_loop(server))
         try:
             yield
         finally:
             purge.cancel()
+            lapses.cancel()
             server.pubsub.close()
             await purger.stop()
             if drop_folder is not None:

@@ -150,6 +150,15 @@ class ServerConfig(BaseSettings):
     claim_timeout_s: float = Field(
         600.0, gt=0, description="a claim not acted on for this long lapses"
     )
+    approval_timeout_s: float = Field(
+        1800.0,
+        gt=0,
+        description="an admission awaiting a second officer's approval this long expires "
+        "(the referral reopens)",
+    )
+    lapse_interval_s: float = Field(
+        30.0, gt=0, description="how often lapsed claims and expired approvals are released"
+    )
     lane_offline_s: float = Field(
         30.0, gt=0, description="a lane silent this long shows as offline on the wall"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class ServerMetrics:
@@ -31,5 +31,16 @@ class ServerMetrics:
             "kiosk_server_auth_refused",
             "requests refused for missing or bad credentials",
             ["kind"],
+            registry=self.registry,
+        )
+        self.live = Gauge(
+            "kiosk_server_live_waits",
+            "open wall streams (wall) and kiosk long polls waiting for an action (commands)",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.control_room_received = Counter(
+            "kiosk_server_control_room_received",
+            "wall updates and lane actions this process heard from the other server processes",
             registry=self.registry,
         )

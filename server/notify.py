@@ -41,7 +41,9 @@ from server.database import ServerDatabase
 log = logging.getLogger(__name__)
 
 MAX_PAYLOAD = 7900
-CHANNELS = frozenset({"referrals", "alerts", "heartbeats", "decisions"})
+# "control_room": the wall and the remote lane actions (server.pubsub_postgres) carried across
+# the server processes
+CHANNELS = frozenset({"referrals", "alerts", "heartbeats", "decisions", "control_room"})
 
 
 class NotifyError(Exception):

@@ -2,9 +2,10 @@
 queue are pushed to the booths (server-sent events) and remote actions to the kiosks (long
 poll) the moment they happen.
 
-:class:`LocalPubSub` fans out within one process. Several server processes behind a load
-balancer need a cross-process implementation (PostgreSQL LISTEN/NOTIFY) of the same
-:class:`PubSub` protocol; messages are small JSON objects so that one fits in a NOTIFY payload.
+:class:`LocalPubSub` fans out within one process (SQLite: one process, one site). Several
+server processes behind a load balancer on PostgreSQL use
+:class:`server.pubsub_postgres.PostgresPubSub`, the same protocol carried by LISTEN/NOTIFY;
+messages are small JSON objects so that one fits in a NOTIFY payload.
 Publishers call :meth:`PubSub.publish` from any thread; a subscription is read from the
 asyncio event loop that created it.
 """
@@ -21,6 +22,9 @@ log = logging.getLogger(__name__)
 MAX_QUEUED = 1000
 LANES = "lanes"  # lane tiles: {"type": "lane", "tile": {...}}
 REFERRALS = "referrals"  # queue changes: {"type": "referral", "transaction_id", "status", ...}
+# to every subscription when messages may have been missed (the cross-process listener
+# reconnected): the wall sends a fresh snapshot, a waiting kiosk re-reads its actions
+RESYNC: dict[str, Any] = {"type": "resync"}
 
 
 def commands_channel(device: str) -> str:
@@ -36,6 +40,10 @@ class Subscription(Protocol):
 
 
 class PubSub(Protocol):
+    def start(self) -> None:
+        """Be ready to receive (the server's start); subscribing also starts it."""
+        ...
+
     def publish(self, channel: str, message: dict[str, Any]) -> None: ...
 
     def subscribe(self, *channels: str) -> Subscription: ...
@@ -80,9 +88,19 @@ class LocalPubSub:
         self._lock = threading.Lock()
         self._subscriptions: list[_LocalSubscription] = []
 
+    def start(self) -> None:
+        """Nothing to start within one process."""
+
     def publish(self, channel: str, message: dict[str, Any]) -> None:
         with self._lock:
             targets = [s for s in self._subscriptions if channel in s.channels]
+        for subscription in targets:
+            subscription.deliver(message)
+
+    def broadcast(self, message: dict[str, Any]) -> None:
+        """``message`` to every subscription, whatever its channels."""
+        with self._lock:
+            targets = list(self._subscriptions)
         for subscription in targets:
             subscription.deliver(message)
 

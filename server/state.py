@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from fastapi import Request
 
+from models.base import utc_now
 from server.config import ServerConfig
 from server.database import ServerDatabase
 from server.metrics import ServerMetrics
@@ -30,8 +33,12 @@ class ServerState:
     throttle: ThrottlePolicy = field(default_factory=lambda: ThrottlePolicy(3, 2.0, 900, 3600))
     pubsub: PubSub = field(default_factory=LocalPubSub)
     photos: PhotoVault | None = None
+    # the control room's time (claims lapsing, approvals expiring, the wall's token); tests
+    # inject one, with the same clock in ``tokens.clock``
+    clock: Callable[[], datetime] = utc_now
 
     def close(self) -> None:
+        self.pubsub.close()
         self.login_gate.close()
         self.database.close()
 

@@ -117,14 +117,18 @@ def control_room_shots(
         written.append(_grab(window, out / "officer-wall-en.png"))
 
         window.tabs.setCurrentWidget(window.referral_page)
-        hit = window.referrals[0].transaction_id
+        hit = window.referrals[0].key
         window.open_referral(hit)
         wait(app, lambda: window.view.detail is not None and window.view.detail.summary.hit)
         settle(app, 600)  # the load started by the queue's own selection lands too
-        window.view.note.setPlainText("Listed person born 1987-03; passport says 1987-03-14.")
         admit = window.view.buttons[ReferralOutcome.ADMITTED]
-        wait(app, admit.isEnabled)
-        settle(app, 300)
+        note = "Listed person born 1987-03; passport says 1987-03-14."
+        for _ in range(5):  # a load that lands late shows the referral afresh (no note)
+            window.view.note.setPlainText(note)
+            wait(app, admit.isEnabled)
+            settle(app, 300)
+            if admit.isEnabled() and window.view.note.toPlainText() == note:
+                break
         written.append(_grab(window, out / "officer-hit-en.png"))
 
         admit.click()
@@ -141,9 +145,11 @@ def control_room_shots(
         window.approve_with(hit, "officer2", PASSWORD, True, "Birth date checked.")
         wait(app, lambda: window.queue.count() == 1)
         assert window.session is not None
-        mismatch = window.referrals[0].transaction_id
-        source.referral(window.session, mismatch)  # shows (and audits) the photos
-        source.resolve(window.session, mismatch, ReferralOutcome.REFUSED, "Not the holder.")
+        mismatch = window.referrals[0].key
+        # shows (and audits) the photos, then refuses
+        source.referral(window.session, mismatch.transaction_id, kiosk_id=mismatch.kiosk_id)
+        source.resolve(window.session, mismatch.transaction_id, ReferralOutcome.REFUSED,
+                       "Not the holder.", kiosk_id=mismatch.kiosk_id)  # fmt: skip
         window.tabs.setCurrentWidget(window.history)
         wait(app, lambda: window.history.table.rowCount() == 2)
         settle(app, 300)

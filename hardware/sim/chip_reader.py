@@ -22,6 +22,7 @@ from hardware.chip_reader import (
     ChipReaderError,
     NoCardError,
     ReaderLimits,
+    ReaderUnavailableError,
 )
 from hardware.config import SimulatedChipReaderConfig
 from hardware.sim.vpcd import VirtualCard
@@ -74,6 +75,15 @@ class SimulatedChipReader(ChipReader):
         if had_card:
             self._emit(CardEvent.REMOVED)
 
+    def unplug(self) -> None:
+        """The reader's cable is pulled: the card leaves with it and the reader reports it."""
+        self.remove()
+        self._set_problem("reader unplugged")
+
+    def plug_in(self) -> None:
+        """The reader is connected again."""
+        self._set_problem(None)
+
     # --- hooks -------------------------------------------------------------------------
 
     def _limits(self) -> ReaderLimits:
@@ -83,6 +93,8 @@ class SimulatedChipReader(ChipReader):
         return self._card is not None
 
     def _connect(self) -> bytes:
+        if self.reader_problem is not None:
+            raise ReaderUnavailableError(f"simulated reader: {self.reader_problem}")
         card = self._card
         if card is None:
             raise NoCardError("no card on the simulated reader")
@@ -102,6 +114,8 @@ class SimulatedChipReader(ChipReader):
     def _transmit(self, apdu: bytes) -> bytes:
         with self._card_lock:
             card, generation = self._card, self._generation
+        if self.reader_problem is not None:
+            raise ReaderUnavailableError(f"simulated reader: {self.reader_problem}")
         if card is None:
             raise CardRemovedError("the card is no longer on the simulated reader")
         max_command = self.limits.max_command_bytes

@@ -44,6 +44,7 @@ class SimulatedGate(Gate):
         self._followed = False  # a second person comes in with the next traveller
         self._follow_transit_s = 5.0
         self._heartbeat_alive = True
+        self._jammed: str | None = None  # a persistent board fault: door commands refused
         self._script: list[tuple[float, int, Callable[[], None]]] = []
         self._order = itertools.count()
         self._wake = threading.Condition()
@@ -88,9 +89,17 @@ class SimulatedGate(Gate):
         """The board stops (or resumes) answering heartbeats."""
         self._heartbeat_alive = not stopped
 
-    def board_fault(self, code: str = "gate_board_fault") -> None:
-        """The board reports a fault of its own (a door jammed, a motor overloaded)."""
+    def board_fault(self, code: str = "gate_board_fault", *, persistent: bool = False) -> None:
+        """The board reports a fault of its own (a door jammed, a motor overloaded). A
+        ``persistent`` one stays: the board refuses every door command (a reset included)
+        until :meth:`clear_board_fault`."""
+        if persistent:
+            self._jammed = code
         self._at(0.0, lambda: self._report_fault(code, "simulated board fault"))
+
+    def clear_board_fault(self) -> None:
+        """The jammed door is freed: the board carries out commands again."""
+        self._jammed = None
 
     def _walk_out(self) -> None:
         self._sensor_changed(Sensor.PRESENCE, False)
@@ -108,6 +117,8 @@ class SimulatedGate(Gate):
 
     def _command(self, command: GateCommand) -> None:
         self.commands.append(command)
+        if self._jammed is not None and command is not GateCommand.EMERGENCY_OPEN:
+            raise GateCommandError(f"simulated board refuses {command.name}: {self._jammed}")
         if self._fail_next is not None and self._fail_on in (None, command):
             error, self._fail_next, self._fail_on = self._fail_next, None, None
             raise error

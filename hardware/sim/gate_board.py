@@ -7,8 +7,11 @@ one door while the other is open (the two-door interlock), is answered ``ERR`` a
 in :attr:`BoardLog.violations`. A scripted traveller walks through the two-door gate and the
 board reports its sensors: when the entry door opens the traveller steps in (``EVT PRESENCE
 1``, with ``EVT TAILGATE 1`` when a second person comes in right behind), when the exit door
-opens they leave (``EVT PRESENCE 0``). The production rig and the serial tests drive the real
-driver against it.
+opens they leave (``EVT PRESENCE 0``). A fault is scripted with :meth:`PtyGateBoard.fault`
+(``EVT FAULT <code>``; a latched one answers ``ERR <code>`` to every door command, a reset's
+``CLOSE ALL`` included, until :meth:`PtyGateBoard.clear_fault`), and a stuck controller with
+:meth:`PtyGateBoard.stall` (it answers nothing, not even ``PONG``). The production rig and the
+serial tests drive the real driver against it.
 """
 
 from __future__ import annotations
@@ -58,6 +61,8 @@ class PtyGateBoard:
         self.log = BoardLog()
         self.entry_open = self.exit_open = False
         self.inside = False
+        self.latched_fault: str | None = None
+        self.stalled = False
         self._lock = threading.Condition()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="rig-gate-board", daemon=True)
@@ -67,6 +72,20 @@ class PtyGateBoard:
 
     def push(self, line: str) -> None:
         os.write(self.master, line.encode("latin-1") + b"\r\n")
+
+    def fault(self, code: str = "jammed", *, latched: bool = True) -> None:
+        """Report a fault; a latched one refuses every door command until cleared."""
+        if latched:
+            self.latched_fault = code
+        self.push(f"EVT FAULT {code}")
+
+    def clear_fault(self) -> None:
+        """The door is freed: commands are carried out again."""
+        self.latched_fault = None
+
+    def stall(self, stalled: bool = True) -> None:
+        """The controller stops (or resumes) answering anything at all."""
+        self.stalled = stalled
 
     def wait_exit_openings(self, count: int, timeout_s: float) -> bool:
         with self._lock:
@@ -111,6 +130,10 @@ class PtyGateBoard:
             self.log.violations.append(what)
 
     def _answer(self, line: str) -> None:
+        if self.stalled:
+            with self._lock:
+                self.log.commands.append(line)  # heard, never answered
+            return
         if line == "PING":
             self.push("PONG")
             return
@@ -123,6 +146,9 @@ class PtyGateBoard:
         if line not in COMMANDS:
             self._violation(f"unknown command {line[:40]!r}")
             self.push("ERR unknown")
+            return
+        if self.latched_fault is not None and line != "EMERGENCY":
+            self.push(f"ERR {self.latched_fault}")  # the jammed door does not move
             return
         if (line == "OPEN EXIT" and self.entry_open) or (line == "OPEN ENTRY" and self.exit_open):
             self._violation(f"{line} while the other door is open")

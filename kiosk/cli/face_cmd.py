@@ -16,20 +16,23 @@ import math
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from kiosk.config import load_config
+from kiosk.face.matcher import DlibFaceMatcher
+from kiosk.face.sided import EncoderSettings
 
 
 def register(sub: Any, name: str, help_text: str) -> None:
     parser = sub.add_parser(name, help=help_text)
     actions = parser.add_subparsers(dest="action", required=True)
     match = actions.add_parser("match", help="compare the faces of two image files")
-    match.add_argument("first", type=Path)
-    match.add_argument("second", type=Path)
+    match.add_argument("first", type=Path, help="the chip photo (the reference side's encoder)")
+    match.add_argument("second", type=Path, help="the live image (the live side's encoder)")
     match.add_argument("--json", action="store_true", help="print one JSON object")
     match.set_defaults(handler=_match)
     evaluate = actions.add_parser(
@@ -74,35 +77,98 @@ def _evaluation_arguments(parser: argparse.ArgumentParser) -> None:
         "--bootstrap", type=int, default=500, metavar="N", help="bootstrap draws (0: none)"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
-    parser.add_argument(
-        "--jitters", type=int, help="encoder num_jitters (default: the configured one)"
+    sides = parser.add_argument_group(
+        "encoders",
+        "each side of a comparison has its encoder (face.reference, face.live); when they "
+        "differ, every pair of images is compared both ways, reference(a) against live(b) and "
+        "reference(b) against live(a), and the rates are over those comparisons",
     )
-    parser.add_argument(
-        "--landmarks", type=int, choices=(5, 68), help="alignment landmarks (configured)"
+    sides.add_argument("--jitters", type=int, help="num_jitters of both sides")
+    sides.add_argument(
+        "--landmarks", type=int, choices=(5, 68), help="alignment landmarks of both sides"
     )
+    for side, what in (("reference", "the chip photo's"), ("live", "the live frame's")):
+        sides.add_argument(
+            f"--{side}-jitters", type=int, help=f"{what} num_jitters (default: configured)"
+        )
+        sides.add_argument(
+            f"--{side}-landmarks",
+            type=int,
+            choices=(5, 68),
+            help=f"{what} alignment landmarks (default: configured)",
+        )
 
 
-def _matcher(args: argparse.Namespace) -> Any:
-    from kiosk.face.matcher import DlibFaceMatcher
+@dataclass(frozen=True)
+class _Encoders:
+    threshold: float  # the configured one
+    reference: EncoderSettings
+    live: EncoderSettings
+    detect_max_side: int
+    max_pixels: int
 
-    config = load_config(args.config).face
-    jitters = getattr(args, "jitters", None) or config.num_jitters
-    landmarks = getattr(args, "landmarks", None) or config.landmarks
-    matcher = DlibFaceMatcher(
-        config.threshold, config.detect_max_side, num_jitters=jitters, landmarks=landmarks
+    def matcher(self, side: EncoderSettings) -> DlibFaceMatcher:
+        """A matcher encoding every image with one side's settings."""
+        return DlibFaceMatcher(
+            self.threshold,
+            self.detect_max_side,
+            num_jitters=side.num_jitters,
+            landmarks=side.landmarks,
+        )
+
+
+def _first(*values: int | None) -> int:
+    return next(int(v) for v in values if v is not None)
+
+
+def _encoders(args: argparse.Namespace) -> _Encoders:
+    """The configured threshold and encoders (resolved as the kiosk resolves them), overridden
+    by the options; exits 2 on a bad value."""
+    from kiosk.app import face_settings
+
+    config = load_config(args.config)
+    resolved = face_settings(config)
+    sides = []
+    for side, configured in (("reference", resolved.reference), ("live", resolved.live)):
+        jitters = _first(
+            getattr(args, f"{side}_jitters", None),
+            getattr(args, "jitters", None),
+            configured.num_jitters,
+        )
+        landmarks = _first(
+            getattr(args, f"{side}_landmarks", None),
+            getattr(args, "landmarks", None),
+            configured.landmarks,
+        )
+        try:
+            sides.append(EncoderSettings(jitters, 68 if landmarks == 68 else 5))
+        except ValueError as exc:
+            raise _Unusable(f"--{side}-jitters: {exc}") from exc
+    return _Encoders(
+        resolved.threshold,
+        sides[0],
+        sides[1],
+        config.face.detect_max_side,
+        config.face.max_image_pixels,
     )
-    return matcher, config.max_image_pixels
 
 
 def _match(args: argparse.Namespace) -> int:
     from kiosk.face.images import ImageRejected, read_image_file
     from kiosk.face.matcher import FacePurpose
 
-    matcher, max_pixels = _matcher(args)
+    try:
+        encoders = _encoders(args)
+    except _Unusable as exc:
+        print(f"kiosk face match: {exc}", file=sys.stderr)
+        return 2
+    max_pixels = encoders.max_pixels
     templates = []
     timings: dict[str, float] = {}
     quality: dict[str, Any] = {}
-    for label, path in (("first", args.first), ("second", args.second)):
+    sides = (("first", args.first, encoders.reference), ("second", args.second, encoders.live))
+    for label, path, side in sides:
+        matcher = encoders.matcher(side)
         start = time.perf_counter()
         image = read_image_file(path, max_pixels)
         timings[f"{label}_decode"] = round((time.perf_counter() - start) * 1e3, 1)
@@ -135,7 +201,7 @@ def _match(args: argparse.Namespace) -> int:
 
 def _evaluation(args: argparse.Namespace, threshold: float | None, targets: tuple[float, ...]):  # type: ignore[no-untyped-def]
     """Enrol (or read the cache) and evaluate; exits 2 on a bad folder or labels file."""
-    from kiosk.face.enrolment import Progress, enrol, list_identities
+    from kiosk.face.enrolment import Progress, list_identities
     from kiosk.face.evaluation import FMR_TARGETS, Settings, evaluate
     from kiosk.face.groups import LabelsError, read_labels
 
@@ -149,21 +215,14 @@ def _evaluation(args: argparse.Namespace, threshold: float | None, targets: tupl
             groups = read_labels(args.labels, list(list_identities(args.folder)))
         except LabelsError as exc:
             raise _Unusable(str(exc)) from exc
-    matcher, max_pixels = _matcher(args)
+    encoders = _encoders(args)
     start = time.perf_counter()
-    enrolment = enrol(
-        args.folder,
-        matcher,
-        max_pixels,
-        workers=args.workers,
-        cache=args.cache,
-        progress=Progress,
-    )
+    enrolment = _enrol(args, encoders)
     enrol_s = time.perf_counter() - start
     if not enrolment.paths:
         raise _Unusable(f"no image under {args.folder} gave a face template")
     settings = Settings(
-        threshold=matcher.threshold if threshold is None else threshold,
+        threshold=encoders.threshold if threshold is None else threshold,
         targets=tuple(sorted(set(FMR_TARGETS) | set(targets), reverse=True)),
         operating_fmr=targets[0] if targets else 0.001,
         replicates=args.bootstrap,
@@ -172,9 +231,44 @@ def _evaluation(args: argparse.Namespace, threshold: float | None, targets: tupl
     evaluation = evaluate(enrolment, settings, groups, progress=Progress)
     evaluation.report["timings_s"]["enrol_s"] = round(enrol_s, 2)
     evaluation.report["templates_from_cache"] = enrolment.reused
-    evaluation.report["encoder"] = matcher.settings()
-    evaluation.report["configured_threshold"] = matcher.threshold
+    evaluation.report["encoder"] = {
+        "reference": encoders.matcher(encoders.reference).settings(),
+        "live": encoders.matcher(encoders.live).settings(),
+        "comparisons": "one per pair"
+        if enrolment.orders == 1
+        else "both orders of every pair: reference(a) vs live(b) and reference(b) vs live(a)",
+    }
+    evaluation.report["configured_threshold"] = encoders.threshold
     return evaluation
+
+
+def _enrol(args: argparse.Namespace, encoders: _Encoders):  # type: ignore[no-untyped-def]
+    """Templates of every image with each side's encoder (once when the sides are alike),
+    each setting in its own cache file: ``--cache T.npz`` is used as given when the sides are
+    alike, else as ``T-j3-l68.npz`` and ``T-j1-l68.npz`` (one per setting, so a setting's
+    templates serve any evaluation that uses it)."""
+    from kiosk.face.enrolment import Progress, enrol, paired
+
+    def side(settings: EncoderSettings, cache: Path | None):  # type: ignore[no-untyped-def]
+        return enrol(
+            args.folder,
+            encoders.matcher(settings),
+            encoders.max_pixels,
+            workers=args.workers,
+            cache=cache,
+            progress=Progress,
+        )
+
+    if encoders.reference == encoders.live:
+        return side(encoders.reference, args.cache)
+    caches = [
+        args.cache.with_name(f"{args.cache.stem}-{s.label}{args.cache.suffix or '.npz'}")
+        if args.cache
+        else None
+        for s in (encoders.reference, encoders.live)
+    ]
+    reference = side(encoders.reference, caches[0])
+    return paired(reference, side(encoders.live, caches[1]))
 
 
 class _Unusable(Exception):

@@ -239,8 +239,9 @@ class DemoWorld:
         image = self.factory.chip_image(scenario.profile)
         printed = self.factory.printed_mrz(scenario.profile)
         # One kiosk per scenario, with no window to keep responsive: the face models run in
-        # this process instead of starting two worker processes for every scenario.
-        config = self.kiosk_config(scenario, matcher_process=False)
+        # this process instead of starting worker processes for every scenario (the chip
+        # photo's template on the pipeline's reference thread).
+        config = self.kiosk_config(scenario, matcher_process=False, reference_process=False)
         if scenario.disturbance == Disturbance.NOBODY_ENTERS:
             passage = config.passage.model_copy(update={"enter_s": NOBODY_ENTERS_WAIT_S})
             config = config.model_copy(update={"passage": passage})

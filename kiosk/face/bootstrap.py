@@ -54,6 +54,7 @@ class WeightedSet:
     threshold: float
     targets: tuple[float, ...]
     groups: tuple[Group, ...] = ()
+    orders: int = 1  # comparisons per pair of images: 2 when the two sides are encoded apart
 
     def prepare(self) -> _Prepared:
         genuine_count = np.bincount(self.scores.genuine_owner, minlength=len(self.images))
@@ -91,7 +92,7 @@ def figures(data: WeightedSet, prepared: _Prepared, weights: Float) -> Stats:
     genuine_total = float(genuine_cumulative[-1]) if len(genuine_cumulative) else 0.0
     tail_weights = weights[tail.first] * weights[tail.second]
     tail_cumulative = np.cumsum(tail_weights)
-    impostor_total = impostor_weight(weights, images)
+    impostor_total = data.orders * impostor_weight(weights, images)
 
     def fmr_at(t: float) -> float:
         if t > tail.limit or not len(tail.distance):
@@ -118,7 +119,7 @@ def figures(data: WeightedSet, prepared: _Prepared, weights: Float) -> Stats:
             if genuine_weight
             else float("nan")
         )
-        same_group_total = impostor_weight(member_weights, images)
+        same_group_total = data.orders * impostor_weight(member_weights, images)
         accepted = float(tail_weights[: prepared.under][inside].sum())
         stats[f"fmr:{key}"] = accepted / same_group_total if same_group_total else float("nan")
     return stats

@@ -51,10 +51,19 @@ class Enrolment:
     quality: npt.NDArray[np.float64]  # the capture-quality score of each image, 0..1
     failures: dict[Path, str] = field(default_factory=dict)
     reused: int = 0  # templates read from the cache
+    # the live side's templates of the same images (row i of both is image paths[i]) when the
+    # two sides of a comparison are encoded with different settings (:func:`paired`)
+    live_encodings: npt.NDArray[np.float64] | None = None
 
     @property
     def identities(self) -> int:
         return len(self.names)
+
+    @property
+    def orders(self) -> int:
+        """Comparisons per unordered pair of images: 2 when the sides differ (each image once
+        as the chip photo, once as the live frame), else 1."""
+        return 1 if self.live_encodings is None else 2
 
     def encoding(self, path: Path) -> npt.NDArray[np.float64]:
         row: npt.NDArray[np.float64] = self.encodings[self.paths.index(path)]
@@ -70,6 +79,31 @@ class Enrolment:
         for path in self.failures:
             counts[index[path.parent.name]] += 1
         return counts
+
+
+def paired(reference: Enrolment, live: Enrolment) -> Enrolment:
+    """One enrolment of the same folder with the reference side's templates as ``encodings``
+    and the live side's as ``live_encodings``: an image is enrolled only when both sides gave
+    a template (a failure on either side is a failure to enrol, the reference side's reason
+    first)."""
+    if reference.names != live.names:
+        raise ValueError("the two enrolments are not of the same folder")
+    live_row = {path: row for row, path in enumerate(live.paths)}
+    keep = [row for row, path in enumerate(reference.paths) if path in live_row]
+    failures = dict(reference.failures)
+    for path, code in live.failures.items():
+        failures.setdefault(path, code)
+    return Enrolment(
+        names=reference.names,
+        images=reference.images,
+        paths=[reference.paths[row] for row in keep],
+        owners=reference.owners[keep],
+        encodings=reference.encodings[keep],
+        quality=reference.quality[keep],
+        failures=failures,
+        reused=reference.reused + live.reused,
+        live_encodings=live.encodings[[live_row[reference.paths[row]] for row in keep]],
+    )
 
 
 def list_identities(folder: Path) -> dict[str, list[Path]]:

@@ -2,7 +2,10 @@
 
 Every image is enrolled once (:mod:`kiosk.face.enrolment`; a failure to make a template
 counts towards the failure-to-enrol rate, FTE); every unordered pair of enrolled images is
-compared (:mod:`kiosk.face.pair_scores`): same identity = genuine, different = impostor. The
+compared (:mod:`kiosk.face.pair_scores`): same identity = genuine, different = impostor. When
+the chip-photo side and the live side are encoded with different settings (the enrolment has
+``live_encodings``), each pair gives both its comparisons, reference(i) against live(j) and
+reference(j) against live(i), and every rate is over comparisons. The
 figures come from the sorted scores (:mod:`kiosk.face.error_rates`): FMR and FNMR at the
 operating threshold, FNMR at FMR 1 %, 0.1 % and 0.01 %, the EER, and the threshold that meets
 each FMR target. A target the set cannot resolve (fewer than 30 impostor pairs would be
@@ -77,17 +80,27 @@ def evaluate(
     progress: Callable[[str, int], Any] | None = None,
 ) -> Evaluation:
     start = time.perf_counter()
-    scores = collect(enrolment.encodings, enrolment.owners)
+    live = enrolment.live_encodings
+    scores = collect(enrolment.encodings, enrolment.owners, live=live)
     sorted_scores = SortedScores(scores.genuine, scores.impostor)
     timings = {"scores_s": time.perf_counter() - start}
     report = _global_figures(enrolment, sorted_scores, settings)
     start = time.perf_counter()
     flat = tuple(g for found in (groups or {}).values() for g in found)
     tail = impostor_tail(
-        enrolment.encodings, enrolment.owners, _tail_limit(sorted_scores, report, settings)
+        enrolment.encodings,
+        enrolment.owners,
+        _tail_limit(sorted_scores, report, settings),
+        live=live,
     )
     data = WeightedSet(
-        scores, tail, enrolment.images_per_identity(), settings.threshold, settings.targets, flat
+        scores,
+        tail,
+        enrolment.images_per_identity(),
+        settings.threshold,
+        settings.targets,
+        flat,
+        orders=enrolment.orders,
     )
     columns = {column: found for column, found in (groups or {}).items()}
     point = figures(data, data.prepare(), np.ones(enrolment.identities))
@@ -121,6 +134,9 @@ def _global_figures(
     enrolment: Enrolment, scores: SortedScores, settings: Settings
 ) -> dict[str, Any]:
     impostors = len(scores.impostor)
+    # what the set can resolve is judged on distinct pairs of images, not on comparisons: the
+    # two orders of one pair (sides encoded differently) are not two independent impostors
+    distinct = impostors // enrolment.orders
     eer, eer_threshold = scores.eer()
     thresholds: dict[str, float] = {}
     fnmr: dict[str, float] = {}
@@ -128,7 +144,7 @@ def _global_figures(
     for target in settings.targets:
         key = str(target)
         reachable = impostors * target >= 1.0
-        resolved[key] = resolves(impostors, target)
+        resolved[key] = resolves(distinct, target)
         at = scores.threshold_at_fmr(target if reachable else 0.0)
         thresholds[key] = at
         fnmr[key] = scores.fnmr(at) if len(scores.genuine) else math.nan
@@ -138,6 +154,7 @@ def _global_figures(
         "identities": enrolment.identities,
         "images": total_images,
         "pairs": {"genuine": len(scores.genuine), "impostor": impostors},
+        "comparisons_per_pair": enrolment.orders,
         "failure_to_enrol": len(enrolment.failures) / total_images if total_images else 0.0,
         "failed_to_enrol": {
             "images": len(enrolment.failures),
@@ -150,7 +167,7 @@ def _global_figures(
         "thresholds_at_fmr": thresholds,
         "operating_fmr": settings.operating_fmr,
         "threshold": operating,
-        "threshold_resolved": resolves(impostors, settings.operating_fmr),
+        "threshold_resolved": resolves(distinct, settings.operating_fmr),
         "at_threshold": {
             "threshold": settings.threshold,
             "fmr": scores.fmr(settings.threshold),
@@ -224,8 +241,8 @@ def _group_report(
     key = f"{group.column}={group.value}"
     images = enrolment.images_per_identity()[group.members]
     failures = int(enrolment.failures_per_identity()[group.members].sum())
-    genuine = int((images * (images - 1) // 2).sum())
-    impostors = int((images.sum() ** 2 - (images**2).sum()) // 2)
+    genuine = int((images * (images - 1) // 2).sum()) * enrolment.orders
+    impostors = int((images.sum() ** 2 - (images**2).sum()) // 2) * enrolment.orders
     return {
         "identities": group.identities,
         "images": int(images.sum()) + failures,

@@ -18,8 +18,10 @@ def write_pairs_csv(evaluation: Evaluation, path: Path, threshold: float, root: 
     rows = 0
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["first", "second", "genuine", "distance", "score", "match"])
-        for block in pair_blocks(enrolment.encodings, enrolment.owners):
+        sides = ["first", "second"] if enrolment.live_encodings is None else ["reference", "live"]
+        writer.writerow([*sides, "genuine", "distance", "score", "match"])
+        blocks = pair_blocks(enrolment.encodings, enrolment.owners, live=enrolment.live_encodings)
+        for block in blocks:
             writer.writerows(
                 (
                     names[a],

@@ -147,20 +147,40 @@ class LocalReferralSource:
             raise SourceUnavailableError("referrals cannot be read") from exc
         return ReferralPage(tuple(chosen), len(items), offset)
 
-    def claim(self, session: OfficerSession, transaction_id: str) -> None:
+    def claim(
+        self, session: OfficerSession, transaction_id: str, *, kiosk_id: str | None = None
+    ) -> None:
         """A standalone kiosk has one booth: nobody else can take the referral."""
 
-    def release(self, session: OfficerSession, transaction_id: str) -> None:
+    def release(
+        self, session: OfficerSession, transaction_id: str, *, kiosk_id: str | None = None
+    ) -> None:
         """Nothing to release (see :meth:`claim`)."""
 
-    def referral(self, session: OfficerSession, transaction_id: str) -> ReferralDetail:
+    @staticmethod
+    def _of_kiosk(db: Session, transaction_id: str, kiosk_id: str | None) -> None:
+        """A referral named with another kiosk than the one that made it does not exist."""
+        if kiosk_id is None:
+            return
+        made_by = db.scalar(
+            select(TransactionRow.kiosk_id).where(TransactionRow.id == transaction_id)
+        )
+        if made_by != kiosk_id:
+            raise ReferralNotFoundError(f"no referral {transaction_id} of that kiosk")
+
+    def referral(
+        self, session: OfficerSession, transaction_id: str, *, kiosk_id: str | None = None
+    ) -> ReferralDetail:
         try:
             with self.database.write() as db:
-                found = db.execute(
+                query = (
                     select(ReferralRow, TransactionRow.kiosk_id)
                     .join(TransactionRow, TransactionRow.id == ReferralRow.transaction_id)
                     .where(ReferralRow.transaction_id == transaction_id)
-                ).first()
+                )
+                if kiosk_id is not None:
+                    query = query.where(TransactionRow.kiosk_id == kiosk_id)
+                found = db.execute(query).first()
                 if found is None:
                     raise ReferralNotFoundError(f"no referral {transaction_id}")
                 summary = _summary(found[0], found[1])
@@ -211,6 +231,8 @@ class LocalReferralSource:
         transaction_id: str,
         outcome: ReferralOutcome,
         note: str,
+        *,
+        kiosk_id: str | None = None,
     ) -> Resolution:
         """One decision per referral: a conditional update on ``status = 'open'``. Admitting
         a hit only records the request until a second officer approves (:meth:`approve`)."""
@@ -218,6 +240,7 @@ class LocalReferralSource:
         now = self._clock()
         try:
             with self.database.read() as db:
+                self._of_kiosk(db, transaction_id, kiosk_id)
                 row = db.get(ReferralRow, transaction_id)
                 if row is None:
                     raise ReferralNotFoundError(f"no referral {transaction_id}")
@@ -257,7 +280,13 @@ class LocalReferralSource:
         return Resolution(transaction_id, status.value, four_eyes)
 
     def approve(
-        self, approver: OfficerSession, transaction_id: str, approve: bool, note: str
+        self,
+        approver: OfficerSession,
+        transaction_id: str,
+        approve: bool,
+        note: str,
+        *,
+        kiosk_id: str | None = None,
     ) -> Resolution:
         """A second officer (signed in with their own account) approves or declines."""
         text = clean_note(note)
@@ -265,6 +294,7 @@ class LocalReferralSource:
         pending = ReferralStatus.PENDING_APPROVAL.value
         try:
             with self.database.write() as db:
+                self._of_kiosk(db, transaction_id, kiosk_id)
                 row = db.get(ReferralRow, transaction_id)
                 if row is None:
                     raise ReferralNotFoundError(f"no referral {transaction_id}")

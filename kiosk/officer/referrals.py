@@ -51,6 +51,13 @@ class ReferralNotFoundError(OfficerError):
     user_message = "This referral no longer exists."
 
 
+class ReferralAmbiguousError(OfficerError):
+    """The transaction id alone names referrals of several kiosks (the server's 409)."""
+
+    code = "referral_ambiguous"
+    user_message = "Several gates used this transaction number: choose the referral in the queue."
+
+
 class ReferralClosedError(OfficerError):
     code = "referral_closed"
     user_message = "This referral has already been resolved."
@@ -94,6 +101,14 @@ class OfficerSession:
 
 
 @dataclass(frozen=True)
+class ReferralKey:
+    """What names a referral: transaction ids are unique per kiosk, not per site."""
+
+    kiosk_id: str
+    transaction_id: str
+
+
+@dataclass(frozen=True)
 class ReferralSummary:
     """One line of the queue."""
 
@@ -110,11 +125,16 @@ class ReferralSummary:
     listed: tuple[ListedPerson, ...] = field(default=(), repr=False)
     claimed_by: str | None = None
     pending_by: str | None = None  # the officer whose admission awaits approval
+    pending_at: datetime | None = None  # since when (it expires: approval_timeout_s)
     outcome: str | None = None
     officer: str | None = None
     approved_by: str | None = None
     resolved_at: datetime | None = None
     site: str | None = None
+
+    @property
+    def key(self) -> ReferralKey:
+        return ReferralKey(self.kiosk_id, self.transaction_id)
 
     @property
     def display_name(self) -> str:
@@ -286,11 +306,18 @@ class ReferralSource(Protocol):
         limit: int = 100,
     ) -> ReferralPage: ...
 
-    def referral(self, session: OfficerSession, transaction_id: str) -> ReferralDetail: ...
+    # a referral is named by (kiosk, transaction): two kiosks of a site may use one id
+    def referral(
+        self, session: OfficerSession, transaction_id: str, *, kiosk_id: str | None = None
+    ) -> ReferralDetail: ...
 
-    def claim(self, session: OfficerSession, transaction_id: str) -> None: ...
+    def claim(
+        self, session: OfficerSession, transaction_id: str, *, kiosk_id: str | None = None
+    ) -> None: ...
 
-    def release(self, session: OfficerSession, transaction_id: str) -> None: ...
+    def release(
+        self, session: OfficerSession, transaction_id: str, *, kiosk_id: str | None = None
+    ) -> None: ...
 
     def resolve(
         self,
@@ -298,10 +325,18 @@ class ReferralSource(Protocol):
         transaction_id: str,
         outcome: ReferralOutcome,
         note: str,
+        *,
+        kiosk_id: str | None = None,
     ) -> Resolution: ...
 
     def approve(
-        self, approver: OfficerSession, transaction_id: str, approve: bool, note: str
+        self,
+        approver: OfficerSession,
+        transaction_id: str,
+        approve: bool,
+        note: str,
+        *,
+        kiosk_id: str | None = None,
     ) -> Resolution: ...
 
     def shift_report(self, session: OfficerSession, hours: float = 8.0) -> dict[str, object]: ...

@@ -3,7 +3,7 @@
     POST   {base}/v1/auth/token                  {"username", "password"} -> bearer token
                                                  (429 + Retry-After: throttled account)
     GET    {base}/v1/referrals?status=open&offset=&limit=&kiosk=   -> {"items", "total"}
-    GET    {base}/v1/referrals/{id}              -> ReferralDetailOut (checks, document)
+    GET    {base}/v1/referrals/{id}?kiosk_id=    -> ReferralDetailOut (checks, document)
     GET    {base}/v1/referrals/{id}/photos       -> chip photo and best live frame (base64)
     POST   {base}/v1/referrals/{id}/claim        (DELETE releases); 409 when taken
     POST   {base}/v1/referrals/{id}/resolution   {"outcome", "note"}; 409 when resolved
@@ -11,10 +11,11 @@
     GET    {base}/v1/reports/shift, /v1/reports/admit-rates
     GET    {base}/v1/lanes, POST {base}/v1/lanes/{lane}/actions
 
-The server audits every look (lists included), every view of the photos and every action
-under the token's user. Network failures and unexpected answers become
-:class:`SourceUnavailableError`, an expired token :class:`SessionExpiredError`; answers are
-bounded and checked.
+Every call on one referral names it by ``?kiosk_id=`` and its transaction id: two kiosks of
+a site may use the same transaction id. The server audits every look (lists included), every
+view of the photos and every action under the token's user. Network failures and unexpected
+answers become :class:`SourceUnavailableError`, an expired token :class:`SessionExpiredError`;
+answers are bounded and checked.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from kiosk.officer.referrals import (
     LoginFailedError,
     OfficerSession,
     PhotosNotShownError,
+    ReferralAmbiguousError,
     ReferralClaimedError,
     ReferralClosedError,
     ReferralDetail,
@@ -180,10 +182,14 @@ class HttpReferralSource:
             raise SourceUnavailableError("server answer has a bad total")
         return ReferralPage(tuple(_summary(item) for item in items), total, offset)
 
-    def referral(self, session: OfficerSession, transaction_id: str) -> ReferralDetail:
-        response = self._call("GET", _path(transaction_id), session)
+    def referral(
+        self, session: OfficerSession, transaction_id: str, *, kiosk_id: str | None = None
+    ) -> ReferralDetail:
+        response = self._call("GET", _path(transaction_id), session, params=_kiosk(kiosk_id))
         if response.status_code == 404:
             raise ReferralNotFoundError(f"no referral {transaction_id}")
+        if response.status_code == 409:
+            raise ReferralAmbiguousError(_detail(response))
         data = self._json(response)
         summary = _summary(data)
         raw_checks = data.get("checks")
@@ -194,7 +200,7 @@ class HttpReferralSource:
         portrait = capture = None
         note: str | None = PHOTOS_PURGED if data.get("photos_purged") else NO_PHOTOS_YET
         if isinstance(photos, list) and photos:
-            portrait, capture = self.photos(session, transaction_id)
+            portrait, capture = self.photos(session, transaction_id, kiosk_id=summary.kiosk_id)
             note = None if portrait or capture else NO_PHOTOS_YET
         return ReferralDetail(
             summary=summary,
@@ -211,20 +217,28 @@ class HttpReferralSource:
         )
 
     def photos(
-        self, session: OfficerSession, transaction_id: str
+        self, session: OfficerSession, transaction_id: str, *, kiosk_id: str | None = None
     ) -> tuple[bytes | None, bytes | None]:
         """The chip photo and the best live frame (the server audits this view)."""
-        response = self._call("GET", f"{_path(transaction_id)}/photos", session)
+        response = self._call(
+            "GET", f"{_path(transaction_id)}/photos", session, params=_kiosk(kiosk_id)
+        )
         if response.status_code == 404:
             return None, None
         data = self._json(response)
         return _image(data, "chip_portrait"), _image(data, "live_frame")
 
-    def claim(self, session: OfficerSession, transaction_id: str) -> None:
-        self._checked(self._call("POST", f"{_path(transaction_id)}/claim", session))
+    def claim(
+        self, session: OfficerSession, transaction_id: str, *, kiosk_id: str | None = None
+    ) -> None:
+        path = f"{_path(transaction_id)}/claim"
+        self._checked(self._call("POST", path, session, params=_kiosk(kiosk_id)))
 
-    def release(self, session: OfficerSession, transaction_id: str) -> None:
-        response = self._call("DELETE", f"{_path(transaction_id)}/claim", session)
+    def release(
+        self, session: OfficerSession, transaction_id: str, *, kiosk_id: str | None = None
+    ) -> None:
+        path = f"{_path(transaction_id)}/claim"
+        response = self._call("DELETE", path, session, params=_kiosk(kiosk_id))
         if response.status_code != 409:  # not ours (any more): nothing to release
             self._checked(response)
 
@@ -235,6 +249,8 @@ class HttpReferralSource:
             raise ApprovalRefusedError(_detail(response))
         if response.status_code == 409:
             detail = _detail(response)
+            if "several kiosks" in detail:
+                raise ReferralAmbiguousError(detail)
             if "claimed" in detail:
                 raise ReferralClaimedError(detail)
             if "photos" in detail:
@@ -248,19 +264,29 @@ class HttpReferralSource:
         transaction_id: str,
         outcome: ReferralOutcome,
         note: str,
+        *,
+        kiosk_id: str | None = None,
     ) -> Resolution:
         body = {"outcome": outcome.value, "note": clean_note(note)}
-        response = self._call("POST", f"{_path(transaction_id)}/resolution", session, json=body)
+        response = self._call("POST", f"{_path(transaction_id)}/resolution", session,
+                              json=body, params=_kiosk(kiosk_id))  # fmt: skip
         data = self._checked(response)
         log.info("referral %s resolved on the server: %s", transaction_id, outcome.value)
         return _resolution(transaction_id, data)
 
     def approve(
-        self, approver: OfficerSession, transaction_id: str, approve: bool, note: str
+        self,
+        approver: OfficerSession,
+        transaction_id: str,
+        approve: bool,
+        note: str,
+        *,
+        kiosk_id: str | None = None,
     ) -> Resolution:
         """The second officer's answer, with their own token."""
         body = {"approve": approve, "note": clean_note(note)}
-        response = self._call("POST", f"{_path(transaction_id)}/approval", approver, json=body)
+        response = self._call("POST", f"{_path(transaction_id)}/approval", approver,
+                              json=body, params=_kiosk(kiosk_id))  # fmt: skip
         return _resolution(transaction_id, self._checked(response))
 
     def shift_report(self, session: OfficerSession, hours: float = 8.0) -> dict[str, object]:
@@ -284,9 +310,17 @@ class HttpReferralSource:
             raise ReferralNotFoundError("no such lane at your site")
         self._json(response)
 
-    def wall_stream(self, token: Callable[[], str | None], on_event: WallCallback) -> WallStream:
-        """The running reader of the server's wall events (server-sent events)."""
-        return WallStream(self.base_url, token, on_event, verify=self.verify).start()
+    def wall_stream(
+        self,
+        token: Callable[[], str | None],
+        on_event: WallCallback,
+        on_expired: Callable[[], None] | None = None,
+    ) -> WallStream:
+        """The running reader of the server's wall events (server-sent events);
+        ``on_expired`` when the officer must sign in again."""
+        stream = WallStream(self.base_url, token, on_event, verify=self.verify,
+                            on_expired=on_expired)  # fmt: skip
+        return stream.start()
 
     def close(self) -> None:
         self._client.close()
@@ -294,6 +328,11 @@ class HttpReferralSource:
 
 def _path(transaction_id: str) -> str:
     return f"{REFERRALS_PATH}/{quote(transaction_id, safe='')}"
+
+
+def _kiosk(kiosk_id: str | None) -> dict[str, str]:
+    """The kiosk that names the referral with its transaction id (``?kiosk_id=``)."""
+    return {"kiosk_id": kiosk_id} if kiosk_id else {}
 
 
 def _text(item: dict[str, Any], key: str, limit: int = 200) -> str | None:
@@ -346,6 +385,9 @@ def _summary(item: Any) -> ReferralSummary:
             listed=_listed(item.get("listed")),
             claimed_by=_text(item, "claimed_by", 64),
             pending_by=_text(item, "pending_by", 64),
+            pending_at=datetime.fromisoformat(str(item["pending_at"]))
+            if item.get("pending_at")
+            else None,
             outcome=_text(item, "outcome", 32),
             officer=_text(item, "officer", 64),
             approved_by=_text(item, "approved_by", 64),

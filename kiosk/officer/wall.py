@@ -3,7 +3,9 @@ server's event stream (``GET /v1/lanes/stream``, server-sent events), never by p
 
 :class:`WallStream` reads the stream on a ``booth-wall`` thread and hands every event to a
 callback (the window turns it into a Qt signal); it reconnects after a drop and stops when
-closed. :class:`WallModel` holds the tiles and applies the events. Tiles carry no personal
+closed. When the officer's token expires (the server's ``expired`` event, or a 401) it calls
+``on_expired`` once and never reconnects with that token: it waits for a new sign-in.
+:class:`WallModel` holds the tiles and applies the events. Tiles carry no personal
 data: the step, the lane's causes, the door, the assistance call, the referrals waiting.
 """
 
@@ -121,6 +123,7 @@ class WallStream:
         *,
         verify: bool | str | ssl.SSLContext = True,
         on_state: Callable[[bool], None] | None = None,
+        on_expired: Callable[[], None] | None = None,
     ) -> None:
         if isinstance(verify, str):
             verify = ssl.create_default_context(cafile=verify)
@@ -132,10 +135,14 @@ class WallStream:
         self._token = token
         self._on_event = on_event
         self._on_state = on_state or (lambda _connected: None)
+        self._on_expired = on_expired or (lambda: None)
+        self._spent: str | None = None  # the token the server said has expired
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.connected = threading.Event()
         self.events = 0
+        self.attempts = 0  # connections tried
+        self.idle_waits = 0  # rounds spent waiting for a (new) token
 
     def start(self) -> WallStream:
         self._thread = threading.Thread(target=self._run, name="booth-wall", daemon=True)
@@ -145,9 +152,11 @@ class WallStream:
     def _run(self) -> None:
         while not self._stop.is_set():
             token = self._token()
-            if token is None:
+            if token is None or token == self._spent:
+                self.idle_waits += 1
                 self._stop.wait(RECONNECT_S)
                 continue
+            self.attempts += 1
             try:
                 self._read(token)
             except httpx.HTTPError as exc:
@@ -161,6 +170,9 @@ class WallStream:
     def _read(self, token: str) -> None:
         headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
         with self._client.stream("GET", STREAM_PATH, headers=headers) as response:
+            if response.status_code == 401:
+                self._expired(token)
+                return
             if response.status_code != 200:
                 log.warning("wall stream refused: HTTP %d", response.status_code)
                 return
@@ -171,6 +183,9 @@ class WallStream:
                 if self._stop.is_set():
                     return
                 if not line:
+                    if event == "expired":
+                        self._expired(token)
+                        return
                     if data:
                         self._dispatch(event, data)
                     event, data = "message", ""
@@ -184,6 +199,14 @@ class WallStream:
                         log.warning("wall: an oversized event was dropped")
                         event, data = "message", ""
             return
+
+    def _expired(self, token: str) -> None:
+        log.info("wall stream: the officer's sign-in has expired")
+        self._spent = token
+        try:
+            self._on_expired()
+        except Exception:
+            log.exception("wall expiry handler failed")
 
     def _dispatch(self, event: str, data: str) -> None:
         try:

@@ -373,7 +373,10 @@ class SessionEngine:
                     # DG1, proven by Passive Authentication, not what the page shows: what
                     # screening, the policy and the record use
                     document = chip.document
-                face = self._face(txn, chip, timings, token)
+                try:
+                    face = self._face(txn, chip, timings, token)
+                finally:  # the chip photo's template is cancelled or joined, never left running
+                    self.pipeline.release_reference(chip)
                 t0 = time.perf_counter()
                 screening = self._step(
                     txn, State.SCREENING, to.screening_s, self.pipeline.screen, document

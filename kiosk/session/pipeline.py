@@ -11,10 +11,12 @@ records say.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -88,11 +90,13 @@ class CaptureSettings:
 
 @dataclass(frozen=True)
 class FaceReference:
-    """The chip photo's template of one transaction, encoded while the traveller faces the
-    camera; :meth:`KioskPipeline.match_face` waits for it."""
+    """The chip photo's template of one transaction, being made on the pipeline's reference
+    worker while the traveller faces the camera. It travels in the transaction's
+    :class:`~kiosk.session.steps.ChipStep`: :meth:`KioskPipeline.match_face` waits for it and
+    :meth:`KioskPipeline.release_reference` cancels or joins it when the face steps end."""
 
     verification: VerificationTransaction
-    ready: threading.Event
+    job: Future[None]
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,7 @@ class KioskPipeline:
         passage: PassageSettings = PassageSettings(),
         keep_samples: bool = True,
         face_detector: Detect | None = None,
+        reference_wait_s: float = 10.0,
     ) -> None:
         self.chip_reader = chip_reader
         self.camera = camera
@@ -142,6 +147,10 @@ class KioskPipeline:
         self.passage = passage
         self.keep_samples = keep_samples
         self.face_detector = face_detector  # the tracker's detector (a worker process's)
+        # one worker makes the chip photos' templates (a thread handing them to the reference
+        # side, its own process in the product); it keeps no traveller's data between jobs
+        self._reference_worker = ThreadPoolExecutor(1, thread_name_prefix="kiosk-reference")
+        self.reference_wait_s = reference_wait_s
 
     def face_threshold(self) -> float:
         return self._threshold
@@ -268,21 +277,33 @@ class KioskPipeline:
         return bool(self.liveness.assess(observations).live)
 
     def _encode_reference_in_background(self, portrait: bytes) -> FaceReference:
-        """Start the chip photo's template now, while the traveller faces the camera; the
-        transaction's cache hands it to :meth:`match_face`."""
+        """Start the chip photo's template now, on the reference worker, while the traveller
+        faces the camera; the transaction's own verification object keeps the template."""
         verification = self.new_verification()
-        ready = threading.Event()
+        context = contextvars.copy_context()  # logs under the transaction id
 
         def encode() -> None:
             try:
                 verification.reference(portrait)
             except Exception as exc:  # match_face encodes again and reports the problem
                 log.info("chip photo pre-encoding failed: %s", type(exc).__name__)
-            finally:
-                ready.set()
 
-        threading.Thread(target=encode, name="kiosk-portrait-template", daemon=True).start()
-        return FaceReference(verification, ready)
+        return FaceReference(verification, self._reference_worker.submit(context.run, encode))
+
+    def release_reference(self, chip: ChipStep | None) -> None:
+        """End of the transaction's face steps: a chip photo template not started yet is
+        cancelled, one being made is waited for (bounded), and the template is let go with
+        the step record, so no job of this traveller runs into the next transaction."""
+        reference = chip.reference if chip is not None else None
+        if not isinstance(reference, FaceReference) or reference.job.cancel():
+            return
+        done, _ = wait([reference.job], timeout=self.reference_wait_s)
+        if not done:
+            log.warning("the chip photo template did not finish at the end of the transaction")
+
+    def close(self) -> None:
+        """Stop the reference worker (a job being made is finished first)."""
+        self._reference_worker.shutdown(wait=True, cancel_futures=True)
 
     def check_liveness(self, capture: CaptureStep) -> LivenessStep:
         result = self.liveness.assess(list(capture.frames))
@@ -295,7 +316,12 @@ class KioskPipeline:
             return MatchStep(None, rejected="no_portrait")
         reference = chip.reference
         if isinstance(reference, FaceReference):
-            reference.ready.wait(10.0)
+            # usually done already: it ran during the capture; if not, it is finishing
+            start = time.perf_counter()
+            wait([reference.job], timeout=self.reference_wait_s)
+            waited_ms = (time.perf_counter() - start) * 1e3
+            if waited_ms >= 1.0:
+                log.info("waited %.0f ms for the chip photo template", waited_ms)
             verification = reference.verification
         else:
             verification = self.new_verification()

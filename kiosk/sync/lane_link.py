@@ -9,8 +9,9 @@ state is re-sent every ``wall.heartbeat_s``. A ``kiosk-lane-commands`` thread lo
 
 * hold, out of service: :attr:`LaneCause.REMOTE_HOLD` / :attr:`LaneCause.REMOTE_OUT_OF_SERVICE`
 * return to service: both cleared (other causes, a device fault say, stay)
-* release the doors after an emergency: the gate is reset and :attr:`LaneCause.EMERGENCY`
-  cleared
+* release the doors after an emergency: the gate is reset, on the gate's own device executor
+  (:func:`release_on_gate_thread`; a driver refuses callers off that thread), and
+  :attr:`LaneCause.EMERGENCY` cleared
 * acknowledge an assistance call: the call is cleared
 
 then acknowledges each with its result. No personal data is ever sent on this link.
@@ -24,6 +25,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from hardware.executor import CancelToken
 from hardware.gate import GateEvent, GateState, GateStateChanged
 from kiosk.assistance import Assistance, AssistanceState
 from kiosk.config import KioskConfig
@@ -57,6 +59,8 @@ DOOR_OF: dict[GateState, str] = {
     GateState.FAULT: "fault",
 }
 RETRY_S = 1.0
+RELEASE_TIMEOUT_S = 10.0  # a reset reconnects, closes the doors and checks the heartbeat
+RELEASE_OWNER = "remote-release"
 
 
 class LaneLink:
@@ -255,12 +259,30 @@ class LaneLink:
         self._commands.close()
 
 
+def release_on_gate_thread(gate: Any) -> Callable[[], None] | None:
+    """The booth's door release for ``gate``: its ``reset`` run on the gate's device executor
+    (the way the session's passage commands the gate), or directly when the gate has none."""
+    reset = getattr(gate, "reset", None)
+    if reset is None:
+        return None
+
+    def release() -> None:
+        executor = getattr(gate, "executor", None)
+        if executor is None or executor.on_thread():
+            reset()
+            return
+        executor.call(reset, token=CancelToken(RELEASE_OWNER), timeout_s=RELEASE_TIMEOUT_S,
+                      name="remote door release")  # fmt: skip
+
+    return release
+
+
 def start_lane_link(
     config: KioskConfig, lane: Lane, bus: Any, gate: Any, assistance: Assistance | None = None
 ) -> LaneLink | None:
     """The running lane link, or None without a server (or with ``wall.enabled = false``)."""
     if not config.sync.server_url or not config.wall.enabled:
         return None
-    release = getattr(gate, "reset", None)
+    release = release_on_gate_thread(gate)
     link = LaneLink(config, lane, release_doors=release, assistance=assistance)
     return link.start(bus.subscribe, gate)

@@ -57,7 +57,8 @@ def post_lane(
     state: ServerState = Depends(server_state),
 ) -> StoredResult:
     """Stored as the lane's tile and pushed to every booth of its site at once. An event
-    older (lower ``seq``) than the stored one is ignored (a late retry)."""
+    older (lower ``seq``) than the stored one is ignored (a late retry); the same ``seq``
+    again is the kiosk's heartbeat: the lane is still in contact (``received_at``)."""
     now = utc_now()
     with state.database.session() as session:
         registered = session.get(DeviceRow, device.name)
@@ -65,20 +66,23 @@ def post_lane(
             registered.site = event.site  # the site the enrolled kiosk is configured for
         site = registered.site if registered is not None else event.site
         row = session.get(LaneStateRow, device.name, with_for_update=True)
-        if row is not None and event.seq <= row.seq and event.seq != 0:
+        fresh = row is None or event.seq > row.seq or event.seq == 0
+        if row is not None and not fresh and event.seq < row.seq:
             return StoredResult(accepted=0, duplicates=1)
         if row is None:
             row = LaneStateRow(device_name=device.name, step_since=event.event_at)
             session.add(row)
-        elif row.step != event.step:
-            row.step_since = event.event_at
-        row.site, row.seq, row.step = site, event.seq, event.step
-        row.in_service, row.causes, row.door = event.in_service, list(event.causes), event.door
-        row.assistance, row.event_at, row.received_at = event.assistance, event.event_at, now
+        if fresh:
+            if row.step != event.step:
+                row.step_since = event.event_at
+            row.site, row.seq, row.step = site, event.seq, event.step
+            row.in_service, row.causes, row.door = event.in_service, list(event.causes), event.door
+            row.assistance, row.event_at = event.assistance, event.event_at
+        row.received_at = now  # the same seq again is the heartbeat: still in contact
         session.flush()
         tile = lane_tile(session, row)
     state.pubsub.publish(LANES, {"type": "lane", "tile": tile})
-    return StoredResult(accepted=1, duplicates=0)
+    return StoredResult(accepted=int(fresh), duplicates=int(not fresh))
 
 
 def _pending(state: ServerState, device: str) -> list[LaneCommandOut]:
@@ -104,10 +108,17 @@ async def get_commands(
     """The actions not yet acknowledged; with ``wait`` the answer waits up to that many
     seconds for one to be issued."""
     subscription = state.pubsub.subscribe(commands_channel(device.name))
+    waiting = state.metrics.live.labels(kind="commands")
     try:
         items = await run_in_threadpool(_pending, state, device.name)
-        if not items and wait and await subscription.get(float(wait)) is not None:
-            items = await run_in_threadpool(_pending, state, device.name)
+        if not items and wait:
+            waiting.inc()
+            try:
+                woken = await subscription.get(float(wait))
+            finally:
+                waiting.dec()
+            if woken is not None:  # an action issued (on any server process), or a resync
+                items = await run_in_threadpool(_pending, state, device.name)
     finally:
         subscription.close()
     return LaneCommandList(items=items)
@@ -175,10 +186,12 @@ async def stream(
     tiles = await run_in_threadpool(_tiles, state, user)
 
     async def events() -> AsyncIterator[bytes]:
+        streams = state.metrics.live.labels(kind="wall")
+        streams.inc()
         try:
             yield _sse("snapshot", {"items": tiles, "site": site})
             idle = 0.0
-            while utc_now() < user.expires_at:
+            while state.clock() < user.expires_at:
                 message = await subscription.get(1.0)
                 if message is None:
                     idle += 1.0
@@ -190,12 +203,17 @@ async def stream(
                     continue
                 idle = 0.0
                 kind = str(message.get("type"))
+                if kind == "resync":  # messages may have been missed: every tile again
+                    items = await run_in_threadpool(_tiles, state, user)
+                    yield _sse("snapshot", {"items": items, "site": site})
+                    continue
                 where = message.get("tile", message).get("site")
                 if site is not None and where != site:
                     continue
                 yield _sse(kind, message.get("tile", message))
             yield _sse("expired", {})
         finally:
+            streams.dec()
             subscription.close()
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}

@@ -19,7 +19,6 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from models.base import utc_now
 from models.records import ReferralOutcome, ReferralStatus
 from models.server_tables import (
     DeviceRow,
@@ -44,6 +43,7 @@ from server.control_room import (
     user_site,
 )
 from server.notify import publish
+from server.referral_lapses import lapse_stale
 from server.security.identity import require_role
 from server.security.tokens import Role, TokenClaims
 from server.state import ServerState, server_state
@@ -111,7 +111,9 @@ def list_referrals(
 ) -> ReferralList:
     """``open``: every referral still waiting (open, or an admission awaiting approval),
     hits first, then newest first. ``resolved``: the history, newest resolution first. An
-    officer of a site sees only that site. The read is audited with the ids it returned."""
+    officer of a site sees only that site. The read is audited with the ids it returned.
+    Lapsed claims and expired approval requests are released first."""
+    lapse_stale(state)
     with state.database.session() as session:
         own = user_site(session, user)
         if own is not None and site is not None and site != own:
@@ -215,7 +217,7 @@ def get_photos(
 
 
 def _claim_free(state: ServerState, user: TokenClaims) -> Any:
-    lapsed = utc_now() - timedelta(seconds=state.config.claim_timeout_s)
+    lapsed = state.clock() - timedelta(seconds=state.config.claim_timeout_s)
     return or_(
         ReferralQueueRow.claimed_by.is_(None),
         ReferralQueueRow.claimed_by == user.user,
@@ -235,6 +237,8 @@ def _conflict(session: Session, kiosk_id: str, transaction_id: str) -> HTTPExcep
         return HTTPException(status.HTTP_409_CONFLICT, detail="the referral is not open")
     if row.status == ReferralStatus.PENDING_APPROVAL.value:
         return HTTPException(status.HTTP_409_CONFLICT, detail="the referral awaits approval")
+    if row.claimed_by is None:  # open and free: an approval that expired, say
+        return HTTPException(status.HTTP_409_CONFLICT, detail="the referral awaits no approval")
     return HTTPException(
         status.HTTP_409_CONFLICT, detail=f"the referral is claimed by {row.claimed_by}"
     )
@@ -273,7 +277,7 @@ def _set_claim(
     with state.database.sessions() as session:
         row = _visible(session, user, transaction_id, kiosk_id)
     kiosk = row.kiosk_id
-    now = utc_now()
+    now = state.clock()
     with state.database.session() as session:
         result = session.execute(
             update(ReferralQueueRow)
@@ -351,7 +355,7 @@ def resolve_referral(
                 detail="look at the photos before admitting a face mismatch",
             )
     four_eyes = admit and bool(reasons & set(config.four_eyes_reasons))
-    now = utc_now()
+    now = state.clock()
     values: dict[str, Any]
     if four_eyes:
         values = {
@@ -421,7 +425,7 @@ def approve(
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, detail="a second officer must approve the admission"
             )
-    now = utc_now()
+    now = state.clock()
     waiting = (
         *_key(row),
         ReferralQueueRow.status == ReferralStatus.PENDING_APPROVAL.value,

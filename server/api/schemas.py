@@ -377,6 +377,7 @@ class ReferralOut(BaseModel):
     claimed_by: str | None = None
     pending_outcome: str | None = None
     pending_by: str | None = None
+    pending_at: datetime | None = None  # since when an admission awaits approval
     approved_by: str | None = None
 
 

@@ -15,12 +15,12 @@ import pytest
 from kiosk.cli.main import main
 from kiosk.config import load_config
 from kiosk.face.bootstrap import draws
-from kiosk.face.enrolment import Enrolment
+from kiosk.face.enrolment import Enrolment, paired
 from kiosk.face.error_rates import SortedScores, equal_error_rate, threshold_at_fmr
 from kiosk.face.evaluation import Settings, evaluate
 from kiosk.face.evaluation_output import plot_det, write_pairs_csv
 from kiosk.face.groups import Group, read_labels
-from kiosk.face.pair_scores import collect
+from kiosk.face.pair_scores import collect, pair_blocks
 
 # --- rates from sorted scores --------------------------------------------------------------
 
@@ -144,6 +144,70 @@ def test_group_figures_and_differential_at_the_global_threshold() -> None:
     assert report["at_threshold"]["fmr"] == pytest.approx(5 / (40 * 39 / 2 - 20))
 
 
+def test_sides_encoded_apart_count_both_comparisons_of_every_pair() -> None:
+    # GIVEN the same 20 identities, the live side's templates moved 0.2 off the reference's
+    # (so reference(i) against live(j) is sqrt(d^2 + 0.04) for reference distance d)
+    enrolment, groups = _two_groups()
+    live = enrolment.encodings.copy()
+    live[:, 1] = 0.2
+    enrolment.live_encodings = live
+    # WHEN evaluated at threshold 0.5
+    report = evaluate(enrolment, Settings(threshold=0.5, replicates=50, seed=1), groups).as_json()
+    men, women = report["groups"]["sex"]["M"], report["groups"]["sex"]["F"]
+    # THEN every pair of images is compared both ways: twice the comparisons, same rates
+    assert report["comparisons_per_pair"] == 2
+    assert report["pairs"] == {"genuine": 40, "impostor": 2 * (40 * 39 // 2 - 20)}
+    assert men["pairs"] == {"genuine": 20, "impostor": 360}
+    assert men["fmr"] == pytest.approx(8 / 360) and women["fmr"] == pytest.approx(2 / 360)
+    assert men["fnmr"] == pytest.approx(0.1) and women["fnmr"] == pytest.approx(0.5)
+    assert report["at_threshold"]["fmr"] == pytest.approx(10 / (40 * 39 - 40))
+    # and resolution is judged on distinct pairs, not on the doubled comparisons
+    assert report["fmr_resolved"]["0.01"] is False
+
+
+def test_pair_blocks_give_both_orders_when_the_sides_differ() -> None:
+    # GIVEN reference and live templates of 17 images of 6 identities
+    rng = np.random.default_rng(1)
+    reference, live = rng.normal(size=(17, 128)), rng.normal(size=(17, 128))
+    owners = np.repeat(np.arange(6), 3)[:17]
+    # WHEN every pair is walked in blocks of 4
+    found = sorted(
+        (int(a), int(b), round(float(d), 9), bool(g))
+        for part in pair_blocks(reference, owners, block=4, live=live)
+        for a, b, d, g in zip(part.first, part.second, part.distance, part.genuine, strict=True)
+    )
+    # THEN each unordered pair gives reference(i) vs live(j) and reference(j) vs live(i)
+    direct = sorted(
+        (a, b, round(float(np.linalg.norm(reference[a] - live[b])), 9), owners[a] == owners[b])
+        for i in range(17)
+        for j in range(i + 1, 17)
+        for a, b in ((i, j), (j, i))
+    )
+    assert found == direct
+    distances_only = [p.distance for p in pair_blocks(reference, owners, 4, False, live)]
+    assert sorted(np.concatenate(distances_only).round(9)) == sorted(d for _, _, d, _ in direct)
+
+
+def test_paired_enrolment_keeps_images_enrolled_on_both_sides() -> None:
+    # GIVEN two enrolments of one folder where the live side failed on one more image
+    reference = _synthetic([0.1, 0.2, 0.3], [0.0, 5.0, 9.0])
+    live = _synthetic([0.1, 0.2, 0.3], [0.0, 5.0, 9.0])
+    live.encodings = live.encodings + 1.0
+    lost = live.paths[3]
+    keep = [i for i, path in enumerate(live.paths) if path != lost]
+    live.paths = [live.paths[i] for i in keep]
+    live.owners, live.encodings = live.owners[keep], live.encodings[keep]
+    live.failures = {lost: "no_face"}
+    # WHEN paired
+    both = paired(reference, live)
+    # THEN the image is a failure to enrol and the rows of both sides stay aligned
+    assert both.failures == {lost: "no_face"} and lost not in both.paths
+    assert both.live_encodings is not None and both.orders == 2
+    assert np.allclose(both.live_encodings, both.encodings + 1.0)
+    with pytest.raises(ValueError):
+        paired(reference, _synthetic([0.1], [0.0]))
+
+
 def test_bootstrap_is_deterministic_with_a_seed() -> None:
     enrolment, groups = _two_groups()
     runs = [
@@ -238,28 +302,41 @@ def test_cli_eval_with_labels_and_cache(
     labels.write_text("person,sex\nobama,M\nkit_harington,M\n", encoding="utf-8")
     cache = tmp_path / "templates.npz"
     args = ["face", "eval", str(folder), "--json", "--labels", str(labels), "--cache", str(cache)]
-    # WHEN evaluated from the command line, with the per-pair CSV and the DET plot
+    # WHEN evaluated from the command line with the shipped encoders (the chip photo's side
+    # with 3 jitters, the live side with 1), with the per-pair CSV and the DET plot
     csv_file, det = tmp_path / "p.csv", tmp_path / "det.png"
     code = main([*args, "--csv", str(csv_file), "--plot", str(det), "--threshold", "0.55"])
     report = _last_json(capsys)
-    # THEN the broken file is a failure to enrol and the three others make three pairs
+    # THEN the broken file is a failure to enrol and the three others make three pairs,
+    # each compared both ways (reference side against live side)
     assert code == 0
     assert report["failure_to_enrol"] == pytest.approx(0.25)
     assert report["failed_to_enrol"] == {"images": 1, "reasons": {"unreadable_image": 1}}
-    assert report["pairs"] == {"genuine": 1, "impostor": 2}
+    assert report["pairs"] == {"genuine": 2, "impostor": 4}
+    assert report["encoder"]["reference"]["num_jitters"] == 3
+    assert report["encoder"]["live"]["num_jitters"] == 1
     assert report["at_threshold"]["threshold"] == 0.55
     contract = {"fnmr_at_fmr", "fmr_resolved", "eer", "failure_to_enrol", "pairs", "threshold"}
     assert contract | {"at_threshold", "groups", "differential"} <= set(report)
     assert set(report["at_threshold"]) == {"threshold", "fmr", "fnmr"}
     assert report["groups"]["sex"]["M"]["identities"] == 2
     assert set(report["differential"]["sex"]) >= {"fnmr_ratio", "fmr_ratio"}
-    assert det.exists() and len(csv_file.read_text().splitlines()) == 4
-    assert cache.stat().st_mode & 0o777 == 0o600
-    # WHEN run again THEN every template comes from the cache, with the same figures
+    lines = csv_file.read_text().splitlines()
+    assert det.exists() and len(lines) == 7 and lines[0].startswith("reference,live,")
+    # the templates of each setting in their own file, biometric data: 0600
+    per_setting = [tmp_path / "templates-j3-l68.npz", tmp_path / "templates-j1-l68.npz"]
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in per_setting)
+    assert not cache.exists()
+    # WHEN run again THEN every template of both sides comes from the cache, same figures
     assert main(args) == 0
     again = _last_json(capsys)
-    assert again["templates_from_cache"] == 4
+    assert again["templates_from_cache"] == 8
     assert again["eer"] == report["eer"] and again["pairs"] == report["pairs"]
+    # WHEN both sides are given one setting THEN one comparison per pair, the cache as named
+    assert main([*args, "--reference-jitters", "1"]) == 0
+    alike = _last_json(capsys)
+    assert alike["pairs"] == {"genuine": 1, "impostor": 2} and alike["templates_from_cache"] == 0
+    assert cache.stat().st_mode & 0o777 == 0o600
 
 
 def test_cli_eval_refuses_bad_inputs(tmp_path: Path, faces_dir: Path) -> None:
@@ -269,6 +346,7 @@ def test_cli_eval_refuses_bad_inputs(tmp_path: Path, faces_dir: Path) -> None:
     no_person.write_text("name,sex\nobama,M\n", encoding="utf-8")
     assert main(["face", "eval", str(folder), "--labels", str(no_person)]) == 2
     assert main(["face", "eval", str(folder), "--threshold", "-1"]) == 2
+    assert main(["face", "eval", str(folder), "--live-jitters", "0"]) == 2
     empty = tmp_path / "empty"
     (empty / "nobody").mkdir(parents=True)
     (empty / "nobody" / "x.jpg").write_bytes(b"junk")

@@ -40,6 +40,7 @@ from server.config import ServerConfig
 from server.runner import ServerThread
 from server.security.tokens import Role
 from server.state import ServerState
+from tests.server.region import Region
 
 POSTGRES_URL = os.environ.get(
     "KIOSK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -340,3 +341,12 @@ def room(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ControlRoom
         kiosk_db.close()
         server.stop()
         state.close()
+
+
+@pytest.fixture
+def region(server_setup, tmp_path: Path) -> Iterator[Region]:  # type: ignore[no-untyped-def]
+    started = Region(server_setup, tmp_path)
+    try:
+        yield started.start()
+    finally:
+        started.stop()

@@ -16,8 +16,10 @@ from kiosk.lane import Lane, LaneCause
 from kiosk.officer.samples import seed_sample_referrals
 from kiosk.officer.wall import WallModel, WallStream, wait_until
 from kiosk.session.events import EventBus, State, StateEntered
+from kiosk.sync.client import API, ServerClient
 from kiosk.sync.lane_link import LaneLink
-from models.server_tables import LaneCommandRow, ServerAuditEventRow
+from models.base import utc_now
+from models.server_tables import LaneCommandRow, LaneStateRow, ServerAuditEventRow
 
 PASSWORD = "correct horse battery staple"
 
@@ -160,3 +162,30 @@ def test_the_wall_refuses_strangers_and_other_sites(wall: Any) -> None:
         assert bad.status_code == 422
     finally:
         booth.close()
+
+
+@pytest.mark.parametrize("room", ["sqlite"], indirect=True)
+def test_the_kiosk_heartbeat_keeps_its_tile_in_contact(room: Any) -> None:
+    # GIVEN a lane's report on the server, then a later one, then an old retry
+    body = {"seq": 7, "event_at": utc_now().isoformat(), "step": "chip", "in_service": True,
+            "door": "closed"}  # fmt: skip
+    with ServerClient(room.kiosk_config.sync) as client:
+        assert client.request("POST", f"{API}/lane", json=body)["accepted"] == 1
+        first = _lane_row(room).received_at
+        # WHEN the kiosk re-sends the same state (its heartbeat, nothing new)
+        again = client.request("POST", f"{API}/lane", json={**body, "step": "face"})
+        # THEN nothing changes on the tile but the lane is still in contact
+        assert again == {"accepted": 0, "duplicates": 1}
+        row = _lane_row(room)
+        assert row.step == "chip" and row.received_at > first
+        # AND an older report (a late retry) changes nothing at all
+        old = client.request("POST", f"{API}/lane", json={**body, "seq": 3, "step": "face"})
+        assert old == {"accepted": 0, "duplicates": 1}
+        assert _lane_row(room).received_at == row.received_at
+
+
+def _lane_row(room: Any) -> LaneStateRow:
+    with room.state.database.sessions() as db:
+        found = db.get(LaneStateRow, room.device)
+    assert found is not None
+    return found

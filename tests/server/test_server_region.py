@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ssl
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from kiosk.bench.region import BALANCER_SOURCE, Balancer, ServerProcess
+from kiosk.bench.region import ServerProcess
 from kiosk.officer.remote import HttpReferralSource
 from kiosk.storage.recorder import record_transaction
 from kiosk.sync.backoff import Backoff
@@ -31,44 +30,6 @@ from tests.server.referral_photos import send_referral_photos
 pytestmark = pytest.mark.postgres
 
 PASSWORD = "correct horse battery staple"
-
-
-class Region:
-    def __init__(self, setup: Any, directory: Path) -> None:
-        ca = setup.credentials / "ca.pem"
-        self.servers = [
-            ServerProcess(
-                setup.config.data_dir,
-                setup.config.database,
-                setup.config.database_schema,
-                ca,
-                directory / f"server-{i}.log",
-                proxy_protocol_from=BALANCER_SOURCE,
-            )  # fmt: skip
-            for i in range(2)
-        ]
-        # as deployed: HAProxy sends PROXY v2 headers, the servers take the client from them
-        self.balancer = Balancer([s.port for s in self.servers], directory, send_proxy=True)
-
-    def start(self) -> Region:
-        for server in self.servers:
-            server.start()
-        self.balancer.start()
-        return self
-
-    def stop(self) -> None:
-        self.balancer.stop()
-        for server in self.servers:
-            server.stop()
-
-
-@pytest.fixture
-def region(server_setup, tmp_path: Path) -> Iterator[Region]:  # type: ignore[no-untyped-def]
-    started = Region(server_setup, tmp_path)
-    try:
-        yield started.start()
-    finally:
-        started.stop()
 
 
 def _served(server: ServerProcess, ca: Path) -> float:

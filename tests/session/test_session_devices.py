@@ -96,6 +96,9 @@ class DevicePipeline:
     def match_face(self, capture: CaptureStep, chip: ChipStep) -> MatchStep:
         return MatchStep(0.3)
 
+    def release_reference(self, chip: ChipStep | None) -> None:
+        return None
+
     def screen(self, document: DocumentStep) -> ScreeningStep:
         return ScreeningStep(False, 0, 0.5, None)
 

@@ -58,6 +58,8 @@ class ScriptedPipeline:
         self.passage = PassageResult.PASSED
         self.gate_calls = 0
         self.captures = 0
+        self.capture_error: Exception | None = None
+        self.released: list[ChipStep | None] = []
 
     def read_document(self, lines: list[str]) -> DocumentStep:
         facts = DocumentFacts("P", "LCA", "LCA", date(1980, 1, 1), date(2031, 1, 1))
@@ -73,6 +75,8 @@ class ScriptedPipeline:
 
     def capture_face(self, cancel: threading.Event, guidance: GuidanceSink) -> CaptureStep:
         self.captures += 1
+        if self.capture_error:
+            raise self.capture_error
         guidance("look_at_camera", "Please look at the camera")
         return CaptureStep(True, best_frame=object())
 
@@ -81,6 +85,9 @@ class ScriptedPipeline:
 
     def match_face(self, capture: CaptureStep, chip: ChipStep) -> MatchStep:
         return MatchStep(self.distances.pop(0) if len(self.distances) > 1 else self.distances[0])
+
+    def release_reference(self, chip: ChipStep | None) -> None:
+        self.released.append(chip)
 
     def screen(self, document: DocumentStep) -> ScreeningStep:
         return ScreeningStep(False, 0, 0.5, True)
@@ -216,3 +223,19 @@ def test_failed_liveness_refers(live: bool) -> None:
     engine, _ = make_engine(pipeline)
     outcome = engine.run_transaction(["L1"])
     assert outcome.reasons == ("liveness_failed",)
+
+
+def test_the_chip_photo_template_is_released_when_the_face_steps_end() -> None:
+    # GIVEN a transaction that matches, and one whose camera fails during the capture
+    accepted = ScriptedPipeline()
+    faulty = ScriptedPipeline()
+    faulty.capture_error = DeviceError("camera gone")
+    for pipeline in (accepted, faulty):
+        engine, _ = make_engine(pipeline)
+        # WHEN each runs
+        engine.run_transaction(["L1", "L2"])
+        # THEN the chip step's reference is released exactly once, after the face steps
+        assert len(pipeline.released) == 1
+        released = pipeline.released[0]
+        assert released is not None and released.portrait == b"portrait"
+    assert faulty.recorded[0].decision is not Decision.ACCEPT

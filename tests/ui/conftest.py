@@ -100,6 +100,9 @@ class ScriptedPipeline:
         self._work()
         return MatchStep(self.distance)
 
+    def release_reference(self, chip: ChipStep | None) -> None:
+        return None
+
     def screen(self, document: DocumentStep) -> ScreeningStep:
         self._work()
         return ScreeningStep(False, 0, 0.5, True)

@@ -102,7 +102,7 @@ def test_the_demo_walk_transaction_and_referral_in_the_real_windows(
         view = officer.view
 
         def photos_shown() -> bool:  # the photos follow the decision in the same relay
-            officer.open_referral(referred)
+            officer.open_referral(officer.key_of(referred))
             qtbot.wait(500)
             detail = view.detail
             return (

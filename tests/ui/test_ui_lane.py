@@ -20,6 +20,7 @@ from kiosk.config import load_config
 from kiosk.diagnostics.log_buffer import LogBuffer
 from kiosk.lane import Lane, LaneCause
 from kiosk.session.events import EventBus
+from ui.i18n.desk_catalogue import DeskCatalogue, desk_messages
 from ui.technician.window import TechnicianWindow
 from ui.traveller.window import TravellerWindow
 
@@ -134,4 +135,66 @@ def test_self_tests_run_only_while_the_technician_has_the_lane_out_of_service(
     # AND "return to service" brings the lane back
     window.toggle_service()
     qtbot.waitUntil(lambda: window.lane_label.text() == "Lane: IN SERVICE", timeout=5000)
+    window.close()
+
+
+@pytest.mark.parametrize("language", ["fr", "es", "nl"])
+def test_the_lane_bar_devices_log_and_trust_tabs_speak_the_console_language(
+    qtbot: QtBot,
+    tmp_path: Path,
+    log_buffer: LogBuffer,
+    camera: SimulatedCamera,
+    mrz_reader: SimulatedMrzReader,
+    gate: SimulatedGate,
+    language: str,
+) -> None:
+    # GIVEN the console over a lane the technician took out of service, a door test refused
+    # while it was in service, the console switched from English
+    lane = Lane()
+    window = TechnicianWindow(load_config(data_dir=tmp_path / "home"), log_buffer, camera=camera,
+                              chip_reader=SimulatedChipReader(), mrz_reader=mrz_reader,
+                              gate=gate, lane=lane)  # fmt: skip
+    qtbot.addWidget(window)
+    window.devices_tab.run_test("gate")
+    lane.set(LaneCause.TECHNICIAN, "technician console")
+    qtbot.waitUntil(lambda: "OUT OF SERVICE" in window.lane_label.text(), timeout=5000)
+    window.set_language(language)
+    t = DeskCatalogue(language)
+    # THEN the lane bar, the Devices tab and the log viewer are in that language
+    tab, logs = window.devices_tab, window.log_view
+    assert window.lane_label.text().startswith(t("lane.bar_out_of_service", causes=""))
+    assert t("cause.technician") in window.lane_label.text()
+    assert window.lane_button.text() == t("lane.bar_return")
+    headers = [tab.table.horizontalHeaderItem(c).text() for c in range(tab.table.columnCount())]
+    assert headers[0] == t("dev.col_device") and headers[3] == t("dev.col_last_error")
+    assert tab.buttons["all"].text() == t("dev.run_all")
+    assert tab.buttons["gate"].text() == t("dev.test.gate")
+    assert t("dev.not_run") in tab.results_table.item(0, 1).text()
+    assert tab.results_table.item(0, 0).text() == t("dev.gate")
+    assert logs.level_label.text() == t("log.level")
+    assert logs.text.placeholderText() == t("log.text_hint")
+    trust = window.trust_tab
+    qtbot.waitUntil(lambda: trust.summary.text() == t("trust.no_database"), timeout=5000)
+    trust_headers = [trust.table.horizontalHeaderItem(c).text() for c in range(4)]
+    assert trust_headers[3] == t("trust.col_crl")
+    # AND the Health tab's values too (a kiosk without a database: unknown, never)
+    qtbot.waitUntil(lambda: window.contact_label.text() == t("health.unknown"), timeout=5000)
+    assert window.backlog_label.text() == t("health.unknown_no_db")
+    assert window.trust_detail_label.text() == t("health.no_trust")
+    # AND no English word of these screens is left
+    english = desk_messages("en")
+    left_over = {
+        english[key]
+        for key in english
+        if key.startswith(("dev.", "log.", "lane.bar_", "trust.", "health."))
+        and t(key) != english[key]
+    }
+    shown = {window.lane_label.text(), window.lane_button.text(), tab.camera_figures.text(),
+             logs.count.text(), logs.logger.placeholderText(), *headers, *trust_headers,
+             trust.summary.text(), window.backlog_label.text(), window.contact_label.text(),
+             window.trust_label.text(), window.trust_detail_label.text(),
+             *(b.text() for b in tab.buttons.values()),
+             *(label.text() for label in tab.sections.values()),
+             *(tab.results_table.horizontalHeaderItem(c).text() for c in range(3))}  # fmt: skip
+    assert not shown & left_over, shown & left_over
     window.close()

@@ -25,6 +25,7 @@ from kiosk.demo.scenarios import scenario
 from kiosk.demo.world import DemoWorld
 from kiosk.face.dlib_models import dlib_models
 from kiosk.face.remote import ProcessFaceDetector, ProcessFaceMatcher
+from kiosk.face.sided import SidedFaceMatcher
 from ui.traveller.window import TravellerWindow
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
@@ -62,11 +63,13 @@ def test_a_real_transaction_reaches_proceed_without_stalling_the_gui(
         world._lists(kiosk, genuine)
         runtime.start()
         # the tracker's landmark model is used in this process (the launcher loads it at
-        # start); the matcher's and the detector's load in their worker processes
+        # start); both sides of the matcher and the detector load in their worker processes
         dlib_models()
         matcher = kiosk.pipeline.new_verification().matcher
-        assert isinstance(matcher, ProcessFaceMatcher)
-        matcher.wait_ready()
+        assert isinstance(matcher, SidedFaceMatcher)
+        for side in matcher.sides.values():
+            assert isinstance(side, ProcessFaceMatcher)
+            side.wait_ready()
         detector = getattr(kiosk.pipeline.face_detector, "__self__", None)
         assert isinstance(detector, ProcessFaceDetector)
         detector.wait_ready()

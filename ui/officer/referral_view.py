@@ -44,8 +44,8 @@ def _section(text: str) -> QLabel:
 
 
 class ReferralView(QWidget):
-    resolve_requested = Signal(str, object, str)  # transaction id, ReferralOutcome, note
-    approval_requested = Signal(str, bool, str)  # transaction id, approve, note
+    resolve_requested = Signal(object, object, str)  # ReferralKey, ReferralOutcome, note
+    approval_requested = Signal(object, bool, str)  # ReferralKey, approve, note
 
     def __init__(self, tr: DeskCatalogue | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -351,12 +351,12 @@ class ReferralView(QWidget):
         button = self.buttons[outcome]
         if self.detail is None or not note or not button.isEnabled():
             return
-        self.resolve_requested.emit(self.detail.summary.transaction_id, outcome, note)
+        self.resolve_requested.emit(self.detail.summary.key, outcome, note)
 
     def _approval(self, approve: bool) -> None:
         note = self.note.toPlainText().strip()
         if self.detail is not None and note:
-            self.approval_requested.emit(self.detail.summary.transaction_id, approve, note)
+            self.approval_requested.emit(self.detail.summary.key, approve, note)
 
     def zoom(self) -> None:
         pictures = [

@@ -7,6 +7,10 @@ own database, or the central server) on worker threads; the source audits every 
 the central server the wall and the queue change when the server pushes a change (server-sent
 events), never by polling; the standalone kiosk's queue refreshes every ``refresh_ms``.
 
+The queue panel is :mod:`ui.officer.queue_panel`, the wall's stream :mod:`ui.officer.wall_link`
+(an expired sign-in brings the officer back to the login page), the second officer's approval
+:mod:`ui.officer.four_eyes`. A referral is named by its kiosk and transaction id throughout.
+
 Working a referral: selecting it claims it (other booths see it taken), an action needs a
 note, admitting a hit asks for confirmation, the resolution is sent only after an undo window
 (Ctrl+Z), the next referral is selected at once, and an admission that needs four eyes asks a
@@ -18,14 +22,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QPushButton,
     QSplitter,
@@ -39,22 +41,25 @@ from kiosk.officer.referrals import (
     OfficerSession,
     ReferralClaimedError,
     ReferralDetail,
+    ReferralKey,
     ReferralPage,
     ReferralSource,
     ReferralSummary,
     Resolution,
 )
-from kiosk.officer.wall import WallModel
 from models.errors import KioskError
 from models.records import ReferralOutcome
 from ui.i18n import LANGUAGES
 from ui.i18n.desk_catalogue import DeskCatalogue
 from ui.officer.dialogs import ApprovalDialog, confirm_admit_hit
+from ui.officer.four_eyes import FourEyes
 from ui.officer.images import to_png
 from ui.officer.login import LoginPage
+from ui.officer.queue_panel import QueuePanel
 from ui.officer.referral_view import ReferralView
 from ui.officer.reports_view import HistoryView, ShiftReportView
 from ui.officer.style import booth_style
+from ui.officer.wall_link import WallLink
 from ui.officer.wall_view import WallView
 from ui.workers import Worker
 
@@ -66,10 +71,6 @@ def user_message(error: BaseException) -> str:
     if isinstance(error, KioskError):
         return f"{error.user_message} ({error.code})"
     return f"Unexpected error ({type(error).__name__})"
-
-
-class _WallSignals(QObject):
-    received = Signal(str, object)  # emitted on the stream's thread, delivered queued
 
 
 class OfficerWindow(QMainWindow):
@@ -96,15 +97,14 @@ class OfficerWindow(QMainWindow):
         self.confirm = confirm or (
             lambda name, reasons: confirm_admit_hit(self, self.tr_, name, reasons)
         )
-        self.pending: tuple[str, ReferralOutcome, str] | None = None
-        self.claimed: str | None = None
-        self.wanted: str | None = None
-        self.wall_model = WallModel()
-        self.wall_stream: Any = None
-        self._queue_version = 0
-        self._wall_signals = _WallSignals(self)
-        self._wall_signals.received.connect(self._on_wall_event, Qt.ConnectionType.QueuedConnection)
-        self.approval_dialog: ApprovalDialog | None = None
+        self.pending: tuple[ReferralKey, ReferralOutcome, str] | None = None
+        self.claimed: ReferralKey | None = None
+        self.wanted: ReferralKey | None = None
+        self.wall_link = WallLink(source, self.worker, self)
+        self.wall_link.tiles_changed.connect(self._tiles_changed)
+        self.wall_link.expired.connect(self.session_expired)
+        self.four_eyes = FourEyes(self, source, self.worker, self.tr_, say=self.status_text,
+                                  done=self.refresh, failed=self._failed)  # fmt: skip
         self.setStyleSheet(booth_style())
 
         self.login_page = LoginPage()
@@ -112,17 +112,12 @@ class OfficerWindow(QMainWindow):
         self.view = ReferralView(self.tr_)
         self.view.resolve_requested.connect(self.resolve)
         self.view.approval_requested.connect(self.answer_approval)
-        self.queue = QListWidget()
-        self.queue.setMinimumWidth(320)
-        self.queue.setWordWrap(True)
-        self.queue.currentItemChanged.connect(self._selected)
-        self.lanes = QComboBox()
-        self.lanes.currentIndexChanged.connect(self._lane_chosen)
-        self.newer = QPushButton("‹")
-        self.older = QPushButton("›")
-        self.position = QLabel("")
-        self.newer.clicked.connect(lambda: self._page(max(0, self.offset - PAGE_SIZE)))
-        self.older.clicked.connect(lambda: self._page(self.offset + PAGE_SIZE))
+        self.queue_panel = panel = QueuePanel(self.tr_)
+        self.queue = panel.list
+        panel.selected.connect(self._selected)
+        panel.lane_chosen.connect(self._lane_chosen)
+        panel.newer_requested.connect(lambda: self._page(max(0, self.offset - PAGE_SIZE)))
+        panel.older_requested.connect(lambda: self._page(self.offset + PAGE_SIZE))
         self.status = QLabel("")
         self.status.setObjectName("muted")
         self.status.setWordWrap(True)
@@ -143,21 +138,9 @@ class OfficerWindow(QMainWindow):
         self.text_size.toggled.connect(self.set_large_text)
         self.logout_button = QPushButton("")
         self.logout_button.clicked.connect(self.logout)
-        self.queue_title = QLabel("")
-        self.queue_title.setObjectName("title")
 
-        queue_panel = QWidget()
-        queue_layout = QVBoxLayout(queue_panel)
-        queue_layout.addWidget(self.queue_title)
-        queue_layout.addWidget(self.lanes)
-        queue_layout.addWidget(self.queue, 1)
-        paging = QHBoxLayout()
-        paging.addWidget(self.newer)
-        paging.addWidget(self.position, 1)
-        paging.addWidget(self.older)
-        queue_layout.addLayout(paging)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(queue_panel)
+        splitter.addWidget(panel)
         splitter.addWidget(self.view)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([340, 1100])
@@ -206,11 +189,10 @@ class OfficerWindow(QMainWindow):
         self.queue_reload.setSingleShot(True)
         self.queue_reload.setInterval(150)  # folds a burst of pushed changes into one reload
         self.queue_reload.timeout.connect(self.refresh)
+        self.wall_link.queue_changed.connect(self.queue_reload.start)
         # keyboard flow: lane filter -> queue -> photos -> checks -> note -> actions
-        QWidget.setTabOrder(self.lanes, self.queue)
+        QWidget.setTabOrder(panel.lanes, self.queue)
         QWidget.setTabOrder(self.queue, self.view.chip_photo)
-        for button in (self.newer, self.older):
-            button.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         QShortcut(QKeySequence("F5"), self, self.refresh)
         QShortcut(QKeySequence("Ctrl+Z"), self, self.undo)
         QShortcut(QKeySequence("Ctrl+Q"), self, lambda: self.queue.setFocus())
@@ -234,7 +216,7 @@ class OfficerWindow(QMainWindow):
         self.login_page.retranslate(t)
         for index, key in enumerate(("tab.wall", "tab.referrals", "tab.history", "tab.report")):
             self.tabs.setTabText(index, t(key))
-        self.queue_title.setText(t("queue.title"))
+        self.queue_panel.retranslate()
         self.text_size.setText(t("booth.large_text"))
         self.logout_button.setText(t("booth.sign_out"))
         self.undo_button.setText(t("undo.button"))
@@ -245,7 +227,7 @@ class OfficerWindow(QMainWindow):
         self.wall.retranslate()
         self.history.retranslate()
         self.report.retranslate()
-        if not hasattr(self.source, "lanes"):
+        if not self.wall_link.available:
             self.wall.notice.setText(t("wall.no_server"))
         self._show_queue(self.page)
 
@@ -272,20 +254,26 @@ class OfficerWindow(QMainWindow):
         self.refresh()
 
     def _start_wall(self, session: OfficerSession) -> None:
-        start = getattr(self.source, "wall_stream", None)
-        if start is None:
-            self.timer.start()
+        if not self.wall_link.start(session, self._token):
+            self.timer.start()  # the standalone kiosk's queue: nothing pushes changes
+
+    def _token(self) -> str | None:
+        return self.session.token if self.session else None
+
+    def session_expired(self) -> None:
+        """The officer's sign-in expired (the wall's stream said so): sign in again. A
+        resolution still in its undo window was not sent; the referral stays open."""
+        if self.session is None:
             return
-        self.worker.submit(lambda: self.source.lanes(session), self._initial_tiles)  # type: ignore[attr-defined]
-        self.wall_stream = start(
-            lambda: self.session.token if self.session else None, self._wall_signals.received.emit
-        )
+        self.logout()
+        self.login_page.failed(self.tr_("login.expired"))
 
     def logout(self) -> None:
         self.undo_timer.stop()
+        self.undo_button.hide()
         self.pending = None
         self.timer.stop()
-        self._stop_wall()
+        self.wall_link.stop()
         self._release_claim()
         self.session = None
         self.referrals = []
@@ -294,30 +282,18 @@ class OfficerWindow(QMainWindow):
         self.view.clear()
         self.pages.setCurrentWidget(self.login_page)
 
-    def _stop_wall(self) -> None:
-        if self.wall_stream is not None:
-            stream, self.wall_stream = self.wall_stream, None
-            stream.close()
+    def status_text(self, text: str) -> None:
+        self.status.setText(text)
 
     # --- the wall ---------------------------------------------------------------------------
 
-    def _initial_tiles(self, items: Any) -> None:
-        for item in items:
-            self.wall_model.apply("lane", item)
-        self.wall.show_tiles(self.wall_model.tiles, sorted(self.wall_model.tiles))
-        self._fill_lanes()
+    @property
+    def wall_model(self) -> Any:
+        return self.wall_link.model
 
-    @Slot(str, object)
-    def _on_wall_event(self, event: str, data: object) -> None:
-        if not isinstance(data, dict):
-            return
-        changed = self.wall_model.apply(event, data)
-        if changed:
-            self.wall.show_tiles(self.wall_model.tiles, changed)
-            self._fill_lanes()
-        if self.wall_model.queue_version != self._queue_version:
-            self._queue_version = self.wall_model.queue_version
-            self.queue_reload.start()
+    def _tiles_changed(self, lanes: list[str]) -> None:
+        self.wall.show_tiles(self.wall_link.model.tiles, lanes)
+        self._fill_lanes()
 
     def lane_action(self, lane: str, action: str) -> None:
         session = self.session
@@ -349,59 +325,28 @@ class OfficerWindow(QMainWindow):
         )
 
     def _fill_lanes(self) -> None:
-        known = sorted(set(self.wall_model.tiles) | {r.kiosk_id for r in self.referrals})
-        current = self.lane_filter
-        self.lanes.blockSignals(True)
-        self.lanes.clear()
-        self.lanes.addItem(self.tr_("queue.all_lanes"), None)
-        for lane in known:
-            self.lanes.addItem(lane, lane)
-        if current in known:
-            self.lanes.setCurrentIndex(known.index(current) + 1)
-        self.lanes.blockSignals(False)
+        known = sorted(set(self.wall_link.model.tiles) | {r.kiosk_id for r in self.referrals})
+        self.queue_panel.fill_lanes(known, self.lane_filter)
 
-    def _lane_chosen(self, _index: int) -> None:
-        self.lane_filter = self.lanes.currentData()
+    def _lane_chosen(self, lane: object) -> None:
+        self.lane_filter = lane if isinstance(lane, str) else None
         self.offset = 0
         self.refresh()
 
     def _show_queue(self, page: Any) -> None:
         assert isinstance(page, ReferralPage)
-        t = self.tr_
         self.page = page
         self.offset = page.offset
         current = self.wanted  # the referral open, or being opened
         pending = self.pending[0] if self.pending else None
-        self.referrals = [r for r in page.items if r.transaction_id != pending]
-        self.queue.blockSignals(True)
-        self.queue.clear()
-        for referral in self.referrals:
-            item = QListWidgetItem(self._line(referral))
-            item.setData(Qt.ItemDataRole.UserRole, referral.transaction_id)
-            if referral.hit:
-                item.setForeground(Qt.GlobalColor.darkRed)
-            self.queue.addItem(item)
-            if referral.transaction_id == current:
-                self.queue.setCurrentItem(item)
-        self.queue.blockSignals(False)
-        ids = {r.transaction_id for r in self.referrals}
-        if current and current not in ids:
+        self.referrals = [r for r in page.items if r.key != pending]
+        officer = self.session.officer_id if self.session else None
+        if not self.queue_panel.show_page(page, self.referrals, current, officer) and current:
             self.wanted = current = None
             self.view.clear()
-        last = page.offset + len(page.items)
-        self.position.setText(
-            t(
-                "page.position",
-                first=page.offset + 1 if page.items else 0,
-                last=last,
-                total=page.total,
-            )
-        )
-        self.newer.setEnabled(page.offset > 0)
-        self.older.setEnabled(last < page.total)
         self._fill_lanes()
         if self.session is not None and not self.pending:
-            self.status.setText(t("queue.count", count=page.total))
+            self.status.setText(self.tr_("queue.count", count=page.total))
         if (
             current is None
             and self.referrals
@@ -410,52 +355,42 @@ class OfficerWindow(QMainWindow):
         ):
             self.queue.setCurrentRow(0)
 
-    def _line(self, r: ReferralSummary) -> str:
-        t = self.tr_
-        mark = f"⚠ {t('queue.hit')}  ·  " if r.hit else ""
-        reasons = "; ".join(t.reason(x) for x in r.reasons)
-        extra = []
-        if r.document_number:
-            extra.append(r.document_number)
-        if r.status == "pending_approval":
-            extra.append(t("queue.awaiting_approval"))
-        elif r.claimed_by and (self.session is None or r.claimed_by != self.session.officer_id):
-            extra.append(t("queue.taken", officer=r.claimed_by))
-        tail = f"\n{'  ·  '.join(extra)}" if extra else ""
-        return f"{mark}{r.display_name}\n{r.created_at:%H:%M}  ·  {r.kiosk_id}  ·  {reasons}{tail}"
+    def _selected(self, key: object) -> None:
+        if isinstance(key, ReferralKey) and self.session is not None:
+            self.open_referral(key)
 
-    def _selected(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
-        if item is None or self.session is None:
-            return
-        self.open_referral(str(item.data(Qt.ItemDataRole.UserRole)))
+    def key_of(self, transaction_id: str) -> ReferralKey:
+        """The key of a line of the queue shown by its transaction id (first found)."""
+        return next(r.key for r in self.referrals if r.transaction_id == transaction_id)
 
-    def open_referral(self, transaction_id: str) -> None:
+    def open_referral(self, key: ReferralKey) -> None:
         session = self.session
         if session is None:
             return
-        previous = self.claimed if self.claimed != transaction_id else None
-        self.wanted = transaction_id  # a slower, earlier load must not replace this one
+        previous = self.claimed if self.claimed != key else None
+        self.wanted = key  # a slower, earlier load must not replace this one
+        source, kiosk, transaction = self.source, key.kiosk_id, key.transaction_id
 
         def load() -> tuple[ReferralDetail, bytes | None, bytes | None, str | None]:
             if previous is not None:
-                self.source.release(session, previous)
+                source.release(session, previous.transaction_id, kiosk_id=previous.kiosk_id)
             blocked = None
             try:
-                self.source.claim(session, transaction_id)
+                source.claim(session, transaction, kiosk_id=kiosk)
             except ReferralClaimedError as exc:
                 blocked = str(exc)
             except KioskError:
                 blocked = None  # awaiting approval, say: the view shows why
-            detail = self.source.referral(session, transaction_id)
+            detail = source.referral(session, transaction, kiosk_id=kiosk)
             return detail, to_png(detail.chip_portrait), to_png(detail.live_capture), blocked
 
         def show(result: Any) -> None:
             detail, chip, live, blocked = result
-            if self.wanted != transaction_id:
+            if self.wanted != key:
                 if not blocked:  # claimed on the way: give it back
-                    self.worker.submit(lambda: self.source.release(session, transaction_id))
+                    self.worker.submit(lambda: source.release(session, transaction, kiosk_id=kiosk))
                 return
-            self.claimed = None if blocked else transaction_id
+            self.claimed = None if blocked else key
             self.view.show_detail(detail, chip, live)
             QTimer.singleShot(0, self.view.mark_photos_seen)  # once painted on screen
             if blocked:
@@ -467,11 +402,15 @@ class OfficerWindow(QMainWindow):
         session, claimed = self.session, self.claimed
         self.claimed = None
         if session is not None and claimed is not None:
-            self.worker.submit(lambda: self.source.release(session, claimed))
+            self.worker.submit(
+                lambda: self.source.release(
+                    session, claimed.transaction_id, kiosk_id=claimed.kiosk_id
+                )
+            )
 
     # --- resolving --------------------------------------------------------------------------
 
-    def resolve(self, transaction_id: str, outcome: ReferralOutcome, note: str) -> None:
+    def resolve(self, key: ReferralKey, outcome: ReferralOutcome, note: str) -> None:
         if self.session is None or self.view.detail is None:
             return
         summary = self.view.detail.summary
@@ -481,7 +420,7 @@ class OfficerWindow(QMainWindow):
                 return
         if self.pending is not None:
             self._send_pending()
-        self.pending = (transaction_id, outcome, note)
+        self.pending = (key, outcome, note)
         self.claimed = None
         seconds = max(1, round(self.undo_ms / 1000))
         self.status.setText(
@@ -494,36 +433,20 @@ class OfficerWindow(QMainWindow):
         )
         self.undo_button.show()
         self.undo_timer.start(self.undo_ms)
-        self._select_next(transaction_id)
-
-    def _select_next(self, done: str) -> None:
-        """Hide the referral just acted on and open the next one (or the one before)."""
-        ids = [self.queue.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.queue.count())]
-        index = ids.index(done) if done in ids else -1
-        if index >= 0:
-            self.queue.item(index).setHidden(True)
-        rest = [i for i in range(len(ids)) if i != index and not self.queue.item(i).isHidden()]
-        following = [i for i in rest if i > index] or [i for i in rest if i < index][-1:]
         self.view.clear()
         self.wanted = None
-        if following:
-            self.queue.setCurrentRow(following[0])
-        self.queue.setFocus()
+        self.queue_panel.select_next(key)
 
     def undo(self) -> None:
         if self.pending is None:
             return
-        transaction_id = self.pending[0]
+        key = self.pending[0]
         self.undo_timer.stop()
         self.pending = None
         self.undo_button.hide()
         self.status.setText(self.tr_("undo.done"))
-        for i in range(self.queue.count()):
-            item = self.queue.item(i)
-            if item.data(Qt.ItemDataRole.UserRole) == transaction_id:
-                item.setHidden(False)
-                self.queue.setCurrentItem(item)
-        self.open_referral(transaction_id)
+        self.queue_panel.reveal(key)
+        self.open_referral(key)
 
     def _send_pending(self) -> None:
         session, pending = self.session, self.pending
@@ -532,12 +455,12 @@ class OfficerWindow(QMainWindow):
         self.pending = None
         if session is None or pending is None:
             return
-        transaction_id, outcome, note = pending
+        key, outcome, note = pending
 
         def done(result: Any) -> None:
             assert isinstance(result, Resolution)
             if result.needs_approval:
-                self.ask_approval(transaction_id)
+                self.ask_approval(key)
             else:
                 self.status.setText(
                     self.tr_("resolved", action=self.tr_(f"outcome.{outcome.value}"))
@@ -545,64 +468,34 @@ class OfficerWindow(QMainWindow):
             self.refresh()
 
         self.worker.submit(
-            lambda: self.source.resolve(session, transaction_id, outcome, note), done, self._failed
+            lambda: self.source.resolve(
+                session, key.transaction_id, outcome, note, kiosk_id=key.kiosk_id
+            ),
+            done,
+            self._failed,
         )
 
     # --- four eyes --------------------------------------------------------------------------
 
-    def ask_approval(self, transaction_id: str) -> None:
-        name = next(
-            (r.display_name for r in self.page.items if r.transaction_id == transaction_id),
-            transaction_id,
-        )
+    @property
+    def approval_dialog(self) -> ApprovalDialog | None:
+        return self.four_eyes.dialog
+
+    def ask_approval(self, key: ReferralKey) -> None:
+        name = next((r.display_name for r in self.page.items if r.key == key), key.transaction_id)
         requester = self.session.officer_id if self.session else "?"
-        dialog = ApprovalDialog(self.tr_, name, requester, self)
-        self.approval_dialog = dialog
-        self.status.setText(self.tr_("approval.needed"))
-
-        def answered(_code: int) -> None:
-            if dialog.approved is not None:
-                self.approve_with(
-                    transaction_id,
-                    dialog.username.text().strip(),
-                    dialog.password.text(),
-                    dialog.approved,
-                    dialog.note.toPlainText(),
-                )
-
-        dialog.finished.connect(answered)
-        dialog.open()
+        self.four_eyes.ask(key, name, requester)
 
     def approve_with(
-        self, transaction_id: str, username: str, password: str, approve: bool, note: str
+        self, key: ReferralKey, username: str, password: str, approve: bool, note: str
     ) -> None:
         """The second officer signs in (their own account) and answers, at this booth."""
+        self.four_eyes.approve_with(key, username, password, approve, note)
 
-        def work() -> Resolution:
-            second = self.source.login(username, password)
-            return self.source.approve(second, transaction_id, approve, note)
-
-        def done(result: Any) -> None:
-            key = "approval.approved" if approve else "approval.declined"
-            self.status.setText(self.tr_(key))
-            self.approval_dialog = None
-            self.refresh()
-
-        self.worker.submit(work, done, self._failed)
-
-    def answer_approval(self, transaction_id: str, approve: bool, note: str) -> None:
+    def answer_approval(self, key: ReferralKey, approve: bool, note: str) -> None:
         """This booth's officer answers another officer's admission request."""
-        session = self.session
-        if session is None:
-            return
-
-        def done(_result: Any) -> None:
-            self.status.setText(self.tr_("approval.approved" if approve else "approval.declined"))
-            self.refresh()
-
-        self.worker.submit(
-            lambda: self.source.approve(session, transaction_id, approve, note), done, self._failed
-        )
+        if self.session is not None:
+            self.four_eyes.answer(self.session, key, approve, note)
 
     # --- history and report -----------------------------------------------------------------
 
@@ -641,8 +534,9 @@ class OfficerWindow(QMainWindow):
     def _failed(self, error: BaseException) -> None:
         self.status.setText(user_message(error))
         self.view._update_buttons()
-        if self.approval_dialog is not None and self.approval_dialog.isVisible():
-            self.approval_dialog.failed(user_message(error))
+        dialog = self.four_eyes.dialog
+        if dialog is not None and dialog.isVisible():
+            dialog.failed(user_message(error))
 
     def shutdown(self) -> None:
         if self.pending is not None:
@@ -651,7 +545,7 @@ class OfficerWindow(QMainWindow):
         self.undo_timer.stop()
         self.queue_reload.stop()
         self.wall.stop()
-        self._stop_wall()
+        self.wall_link.stop()
         self.worker.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:

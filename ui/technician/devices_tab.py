@@ -1,5 +1,7 @@
 """Devices and self-tests: every device with its driver, status and last error; a self-test
-button per device; the camera's live view with frame rate and focus."""
+button per device; the camera's live view with frame rate and focus. Words come from the desk
+catalogue (``dev.*``) in the console's language; device states, errors and figures are the
+drivers' own codes and stay as they are."""
 
 from __future__ import annotations
 
@@ -30,19 +32,19 @@ from kiosk.diagnostics.selftests import (
     mrz_reader_self_test,
 )
 from kiosk.lane import Lane
+from ui.i18n.desk_catalogue import DeskCatalogue
 from ui.traveller.preview import CameraPreview
 from ui.workers import Worker
 
-TITLES = {
-    "camera": "Camera",
-    "chip_reader": "Chip reader",
-    "mrz_reader": "MRZ reader",
-    "gate": "Gate",
-}
+DEVICE_COLUMNS = ("dev.col_device", "dev.col_driver", "dev.col_status", "dev.col_last_error",
+                  "dev.col_detail")  # fmt: skip
+RESULT_COLUMNS = ("dev.col_selftest", "dev.col_result", "dev.col_figures")
+SECTIONS = ("dev.section_devices", "dev.section_selftests", "dev.section_live")
+NOT_RUN = "not run: take the lane out of service first"
 
 
-def _section(text: str) -> QLabel:
-    label = QLabel(text)
+def _section() -> QLabel:
+    label = QLabel("")
     label.setObjectName("section")
     return label
 
@@ -58,9 +60,11 @@ class DevicesTab(QWidget):
         gate: Gate | None = None,
         drivers: dict[str, str] | None = None,
         lane: Lane | None = None,
+        tr: DeskCatalogue | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self.tr_ = tr or DeskCatalogue()
         self.worker = worker
         # The driver each device runs, as configured (``[devices.*] type``).
         self.drivers = dict(drivers or {})
@@ -88,15 +92,13 @@ class DevicesTab(QWidget):
         self.reports: list[DeviceReport] = []
         self.results: dict[str, SelfTestResult] = {}
 
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["Device", "Driver", "Status", "Last error", "Detail"])
+        self.table = QTableWidget(0, len(DEVICE_COLUMNS))
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setMinimumHeight(150)
 
-        self.results_table = QTableWidget(0, 3)
-        self.results_table.setHorizontalHeaderLabels(["Self-test", "Result", "Figures"])
+        self.results_table = QTableWidget(0, len(RESULT_COLUMNS))
         self.results_table.verticalHeader().setVisible(False)
         self.results_table.horizontalHeader().setStretchLastSection(True)
         self.results_table.setWordWrap(True)
@@ -104,11 +106,11 @@ class DevicesTab(QWidget):
         self.buttons: dict[str, QPushButton] = {}
         buttons = QHBoxLayout()
         for kind in self.tests:
-            button = QPushButton(f"Test {TITLES[kind].lower()}")
+            button = QPushButton("")
             button.clicked.connect(lambda _=False, k=kind: self.run_test(k))
             self.buttons[kind] = button
             buttons.addWidget(button)
-        run_all = QPushButton("Run all self-tests")
+        run_all = QPushButton("")
         run_all.setObjectName("primary")
         run_all.clicked.connect(self.run_all)
         self.buttons["all"] = run_all
@@ -117,17 +119,19 @@ class DevicesTab(QWidget):
 
         self.preview = CameraPreview(camera, outline=False)
         self.preview.setFixedSize(480, 360)
-        self.camera_figures = QLabel("Run the camera self-test for frame rate and focus.")
+        self.camera_figures = QLabel("")
         self.camera_figures.setObjectName("muted")
         self.camera_figures.setWordWrap(True)
 
+        self.sections = {key: _section() for key in SECTIONS}
+        self.in_service = False
         grid = QGridLayout(self)
-        grid.addWidget(_section("Devices"), 0, 0)
+        grid.addWidget(self.sections["dev.section_devices"], 0, 0)
         grid.addWidget(self.table, 1, 0)
-        grid.addWidget(_section("Self-tests"), 2, 0)
+        grid.addWidget(self.sections["dev.section_selftests"], 2, 0)
         grid.addLayout(buttons, 3, 0)
         grid.addWidget(self.results_table, 4, 0)
-        grid.addWidget(_section("Camera live view"), 0, 1)
+        grid.addWidget(self.sections["dev.section_live"], 0, 1)
         right = QVBoxLayout()
         right.addWidget(self.preview)
         right.addWidget(self.camera_figures)
@@ -135,6 +139,26 @@ class DevicesTab(QWidget):
         grid.addLayout(right, 1, 1, 4, 1)
         grid.setColumnStretch(0, 3)
         grid.setColumnStretch(1, 2)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        t = self.tr_
+        self.table.setHorizontalHeaderLabels([t(key) for key in DEVICE_COLUMNS])
+        self.results_table.setHorizontalHeaderLabels([t(key) for key in RESULT_COLUMNS])
+        for key, label in self.sections.items():
+            label.setText(t(key))
+        for kind, button in self.buttons.items():
+            button.setText(t("dev.run_all") if kind == "all" else t(f"dev.test.{kind}"))
+        self.set_lane_in_service(self.in_service)
+        if "camera" in self.results:
+            self._show_camera(self.results["camera"])
+        else:
+            self.camera_figures.setText(t("dev.camera_hint"))
+        self._show_reports(self.reports)
+        self._show_results()
+
+    def title(self, kind: str) -> str:
+        return self.tr_(f"dev.{kind}") if self.tr_.has(f"dev.{kind}") else kind
 
     def refresh(self) -> None:
         devices = dict(self.devices)
@@ -145,7 +169,7 @@ class DevicesTab(QWidget):
         self.table.setRowCount(len(self.reports))
         for row, report in enumerate(self.reports):
             values = (
-                TITLES.get(report.kind, report.kind),
+                self.title(report.kind),
                 self.drivers.get(report.kind, report.driver),
                 report.status,
                 report.last_error or "–",
@@ -158,16 +182,15 @@ class DevicesTab(QWidget):
 
     def set_lane_in_service(self, in_service: bool) -> None:
         """Self-tests are offered only while the lane is out of service."""
+        self.in_service = in_service
         for button in self.buttons.values():
             button.setEnabled(not in_service)
-            button.setToolTip("Take the lane out of service first" if in_service else "")
+            button.setToolTip(self.tr_("dev.lane_first") if in_service else "")
 
     def run_test(self, kind: str) -> None:
         test = self.tests[kind]
         if self.lane is not None and self.lane.in_service:
-            self._show_result(
-                SelfTestResult(kind, False, "not run: take the lane out of service first")
-            )
+            self._show_result(SelfTestResult(kind, False, NOT_RUN))
             return
         self.buttons[kind].setEnabled(False)
         self.worker.submit(test, self._show_result, lambda e: self.buttons[kind].setEnabled(True))
@@ -180,21 +203,33 @@ class DevicesTab(QWidget):
         assert isinstance(result, SelfTestResult)
         self.results[result.device] = result
         self.buttons[result.device].setEnabled(True)
+        self._show_results()
+        if result.device == "camera":
+            self._show_camera(result)
+        self.refresh()
+
+    def _show_results(self) -> None:
+        t = self.tr_
         self.results_table.setRowCount(len(self.results))
         for row, item in enumerate(self.results.values()):
             figures = ", ".join(f"{k} {v}" for k, v in item.figures.items())
-            mark = "✔ passed" if item.passed else "✖ failed"
+            mark = t("dev.passed") if item.passed else t("dev.failed")
+            summary = t("dev.not_run") if item.summary == NOT_RUN else item.summary
             for column, value in enumerate(
-                (TITLES.get(item.device, item.device), f"{mark} – {item.summary}", figures)
+                (self.title(item.device), f"{mark} – {summary}", figures)
             ):
                 self.results_table.setItem(row, column, QTableWidgetItem(value))
         self.results_table.resizeColumnToContents(0)
         self.results_table.resizeColumnToContents(1)
         self.results_table.resizeRowsToContents()
-        if result.device == "camera":
-            f = result.figures
-            self.camera_figures.setText(
-                f"{f.get('fps', '–')} frames/s · focus (variance of Laplacian) "
-                f"{f.get('focus', '–')} · {f.get('resolution', '')}"
+
+    def _show_camera(self, result: SelfTestResult) -> None:
+        f = result.figures
+        self.camera_figures.setText(
+            self.tr_(
+                "dev.camera_figures",
+                fps=f.get("fps", "–"),
+                focus=f.get("focus", "–"),
+                resolution=f.get("resolution", ""),
             )
-        self.refresh()
+        )

@@ -13,24 +13,25 @@ from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayou
 from kiosk.storage.database import Database
 from kiosk.trust.coverage import OK, state_coverage
 from kiosk.trust.store import TrustStore
+from ui.i18n.desk_catalogue import DeskCatalogue
 from ui.workers import Worker
 
-COLUMNS = ("State", "Status", "CSCAs", "CRL next update")
-STATUS_TEXT = {
-    "ok": "ok",
-    "no_csca": "NO CSCA – chipped passports referred",
-    "no_crl": "NO CRL – revocation not checked",
-    "crl_stale": "CRL STALE – travellers referred",
-    "not_a_state": "not a state",
-}
+COLUMNS = ("trust.col_state", "trust.col_status", "trust.col_cscas", "trust.col_crl")
+STATUSES = ("ok", "no_csca", "no_crl", "crl_stale", "not_a_state")  # words: trust.<status>
 FLAG = QColor(255, 214, 214)
 
 
 class TrustCoverageTab(QWidget):
     def __init__(
-        self, worker: Worker, database: Database | None, codes: list[str], parent: Any = None
+        self,
+        worker: Worker,
+        database: Database | None,
+        codes: list[str],
+        parent: Any = None,
+        tr: DeskCatalogue | None = None,
     ) -> None:
         super().__init__(parent)
+        self.tr_ = tr or DeskCatalogue()
         self.worker = worker
         self.database = database
         self.codes = list(codes)
@@ -39,10 +40,18 @@ class TrustCoverageTab(QWidget):
         self.summary = QLabel("…")
         self.summary.setWordWrap(True)
         self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.table.setHorizontalHeaderLabels([self.tr_(key) for key in COLUMNS])
+        if self.states or self.summary.text() != "…":
+            self._show(self.states)
+
+    def status_text(self, status: str) -> str:
+        return self.tr_(f"trust.{status}") if status in STATUSES else status
 
     def refresh(self) -> None:
         database = self.database
@@ -65,7 +74,7 @@ class TrustCoverageTab(QWidget):
             update = state["crl_next_update"]
             cells = (
                 state["code"],
-                STATUS_TEXT.get(state["status"], state["status"]),
+                self.status_text(state["status"]),
                 str(len(state["cscas"])),
                 update[:16].replace("T", " ") if update else "–",
             )
@@ -75,13 +84,12 @@ class TrustCoverageTab(QWidget):
                     item.setBackground(QBrush(FLAG))
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
-        flagged = self.flagged()
+        flagged, t, total = self.flagged(), self.tr_, len(self.states)
         if not self.states:
-            self.summary.setText("no database: trust coverage unknown")
+            self.summary.setText(t("trust.no_database"))
         elif flagged:
             self.summary.setText(
-                f"{len(flagged)} of {len(self.states)} states cannot be fully verified: "
-                + ", ".join(flagged)
+                t("trust.flagged", count=len(flagged), total=total, states=", ".join(flagged))
             )
         else:
-            self.summary.setText(f"every one of {len(self.states)} states is covered")
+            self.summary.setText(t("trust.covered", total=total))

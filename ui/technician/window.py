@@ -52,14 +52,14 @@ from ui.theme import DESK_TYPE, LARGE_TEXT_FACTOR, desk_style
 from ui.workers import Worker
 
 
-def _ago(moment: str | None) -> str:
+def _ago(moment: str | None, tr: DeskCatalogue) -> str:
     if not moment:
-        return "never"
+        return tr("health.never")
     when = datetime.fromisoformat(moment)
     seconds = int((datetime.now(UTC) - when).total_seconds())
     if seconds < 120:
-        return f"{moment[:19]}Z ({seconds} s ago)"
-    return f"{moment[:19]}Z ({seconds // 60} min ago)"
+        return tr("health.ago_s", moment=f"{moment[:19]}Z", seconds=seconds)
+    return tr("health.ago_min", moment=f"{moment[:19]}Z", minutes=seconds // 60)
 
 
 class TechnicianWindow(QMainWindow):
@@ -107,13 +107,16 @@ class TechnicianWindow(QMainWindow):
                 k: getattr(devices, k).type for k in ("camera", "chip_reader", "mrz_reader", "gate")
             },
             lane=lane,
+            tr=self.tr_,
         )
-        self.log_view = LogView(log_buffer)
+        self.log_view = LogView(log_buffer, self.tr_)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.devices_tab, "Devices")
         self.tabs.addTab(self.log_view, "Logs")
         self.tabs.addTab(self._health_tab(), "Health")
-        self.trust_tab = TrustCoverageTab(self.worker, database, config.policy.eligible_issuers)
+        self.trust_tab = TrustCoverageTab(
+            self.worker, database, config.policy.eligible_issuers, tr=self.tr_
+        )
         self.tabs.addTab(self.trust_tab, "Trust coverage")
         self.tabs.addTab(self._config_tab(), "Configuration")
         root = QWidget()
@@ -177,10 +180,10 @@ class TechnicianWindow(QMainWindow):
         bar = QWidget()
         row = QHBoxLayout(bar)
         row.setContentsMargins(0, 0, 0, 0)
-        self.lane_label = QLabel("Lane: no lane (console only)")
+        self.lane_label = QLabel(self.tr_("lane.bar_none"))
         self.lane_label.setObjectName("section")
         self.lane_label.setWordWrap(True)
-        self.lane_button = QPushButton("Take lane out of service")
+        self.lane_button = QPushButton(self.tr_("lane.bar_take_out"))
         self.lane_button.clicked.connect(self.toggle_service)
         self.lane_button.setVisible(self.lane is not None)
         row.addWidget(self.lane_label, 1)
@@ -192,15 +195,20 @@ class TechnicianWindow(QMainWindow):
         return bar
 
     def show_lane(self, status: LaneStatus) -> None:
+        """The lane bar: each cause in words with its code (what support asks for), and the
+        device's own detail."""
+        t = self.tr_
         if status.in_service:
-            self.lane_label.setText("Lane: IN SERVICE")
+            self.lane_label.setText(t("lane.bar_in_service"))
         else:
             causes = "; ".join(
-                f"{f.cause.value}" + (f" – {f.detail}" if f.detail else "") for f in status.faults
+                f"{t(f'cause.{f.cause.value}')} ({f.cause.value})"
+                + (f" – {f.detail}" if f.detail else "")
+                for f in status.faults
             )
-            self.lane_label.setText(f"Lane: OUT OF SERVICE – {causes}")
+            self.lane_label.setText(t("lane.bar_out_of_service", causes=causes))
         technician = LaneCause.TECHNICIAN in status.causes
-        self.lane_button.setText("Return to service" if technician else "Take lane out of service")
+        self.lane_button.setText(t("lane.bar_return" if technician else "lane.bar_take_out"))
         self.devices_tab.set_lane_in_service(status.in_service)
 
     def toggle_service(self) -> None:
@@ -260,6 +268,15 @@ class TechnicianWindow(QMainWindow):
                 label.widget().setText(t(key))  # type: ignore[union-attr]
         self.export_button.setText(t("tech.export"))
         self.export_status.setText(t("tech.export_note"))
+        self.devices_tab.retranslate()
+        self.log_view.retranslate()
+        self.trust_tab.retranslate()
+        if self.lane is not None:
+            self.show_lane(self.lane.status())
+        else:
+            self.lane_label.setText(t("lane.bar_none"))
+        if getattr(self, "health", None):
+            self._render_health()
 
     # --- tabs ---------------------------------------------------------------------------
 
@@ -317,28 +334,42 @@ class TechnicianWindow(QMainWindow):
 
     def _show_health(self, health: Any) -> None:
         self.health = dict(health)
+        self._render_health()
+
+    def _render_health(self) -> None:
+        tr = self.tr_
         sync, trust = self.health.get("sync"), self.health.get("trust")
         if sync is None:
-            self.backlog_label.setText("unknown (no database)")
-            self.contact_label.setText("unknown")
+            self.backlog_label.setText(tr("health.unknown_no_db"))
+            self.contact_label.setText(tr("health.unknown"))
             self.sync_error_label.setText("–")
         else:
             backlog = sync["backlog"]
-            self.backlog_label.setText("unknown" if backlog is None else str(backlog))
-            self.contact_label.setText(_ago(sync["last_contact_at"]))
+            self.backlog_label.setText(tr("health.unknown") if backlog is None else str(backlog))
+            self.contact_label.setText(_ago(sync["last_contact_at"], tr))
             failures = sync["consecutive_failures"]
             error = sync["last_error"] or "–"
             self.sync_error_label.setText(
-                f"{error} ({failures} failure(s) in a row)" if failures else error
+                tr("health.failures", error=error, failures=failures) if failures else error
             )
         if trust is None or trust["state"] == "unknown":
-            self.trust_label.setText("unknown")
-            self.trust_detail_label.setText("no trust list loaded")
+            self.trust_label.setText(tr("health.unknown"))
+            self.trust_detail_label.setText(tr("health.no_trust"))
         else:
-            self.trust_label.setText(f"{trust['state']} (updated {_ago(trust['updated_at'])})")
+            self.trust_label.setText(
+                tr(
+                    "health.trust_state",
+                    state=trust["state"],
+                    updated=_ago(trust["updated_at"], tr),
+                )
+            )
             self.trust_detail_label.setText(
-                f"{trust['certificates']} certificates, {trust['crls']} CRLs; oldest CRL next "
-                f"update {trust['oldest_crl_next_update'] or '–'}"
+                tr(
+                    "health.trust_detail",
+                    certificates=trust["certificates"],
+                    crls=trust["crls"],
+                    next_update=trust["oldest_crl_next_update"] or "–",
+                )
             )
 
     # --- bundle -------------------------------------------------------------------------
@@ -347,9 +378,9 @@ class TechnicianWindow(QMainWindow):
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         name, _ = QFileDialog.getSaveFileName(
             self,
-            "Export diagnostics bundle",
+            self.tr_("tech.export_dialog"),
             f"diagnostics-{self.config.kiosk_id}-{stamp}.zip",
-            "Zip files (*.zip)",
+            self.tr_("tech.zip_files"),
         )
         if name:
             self.export_bundle(Path(name))
@@ -362,7 +393,7 @@ class TechnicianWindow(QMainWindow):
         health = dict(self.health)
         config = self.config
         self.export_button.setEnabled(False)
-        self.export_status.setText("Writing the bundle…")
+        self.export_status.setText(self.tr_("tech.export_writing"))
 
         def write() -> Path:
             return build_bundle(
@@ -376,12 +407,12 @@ class TechnicianWindow(QMainWindow):
 
         def done(written: Any) -> None:
             self.export_button.setEnabled(True)
-            self.export_status.setText(f"Bundle written: {written}")
+            self.export_status.setText(self.tr_("tech.export_written", path=written))
             self.last_bundle = Path(written)
 
         def failed(error: BaseException) -> None:
             self.export_button.setEnabled(True)
-            self.export_status.setText(f"Export failed: {type(error).__name__}")
+            self.export_status.setText(self.tr_("tech.export_failed", error=type(error).__name__))
 
         self.worker.submit(write, done, failed)
 

@@ -1,0 +1,52 @@
+"""Two ``kiosk server run`` processes behind HAProxy (TCP mode, TLS passed through) on the
+session's PostgreSQL schema, and what each process's own ``/metrics`` says it served."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from kiosk.bench.region import BALANCER_SOURCE, Balancer, ServerProcess
+
+
+class Region:
+    def __init__(self, setup: Any, directory: Path) -> None:
+        ca = setup.credentials / "ca.pem"
+        self.servers = [
+            ServerProcess(
+                setup.config.data_dir,
+                setup.config.database,
+                setup.config.database_schema,
+                ca,
+                directory / f"server-{i}.log",
+                proxy_protocol_from=BALANCER_SOURCE,
+            )  # fmt: skip
+            for i in range(2)
+        ]
+        # as deployed: HAProxy sends PROXY v2 headers, the servers take the client from them
+        self.balancer = Balancer([s.port for s in self.servers], directory, send_proxy=True)
+
+    def start(self) -> Region:
+        for server in self.servers:
+            server.start()
+        self.balancer.start()
+        return self
+
+    def stop(self) -> None:
+        self.balancer.stop()
+        for server in self.servers:
+            server.stop()
+
+
+def metric(server: ServerProcess, ca: Path, name: str, labels: str = "") -> float:
+    """The sum of ``name{labels...}`` on one process's /metrics (loopback reads them)."""
+    context = ssl.create_default_context(cafile=str(ca))
+    text = httpx.get(f"https://127.0.0.1:{server.port}/metrics", verify=context).text
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith((name + "{", name + " ")) and labels in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return total
