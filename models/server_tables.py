@@ -354,6 +354,24 @@ class ListSignatureRow(ServerBase):
     signature: Mapped[str] = mapped_column(String(256))
 
 
+class KioskRefusalRow(ServerBase):
+    """A signed version (configuration, trust) a kiosk refused to apply, as it reported it:
+    a signature that failed, another key, self-approval, or a value beyond its local bounds.
+    (kiosk, refusal id) makes a resent report a no-op."""
+
+    __tablename__ = "server_kiosk_refusals"
+    __table_args__ = (Index("ix_server_kiosk_refusals_received", "received_at"),)
+
+    kiosk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    refusal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    list_name: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(BigInteger)
+    key: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(String(500))
+    refused_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+
+
 class AlertRow(ServerBase):
     """Something the supervisors must see: configuration and trust changes proposed, approved
     or refused, and attacks the server noticed."""

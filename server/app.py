@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -102,6 +103,8 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Fas
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # this event loop's pool of worker threads (anyio's default is 40)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = config.worker_threads
         drop_folder = vetting_routes.start_background(_app)
         server.pubsub.start()  # LISTEN (PostgreSQL) before the first wall or kiosk subscribes
         purger = RetentionPurger(server.database, config).start()

@@ -55,6 +55,10 @@ class ServerConfig(BaseSettings):
         None, pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="PostgreSQL schema (search_path)"
     )
     pool_size: int = Field(8, ge=1, le=100)
+    # threads that run the synchronous endpoints (kiosk ingestion, booths): more than the
+    # pooled connections (pool_size, as many again in overflow) only queue for the pool and
+    # contend for the interpreter lock, which delays every statement's answer
+    worker_threads: int = Field(16, ge=1, le=200)
     host: str = "127.0.0.1"
     port: int = Field(8443, ge=0, le=65535)
     tls: bool = Field(True, description="serve HTTPS with client certificates (mutual TLS)")
@@ -92,6 +96,9 @@ class ServerConfig(BaseSettings):
     # the client address is taken from X-Forwarded-For only when the connection comes from
     # one of these proxies (a TLS-terminating proxy); empty: the peer address, always
     trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    # TCP balancers (HAProxy ``send-proxy-v2``) whose connections begin with a PROXY v2
+    # header naming the client: required from these addresses, believed from no other
+    proxy_protocol_from: list[IPvAnyNetwork] = Field(default_factory=list)
     # connections: a request's headers within header_timeout_s, its body within
     # read_timeout_s, idle keep-alive for keep_alive_s, at most max_connections held (then
     # the longest idle one is closed); the unit's LimitNOFILE must be above max_connections

@@ -21,11 +21,14 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network
 from typing import Any
 
 import uvicorn
 
+from server.proxy_accept import ProxyProtocolServer, listening_socket
 from server.tls import ClientCertH11Protocol
 
 log = logging.getLogger(__name__)
@@ -42,9 +45,14 @@ class GuardedH11Protocol(ClientCertH11Protocol):
     """:class:`ClientCertH11Protocol` with a header deadline and the connection cap."""
 
     limits = ConnectionLimits()
+    # the client a balancer's PROXY header named (server.proxy_accept), set before the
+    # connection is made; None: the peer address
+    proxied_client: tuple[str, int] | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        if self.proxied_client is not None:
+            self.client = self.proxied_client
         self._idle_since = self.loop.time()
         self._cycles = 0
         self._header_timer: asyncio.TimerHandle | None = None
@@ -113,15 +121,26 @@ def guarded_protocol(limits: ConnectionLimits) -> type[GuardedH11Protocol]:
 class GuardedServer(uvicorn.Server):
     """uvicorn's server with a TLS handshake deadline on its listening sockets."""
 
-    def __init__(self, config: uvicorn.Config, *, handshake_timeout_s: float) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        *,
+        handshake_timeout_s: float,
+        proxy_protocol_from: Sequence[IPv4Network | IPv6Network] = (),
+        header_timeout_s: float = 10.0,
+    ) -> None:
         super().__init__(config)
         self.handshake_timeout_s = handshake_timeout_s
+        self.proxy_protocol_from = list(proxy_protocol_from)
+        self.header_timeout_s = header_timeout_s
 
     async def startup(self, sockets: list[Any] | None = None) -> None:
         loop = asyncio.get_running_loop()
         original = loop.create_server
 
         async def create_server(*args: Any, **kwargs: Any) -> Any:
+            if self.proxy_protocol_from:
+                return self._proxy_protocol_server(*args, **kwargs)
             if kwargs.get("ssl") is not None:
                 kwargs.setdefault("ssl_handshake_timeout", self.handshake_timeout_s)
             return await original(*args, **kwargs)
@@ -131,6 +150,27 @@ class GuardedServer(uvicorn.Server):
             await super().startup(sockets)
         finally:
             del loop.create_server
+
+    def _proxy_protocol_server(
+        self,
+        protocol_factory: Any,
+        host: str | None = None,
+        port: int | None = None,
+        *,
+        sock: Any = None,
+        ssl: Any = None,
+        backlog: int = 2048,
+        **_ignored: Any,
+    ) -> ProxyProtocolServer:
+        listener = sock or listening_socket(host or "127.0.0.1", port or 0, backlog)
+        return ProxyProtocolServer(
+            protocol_factory,
+            listener,
+            ssl_context=ssl,
+            balancers=self.proxy_protocol_from,
+            header_timeout_s=self.header_timeout_s,
+            handshake_timeout_s=self.handshake_timeout_s,
+        )
 
 
 class RateLimitedLog(logging.Filter):

@@ -63,11 +63,17 @@ def coverage_out(stored: dict[str, Any] | None, now: datetime) -> list[StateCove
 
 
 def device_out(
-    device: DeviceRow, beat: HeartbeatRow | None, now: datetime | None = None
+    device: DeviceRow,
+    beat: HeartbeatRow | None,
+    now: datetime | None = None,
+    refusals: tuple[int, str] | None = None,
 ) -> DeviceOut:
-    """A kiosk of the fleet view (the technicians' ``/v1/devices``)."""
+    """A kiosk of the fleet view (the technicians' ``/v1/devices``); ``refusals``: how many
+    signed versions it refused, and the latest as one line."""
     coverage = coverage_out(beat.trust_coverage if beat else None, now or utc_now())
     return DeviceOut(
+        refused_changes=refusals[0] if refusals else 0,
+        latest_refusal=refusals[1] if refusals else None,
         name=device.name,
         enrolled_at=device.enrolled_at,
         revoked=device.revoked_at is not None,

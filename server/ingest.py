@@ -19,16 +19,19 @@ from models.base import utc_now
 from models.records import ReasonCode
 from models.server_tables import (
     DeviceRow,
+    KioskRefusalRow,
     ReceivedCheckpointRow,
     ReceivedDecisionRow,
     ReferralQueueRow,
 )
-from server.api.schemas import CheckpointIn, DecisionIn, ListedIn, ReferralIn
-from server.notify import publish
+from server import bulk_insert
+from server.api.schemas import CheckpointIn, DecisionIn, ListedIn, ReferralIn, RefusalIn
+from server.notify import publish, publish_many
 
 DECISIONS: Table = ReceivedDecisionRow.__table__  # type: ignore[assignment]
 REFERRALS: Table = ReferralQueueRow.__table__  # type: ignore[assignment]
 CHECKPOINTS: Table = ReceivedCheckpointRow.__table__  # type: ignore[assignment]
+REFUSALS: Table = KioskRefusalRow.__table__  # type: ignore[assignment]
 RECORD_KEY = ["kiosk_id", "transaction_id"]
 # what a resend must repeat exactly (the rest is the server's own bookkeeping)
 DECISION_FIELDS = ("decision", "reasons", "started_at", "decided_at", "policy", "checks")
@@ -56,6 +59,9 @@ def insert_new(
         return set()
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
+        fast = bulk_insert.insert_new_postgresql(session, table, rows, conflict, returning)
+        if fast is not None:
+            return fast
         statement: Any = postgresql.insert(table).on_conflict_do_nothing(index_elements=conflict)
     elif dialect == "sqlite":
         statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict)
@@ -247,9 +253,10 @@ def _announce(
     if decided:
         publish(session, "decisions", {"event": "stored", "kiosk_id": kiosk,
                                        "count": len(decided)})  # fmt: skip
-    for transaction_id in sorted(opened):
-        publish(session, "referrals", {"event": "new", "kiosk_id": kiosk,
-                                       "transaction_id": transaction_id})  # fmt: skip
+    publish_many(session, "referrals", [
+        {"event": "new", "kiosk_id": kiosk, "transaction_id": transaction_id}
+        for transaction_id in sorted(opened)
+    ])  # fmt: skip
 
 
 def store_checkpoints(session: Session, items: Sequence[CheckpointIn]) -> int:
@@ -259,3 +266,23 @@ def store_checkpoints(session: Session, items: Sequence[CheckpointIn]) -> int:
         {**item.model_dump(), "received_at": now, "time": item.time} for item in unique.values()
     ]
     return len(insert_new(session, CHECKPOINTS, rows, ["kiosk_id", "seq"], "id"))
+
+
+def store_refusals(session: Session, items: Sequence[RefusalIn]) -> set[str]:
+    """Refusals a kiosk reported; the refusal ids new to the server (a resend stores none)."""
+    now = utc_now()
+    unique = {item.refusal_id: item for item in items}
+    rows = [
+        {
+            "kiosk_id": item.kiosk_id,
+            "refusal_id": item.refusal_id,
+            "list_name": item.list_name,
+            "version": item.version,
+            "key": item.key,
+            "reason": item.reason,
+            "refused_at": item.refused_at,
+            "received_at": now,
+        }
+        for item in unique.values()
+    ]
+    return set(insert_new(session, REFUSALS, rows, ["kiosk_id", "refusal_id"], "refusal_id"))

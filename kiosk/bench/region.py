@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
+BALANCER_SOURCE = "127.0.0.2"  # loopback: all of 127.0.0.0/8 is local on Linux
 
 
 def free_port() -> int:
@@ -43,14 +44,28 @@ def wait_until(
 class ServerProcess:
     """One ``kiosk server run`` process."""
 
-    def __init__(self, data_dir: Path, db_url: str, schema: str, ca: Path, log: Path) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        db_url: str,
+        schema: str,
+        ca: Path,
+        log: Path,
+        *,
+        proxy_protocol_from: str | None = None,
+        settings: dict[str, str] | None = None,
+    ) -> None:
         self.data_dir, self.db_url, self.schema = data_dir, db_url, schema
         self.ca, self.log = ca, log
+        self.proxy_protocol_from = proxy_protocol_from  # the balancer's address (PROXY v2)
+        self.settings = dict(settings or {})  # more KIOSK_SERVER_... environment settings
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServerProcess:
-        env = {**os.environ, "KIOSK_SERVER_DATABASE_SCHEMA": self.schema}
+        env = {**os.environ, **self.settings, "KIOSK_SERVER_DATABASE_SCHEMA": self.schema}
+        if self.proxy_protocol_from is not None:
+            env["KIOSK_SERVER_PROXY_PROTOCOL_FROM"] = f'["{self.proxy_protocol_from}"]'
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "kiosk.cli.main", "--log-level", "WARNING", "server",
@@ -83,13 +98,18 @@ class ServerProcess:
 
 
 class Balancer:
-    """HAProxy in TCP mode (TLS passes through) over ``backends``, on a free port."""
+    """HAProxy in TCP mode (TLS passes through) over ``backends``, on a free port; with
+    ``send_proxy`` each connection to a backend opens with a PROXY v2 header naming the
+    client (the servers' ``proxy_protocol_from``)."""
 
-    def __init__(self, backends: list[int], directory: Path) -> None:
+    def __init__(self, backends: list[int], directory: Path, *, send_proxy: bool = False) -> None:
         self.port = free_port()
         self.config = directory / "haproxy.cfg"
+        # with PROXY headers the balancer connects from an address of its own, so that a
+        # direct connection to a server (a health probe, /metrics) is not taken for it
+        proxy = f" send-proxy-v2 source {BALANCER_SOURCE}" if send_proxy else ""
         servers = "\n".join(
-            f"  server s{i} 127.0.0.1:{port} check inter 300ms fall 1 rise 1"
+            f"  server s{i} 127.0.0.1:{port} check inter 300ms fall 1 rise 1{proxy}"
             for i, port in enumerate(backends)
         )
         self.config.write_text(

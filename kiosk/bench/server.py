@@ -39,7 +39,7 @@ import httpx
 from sqlalchemy import create_engine, func, select, text
 
 from kiosk.bench import regional_load as load
-from kiosk.bench.region import HAPROXY, Balancer, ServerProcess
+from kiosk.bench.region import BALANCER_SOURCE, HAPROXY, Balancer, ServerProcess
 from kiosk.config import SyncConfig
 from kiosk.sync.client import ssl_context
 
@@ -163,10 +163,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         people = ssl.create_default_context(cafile=str(ca))
         print(f"starting {args.processes} server processes and haproxy ...", flush=True)
         servers = [
-            ServerProcess(config.data_dir, args.db, schema, ca, work / f"server-{i}.log").start()
+            ServerProcess(config.data_dir, args.db, schema, ca, work / f"server-{i}.log",
+                          proxy_protocol_from=BALANCER_SOURCE).start()
             for i in range(args.processes)
-        ]
-        balancer = Balancer([server.port for server in servers], work).start()
+        ]  # fmt: skip
+        balancer = Balancer([server.port for server in servers], work, send_proxy=True).start()
         url = balancer.url
 
         def actor(target: Any, name: str, *actor_args: Any) -> None:
@@ -266,5 +267,5 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "seconds_per_phase": args.seconds,
         "cpus": os.cpu_count(),
         "database": "postgresql",
-        "transport": "https, mutual TLS, through haproxy (tcp mode)",
+        "transport": "https, mutual TLS, through haproxy (tcp mode, PROXY v2 headers)",
     }

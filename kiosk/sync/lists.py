@@ -10,6 +10,7 @@ after an interruption changes nothing."""
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.config import KioskConfig
 from kiosk.screening.normalise import normalise_code, normalise_document_number
+from kiosk.storage import outbox
 from kiosk.storage.database import Database
 from kiosk.sync.central_config import apply_config_changes
 from kiosk.sync.client import ServerClient
@@ -38,8 +40,10 @@ LIST_NAMES = ("lost_stolen", "watchlist", "manifest", "trust", "config")
 MAX_PAGES = 1000
 
 Applier = Callable[[Session, int, dict[str, Any]], None]
-# applies a page of changes outside the database: (the page's changes, the whole delta)
-PageApplier = Callable[[list[dict[str, Any]], dict[str, Any]], None]
+# applies a page of changes outside the database: (the page's changes, the whole delta); the
+# versions it refused, as outbox payloads for the server (kind REFUSAL_KIND)
+PageApplier = Callable[[list[dict[str, Any]], dict[str, Any]], list[dict[str, Any]]]
+REFUSAL_KIND = "refused_change"
 
 
 def _date(value: Any) -> date | None:
@@ -123,12 +127,15 @@ def pull_list(
         changes: list[dict[str, Any]] = delta["changes"]
         version = int(delta.get("version", since))
         try:
-            if apply_page is not None and changes:
-                apply_page(changes, delta)
+            refusals = apply_page(changes, delta) if apply_page is not None and changes else []
             with database.write() as session:
                 for change in changes:
                     if applier is not None:
                         applier(session, int(change["version"]), change)
+                # the server hears of every refused version, once: queued with the version
+                # reached, relayed like a decision (kiosk/sync/relay.py)
+                for refusal in refusals:
+                    outbox.enqueue(session, REFUSAL_KIND, refusal)
                 row = session.get(ListVersionRow, name)
                 if row is None:
                     row = ListVersionRow(name=name, version=0, entries=0)
@@ -148,18 +155,42 @@ def pull_list(
     return applied
 
 
+def refusal_reports(
+    kiosk_id: str, name: str, refused: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The server's ``/v1/kiosk/refusals`` items for versions of list ``name`` refused here
+    (``{"version", "key", "reason"}`` each); the id makes a resend a no-op."""
+    now = utc_now().isoformat()
+    return [
+        {
+            "refusal_id": uuid.uuid4().hex,
+            "kiosk_id": kiosk_id,
+            "list_name": name,
+            "version": max(0, int(item.get("version", 0) or 0)),
+            "key": str(item.get("key", ""))[:128],
+            "reason": str(item.get("reason", "refused"))[:500] or "refused",
+            "refused_at": now,
+        }
+        for item in refused
+    ]
+
+
 def pull_all(database: Database, client: ServerClient, config: KioskConfig) -> dict[str, int]:
     """Every list; configuration and trust changes only as far as their signatures verify
     with the pinned key (:mod:`kiosk.sync.signed_delta`)."""
     key = pinned_key(config.central.signing_public_key)
     pinned = pinned_anchors(config.trust_pinning)
 
-    def trust(_changes: list[dict[str, Any]], delta: dict[str, Any]) -> None:
-        apply_trust_changes(database, verify_delta("trust", delta, key).changes, pinned)
+    def trust(_changes: list[dict[str, Any]], delta: dict[str, Any]) -> list[dict[str, Any]]:
+        verified = verify_delta("trust", delta, key)
+        apply_trust_changes(database, verified.changes, pinned)
+        return refusal_reports(config.kiosk_id, "trust", verified.refused)
 
-    def central(_changes: list[dict[str, Any]], delta: dict[str, Any]) -> None:
+    def central(_changes: list[dict[str, Any]], delta: dict[str, Any]) -> list[dict[str, Any]]:
         verified = verify_delta("config", delta, key)
-        apply_config_changes(config, verified.changes, refused=verified.refused)
+        report = apply_config_changes(config, verified.changes, refused=verified.refused)
+        # both the versions whose signature failed and the values beyond local bounds
+        return refusal_reports(config.kiosk_id, "config", report.rejected)
 
     page_appliers: dict[str, PageApplier] = {"trust": trust, "config": central}
     return {

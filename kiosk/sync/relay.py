@@ -40,6 +40,7 @@ ENDPOINTS: dict[str, str] = {
     "referral": "referrals",
     "audit_checkpoint": "audit-checkpoints",
     "referral_photos": "referral-photos",
+    "refused_change": "refusals",  # a signed version refused (kiosk/sync/lists.py)
 }
 # kind -> builds the request items from the messages' payloads when they are sent
 Expander = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]

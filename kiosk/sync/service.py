@@ -87,6 +87,9 @@ class SyncService:
         try:
             report.resolutions = pull_resolutions(self.database, self.client)
             report.list_changes = sum(pull_all(self.database, self.client, self.config).values())
+            if report.list_changes:
+                # versions the pull refused were queued for the server: tell it in this cycle
+                self._add(report.relay, self.relay.drain())
             self._heartbeat()
             contact.record(self.database, ok=True)
         except SyncError as exc:
@@ -94,6 +97,13 @@ class SyncService:
             contact.record(self.database, ok=False, error=str(exc))
             log.warning("sync cycle failed: %s", exc.code)
         return report
+
+    @staticmethod
+    def _add(total: RelayReport, more: RelayReport) -> None:
+        total.sent += more.sent
+        total.duplicates += more.duplicates
+        total.failed += more.failed
+        total.errors += more.errors
 
     def _heartbeat(self) -> None:
         with self.database.read() as session:

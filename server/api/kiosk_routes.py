@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from models.base import utc_now
 from models.records import ReferralOutcome
-from models.server_tables import HeartbeatRow, ReferralQueueRow
+from models.server_tables import HeartbeatRow, ReferralQueueRow, ServerAuditEventRow
+from server.alerts import raise_alert
 from server.api import lists
 from server.api.schemas import (
     AckIn,
@@ -28,6 +29,7 @@ from server.api.schemas import (
     ListDelta,
     ListName,
     ReferralBatch,
+    RefusalBatch,
     ResolutionList,
     ResolutionOut,
     StoredResult,
@@ -41,6 +43,7 @@ from server.ingest import (
     store_checkpoints,
     store_decisions,
     store_referrals,
+    store_refusals,
 )
 from server.notify import publish
 from server.security.identity import DeviceIdentity, require_device
@@ -254,6 +257,35 @@ def post_heartbeat(
         session.execute(statement)
         publish(session, "heartbeats", {"device": device.name, "status": beat.status})
     return StoredResult(accepted=1, duplicates=0)
+
+
+@router.post("/refusals", response_model=BatchResult, summary="signed versions refused")
+def post_refusals(
+    batch: RefusalBatch,
+    device: DeviceIdentity = Depends(require_device),
+    state: ServerState = Depends(server_state),
+) -> BatchResult:
+    """Signed versions of the configuration or trust this kiosk refused to apply (a
+    signature that fails, another key, self-approval, a value beyond its local bounds):
+    each new one is audited and raised as an alert for the supervisors (``GET /v1/alerts``),
+    and counted in the fleet view (``GET /v1/devices``). Idempotent by refusal id."""
+    _check_sender(device, (item.kiosk_id for item in batch.items))
+    _check_clock(state, "refused_at", enumerate(item.refused_at for item in batch.items))
+    _check_batch_size(state, batch.items)
+    with state.database.session() as session:
+        new = store_refusals(session, batch.items)
+        for item in {i.refusal_id: i for i in batch.items if i.refusal_id in new}.values():
+            subject = f"{item.list_name} v{item.version}"
+            details = {"kiosk": device.name, "list": item.list_name, "version": item.version,
+                       "key": item.key, "reason": item.reason}  # fmt: skip
+            raise_alert(session, "kiosk.refused_change", actor=device.name, subject=subject,
+                        details=details)  # fmt: skip
+            session.add(ServerAuditEventRow(actor=device.name, action="kiosk.refused_change",
+                                            subject=subject, details=details,
+                                            time=utc_now()))  # fmt: skip
+    if new:
+        log.warning("device %s refused %d signed versions", device.name, len(new))
+    return _results([item.refusal_id for item in batch.items], new, state, "refusal")
 
 
 @router.post("/audit-checkpoints", response_model=StoredResult, summary="audit checkpoints")

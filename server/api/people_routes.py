@@ -8,11 +8,13 @@ import logging
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from models.change_envelope import SIGNED_LISTS
 from models.server_tables import (
     DeviceRow,
     HeartbeatRow,
+    KioskRefusalRow,
     ServerAuditEventRow,
     UserRow,
 )
@@ -66,6 +68,23 @@ def audit_events(
     )
 
 
+def _refusals(session: Session, names: list[str]) -> dict[str, tuple[int, str]]:
+    """Per kiosk: how many signed versions it refused, and the latest as one line."""
+    if not names:
+        return {}
+    rows = session.scalars(
+        select(KioskRefusalRow)
+        .where(KioskRefusalRow.kiosk_id.in_(names))
+        .order_by(KioskRefusalRow.received_at)
+    ).all()
+    found: dict[str, tuple[int, str]] = {}
+    for row in rows:
+        count = found.get(row.kiosk_id, (0, ""))[0] + 1
+        line = f"{row.list_name} v{row.version} {row.key}: {row.reason}".replace("  ", " ")
+        found[row.kiosk_id] = (count, line)
+    return found
+
+
 @technician.get(
     "", response_model=DeviceList, summary="devices, their last heartbeat and trust coverage"
 )
@@ -78,7 +97,12 @@ def list_devices(
             .outerjoin(HeartbeatRow, HeartbeatRow.device_name == DeviceRow.name)
             .order_by(DeviceRow.name)
         ).all()
-    return DeviceList(items=[device_out(device, beat) for device, beat in rows])
+        refusals = _refusals(session, [device.name for device, _beat in rows])
+    return DeviceList(
+        items=[
+            device_out(device, beat, refusals=refusals.get(device.name)) for device, beat in rows
+        ]
+    )
 
 
 @technician.get(
@@ -101,9 +125,10 @@ def get_device(
     with state.database.sessions() as session:
         device = session.get(DeviceRow, name)
         beat = session.get(HeartbeatRow, name)
+        refusals = _refusals(session, [name]).get(name)
     if device is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such device")
-    return device_out(device, beat)
+    return device_out(device, beat, refusals=refusals)
 
 
 @admin.post("/users", response_model=UserOut, status_code=201, summary="add a user")

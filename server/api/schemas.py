@@ -246,6 +246,23 @@ class CheckpointBatch(Strict):
     items: list[CheckpointIn] = Field(min_length=1, max_length=MAX_BATCH_ITEMS)
 
 
+class RefusalIn(Strict):
+    """A signed version this kiosk refused to apply (``list_name`` ``version``; ``key``: the
+    section, file or entry concerned; ``reason`` as the kiosk logged it)."""
+
+    refusal_id: Identifier
+    kiosk_id: Identifier
+    list_name: Literal["config", "trust", "watchlist", "lost_stolen", "manifest"]
+    version: Counter
+    key: Text128 = ""
+    reason: Text500
+    refused_at: UtcTime
+
+
+class RefusalBatch(Strict):
+    items: list[RefusalIn] = Field(min_length=1, max_length=MAX_BATCH_ITEMS)
+
+
 class StoredResult(BaseModel):
     accepted: int
     duplicates: int
@@ -439,6 +456,9 @@ class DeviceOut(BaseModel):
     # the states whose chipped passports this kiosk refers now, and those whose CRL is due soon
     trust_refers: list[str] = Field(default_factory=list)
     trust_crl_due: list[str] = Field(default_factory=list)
+    # signed versions the kiosk refused (kiosk/sync/signed_delta.py), and the latest one
+    refused_changes: int = 0
+    latest_refusal: str | None = None
 
 
 class DeviceList(BaseModel):

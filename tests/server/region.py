@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from kiosk.bench.region import Balancer, ServerProcess
+from kiosk.bench.region import BALANCER_SOURCE, Balancer, ServerProcess
 
 
 class Region:
@@ -22,10 +22,12 @@ class Region:
                 setup.config.database_schema,
                 ca,
                 directory / f"server-{i}.log",
+                proxy_protocol_from=BALANCER_SOURCE,
             )  # fmt: skip
             for i in range(2)
         ]
-        self.balancer = Balancer([s.port for s in self.servers], directory)
+        # as deployed: HAProxy sends PROXY v2 headers, the servers take the client from them
+        self.balancer = Balancer([s.port for s in self.servers], directory, send_proxy=True)
 
     def start(self) -> Region:
         for server in self.servers:
