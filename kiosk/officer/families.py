@@ -110,6 +110,7 @@ class FamilyResolution:
     resolutions: tuple[tuple[ReferralKey, Resolution], ...]
     already_closed: tuple[ReferralKey, ...] = ()
     error: OfficerError | None = None
+    waiting: tuple[ReferralKey, ...] = ()  # left open while an admission awaits approval
 
     @property
     def needs_approval(self) -> tuple[ReferralKey, ...]:
@@ -123,12 +124,15 @@ def resolve_family(
     outcome: ReferralOutcome,
     note: str,
 ) -> FamilyResolution:
-    """Resolve every member with the same outcome and note, in reading order (blocking: run
-    off the GUI thread). A member already resolved is skipped; another error stops the
-    members after it (they stay open in the queue) and is returned, not raised."""
+    """Resolve every member with the same outcome and note, in the order of ``key.members``
+    (blocking: run off the GUI thread). A member already resolved is skipped; another error
+    stops the members after it (they stay open in the queue) and is returned, not raised.
+    An admission that must wait for a second officer (four eyes) stops there too: the other
+    members are not admitted before it is approved (put such members first)."""
     done: list[tuple[ReferralKey, Resolution]] = []
     closed: list[ReferralKey] = []
-    for member in member_keys(key):
+    members = member_keys(key)
+    for index, member in enumerate(members):
         try:
             resolution = source.resolve(
                 session, member.transaction_id, outcome, note, kiosk_id=member.kiosk_id
@@ -139,7 +143,17 @@ def resolve_family(
         except OfficerError as exc:
             return FamilyResolution(tuple(done), tuple(closed), exc)
         done.append((member, resolution))
+        if resolution.needs_approval:
+            return FamilyResolution(tuple(done), tuple(closed), waiting=members[index + 1 :])
     return FamilyResolution(tuple(done), tuple(closed))
+
+
+def hits_first(key: LineKey, hits: set[ReferralKey]) -> LineKey:
+    """The family's members with the hits (whose admission a second officer approves) first."""
+    if not isinstance(key, FamilyKey):
+        return key
+    ordered = sorted(key.members, key=lambda m: m not in hits)
+    return FamilyKey(key.kiosk_id, key.family_id, key.size, tuple(ordered))
 
 
 def release_line(source: ReferralSource, session: OfficerSession, key: LineKey) -> None:

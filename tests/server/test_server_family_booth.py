@@ -14,7 +14,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from kiosk.officer.families import FamilyKey, resolve_family
+from kiosk.officer.families import FamilyKey, hits_first, resolve_family
 from kiosk.storage.recorder import record_transaction, record_transactions
 from models.family import family_message
 from models.records import (
@@ -194,3 +194,40 @@ def test_admitting_a_family_waits_for_every_members_photos(qtbot: QtBot, room: A
     finally:
         window.shutdown()
         window.close()
+
+
+def test_admitting_a_family_with_a_hit_waits_for_the_second_officer_before_anyone(
+    room: Any,
+) -> None:
+    family = f"{room.device}-20261201T120000-0002-abcdef"
+    members = [
+        _member(family, room.device, 1, ReasonCode.FAMILY_REFERRAL),
+        _member(family, room.device, 2, ReasonCode.WATCHLIST_HIT),
+    ]
+    record_transactions(room.kiosk_db, members)
+    room.sync()
+    ids = [m.transaction_id for m in members]
+    booth = room.booth()
+    try:
+        first = booth.login(room.officer(), PASSWORD)
+        second = booth.login(room.officer(), PASSWORD)
+        queue = {r.transaction_id: r for r in booth.open_referrals(first)}
+        assert queue[ids[1]].hit and not queue[ids[0]].hit
+        key = FamilyKey(room.device, family, 2, tuple(queue[t].key for t in ids))
+        ordered = hits_first(key, {queue[ids[1]].key})
+        # WHEN the family is admitted (the hit goes first)
+        result = resolve_family(booth, first, ordered, ReferralOutcome.ADMITTED, "all checked")
+        # THEN the hit's admission awaits a second officer and the parent is not admitted yet
+        assert [k.transaction_id for k in result.needs_approval] == [ids[1]]
+        assert [k.transaction_id for k in result.waiting] == [ids[0]]
+        assert {t: r.status for t, r in _rows(room, ids).items()} == {
+            ids[0]: "open",
+            ids[1]: "pending_approval",
+        }
+        # WHEN the second officer approves THEN the rest of the family can be admitted
+        booth.approve(second, ids[1], True, "listed person is someone else", kiosk_id=room.device)
+        rest = resolve_family(booth, first, ordered, ReferralOutcome.ADMITTED, "all checked")
+        assert [k.transaction_id for k in rest.already_closed] == [ids[1]]
+        assert {r.outcome for r in _rows(room, ids).values()} == {"admitted"}
+    finally:
+        booth.close()

@@ -40,16 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.officer.families import (
-    FamilyKey,
-    FamilyResolution,
-    LineKey,
-    claim_line,
-    covers,
-    member_keys,
-    release_line,
-    resolve_family,
-)
+from kiosk.officer.families import FamilyKey, LineKey, claim_line, covers, member_keys, release_line
 from kiosk.officer.referrals import (
     OfficerSession,
     ReferralDetail,
@@ -64,6 +55,7 @@ from models.records import ReferralOutcome
 from ui.i18n import LANGUAGES
 from ui.i18n.desk_catalogue import DeskCatalogue
 from ui.officer.dialogs import ApprovalDialog, confirm_admit_hit
+from ui.officer.family_desk import send_family
 from ui.officer.four_eyes import FourEyes
 from ui.officer.images import to_png
 from ui.officer.login import LoginPage
@@ -468,7 +460,7 @@ class OfficerWindow(QMainWindow):
             return
         key, outcome, note = pending
         if isinstance(key, FamilyKey):
-            self._send_family(session, key, outcome, note)
+            send_family(self, session, key, outcome, note)
             return
 
         def done(result: Any) -> None:
@@ -487,28 +479,6 @@ class OfficerWindow(QMainWindow):
             ),
             done,
             self._failed,
-        )
-
-    def _send_family(
-        self, session: OfficerSession, key: FamilyKey, outcome: ReferralOutcome, note: str
-    ) -> None:
-        """One resolution per member, in reading order, with the family's outcome and note."""
-        action = self.tr_(f"outcome.{outcome.value}")
-
-        def done(result: Any) -> None:
-            assert isinstance(result, FamilyResolution)
-            if result.error is not None:
-                self._failed(result.error)
-            elif result.needs_approval:
-                self.ask_approval(result.needs_approval[0])
-            else:
-                self.status.setText(
-                    self.tr_("family.resolved", action=action, count=len(result.resolutions))
-                )
-            self.refresh()
-
-        self.worker.submit(
-            lambda: resolve_family(self.source, session, key, outcome, note), done, self._failed
         )
 
     # --- four eyes --------------------------------------------------------------------------
