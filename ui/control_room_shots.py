@@ -166,7 +166,7 @@ def control_room_shots(
         settle(app, 300)
         written.append(_grab(window, out / "officer-wall-fr.png"))
 
-        # a family of two referred together: one line, one view, the child's photos open
+        # a family of two referred together: one line, one view, the second member open
         window.set_language("en")
         database = open_database(kiosks[1])
         record_transactions(database, sample_family(LANES[1], cipher), cipher=cipher)
@@ -184,7 +184,9 @@ def control_room_shots(
         window.queue.setCurrentRow(family_row())
         wait(app, lambda: len(window.view.members) == 2)
         window.view.member_bar.setCurrentIndex(1)
-        window.view.note.setPlainText("Mother and daughter; the daughter's photo is 6 years old.")
+        window.view.note.setPlainText(
+            "Travelling together; the second passport's photo is not this traveller."
+        )
         settle(app, 400)
         written.append(_grab(window, out / "officer-family-en.png"))
     finally:

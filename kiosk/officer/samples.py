@@ -142,14 +142,14 @@ def sample_referrals(
 def sample_family(
     kiosk_id: str, cipher: BlobCipher, now: datetime | None = None
 ) -> list[DecidedTransaction]:
-    """A fictitious family of two referred together: the parent passed on their own
-    (``family_referral``), the child's face did not match. Each member has their own record
+    """A fictitious family of two referred together: the first member passed on their own
+    (``family_referral``), the second one's face did not match. Each member has their own record
     with the ``family`` check, as a family transaction writes them."""
     moment = (now or datetime.now(UTC)) - timedelta(minutes=1)
     family = f"{kiosk_id}-sample-family"
     members = (
         ("ROSE", "ANNA", date(1984, 6, 2), "rose_1.jpg", "rose_1.jpg", ReasonCode.FAMILY_REFERRAL),
-        ("ROSE", "LIN", date(2013, 9, 21), "lin_1.jpg", "kit_1.jpg", ReasonCode.BIOMETRIC_MISMATCH),
+        ("ROSE", "LIN", date(1981, 4, 9), "lin_1.jpg", "kit_1.jpg", ReasonCode.BIOMETRIC_MISMATCH),
     )
     records = []
     for position, (surname, given, born, chip, live, reason) in enumerate(members, 1):
