@@ -1,6 +1,7 @@
 """Screenshots of the officer control room against a real central server (SQLite, TLS on a
 loopback port, in this process): the live wall with four lanes in different states, a
-watchlist hit open with the listed person, the four-eyes approval, the shift report.
+watchlist hit open with the listed person, the four-eyes approval, the shift report, and a
+family of two referred together (one queue line, one view with a member selector).
 
 Four simulated kiosks are enrolled; each reports its lane through the kiosk's own lane link
 (mutual TLS), one syncs the sample referrals (photos included). Called by ``ui.screenshots``.
@@ -53,11 +54,13 @@ def control_room_shots(
     size: tuple[int, int],
 ) -> list[Path]:
     from kiosk.lane import Lane, LaneCause
+    from kiosk.officer.families import FamilyKey
     from kiosk.officer.remote import HttpReferralSource
-    from kiosk.officer.samples import seed_sample_referrals
+    from kiosk.officer.samples import sample_family, seed_sample_referrals
     from kiosk.session.events import EventBus, State, StateEntered
     from kiosk.storage.crypto_store import BlobCipher
     from kiosk.storage.database import open_database
+    from kiosk.storage.recorder import record_transactions
     from kiosk.sync.client import ServerClient
     from kiosk.sync.lane_link import LaneLink
     from kiosk.sync.service import SyncService
@@ -162,6 +165,30 @@ def control_room_shots(
         window.tabs.setCurrentWidget(window.wall)
         settle(app, 300)
         written.append(_grab(window, out / "officer-wall-fr.png"))
+
+        # a family of two referred together: one line, one view, the second member open
+        window.set_language("en")
+        database = open_database(kiosks[1])
+        record_transactions(database, sample_family(LANES[1], cipher), cipher=cipher)
+        with ServerClient(kiosks[1].sync) as client:
+            SyncService(kiosks[1], database, client, cipher=cipher).run_once()
+        database.close()
+        window.tabs.setCurrentWidget(window.referral_page)
+        window.refresh()
+
+        def family_row() -> int:
+            keys = window.queue_panel.keys()
+            return next((i for i, k in enumerate(keys) if isinstance(k, FamilyKey)), -1)
+
+        wait(app, lambda: family_row() >= 0)
+        window.queue.setCurrentRow(family_row())
+        wait(app, lambda: len(window.view.members) == 2)
+        window.view.member_bar.setCurrentIndex(1)
+        window.view.note.setPlainText(
+            "Travelling together; the second passport's photo is not this traveller."
+        )
+        settle(app, 400)
+        written.append(_grab(window, out / "officer-family-en.png"))
     finally:
         if window is not None:
             window.shutdown()

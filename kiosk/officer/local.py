@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -45,6 +46,7 @@ from kiosk.storage.crypto_store import BlobCipher, load_blob
 from kiosk.storage.database import Database
 from models.base import utc_now
 from models.errors import StorageError
+from models.family import FAMILY_CHECK, FamilyTag, parse_family
 from models.records import BlobKind, ReferralOutcome, ReferralStatus
 from models.tables import (
     BiometricBlobRow,
@@ -130,7 +132,11 @@ class LocalReferralSource:
                 if kiosk:
                     query = query.where(TransactionRow.kiosk_id == kiosk)
                 rows = db.execute(query).all()
-                items = [_summary(row, kiosk_id) for row, kiosk_id in rows]
+                tags = _families(db, [row.transaction_id for row, _kiosk in rows])
+                items = [
+                    replace(_summary(row, kiosk_id), family=tags.get(row.transaction_id))
+                    for row, kiosk_id in rows
+                ]
                 if status == "open":
                     items = sort_queue(items)
                 else:
@@ -192,6 +198,10 @@ class LocalReferralSource:
                         .order_by(CheckResultRow.position)
                     )
                 )
+                family = next(
+                    (parse_family(c.message) for c in checks if c.name == FAMILY_CHECK), None
+                )
+                summary = replace(summary, family=family)
                 document = _document(db.get(DocumentSummaryRow, transaction_id), summary)
                 portrait, capture = self._photos(db, transaction_id)
                 self._audit(
@@ -409,6 +419,20 @@ def _summary(row: ReferralRow, kiosk_id: str) -> ReferralSummary:
         officer=row.officer_id,
         resolved_at=row.resolved_at,
     )
+
+
+def _families(db: Session, transaction_ids: list[str]) -> dict[str, FamilyTag]:
+    """The family tag of each of ``transaction_ids`` that belongs to a family transaction
+    (its ``family`` check)."""
+    if not transaction_ids:
+        return {}
+    found = db.execute(
+        select(CheckResultRow.transaction_id, CheckResultRow.message).where(
+            CheckResultRow.name == FAMILY_CHECK,
+            CheckResultRow.transaction_id.in_(transaction_ids),
+        )
+    )
+    return {tid: tag for tid, message in found if (tag := parse_family(message)) is not None}
 
 
 def _document(row: DocumentSummaryRow | None, summary: ReferralSummary) -> dict[str, str]:

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from models.errors import KioskError
+from models.family import FamilyTag
 from models.records import ListedPerson, ReferralOutcome
 
 MAX_NOTE_CHARS = 2000
@@ -131,6 +132,7 @@ class ReferralSummary:
     approved_by: str | None = None
     resolved_at: datetime | None = None
     site: str | None = None
+    family: FamilyTag | None = None  # a member of a family transaction (its family check)
 
     @property
     def key(self) -> ReferralKey:

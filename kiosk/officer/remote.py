@@ -53,6 +53,7 @@ from kiosk.officer.referrals import (
 )
 from kiosk.officer.wall import WallCallback, WallStream
 from models.errors import ConfigError
+from models.family import FamilyTag, family_message, parse_family
 from models.records import ListedPerson, ReferralOutcome
 
 log = logging.getLogger(__name__)
@@ -395,9 +396,25 @@ def _summary(item: Any) -> ReferralSummary:
             if item.get("resolved_at")
             else None,
             site=_text(item, "site", 64),
+            family=_family(item),
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise SourceUnavailableError("server answer has a bad referral") from exc
+
+
+def _family(item: dict[str, Any]) -> FamilyTag | None:
+    """The member's place in a family transaction, if the server names one (a bad value is
+    a bad answer, not a family)."""
+    family_id = _text(item, "family_id", 120)
+    if family_id is None:
+        return None
+    position, size = item.get("family_position"), item.get("family_size")
+    if not isinstance(position, int) or not isinstance(size, int):
+        raise ValueError("family")
+    tag = parse_family(family_message(family_id, position, size))
+    if tag is None:
+        raise ValueError("family")
+    return tag
 
 
 def _check(item: Any) -> CheckLine:

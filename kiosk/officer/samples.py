@@ -15,6 +15,7 @@ from kiosk.audit.log import AuditLog
 from kiosk.storage.crypto_store import BlobCipher
 from kiosk.storage.database import Database
 from kiosk.storage.recorder import record_transaction
+from models.family import FAMILY_CHECK, family_message
 from models.records import (
     BiometricSample,
     BlobKind,
@@ -131,6 +132,63 @@ def sample_referrals(
                 samples=(
                     BiometricSample(BlobKind.CHIP_PORTRAIT, photo),
                     BiometricSample(BlobKind.FACE_IMAGE, _live_capture(live)),
+                ),
+                policy="caricom",
+            )
+        )
+    return records
+
+
+def sample_family(
+    kiosk_id: str, cipher: BlobCipher, now: datetime | None = None
+) -> list[DecidedTransaction]:
+    """A fictitious family of two referred together: the first member passed on their own
+    (``family_referral``), the second one's face did not match. Each member has their own record
+    with the ``family`` check, as a family transaction writes them."""
+    moment = (now or datetime.now(UTC)) - timedelta(minutes=1)
+    family = f"{kiosk_id}-sample-family"
+    members = (
+        ("ROSE", "ANNA", date(1984, 6, 2), "rose_1.jpg", "rose_1.jpg", ReasonCode.FAMILY_REFERRAL),
+        ("ROSE", "LIN", date(1981, 4, 9), "lin_1.jpg", "kit_1.jpg", ReasonCode.BIOMETRIC_MISMATCH),
+    )
+    records = []
+    for position, (surname, given, born, chip, live, reason) in enumerate(members, 1):
+        face = (
+            CheckResult("face_match", FAILED, "biometric_mismatch", "distance 0.74 > 0.60")
+            if reason is ReasonCode.BIOMETRIC_MISMATCH
+            else CheckResult("face_match", PASSED, message="distance 0.31 <= 0.60")
+        )
+        number = f"LC765432{position}"
+        photo = (FACES / chip).read_bytes()
+        records.append(
+            DecidedTransaction(
+                transaction_id=f"{family}-m{position}",
+                kiosk_id=kiosk_id,
+                started_at=moment - timedelta(seconds=40),
+                decided_at=moment,
+                decision=Decision.REFER,
+                reasons=(reason,),
+                checks=(
+                    CheckResult("mrz_consistency", PASSED),
+                    CheckResult("sod_signature", PASSED),
+                    face,
+                    CheckResult("watchlist", PASSED),
+                    CheckResult(
+                        FAMILY_CHECK,
+                        FAILED,
+                        "family_referral",
+                        family_message(family, position, len(members)),
+                    ),  # fmt: skip
+                ),
+                document=DocumentSummary(
+                    "P", "LCA", "LCA", date(2031, 2, 11), cipher.document_token("LCA", number), True
+                ),  # fmt: skip
+                referral_subject=ReferralSubject(surname, given, born, document_number=number),
+                samples=(
+                    BiometricSample(BlobKind.CHIP_PORTRAIT, photo),
+                    BiometricSample(
+                        BlobKind.FACE_IMAGE, _live_capture((FACES / live).read_bytes())
+                    ),
                 ),
                 policy="caricom",
             )

@@ -23,9 +23,8 @@ from kiosk.session.decided import (
     build_decided_transaction,
     transaction_facts,
 )
+from models.family import FAMILY_CHECK, family_message
 from models.records import CheckResult, CheckStatus, DecidedTransaction, Decision, ReasonCode
-
-FAMILY_CHECK = "family"
 
 
 @dataclass(frozen=True)
@@ -122,7 +121,7 @@ def build_family_records(
             FAMILY_CHECK,
             CheckStatus.PASSED if accepted else CheckStatus.FAILED,
             None if accepted else ReasonCode.FAMILY_REFERRAL.value,
-            f"family {family_id}: member {position} of {expected}"[:500],
+            family_message(family_id, position, expected)[:500],
         )
         records.append(replace(record, checks=(*record.checks, check)))
     return tuple(records)

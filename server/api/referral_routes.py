@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from models.family import FamilyTag, family_of_checks
 from models.records import ReferralOutcome, ReferralStatus
 from models.server_tables import (
     DeviceRow,
@@ -32,6 +34,7 @@ from server.api.schemas import (
     Identifier,
     ReferralDetailOut,
     ReferralList,
+    ReferralOut,
     ResolutionIn,
     error_responses,
 )
@@ -98,6 +101,48 @@ def _key(row: ReferralQueueRow) -> tuple[Any, ...]:
     )
 
 
+def _id(row: ReferralQueueRow) -> tuple[str, str]:
+    return (row.kiosk_id, row.transaction_id)
+
+
+def _families(
+    session: Session, rows: Sequence[ReferralQueueRow]
+) -> dict[tuple[str, str], FamilyTag]:
+    """The family tag of each referral of ``rows`` that belongs to a family transaction,
+    read from its decision's ``family`` check (one query for the page)."""
+    if not rows:
+        return {}
+    wanted = {_id(row) for row in rows}
+    found = session.execute(
+        select(
+            ReceivedDecisionRow.kiosk_id,
+            ReceivedDecisionRow.transaction_id,
+            ReceivedDecisionRow.checks,
+        ).where(
+            ReceivedDecisionRow.transaction_id.in_({tid for _k, tid in wanted}),
+            ReceivedDecisionRow.kiosk_id.in_({kiosk for kiosk, _t in wanted}),
+        )
+    )
+    tags = {}
+    for kiosk, transaction, checks in found:
+        tag = family_of_checks(checks)
+        if tag is not None and (kiosk, transaction) in wanted:
+            tags[(kiosk, transaction)] = tag
+    return tags
+
+
+def _with_family(out: ReferralOut, tag: FamilyTag | None) -> ReferralOut:
+    if tag is None:
+        return out
+    return out.model_copy(
+        update={
+            "family_id": tag.family_id,
+            "family_position": tag.position,
+            "family_size": tag.size,
+        }
+    )
+
+
 @router.get("", response_model=ReferralList, summary="the referral queue")
 def list_referrals(
     status_: str = Query("open", alias="status", pattern="^(open|pending_approval|resolved)$"),
@@ -140,7 +185,8 @@ def list_referrals(
         rows = session.scalars(
             query.order_by(*order, ReferralQueueRow.transaction_id).offset(offset).limit(limit)
         ).all()
-        items = [referral_out(row) for row in rows]
+        tags = _families(session, rows)
+        items = [_with_family(referral_out(row), tags.get(_id(row))) for row in rows]
         audit(
             session,
             user,
@@ -168,7 +214,7 @@ def get_referral(
         row = _visible(session, user, transaction_id, kiosk_id)
         decision = session.get(ReceivedDecisionRow, (row.kiosk_id, transaction_id))
         audit(session, user, "referral.view", transaction_id, kiosk_id=row.kiosk_id)
-        summary = referral_out(row)
+        summary = _with_family(referral_out(row), family_of_checks(decision and decision.checks))
         photos = (
             sorted(state.photos.load(session, row.kiosk_id, transaction_id)) if state.photos else []
         )

@@ -397,6 +397,11 @@ class ReferralOut(BaseModel):
     pending_by: str | None = None
     pending_at: datetime | None = None  # since when an admission awaits approval
     approved_by: str | None = None
+    # a member of a family transaction (from its decision's ``family`` check): the booth
+    # shows the family's referrals as one
+    family_id: str | None = None
+    family_position: int | None = None
+    family_size: int | None = None
 
 
 class ReferralList(BaseModel):

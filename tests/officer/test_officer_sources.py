@@ -175,6 +175,22 @@ def test_the_http_source_speaks_the_officer_api() -> None:
         httpx.Response(200, json=[1, 2]),
         httpx.Response(200, json={"items": [{"transaction_id": "x"}]}),
         httpx.Response(200, json={"items": [{**REFERRAL, "surname": "X" * 500}]}),
+        # a family field that names no family: a bad answer, never a made-up family
+        httpx.Response(200, json={"items": [{**REFERRAL, "family_id": "f1"}]}),
+        httpx.Response(
+            200,
+            json={
+                "items": [{**REFERRAL, "family_id": "f1", "family_position": 3, "family_size": 2}]
+            },  # fmt: skip
+        ),
+        httpx.Response(
+            200,
+            json={
+                "items": [
+                    {**REFERRAL, "family_id": "f 1; x", "family_position": 1, "family_size": 2}
+                ]
+            },  # fmt: skip
+        ),
         httpx.Response(500),
     ],
 )

@@ -2,11 +2,15 @@
 capture (large, zoomable) with the score, the listed person a hit matched, every check with
 its status and reason, the document data with its number, and the actions (admit, refuse,
 secondary inspection), each needing a note. Tab walks queue -> photos -> checks -> note ->
-actions. A face referral can be admitted only once both photos have been shown."""
+actions. A face referral can be admitted only once both photos have been shown.
+
+A family's referrals are one view: a member selector above (each member's name and place),
+the selected member's photos and checks below, one note and one decision for the family; a
+family with a face referral can be admitted once every such member's photos were shown."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -16,12 +20,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QTabBar,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from kiosk.officer.families import FamilyKey
 from kiosk.officer.referrals import ReferralDetail
 from models.records import ReferralOutcome
 from ui.i18n.desk_catalogue import DeskCatalogue
@@ -32,6 +38,7 @@ ACTIONS = (
     (ReferralOutcome.REFUSED, "action.refuse", "refuse", "Ctrl+2"),
     (ReferralOutcome.SECONDARY_INSPECTION, "action.secondary", "secondary", "Ctrl+3"),
 )
+Member = tuple[ReferralDetail, bytes | None, bytes | None]  # detail, chip PNG, live PNG
 STATUS_ORDER = {"failed": 0, "not_performed": 1, "not_supported": 2, "passed": 3}
 STATUS_COLOURS = {"passed": "#1b7f3b", "failed": "#b3261e"}
 STATUS_MARKS = {"passed": "✔", "failed": "✖", "not_supported": "–", "not_performed": "–"}
@@ -44,7 +51,7 @@ def _section(text: str) -> QLabel:
 
 
 class ReferralView(QWidget):
-    resolve_requested = Signal(object, object, str)  # ReferralKey, ReferralOutcome, note
+    resolve_requested = Signal(object, object, str)  # Referral/FamilyKey, ReferralOutcome, note
     approval_requested = Signal(object, bool, str)  # ReferralKey, approve, note
 
     def __init__(self, tr: DeskCatalogue | None = None, parent: QWidget | None = None) -> None:
@@ -54,6 +61,14 @@ class ReferralView(QWidget):
         self.officer_id: str | None = None
         self.photos_shown = False
         self.blocked_reason: str | None = None  # claimed by someone else, say
+        self.family: FamilyKey | None = None
+        self.members: list[Member] = []
+        self.seen: set[int] = set()  # the members whose photos were shown
+        self.member_bar = QTabBar()
+        self.member_bar.setObjectName("members")
+        self.member_bar.setExpanding(False)
+        self.member_bar.currentChanged.connect(self._member_chosen)
+        self.member_bar.hide()
         self.header = QLabel("")
         self.header.setObjectName("title")
         self.banner = QLabel("")
@@ -145,6 +160,7 @@ class ReferralView(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
+        layout.addWidget(self.member_bar)
         layout.addWidget(self.header)
         layout.addWidget(self.banner)
         layout.addWidget(self.subheader)
@@ -186,6 +202,8 @@ class ReferralView(QWidget):
         self.approve_button.setText(t("approval.approve"))
         self.decline_button.setText(t("approval.decline"))
         if self.detail is not None:
+            if self.family is not None:
+                self._name_members()
             self._fill(self.detail)
         else:
             self.header.setText(t("referral.select"))
@@ -195,20 +213,93 @@ class ReferralView(QWidget):
     def show_detail(
         self, detail: ReferralDetail, chip_png: bytes | None, live_png: bytes | None
     ) -> None:
-        self.detail = detail
+        self._set_members(None, [(detail, chip_png, live_png)])
+
+    def show_family(self, key: FamilyKey, members: list[Member]) -> None:
+        """The referrals of one family (in reading order): the first member shown, the
+        others one click away in the member selector."""
+        self._set_members(key, members)
+
+    def _set_members(self, family: FamilyKey | None, members: list[Member]) -> None:
+        self.family = family
+        self.members = list(members)
+        self.seen = set()
         self.blocked_reason = None
+        self.member_bar.blockSignals(True)
+        while self.member_bar.count():
+            self.member_bar.removeTab(0)
+        if family is not None:
+            for _member in self.members:
+                self.member_bar.addTab("")
+            self._name_members()
+            self.member_bar.setCurrentIndex(0)
+        self.member_bar.setVisible(family is not None)
+        self.member_bar.blockSignals(False)
+        self.note.clear()
+        self._display(0)
+
+    def _name_members(self) -> None:
+        for index, (detail, _chip, _live) in enumerate(self.members):
+            mark = "⚠ " if detail.summary.hit else ""
+            name = detail.summary.display_name
+            self.member_bar.setTabText(
+                index, mark + self.tr_("family.tab", position=index + 1, name=name)
+            )
+
+    def _member_chosen(self, index: int) -> None:
+        if 0 <= index < len(self.members):
+            self._display(index)
+            QTimer.singleShot(0, self.mark_photos_seen)  # once painted on screen
+
+    def _display(self, index: int) -> None:
+        detail, chip_png, live_png = self.members[index]
+        self.detail = detail
         missing = detail.images_note or self.tr_("photo.missing")
         shown_chip = self.chip_photo.set_png(chip_png, missing)
         shown_live = self.live_photo.set_png(live_png, missing)
         self.photos_shown = shown_chip and shown_live and self.isVisible()
+        if self.photos_shown:
+            self.seen.add(index)
         self._fill(detail)
-        self.note.clear()
         self._update_buttons()
+
+    @property
+    def member_index(self) -> int:
+        return max(0, self.member_bar.currentIndex()) if self.family else 0
+
+    def subject(self) -> tuple[str, bool, tuple[str, ...]]:
+        """What the decision is about: the name (or "Family of n"), whether a hit is among
+        them, and every reason."""
+        details = [d for d, _c, _l in self.members]
+        if self.family is None or not details:
+            s = details[0].summary if details else None
+            return (s.display_name, s.hit, s.reasons) if s else ("", False, ())
+        size = max(self.family.size, len(details))
+        reasons = tuple(dict.fromkeys(r for d in details for r in d.summary.reasons))
+        hit = any(d.summary.hit for d in details)
+        return self.tr_("queue.family", count=size), hit, reasons
+
+    def _photos_missing(self) -> bool:
+        """A face referral whose photos were not shown yet (in a family: any member's)."""
+        if self.family is None:
+            return self.detail is not None and self.detail.needs_photos and not self.photos_shown
+        return any(
+            detail.needs_photos and index not in self.seen
+            for index, (detail, _c, _l) in enumerate(self.members)
+        )
 
     def _fill(self, detail: ReferralDetail) -> None:
         t = self.tr_
         s = detail.summary
-        self.header.setText(s.display_name)
+        if self.family is not None:
+            size = max(self.family.size, len(self.members))
+            self.header.setText(
+                t(
+                    "family.header", count=size, position=self.member_index + 1, name=s.display_name
+                )  # fmt: skip
+            )
+        else:
+            self.header.setText(s.display_name)
         reasons = "; ".join(t.reason(r) for r in s.reasons) or t("reason.none")
         if s.hit:
             self.banner.setText(t("referral.hit_banner", reasons=reasons))
@@ -294,10 +385,16 @@ class ReferralView(QWidget):
         """Called once the window is on screen with both photos painted."""
         if self.chip_photo.pixmap is not None and self.live_photo.pixmap is not None:
             self.photos_shown = True
+            if self.detail is not None:
+                self.seen.add(self.member_index)
             self._update_buttons()
 
     def clear(self) -> None:
         self.detail = None
+        self.family = None
+        self.members = []
+        self.seen = set()
+        self.member_bar.hide()
         self.photos_shown = False
         self.blocked_reason = None
         self.header.setText(self.tr_("referral.select"))
@@ -328,15 +425,16 @@ class ReferralView(QWidget):
         has_note = bool(self.note.toPlainText().strip())
         status = detail.summary.status if detail else None
         pending = status == "pending_approval"
-        open_ = status == "open" and self.blocked_reason is None
+        every_open = all(d.summary.status == "open" for d, _c, _l in self.members)
+        open_ = status == "open" and every_open and self.blocked_reason is None
         for button in self.buttons.values():
             button.setVisible(not pending)
             button.setEnabled(open_ and has_note)
         admit = self.buttons[ReferralOutcome.ADMITTED]
         hint = self.blocked_reason or ""
-        if open_ and detail is not None and detail.needs_photos and not self.photos_shown:
+        if open_ and detail is not None and self._photos_missing():
             admit.setEnabled(False)
-            hint = t("hint.photos_first")
+            hint = t("hint.family_photos_first" if self.family else "hint.photos_first")
         other = pending and detail is not None and detail.summary.pending_by != self.officer_id
         for button in (self.approve_button, self.decline_button):
             button.setVisible(pending)
@@ -351,7 +449,7 @@ class ReferralView(QWidget):
         button = self.buttons[outcome]
         if self.detail is None or not note or not button.isEnabled():
             return
-        self.resolve_requested.emit(self.detail.summary.key, outcome, note)
+        self.resolve_requested.emit(self.family or self.detail.summary.key, outcome, note)
 
     def _approval(self, approve: bool) -> None:
         note = self.note.toPlainText().strip()

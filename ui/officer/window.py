@@ -15,6 +15,9 @@ Working a referral: selecting it claims it (other booths see it taken), an actio
 note, admitting a hit asks for confirmation, the resolution is sent only after an undo window
 (Ctrl+Z), the next referral is selected at once, and an admission that needs four eyes asks a
 second officer to sign in and approve.
+
+A family's referrals are one line and one view (:mod:`kiosk.officer.families`): opening it
+claims every member, and one decision with one note resolves each member's referral in turn.
 """
 
 from __future__ import annotations
@@ -37,9 +40,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.officer.families import FamilyKey, LineKey, claim_line, covers, member_keys, release_line
 from kiosk.officer.referrals import (
     OfficerSession,
-    ReferralClaimedError,
     ReferralDetail,
     ReferralKey,
     ReferralPage,
@@ -52,6 +55,7 @@ from models.records import ReferralOutcome
 from ui.i18n import LANGUAGES
 from ui.i18n.desk_catalogue import DeskCatalogue
 from ui.officer.dialogs import ApprovalDialog, confirm_admit_hit
+from ui.officer.family_desk import send_family
 from ui.officer.four_eyes import FourEyes
 from ui.officer.images import to_png
 from ui.officer.login import LoginPage
@@ -97,9 +101,9 @@ class OfficerWindow(QMainWindow):
         self.confirm = confirm or (
             lambda name, reasons: confirm_admit_hit(self, self.tr_, name, reasons)
         )
-        self.pending: tuple[ReferralKey, ReferralOutcome, str] | None = None
-        self.claimed: ReferralKey | None = None
-        self.wanted: ReferralKey | None = None
+        self.pending: tuple[LineKey, ReferralOutcome, str] | None = None
+        self.claimed: LineKey | None = None
+        self.wanted: LineKey | None = None
         self.wall_link = WallLink(source, self.worker, self)
         self.wall_link.tiles_changed.connect(self._tiles_changed)
         self.wall_link.expired.connect(self.session_expired)
@@ -339,7 +343,7 @@ class OfficerWindow(QMainWindow):
         self.offset = page.offset
         current = self.wanted  # the referral open, or being opened
         pending = self.pending[0] if self.pending else None
-        self.referrals = [r for r in page.items if r.key != pending]
+        self.referrals = [r for r in page.items if not covers(pending, r.key)]
         officer = self.session.officer_id if self.session else None
         if not self.queue_panel.show_page(page, self.referrals, current, officer) and current:
             self.wanted = current = None
@@ -356,43 +360,44 @@ class OfficerWindow(QMainWindow):
             self.queue.setCurrentRow(0)
 
     def _selected(self, key: object) -> None:
-        if isinstance(key, ReferralKey) and self.session is not None:
+        if isinstance(key, ReferralKey | FamilyKey) and self.session is not None:
             self.open_referral(key)
 
     def key_of(self, transaction_id: str) -> ReferralKey:
         """The key of a line of the queue shown by its transaction id (first found)."""
         return next(r.key for r in self.referrals if r.transaction_id == transaction_id)
 
-    def open_referral(self, key: ReferralKey) -> None:
+    def open_referral(self, key: LineKey) -> None:
+        """Open a referral, or every member of a family: claim, load and show."""
         session = self.session
         if session is None:
             return
         previous = self.claimed if self.claimed != key else None
         self.wanted = key  # a slower, earlier load must not replace this one
-        source, kiosk, transaction = self.source, key.kiosk_id, key.transaction_id
+        source = self.source
 
-        def load() -> tuple[ReferralDetail, bytes | None, bytes | None, str | None]:
+        def load() -> tuple[list[tuple[ReferralDetail, bytes | None, bytes | None]], str | None]:
             if previous is not None:
-                source.release(session, previous.transaction_id, kiosk_id=previous.kiosk_id)
-            blocked = None
-            try:
-                source.claim(session, transaction, kiosk_id=kiosk)
-            except ReferralClaimedError as exc:
-                blocked = str(exc)
-            except KioskError:
-                blocked = None  # awaiting approval, say: the view shows why
-            detail = source.referral(session, transaction, kiosk_id=kiosk)
-            chip = to_png(detail.chip_portrait, chip=True)
-            return detail, chip, to_png(detail.live_capture), blocked
+                release_line(source, session, previous)
+            blocked = claim_line(source, session, key)
+            members = []
+            for member in member_keys(key):
+                detail = source.referral(session, member.transaction_id, kiosk_id=member.kiosk_id)
+                chip = to_png(detail.chip_portrait, chip=True)
+                members.append((detail, chip, to_png(detail.live_capture)))
+            return members, blocked
 
         def show(result: Any) -> None:
-            detail, chip, live, blocked = result
+            members, blocked = result
             if self.wanted != key:
                 if not blocked:  # claimed on the way: give it back
-                    self.worker.submit(lambda: source.release(session, transaction, kiosk_id=kiosk))
+                    self.worker.submit(lambda: release_line(source, session, key))
                 return
             self.claimed = None if blocked else key
-            self.view.show_detail(detail, chip, live)
+            if isinstance(key, FamilyKey):
+                self.view.show_family(key, members)
+            else:
+                self.view.show_detail(*members[0])
             QTimer.singleShot(0, self.view.mark_photos_seen)  # once painted on screen
             if blocked:
                 self.view.block(self.tr_("queue.taken_detail", detail=blocked))
@@ -403,21 +408,18 @@ class OfficerWindow(QMainWindow):
         session, claimed = self.session, self.claimed
         self.claimed = None
         if session is not None and claimed is not None:
-            self.worker.submit(
-                lambda: self.source.release(
-                    session, claimed.transaction_id, kiosk_id=claimed.kiosk_id
-                )
-            )
+            self.worker.submit(lambda: release_line(self.source, session, claimed))
 
     # --- resolving --------------------------------------------------------------------------
 
-    def resolve(self, key: ReferralKey, outcome: ReferralOutcome, note: str) -> None:
+    def resolve(self, key: LineKey, outcome: ReferralOutcome, note: str) -> None:
+        """The decision on the referral (or the family) open: sent after the undo window."""
         if self.session is None or self.view.detail is None:
             return
-        summary = self.view.detail.summary
-        if outcome is ReferralOutcome.ADMITTED and summary.hit:
-            reasons = "; ".join(self.tr_.reason(r) for r in summary.reasons)
-            if not self.confirm(summary.display_name, reasons):
+        name, hit, reasons_ = self.view.subject()
+        if outcome is ReferralOutcome.ADMITTED and hit:
+            reasons = "; ".join(self.tr_.reason(r) for r in reasons_)
+            if not self.confirm(name, reasons):
                 return
         if self.pending is not None:
             self._send_pending()
@@ -428,7 +430,7 @@ class OfficerWindow(QMainWindow):
             self.tr_(
                 "undo.pending",
                 action=self.tr_(f"outcome.{outcome.value}"),
-                name=summary.display_name,
+                name=name,
                 seconds=seconds,
             )
         )
@@ -457,6 +459,9 @@ class OfficerWindow(QMainWindow):
         if session is None or pending is None:
             return
         key, outcome, note = pending
+        if isinstance(key, FamilyKey):
+            send_family(self, session, key, outcome, note)
+            return
 
         def done(result: Any) -> None:
             assert isinstance(result, Resolution)
