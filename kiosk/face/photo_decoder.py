@@ -27,7 +27,13 @@ import numpy as np
 
 from kiosk.face.chip_photo import MAX_PORTRAIT_PIXELS, check_chip_photo, decode_chip_photo
 from kiosk.face.images import ImageRejected, RgbImage
-from kiosk.face.worker import FaceWorker, FaceWorkerDied, FaceWorkerError, FaceWorkerTimeout
+from kiosk.face.worker import (
+    FaceWorker,
+    FaceWorkerDied,
+    FaceWorkerError,
+    FaceWorkerTimeout,
+    WorkerClient,
+)
 from models.errors import ParseError
 
 log = logging.getLogger(__name__)
@@ -48,7 +54,7 @@ class ChipPhotoDecodeError(ParseError):
         self.detail = detail  # decode_timeout | decoder_crashed | decoder_failed | ...
 
 
-class ChipPhotoDecoder:
+class ChipPhotoDecoder(WorkerClient):
     """Decodes chip photos in a worker process; thread-safe (one decode at a time)."""
 
     def __init__(
@@ -66,23 +72,6 @@ class ChipPhotoDecoder:
             start_timeout_s=start_timeout_s,
             start_method=start_method,
         )
-
-    def start(self) -> ChipPhotoDecoder:
-        """Start the worker now (it imports Pillow in the background); returns at once."""
-        self.worker.start()
-        return self
-
-    def wait_ready(self, timeout_s: float | None = None) -> None:
-        self.worker.wait_ready(timeout_s)
-
-    def close(self) -> None:
-        self.worker.close()
-
-    def __enter__(self) -> ChipPhotoDecoder:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def decode(
         self, data: bytes, max_pixels: int = MAX_PORTRAIT_PIXELS

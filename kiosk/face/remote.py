@@ -21,12 +21,12 @@ import numpy.typing as npt
 
 from kiosk.face.images import DEFAULT_MAX_PIXELS, ImageRejected, Rejection, RgbImage
 from kiosk.face.matcher import Box, FaceMatcher, FacePurpose, FaceTemplate
-from kiosk.face.worker import FaceWorker, FaceWorkerError
+from kiosk.face.worker import FaceWorker, FaceWorkerError, WorkerClient
 
 MAX_DETECT_PIXELS = 4_000_000  # the tracker sends ~320 px copies; anything this big is a bug
 
 
-class ProcessFaceMatcher(FaceMatcher):
+class ProcessFaceMatcher(WorkerClient, FaceMatcher):
     """Makes templates in a worker process; verifies here."""
 
     def __init__(
@@ -57,23 +57,6 @@ class ProcessFaceMatcher(FaceMatcher):
             start_method=start_method,
         )
 
-    def start(self) -> ProcessFaceMatcher:
-        """Start the worker now, so its models are loaded before the first traveller."""
-        self.worker.start()
-        return self
-
-    def wait_ready(self, timeout_s: float | None = None) -> None:
-        self.worker.wait_ready(timeout_s)
-
-    def close(self) -> None:
-        self.worker.close()
-
-    def __enter__(self) -> ProcessFaceMatcher:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def _template(self, image: RgbImage, purpose: FacePurpose) -> FaceTemplate | ImageRejected:
         if image.shape[0] * image.shape[1] > self.max_pixels:
             return ImageRejected(Rejection.UNREADABLE_IMAGE, "too_large")
@@ -83,7 +66,7 @@ class ProcessFaceMatcher(FaceMatcher):
         return answer
 
 
-class ProcessFaceDetector:
+class ProcessFaceDetector(WorkerClient):
     """``detect(gray_or_rgb, upsample) -> boxes`` for the tracker, in a worker process."""
 
     def __init__(
@@ -97,22 +80,6 @@ class ProcessFaceDetector:
         self.worker = FaceWorker(
             "detector", start_timeout_s=start_timeout_s, start_method=start_method
         )
-
-    def start(self) -> ProcessFaceDetector:
-        self.worker.start()
-        return self
-
-    def wait_ready(self, timeout_s: float | None = None) -> None:
-        self.worker.wait_ready(timeout_s)
-
-    def close(self) -> None:
-        self.worker.close()
-
-    def __enter__(self) -> ProcessFaceDetector:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def detect(self, image: npt.NDArray[np.uint8], upsample: int) -> list[Box]:
         """Face boxes (left, top, right, bottom) in ``image`` coordinates, as found."""

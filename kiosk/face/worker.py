@@ -29,7 +29,7 @@ import time
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import Any, Self
 
 from models.errors import DeviceError
 
@@ -287,3 +287,27 @@ def serve(conn: Connection, role: str, settings: dict[str, Any]) -> None:
             conn.send(answer)
         except (OSError, ValueError):
             return
+
+
+class WorkerClient:
+    """What a client served by one :class:`FaceWorker` shares: starting it early, waiting for
+    it to be ready, closing it, and the context manager around that."""
+
+    worker: FaceWorker
+
+    def start(self) -> Self:
+        """Start the worker now (it loads what it needs in the background); returns at once."""
+        self.worker.start()
+        return self
+
+    def wait_ready(self, timeout_s: float | None = None) -> None:
+        self.worker.wait_ready(timeout_s)
+
+    def close(self) -> None:
+        self.worker.close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
