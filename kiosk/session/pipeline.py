@@ -205,7 +205,8 @@ class KioskPipeline:
         # one worker makes the chip photos' templates (a thread handing them to the reference
         # side, its own process in the product); it keeps no traveller's data between jobs
         self._reference_worker = ThreadPoolExecutor(1, thread_name_prefix="kiosk-reference")
-        self._reference_worker.submit(lambda: None)  # its thread now, with the kiosk's others
+        # its thread now, with the kiosk's other threads, idle before the first job comes
+        self._reference_worker.submit(lambda: None).result()
         self.reference_wait_s = reference_wait_s
 
     def face_threshold(self) -> float:

@@ -39,10 +39,12 @@ class GatedMatcher(FaceMatcher):
     def __init__(self) -> None:
         super().__init__(0.5)
         self.gate = threading.Event()
+        self.started = threading.Event()
         self.log: list[str] = []
 
     def _template(self, image: RgbImage, purpose: FacePurpose) -> FaceTemplate | ImageRejected:
         self.log.append(f"started on {threading.current_thread().name}")
+        self.started.set()
         assert self.gate.wait(30.0), "the test never opened the gate"
         self.log.append("encoded")
         quality = FrameQuality(1, Guidance.OK)
@@ -80,6 +82,7 @@ def test_a_queued_chip_photo_job_is_cancelled_at_the_end_of_its_transaction(
     # GIVEN one transaction's chip photo being encoded and the next one's queued behind it
     matcher, pipeline = gated
     running = pipeline._encode_reference_in_background(PHOTO)
+    assert matcher.started.wait(30.0)
     queued = pipeline._encode_reference_in_background(PHOTO)
     # WHEN the second transaction ends first
     pipeline.release_reference(_chip(queued))
@@ -97,6 +100,7 @@ def test_a_running_chip_photo_job_is_joined_before_the_transaction_ends(
     # GIVEN a chip photo being encoded
     matcher, pipeline = gated
     reference = pipeline._encode_reference_in_background(PHOTO)
+    assert matcher.started.wait(30.0)
     # WHEN its transaction ends while it runs
     released = threading.Thread(
         target=lambda: (pipeline.release_reference(_chip(reference)), matcher.log.append("ended"))
