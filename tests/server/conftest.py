@@ -109,21 +109,32 @@ class ServerSetup:
 
 
 @pytest.fixture(scope="session")
-def list_signing_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def list_signing_key(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """One list-signing key for the session's schema, as one region has one: the lists
     that tests leave in the schema verify at every later test's kiosk."""
-    return tmp_path_factory.mktemp("list-key") / "list-signing.pem"
+    path = tmp_path_factory.mktemp("list-key") / "list-signing.pem"
+    load_signing_key(path)
+    return path.read_bytes()
+
+
+def _with_list_key(data_dir: Path, key: bytes) -> Path:
+    """``data_dir`` holding the region's list-signing key where a server process looks for
+    it (``<data_dir>/list-signing.pem``), as the operator copies it to each host."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = data_dir / "list-signing.pem"
+    path.write_bytes(key)
+    path.chmod(0o600)
+    return data_dir
 
 
 @pytest.fixture
-def server_setup(pg_schema: str, tmp_path: Path, list_signing_key: Path) -> Iterator[ServerSetup]:
+def server_setup(pg_schema: str, tmp_path: Path, list_signing_key: bytes) -> Iterator[ServerSetup]:
     config = ServerConfig(
-        data_dir=tmp_path / "server",
+        data_dir=_with_list_key(tmp_path / "server", list_signing_key),
         database_url=POSTGRES_URL,
         database_schema=pg_schema,
         port=0,
         pool_size=4,
-        list_signing_key=list_signing_key,
     )
     state = build_state(config)
     device = f"kiosk-{uuid.uuid4().hex[:8]}"
@@ -318,7 +329,7 @@ def _public_key_file(state: ServerState, directory: Path) -> Path:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def room(
-    request: pytest.FixtureRequest, tmp_path: Path, list_signing_key: Path
+    request: pytest.FixtureRequest, tmp_path: Path, list_signing_key: bytes
 ) -> Iterator[ControlRoom]:
     if request.param == "postgresql":
         schema = request.getfixturevalue("pg_schema")
@@ -326,10 +337,9 @@ def room(
     else:
         database = {"database_url": f"sqlite:///{tmp_path / 'server.db'}"}
     config = ServerConfig(
-        data_dir=tmp_path / "server",
+        data_dir=_with_list_key(tmp_path / "server", list_signing_key),
         port=0,
         pool_size=8,
-        list_signing_key=list_signing_key,
         **database,
     )
     state = build_state(config)
