@@ -31,8 +31,10 @@ import pytest
 from sqlalchemy import create_engine, delete, select, text, update
 
 from kiosk.sync.client import ServerClient
+from kiosk.sync.list_signatures import check_page
 from kiosk.sync.lists import local_versions
 from kiosk.sync.service import SyncService
+from models.list_signature import list_message, scope_digests
 from models.server_tables import AlertRow, KioskRefusalRow, ListChangeRow, ListVersionServerRow
 from models.tables import LostStolenDocumentRow, OutboxMessageRow, WatchlistEntryRow
 from models.tables.screening import ManifestEntryRow
@@ -373,3 +375,49 @@ def test_pages_tampered_in_transit_are_refused(
         assert _manifest(kiosk_database) == {"L1": "no_board"}
     # AND the refusal reached the server, with the kiosk's reason
     assert _refusals(server_setup) == {(refused_list, refused_version): reason}
+
+
+def test_a_hostile_page_is_refused_whatever_its_shape() -> None:
+    # GIVEN one signed watchlist version and one manifest version with a vetted LHR entry
+    signer = ChangeSigner.generate()
+    keys = {signer.key_id: signer.public_key}
+    watch = [{"version": 1, **_entry("W-1")}]
+    scopes = scope_digests("watchlist", watch)
+    signature = {"version": 1, "key_id": signer.key_id, "envelope": {"scopes": scopes},
+                 "signature": signer.sign(list_message("watchlist", 1, scopes))}  # fmt: skip
+    good = {"version": 1, "changes": watch, "signatures": [signature]}
+    assert check_page("watchlist", 0, good, keys).refused is None
+    vetted = [{"version": 1, **_vetted("LHR", "L1", "no_board")}]
+    scopes = scope_digests("manifest", vetted)
+    signed = {"version": 1, "key_id": signer.key_id, "envelope": {"scopes": scopes},
+              "signature": signer.sign(list_message("manifest", 1, scopes))}  # fmt: skip
+    manifest = {"version": 1, "changes": vetted, "signatures": [signed]}
+    cases = {
+        # a kiosk that names no port is handed a port's vetted entries
+        "changes for another port": check_page("manifest", 0, manifest, keys),
+        # a change claiming a version the page does not cover
+        "changes outside the versions of the page": check_page(
+            "watchlist", 0, {**good, "version": 0}, keys
+        ),
+        # a page claiming a billion versions (to jump the kiosk past every later one)
+        "the page covers too many versions": check_page(
+            "watchlist", 0, {**good, "version": 10**9}, keys
+        ),
+        # a signature that is not hex, and one of another key
+        "the signature does not verify": check_page(
+            "watchlist", 0, {**good, "signatures": [{**signature, "signature": "zz" * 64}]}, keys
+        ),
+        "not a pinned key": check_page(
+            "watchlist", 0, good, {"other": ChangeSigner.generate().public_key}
+        ),
+        "no list-signing key is pinned": check_page("watchlist", 0, good, {}),
+        "no signed digests": check_page(
+            "watchlist", 0, {**good, "signatures": [{**signature, "envelope": {}}]}, keys
+        ),
+    }
+    # THEN each is refused at version 1, with nothing to apply and the version kept
+    for reason, page in cases.items():
+        assert page.refused is not None and reason in page.refused["reason"], reason
+        assert (page.changes, page.version, page.refused["version"]) == ([], 0, 1), reason
+    # AND the LHR kiosk takes the same manifest page
+    assert check_page("manifest", 0, manifest, keys, port="LHR").changes == vetted
