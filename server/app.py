@@ -74,6 +74,7 @@ def build_state(config: ServerConfig, database: ServerDatabase | None = None) ->
     else:
         secret = load_or_create_secret(config.data_dir / "token.secret")
     signer = ChangeSigner.open(config.change_signing_key_file)
+    list_signer = ChangeSigner.open(config.list_signing_key_file)
     db = database or open_server_database(config)
     photos = PhotoVault(load_or_create_photo_key(config.data_dir / "photos.key"))
     metrics = ServerMetrics()
@@ -86,6 +87,7 @@ def build_state(config: ServerConfig, database: ServerDatabase | None = None) ->
         tokens=TokenService(secret, config.token_lifetime_s),
         metrics=metrics,
         signer=signer,
+        list_signer=list_signer,
         login_gate=LoginGate(
             config.login_concurrency,
             config.login_queue,

@@ -120,6 +120,10 @@ class ServerConfig(BaseSettings):
     # the Ed25519 key that signs approved configuration and trust changes; kiosks pin its
     # public key (kiosk central.signing_public_key); default <data_dir>/change-signing.pem
     change_signing_key: Path | None = None
+    # the Ed25519 key that signs each lost/stolen, watchlist and manifest version as it is
+    # written; kiosks pin its public key (kiosk central.list_signing_public_keys); default
+    # <data_dir>/list-signing.pem
+    list_signing_key: Path | None = None
     # /metrics: the Prometheus scraper usually runs on the server host itself, so clients
     # from these networks read it without credentials; any other client must present the
     # bearer token of a technician or an administrator. An empty list makes the token
@@ -194,6 +198,10 @@ class ServerConfig(BaseSettings):
     @property
     def change_signing_key_file(self) -> Path:
         return self.change_signing_key or self.data_dir / "change-signing.pem"
+
+    @property
+    def list_signing_key_file(self) -> Path:
+        return self.list_signing_key or self.data_dir / "list-signing.pem"
 
 
 def load_server_config(path: Path | str | None = None, **overrides: Any) -> ServerConfig:

@@ -14,9 +14,11 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from models.list_signature import VETTED_PREFIX
 from models.server_tables import ListChangeRow
 from models.vetting_tables import VettingFlightRow, VettingHitRow, VettingTravellerRow
-from server.api.lists import VETTED_PREFIX
+from server.api.lists import sign_version
+from server.security.change_signing import ChangeSigner
 from server.vetting.lists import bump_version
 
 LIST = "manifest"
@@ -65,9 +67,11 @@ def _entry(
     return key, data
 
 
-def publish_flight(session: Session, flight: VettingFlightRow, *, crew: bool, actor: str) -> int:
-    """Append the flight's vetted manifest to the kiosks' ``manifest`` list; the number of
-    changes."""
+def publish_flight(
+    session: Session, flight: VettingFlightRow, *, crew: bool, actor: str, signer: ChangeSigner
+) -> int:
+    """Append the flight's vetted manifest to the kiosks' ``manifest`` list, signed with the
+    list-signing key ``signer``; the number of changes."""
     travellers = session.scalars(
         select(VettingTravellerRow).where(VettingTravellerRow.flight_id == flight.id)
     ).all()
@@ -99,5 +103,6 @@ def publish_flight(session: Session, flight: VettingFlightRow, *, crew: bool, ac
             for row in rows
         ],
     )
+    sign_version(session, signer, LIST, version, rows, actor)
     flight.published_keys = sorted(entries)
     return len(rows)

@@ -33,6 +33,7 @@ from models.vetting_tables import (
 )
 from server.database import ServerDatabase
 from server.ingest import insert_new
+from server.security.change_signing import ChangeSigner
 from server.vetting import iapi
 from server.vetting.config import VettingConfig
 from server.vetting.edifact import EdifactError, decode, interchange
@@ -88,10 +89,18 @@ class IngestReport:
 class VettingService:
     """One per server process; thread-safe (the lists are swapped whole under a lock)."""
 
-    def __init__(self, database: ServerDatabase, config: VettingConfig, contact_key: bytes):
+    def __init__(
+        self,
+        database: ServerDatabase,
+        config: VettingConfig,
+        contact_key: bytes,
+        signer: ChangeSigner,
+    ):
+        """``signer``: the list-signing key the published manifests are signed with."""
         self.database = database
         self.config = config
         self._key = contact_key
+        self._signer = signer
         self._lists: VettingLists | None = None
         self._lock = threading.Lock()
 
@@ -272,7 +281,8 @@ class VettingService:
         vetted: dict[int, list[VettingTravellerRow]] = {}
         for flight in flights.values():
             vetted[flight.id] = revet_flight(session, flight, lists, rules, self.config)
-            publish_flight(session, flight, crew=self.config.publish_crew, actor=f"vetting:{actor}")
+            publish_flight(session, flight, crew=self.config.publish_crew, actor=f"vetting:{actor}",
+                          signer=self._signer)  # fmt: skip
         report.flights = set(flights)
         row = session.get(VettingInterchangeRow, interchange_id)
         if row is not None:
@@ -356,7 +366,9 @@ class VettingService:
         for flight in session.scalars(
             select(VettingFlightRow).where(VettingFlightRow.id.in_(flight_ids))
         ):
-            publish_flight(session, flight, crew=self.config.publish_crew, actor=actor)
+            publish_flight(
+                session, flight, crew=self.config.publish_crew, actor=actor, signer=self._signer
+            )
 
     def revet(self, session: Session, flight_ids: list[int], actor: str) -> None:
         """Vet these flights again (a rule or an analyst's decision changed) and republish."""
@@ -366,4 +378,6 @@ class VettingService:
             select(VettingFlightRow).where(VettingFlightRow.id.in_(flight_ids))
         ):
             revet_flight(session, flight, lists, rules, self.config)
-            publish_flight(session, flight, crew=self.config.publish_crew, actor=actor)
+            publish_flight(
+                session, flight, crew=self.config.publish_crew, actor=actor, signer=self._signer
+            )
