@@ -92,9 +92,9 @@ def publish_lane(state: ServerState, session: Session, device: str) -> None:
 
 def publish_referrals(state: ServerState, rows: list[ReferralQueueRow]) -> None:
     """Tell the booths what changed in the queue (no names: they reload what they show)."""
-    for row in rows:
-        state.pubsub.publish(
-            REFERRALS,
+    state.pubsub.publish_many(
+        REFERRALS,
+        [
             {
                 "type": "referral",
                 "transaction_id": row.transaction_id,
@@ -103,8 +103,10 @@ def publish_referrals(state: ServerState, rows: list[ReferralQueueRow]) -> None:
                 "status": row.status,
                 "claimed_by": row.claimed_by,
                 "hit": row.priority == 0,
-            },
-        )
+            }
+            for row in rows
+        ],
+    )
     with state.database.sessions() as session:
         for device in {row.kiosk_id for row in rows}:
             publish_lane(state, session, device)

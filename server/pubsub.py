@@ -46,6 +46,11 @@ class PubSub(Protocol):
 
     def publish(self, channel: str, message: dict[str, Any]) -> None: ...
 
+    def publish_many(self, channel: str, messages: list[dict[str, Any]]) -> None:
+        """Each of ``messages`` on ``channel``, in order (across processes: one NOTIFY
+        transaction for them all)."""
+        ...
+
     def subscribe(self, *channels: str) -> Subscription: ...
 
     def close(self) -> None: ...
@@ -96,6 +101,10 @@ class LocalPubSub:
             targets = [s for s in self._subscriptions if channel in s.channels]
         for subscription in targets:
             subscription.deliver(message)
+
+    def publish_many(self, channel: str, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            self.publish(channel, message)
 
     def broadcast(self, message: dict[str, Any]) -> None:
         """``message`` to every subscription, whatever its channels."""
