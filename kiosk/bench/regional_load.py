@@ -139,11 +139,13 @@ def kiosk(url: str, name: str, context: ssl.SSLContext, batch: int, interval_s: 
 
 
 def kiosks(url: str, credentials: list[tuple[int, str, str, str, str]], batch: int,
-           interval_s: float, number: Any, stop: Any, results: Any) -> None:  # fmt: skip
+           interval_s: float, number: Any, stop: Any, ready: Any,
+           results: Any) -> None:  # fmt: skip
     """Kiosks in a process of their own (kiosks are other machines; one interpreter for
     all 200 of them measured its own lock waits as the server's latency): one thread per
-    kiosk, ``credentials`` (number, name, certificate, key, CA files); the phase from ``number``
-    and ``stop`` (:class:`SharedPhase`); what they measured goes to ``results``."""
+    kiosk, ``credentials`` (number, name, certificate, key, CA files); the phase from
+    ``number`` and ``stop`` (:class:`SharedPhase`); ``ready`` (a queue) hears when every
+    kiosk thread runs; what they measured goes to ``results``."""
     from pathlib import Path
 
     from kiosk.config import SyncConfig
@@ -161,6 +163,7 @@ def kiosks(url: str, credentials: list[tuple[int, str, str, str, str]], batch: i
         ))  # fmt: skip
     for thread in threads:
         thread.start()
+    ready.put(len(threads))
     for thread in threads:
         thread.join()
     results.put((dict(stats.latencies), dict(stats.decisions), dict(stats.statuses)))

@@ -220,12 +220,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         spawn = multiprocessing.get_context("spawn")
         phase_number, phase_stop = spawn.Value("i", 0), spawn.Event()
         shared_phase = load.SharedPhase(phase_number, phase_stop)
-        kiosk_results = spawn.Queue()
+        kiosk_results, kiosks_ready = spawn.Queue(), spawn.Queue()
         generators = [
             spawn.Process(
                 target=load.kiosks, name=f"bench-kiosks-{number}",
                 args=(url, credentials[number :: args.generators], args.batch, args.interval,
-                      phase_number, phase_stop, kiosk_results),
+                      phase_number, phase_stop, kiosks_ready, kiosk_results),
             )
             for number in range(args.generators)
         ]  # fmt: skip
@@ -251,6 +251,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             generator.start()
         for thread in threads:
             thread.start()
+        for _ in generators:
+            kiosks_ready.get(timeout=300)  # every kiosk thread running
         phase.stop.wait(3.0)  # warm-up: connections made, caches filled
         print(f"baseline for {args.seconds:.0f} s ...", flush=True)
         histograms = [_buckets(servers, people)]
