@@ -134,8 +134,14 @@ def _merge(stats: load.Stats, measured: tuple[dict[str, Any], ...]) -> None:
 
 
 def _token(url: str, context: ssl.SSLContext, name: str) -> str:
-    answer = httpx.post(f"{url}/v1/auth/token", json={"username": name, "password": PASSWORD},
-                        verify=context, timeout=30)  # fmt: skip
+    """Log in as a booth would: a 503 (every login slot busy: the login gate admits a few
+    a second) is retried after its Retry-After."""
+    for _ in range(60):
+        answer = httpx.post(f"{url}/v1/auth/token", json={"username": name, "password": PASSWORD},
+                            verify=context, timeout=30)  # fmt: skip
+        if answer.status_code != 503:
+            break
+        time.sleep(float(answer.headers.get("retry-after", "1")))
     answer.raise_for_status()
     return str(answer.json()["access_token"])
 
