@@ -25,7 +25,7 @@ from kiosk.bench.region import BALANCER_SOURCE, HELLO_WAIT_S, Balancer, ServerPr
 from kiosk.storage.recorder import decision_payload
 from kiosk.sync.client import ServerClient
 from server.middleware import serves_path
-from tests.server.region import metric
+from tests.server.region import closed_by_peer, metric
 
 SILENT = 100  # connections that never send a byte
 FLOOD = 40  # concurrent login-flood clients, as in issue 14
@@ -54,17 +54,6 @@ def _connections_to(port: int) -> int:
         if fields[2].endswith(wanted) and fields[3] == "01":  # remote address, ESTABLISHED
             count += 1
     return count
-
-
-def _closed_by_peer(sock: socket.socket | ssl.SSLSocket) -> bool:
-    """Wait (an upper bound for a hang, not a measurement) for the other end to close."""
-    sock.settimeout(HELLO_WAIT_S + 60)
-    try:
-        return sock.recv(1) == b""
-    except (ssl.SSLError, ConnectionError):
-        return True
-    except TimeoutError:
-        return False
 
 
 def _batch(setup: Any, decided: Any, start: int, size: int = 20) -> list[dict[str, Any]]:
@@ -127,7 +116,7 @@ def test_connections_without_a_client_hello_never_reach_a_server(
             # kiosk's and the balancer's health checks
             assert _connections_to(kiosks.port) < 10
         # AND HAProxy closes each of them once it has waited for a ClientHello
-        assert all(_closed_by_peer(sock) for sock in silent)
+        assert all(closed_by_peer(sock, HELLO_WAIT_S + 60) for sock in silent)
     finally:
         for sock in silent:
             sock.close()
