@@ -1,22 +1,31 @@
 """``kiosk bench server``: the mixed load of a region on the real server.
 
-Two server processes (``kiosk server run``, mutual TLS) on one PostgreSQL schema behind
-HAProxy (TCP mode, TLS passed through; ``--processes 1`` without a balancer when HAProxy is
-absent is refused: install it, ``packaging/bootstrap.sh`` does). Then, at once:
+Server processes (``kiosk server run``, mutual TLS) on one PostgreSQL schema behind HAProxy
+(TCP mode, TLS passed through, PROXY v2 headers) as deployed (docs/OPERATOR.md section 9):
+``--processes`` ingestion processes (``serves = "kiosks"``) behind the kiosk port and
+``--people-processes`` (``serves = "people"``, ``--people-niceness`` lower priority) behind
+the people port; both ports close a connection without a TLS ClientHello and limit each
+client address (``--no-source-limits`` to measure without). ``--people-processes 0``: one
+port, every process serves everything. Without HAProxy the bench refuses to run: install
+it, ``packaging/bootstrap.sh`` does. Then, at once:
 
 - ``--kiosks`` simulated kiosks posting decisions (one in five referred) in batches of
   ``--batch`` every ``--interval`` seconds (200 x 50 / 8 s offer 1,250 decisions/s), a
-  heartbeat every 5th batch and a watchlist delta every 10th;
-- ``--booths`` booths on live updates: each holds a LISTEN on the referrals channel and
-  fetches the open queue on every notification;
+  heartbeat every 5th batch and a watchlist delta every 10th; in ``--generators``
+  processes of their own, each kiosk from a loopback address of its own, the latency
+  clock started once the request's body is encoded;
+- ``--booths`` booths on live updates (people port): each holds a LISTEN on the referrals
+  channel and fetches the open queue on every notification;
 - an administrator publishing a watchlist change every 2 s;
-- for the second half (``--seconds`` each), the attacks of issue 14: a login flood of
-  ``--flood`` clients with wrong passwords, and ``--idle`` TLS connections that never send
-  a request (reopened when the server closes them).
+- for the second half (``--seconds`` each), the attacks of issue 14, from
+  ``--attack-sources`` addresses of their own: a login flood of ``--flood`` clients with
+  wrong passwords on the people port, and ``--idle`` TLS connections to the kiosk port
+  that never send a request (reopened when closed).
 
 ``decisions_per_s`` is what the kiosks got accepted per second before the attacks,
 ``latency_ms_p99`` their request latency then, ``under_attack_latency_ms_p99`` with the
-attacks running. Every figure is measured; the schema is dropped after."""
+attacks running (what kiosks send while the attackers wind down counts in neither).
+Every figure is measured; the schema is dropped after."""
 
 from __future__ import annotations
 
