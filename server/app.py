@@ -43,6 +43,7 @@ from server.middleware import (
     LoginShed,
     NoStore,
     RequestMetrics,
+    ServedPaths,
 )
 from server.photo_purge import photo_purge_loop
 from server.photos import PhotoVault, load_or_create_photo_key
@@ -167,6 +168,8 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Fas
         on_shed=lambda address: login_routes.refused_busy(server, address),
         delay_s=config.login_shed_delay_s,
     )
+    if config.serves != "all":
+        app.add_middleware(ServedPaths, serves=config.serves)
     app.add_middleware(RequestMetrics, metrics=server.metrics)
     return app
 

@@ -12,7 +12,7 @@ import os
 import tomllib
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, IPvAnyNetwork, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -59,6 +59,11 @@ class ServerConfig(BaseSettings):
     # pooled connections (pool_size, as many again in overflow) only queue for the pool and
     # contend for the interpreter lock, which delays every statement's answer
     worker_threads: int = Field(16, ge=1, le=200)
+    # what this process serves: "all"; "kiosks" (the /v1/kiosk endpoints only: an ingestion
+    # process behind the balancer's kiosk port, which never sees a login); "people" (all
+    # but the kiosk endpoints: logins, booths, analysts, administrators). Anything else is
+    # answered 421 before it is routed or its body read.
+    serves: Literal["all", "kiosks", "people"] = "all"
     host: str = "127.0.0.1"
     port: int = Field(8443, ge=0, le=65535)
     tls: bool = Field(True, description="serve HTTPS with client certificates (mutual TLS)")
