@@ -85,14 +85,20 @@ class EmbeddedServer:
         except AccountError:
             pass  # created by an earlier demo run
 
-    def kiosk_config(self, config: KioskConfig) -> KioskConfig:
-        """``config`` syncing to this server with the enrolled kiosk's credentials, pinning
-        its change-signing and list-signing keys."""
+    def pinned_keys(self) -> tuple[Path, Path]:
+        """The files of the public keys a kiosk of this server pins: (change-signing,
+        list-signing)."""
         signing_key = self.credentials / "change-signing.pub.pem"
         list_key = self.credentials / "list-signing.pub.pem"
         if self._state is not None:
             signing_key.write_text(self._state.signer.public_key_pem, encoding="ascii")
             list_key.write_text(self._state.list_signer.public_key_pem, encoding="ascii")
+        return signing_key, list_key
+
+    def kiosk_config(self, config: KioskConfig) -> KioskConfig:
+        """``config`` syncing to this server with the enrolled kiosk's credentials, pinning
+        its change-signing and list-signing keys."""
+        signing_key, list_key = self.pinned_keys()
         central = config.central.model_copy(
             update={"signing_public_key": signing_key, "list_signing_public_keys": [list_key]}
         )

@@ -103,16 +103,18 @@ class DemoKioskLoop:
         chip = PassportChip(image)
         chip_reader.insert(card(chip) if card is not None else chip)
         started = time.perf_counter()
+        refused = self.runtime.documents_refused
         mrz_reader.present(printed)
         try:
             while True:
-                if not self._finished.wait(timeout_s) or not self.kiosk.engine.wait_idle(timeout_s):
+                if not self._await_finished(mrz_reader, printed, refused, timeout_s):
                     raise TransactionHung(f"no decision in {timeout_s:.0f}s")
                 last = self.kiosk.engine.last_outcome
                 if last is None or last.outcome != Outcome.PLACE_AGAIN:
                     break
                 self._finished.clear()  # asked to place it again: lift it, put it back
                 mrz_reader.remove()
+                refused = self.runtime.documents_refused
                 mrz_reader.present(printed)
             wall_s = time.perf_counter() - started
         finally:
@@ -121,6 +123,26 @@ class DemoKioskLoop:
         outcome = self.kiosk.engine.last_outcome
         assert outcome is not None
         return LoopResult(outcome, wall_s)
+
+    def _await_finished(
+        self, mrz_reader: SimulatedMrzReader, printed: str, refused: int, timeout_s: float
+    ) -> bool:
+        """Wait for the transaction's end. A document the kiosk did not take because the lane
+        went out of service just then (a gate fault of the last traveller clears by itself a
+        moment later) is lifted and put back once the lane is in service again, as a
+        traveller would."""
+        deadline = time.monotonic() + timeout_s
+        while not self._finished.wait(0.1):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if self.runtime.documents_refused > refused:
+                if not self.runtime.wait_in_service(left):
+                    return False
+                mrz_reader.remove()
+                refused = self.runtime.documents_refused
+                mrz_reader.present(printed)
+        return self.kiosk.engine.wait_idle(max(0.0, deadline - time.monotonic()))
 
     def close(self) -> None:
         self.runtime.stop()

@@ -226,6 +226,7 @@ class ProductionRig:
     def _write_toml(self) -> Path:
         assert self.server is not None and self.board is not None and self.feed is not None
         creds = self.server.credentials
+        signing_key, list_key = self.server.pinned_keys()
         home = self.work / "kiosk"
         text = f"""\
 kiosk_id = "{KIOSK_ID}"
@@ -261,6 +262,10 @@ reconnect_s = 0.1
 type = "serial"
 port = "{self.board.path}"
 heartbeat_s = 0.5
+
+[central]
+signing_public_key = "{signing_key}"
+list_signing_public_keys = ["{list_key}"]
 
 [sync]
 server_url = "{self.server.url}"
