@@ -142,6 +142,16 @@ class LostStolenIndex:
         position = int(np.searchsorted(hashes, np.uint64(value)))
         return position < hashes.size and int(hashes[position]) == value
 
+    def contains_hashes(self, hashes: HashArray) -> npt.NDArray[np.bool_]:
+        """For each of ``hashes`` (:func:`key_hash` values), is it listed? (Many lookups in
+        one binary search.)"""
+        table = self._hashes
+        if table.size == 0 or hashes.size == 0:
+            return np.zeros(hashes.shape, dtype=bool)
+        positions = np.minimum(np.searchsorted(table, hashes), table.size - 1)
+        found: npt.NDArray[np.bool_] = table[positions] == hashes
+        return found
+
     def contains(self, key: DocumentKey) -> bool:
         """Is ``key`` listed, either with its own category or with no category given?"""
         if not key.number:

@@ -13,11 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
@@ -60,6 +61,33 @@ class VettingLists:
         for state, index in self.national_documents.items():
             if any(index.contains(k) for k in keys):
                 found.append(f"national:{state}")
+        return found
+
+
+    def document_hits_many(
+        self, documents: Sequence[tuple[str, str, str]]
+    ) -> list[list[str]]:
+        """:meth:`document_hits` of every ``(issuer, doc_type, number)`` (a manifest's), the
+        keys of all of them hashed and looked up at once."""
+        keys: list[DocumentKey] = []
+        owners: list[int] = []
+        for i, (issuer, doc_type, number) in enumerate(documents):
+            base = DocumentKey.of(issuer, doc_type, number)
+            if not base.number:  # as contains(): a document without a number is not listed
+                continue
+            for kind in dict.fromkeys((base.doc_type, *DOC_TYPES)):
+                keys.append(DocumentKey(base.issuer, kind, base.number))
+                owners.append(i)
+        found: list[list[str]] = [[] for _ in documents]
+        if not keys:
+            return found
+        hashes = hash_keys(keys)
+        owner = np.array(owners, dtype=np.int64)
+        indexes = [("regional", self.regional_documents)]
+        indexes += [(f"national:{state}", index) for state, index in self.national_documents.items()]
+        for source, index in indexes:
+            for i in np.unique(owner[index.contains_hashes(hashes)]).tolist():
+                found[i].append(source)
         return found
 
 
