@@ -92,10 +92,16 @@ def hash_encoded_keys(
 
 def hash_keys(keys: Iterable[DocumentKey]) -> HashArray:
     """The hashes of ``keys``, computed in vectorised chunks."""
+    return hash_encoded(key.encoded() for key in keys)
+
+
+def hash_encoded(encoded: Iterable[bytes]) -> HashArray:
+    """The hashes of keys already encoded (:meth:`DocumentKey.encoded` of normalised keys),
+    computed in vectorised chunks."""
     chunks: list[HashArray] = []
     batch: list[bytes] = []
-    for key in keys:
-        batch.append(key.encoded())
+    for key in encoded:
+        batch.append(key)
         if len(batch) >= _BUILD_CHUNK:
             chunks.append(_hash_batch(batch))
             batch = []

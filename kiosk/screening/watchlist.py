@@ -14,8 +14,8 @@ dropped before their names are compared. The rest are scored exactly as
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 

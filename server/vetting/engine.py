@@ -175,7 +175,10 @@ def vet_flight(
     people = iter(lists.watchlist.search_many([_query(s) for s in named], threshold, limit))
     # and every document at once (the lost/stolen lists)
     documents = lists.document_hits_many(
-        [(s.doc_issuer, s.doc_type, s.doc_number) if s.doc_number else ("", "", "") for s in subjects]
+        [
+            (s.doc_issuer, s.doc_type, s.doc_number) if s.doc_number else ("", "", "")
+            for s in subjects
+        ]
     )
     found = [
         _list_hits(s, listed, next(people) if s.surname else ())

@@ -30,10 +30,16 @@ def manifest_key(port: str, flight: str, day: dt.date, issuer: str, number: str)
 
 
 class HitLike(Protocol):
-    kind: str
-    status: str
-    score: float | None
-    detail: str
+    """What a reason is made of: a stored hit row, or the hit just written."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def score(self) -> float | None: ...
+    @property
+    def detail(self) -> str: ...
 
 
 def _reasons(hits: Sequence[HitLike]) -> list[str]:
