@@ -92,8 +92,9 @@ def test_the_lost_stolen_list_copied_from_postgresql_is_the_list_read_row_by_row
     # THEN both hold the same documents (9 of these are live: an upsert without data is a
     # document listed with no type)
     assert np.array_equal(copied._hashes, read._hashes)
-    for issuer, doc_type, number in [("TTO", "P", f"{tag}03"), ("BRB", "A", f"{tag}09"),
-                                     ("LCA", "C", f"{tag}10"), ("GBR", "P", f"{tag}04")]:  # fmt: skip
+    listed = [("TTO", "P", "03"), ("BRB", "A", "09"), ("LCA", "C", "10"), ("GBR", "P", "04")]
+    for issuer, doc_type, suffix in listed:
+        number = f"{tag}{suffix}"
         assert copied.lookup(issuer, doc_type, number)
     assert copied.lookup("JAM", "P", f"{tag}07")
     assert not copied.lookup("JAM", "V", f"{tag}08")  # deleted
