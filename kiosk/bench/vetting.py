@@ -64,6 +64,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--concurrency", type=int, default=1, help="messages ingested at once (threads)"
     )
     parser.add_argument(
+        "--processes", type=int, default=1, help="server processes sharing the messages"
+    )
+    parser.add_argument(
         "--fresh", action="store_true", help="store the lists again even when a kept copy exists"
     )
     parser.add_argument(
@@ -315,6 +318,73 @@ def _travellers(entries: list[Any], count: int, share: float, rng: random.Random
     return out
 
 
+def _ingest_all(
+    service: Any, messages: list[bytes], indexes: list[int], concurrency: int
+) -> list[tuple[float, int]]:
+    """Ingest ``messages[i]`` for each of ``indexes``, ``concurrency`` at once (threads, as
+    that many gateways posting to the server, each on one of its request threads): each
+    message's time from bytes in to every verdict stored, and its passengers."""
+    out: list[tuple[float, int]] = []
+    done = threading.Lock()
+
+    def ingest(i: int) -> None:
+        begin = time.perf_counter()
+        report = service.ingest(messages[i], source=f"bench-{i}", channel="cli", actor="bench")
+        took = time.perf_counter() - begin
+        with done:
+            out.append((took, report.passengers))
+            print(
+                f"vetting bench: message {i + 1:,} / {len(messages):,} vetted"
+                f" ({took * 1000:,.0f} ms)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    with ThreadPoolExecutor(max_workers=max(concurrency, 1)) as pool:
+        list(pool.map(ingest, indexes))
+    return out
+
+
+def _in_processes(
+    service: Any, messages: list[bytes], processes: int, concurrency: int
+) -> list[tuple[float, int]]:
+    """The messages shared out between ``processes`` server processes, forked once the
+    lists are loaded (as several server processes behind one load balancer, each with the
+    lists in memory; here they share the loaded pages until written)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    results = context.SimpleQueue()
+
+    def child(indexes: list[int]) -> None:
+        service.database.engine.dispose(close=False)  # the parent's connections stay its own
+        try:
+            results.put(("ok", _ingest_all(service, messages, indexes, concurrency)))
+        except BaseException as exc:
+            results.put(("failed", f"{exc.__class__.__name__}: {exc}"))
+            raise
+
+    workers = [
+        context.Process(target=child, args=(list(range(k, len(messages), processes)),))
+        for k in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    out: list[tuple[float, int]] = []
+    failures = []
+    for _ in workers:
+        outcome, value = results.get()
+        if outcome == "ok":
+            out += value
+        else:
+            failures.append(value)
+    for worker in workers:
+        worker.join()
+    if failures or any(worker.exitcode != 0 for worker in workers):
+        raise RuntimeError(f"a vetting process failed: {failures}")
+    return out
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from sqlalchemy import create_engine, text
 
@@ -379,31 +449,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "BW", str(100 + i), ("JFK", "POS"), departure + dt.timedelta(hours=i), tuple(people)
             )
             messages.append(paxlst(plane, reference=f"BENCH{i:06d}").encode())
-        latencies: list[float] = []
-        passengers = 0
-        done = threading.Lock()
-
-        def ingest(i: int) -> None:
-            nonlocal passengers
-            begin = time.perf_counter()
-            report = service.ingest(messages[i], source=f"bench-{i}", channel="cli", actor="bench")
-            took = time.perf_counter() - begin
-            with done:
-                latencies.append(took)
-                passengers += report.passengers
-                print(
-                    f"vetting bench: messages vetted {len(latencies):,} / {args.messages:,}"
-                    f" ({took * 1000:,.0f} ms)",
-                    file=sys.stderr,
-                    flush=True,
-                )
-
         total_started = time.perf_counter()
-        # --concurrency messages in flight at once, as that many gateways posting to the
-        # server (each on its own thread, as the server's request threads)
-        with ThreadPoolExecutor(max_workers=max(args.concurrency, 1)) as pool:
-            list(pool.map(ingest, range(args.messages)))
+        if args.processes > 1:
+            vetted = _in_processes(service, messages, args.processes, args.concurrency)
+        else:
+            vetted = _ingest_all(service, messages, list(range(len(messages))), args.concurrency)
         elapsed = time.perf_counter() - total_started
+        latencies = [took for took, _ in vetted]
+        passengers = sum(count for _, count in vetted)
         from sqlalchemy import func, select
 
         from models.vetting_tables import VettingTravellerRow
@@ -439,6 +492,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "rules": args.rules,
                 "messages": args.messages,
                 "concurrency": args.concurrency,
+                "processes": args.processes,
                 "passengers": passengers,
                 "referred": referred,
                 "passengers_per_s": round(passengers / elapsed, 1) if elapsed else None,

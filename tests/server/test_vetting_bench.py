@@ -56,8 +56,9 @@ def test_bench_vetting_reports_its_figures_full_recall_and_reuses_its_lists() ->
     assert figures["recall_expected_hits"] > 0 and figures["recall"] == 1.0
     schema = lists_schema(3000, 2000, 41)
     assert _schema_exists(schema)  # kept for the next run
-    # WHEN it runs again (two messages at once this time), asked to drop the lists after
-    again, progress = _bench("--concurrency", "2", "--drop-lists")
+    # WHEN it runs again, in two forked server processes taking two messages at once each,
+    # asked to drop the lists after
+    again, progress = _bench("--processes", "2", "--concurrency", "2", "--drop-lists")
     # THEN it reused the stored lists, and the same travellers were vetted the same way
     assert again["lists_reused"] is True and "reused" in progress
     for key in ("passengers", "referred", "recall_expected_hits", "recall"):
