@@ -304,6 +304,13 @@ class CentralChangesConfig(_Section):
         description="the server's change-signing public key (PEM, `kiosk server "
         "signing-key`); without it no configuration or trust change is applied",
     )
+    list_signing_public_keys: list[Path] = Field(
+        default_factory=list,
+        max_length=4,
+        description="the server's list-signing public keys (PEM, `kiosk server "
+        "list-signing-key`; two while a key is rotated): lost/stolen, watchlist and manifest "
+        "versions are applied only when one of them verifies; with none, none are",
+    )
     face_threshold_max: float = Field(
         0.6, gt=0, lt=1.5, description="the largest face distance threshold the server may set"
     )

@@ -43,6 +43,7 @@ from server.middleware import (
     LoginShed,
     NoStore,
     RequestMetrics,
+    ServedPaths,
 )
 from server.photo_purge import photo_purge_loop
 from server.photos import PhotoVault, load_or_create_photo_key
@@ -74,6 +75,7 @@ def build_state(config: ServerConfig, database: ServerDatabase | None = None) ->
     else:
         secret = load_or_create_secret(config.data_dir / "token.secret")
     signer = ChangeSigner.open(config.change_signing_key_file)
+    list_signer = ChangeSigner.open(config.list_signing_key_file)
     db = database or open_server_database(config)
     photos = PhotoVault(load_or_create_photo_key(config.data_dir / "photos.key"))
     metrics = ServerMetrics()
@@ -86,6 +88,7 @@ def build_state(config: ServerConfig, database: ServerDatabase | None = None) ->
         tokens=TokenService(secret, config.token_lifetime_s),
         metrics=metrics,
         signer=signer,
+        list_signer=list_signer,
         login_gate=LoginGate(
             config.login_concurrency,
             config.login_queue,
@@ -165,6 +168,8 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Fas
         on_shed=lambda address: login_routes.refused_busy(server, address),
         delay_s=config.login_shed_delay_s,
     )
+    if config.serves != "all":
+        app.add_middleware(ServedPaths, serves=config.serves)
     app.add_middleware(RequestMetrics, metrics=server.metrics)
     return app
 

@@ -12,7 +12,7 @@ import os
 import tomllib
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, IPvAnyNetwork, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -59,6 +59,11 @@ class ServerConfig(BaseSettings):
     # pooled connections (pool_size, as many again in overflow) only queue for the pool and
     # contend for the interpreter lock, which delays every statement's answer
     worker_threads: int = Field(16, ge=1, le=200)
+    # what this process serves: "all"; "kiosks" (the /v1/kiosk endpoints only: an ingestion
+    # process behind the balancer's kiosk port, which never sees a login); "people" (all
+    # but the kiosk endpoints: logins, booths, analysts, administrators). Anything else is
+    # answered 421 before it is routed or its body read.
+    serves: Literal["all", "kiosks", "people"] = "all"
     host: str = "127.0.0.1"
     port: int = Field(8443, ge=0, le=65535)
     tls: bool = Field(True, description="serve HTTPS with client certificates (mutual TLS)")
@@ -120,6 +125,10 @@ class ServerConfig(BaseSettings):
     # the Ed25519 key that signs approved configuration and trust changes; kiosks pin its
     # public key (kiosk central.signing_public_key); default <data_dir>/change-signing.pem
     change_signing_key: Path | None = None
+    # the Ed25519 key that signs each lost/stolen, watchlist and manifest version as it is
+    # written; kiosks pin its public key (kiosk central.list_signing_public_keys); default
+    # <data_dir>/list-signing.pem
+    list_signing_key: Path | None = None
     # /metrics: the Prometheus scraper usually runs on the server host itself, so clients
     # from these networks read it without credentials; any other client must present the
     # bearer token of a technician or an administrator. An empty list makes the token
@@ -194,6 +203,10 @@ class ServerConfig(BaseSettings):
     @property
     def change_signing_key_file(self) -> Path:
         return self.change_signing_key or self.data_dir / "change-signing.pem"
+
+    @property
+    def list_signing_key_file(self) -> Path:
+        return self.list_signing_key or self.data_dir / "list-signing.pem"
 
 
 def load_server_config(path: Path | str | None = None, **overrides: Any) -> ServerConfig:

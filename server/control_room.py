@@ -84,17 +84,38 @@ def lane_tile(session: Session, row: LaneStateRow) -> dict[str, Any]:
     }
 
 
-def publish_lane(state: ServerState, session: Session, device: str) -> None:
+def publish_lane(
+    state: ServerState, session: Session, device: str, *, in_transaction: bool = False
+) -> None:
+    """The lane's tile to the walls; with ``in_transaction`` when ``session`` commits."""
     row = session.get(LaneStateRow, device)
     if row is not None:
-        state.pubsub.publish(LANES, {"type": "lane", "tile": lane_tile(session, row)})
+        tile = [{"type": "lane", "tile": lane_tile(session, row)}]
+        state.pubsub.publish_many(LANES, tile, session=session if in_transaction else None)
 
 
-def publish_referrals(state: ServerState, rows: list[ReferralQueueRow]) -> None:
-    """Tell the booths what changed in the queue (no names: they reload what they show)."""
-    for row in rows:
-        state.pubsub.publish(
-            REFERRALS,
+def publish_referrals(
+    state: ServerState, rows: list[ReferralQueueRow], *, session: Session | None = None
+) -> None:
+    """Tell the booths what changed in the queue (no names: they reload what they show);
+    with ``session``, when (and only if) its transaction commits, in one NOTIFY with it."""
+    if session is not None:
+        _publish_referrals(state, rows, session)
+        for device in {row.kiosk_id for row in rows}:
+            publish_lane(state, session, device, in_transaction=True)
+        return
+    _publish_referrals(state, rows, None)
+    with state.database.sessions() as reading:
+        for device in {row.kiosk_id for row in rows}:
+            publish_lane(state, reading, device)
+
+
+def _publish_referrals(
+    state: ServerState, rows: list[ReferralQueueRow], session: Session | None
+) -> None:
+    state.pubsub.publish_many(
+        REFERRALS,
+        [
             {
                 "type": "referral",
                 "transaction_id": row.transaction_id,
@@ -103,8 +124,8 @@ def publish_referrals(state: ServerState, rows: list[ReferralQueueRow]) -> None:
                 "status": row.status,
                 "claimed_by": row.claimed_by,
                 "hit": row.priority == 0,
-            },
-        )
-    with state.database.sessions() as session:
-        for device in {row.kiosk_id for row in rows}:
-            publish_lane(state, session, device)
+            }
+            for row in rows
+        ],
+        session=session,
+    )

@@ -1,6 +1,7 @@
-"""Pure ASGI middleware: a request body limit (413 before anything is parsed, 408 for a
-body that does not arrive), authentication before the body is parsed, no-store caching of
-answers, and request metrics. Pure ASGI, not BaseHTTPMiddleware, so they cost little per request."""
+"""Pure ASGI middleware: the endpoints a process serves (421 for the others), a request body
+limit (413 before anything is parsed, 408 for a body that does not arrive), authentication
+before the body is parsed, no-store caching of answers, and request metrics. Pure ASGI,
+not BaseHTTPMiddleware, so they cost little per request."""
 
 from __future__ import annotations
 
@@ -212,3 +213,35 @@ class LoginShed:
             await send({"type": "http.response.body", "body": body})
             return
         await self.app(scope, receive, send)
+
+
+KIOSK_PREFIX = "/v1/kiosk/"
+# what every process answers whatever it serves: liveness (the balancer's and the
+# operator's checks), the scraper, the API description
+OPERATIONAL_PATHS = frozenset({"/healthz", "/metrics", "/openapi.json"})
+
+
+def serves_path(serves: str, path: str) -> bool:
+    """Whether a process configured with ``serves`` ("all", "kiosks", "people") answers
+    ``path``."""
+    if serves == "all" or path in OPERATIONAL_PATHS:
+        return True
+    kiosk = path.startswith(KIOSK_PREFIX)
+    return kiosk if serves == "kiosks" else not kiosk
+
+
+class ServedPaths:
+    """A process behind the balancer's kiosk port (``serves = "kiosks"``) answers only the
+    kiosk endpoints; one behind the people port (``"people"``) all the others. Anything
+    else is 421 (misdirected) before it is routed, authenticated or its body read: a login
+    sent to an ingestion process never reaches the login gate, argon2 or the database."""
+
+    def __init__(self, app: Any, serves: str) -> None:
+        self.app = app
+        self.serves = serves
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or serves_path(self.serves, str(scope.get("path", ""))):
+            await self.app(scope, receive, send)
+            return
+        await _send_json(send, 421, f"this server process serves {self.serves} only")

@@ -89,7 +89,7 @@ def publish(session: Session, channel: str, payload: dict[str, Any]) -> None:
 
 def publish_many(session: Session, channel: str, payloads: Sequence[dict[str, Any]]) -> None:
     """Announce each of ``payloads`` on ``channel`` (in order) when ``session``'s transaction
-    commits: one statement for all of them (a batch of 50 decisions opens 10 referrals)."""
+    commits: one statement for all the transaction's notifications, sent as it commits."""
     database_schema = session.info.get("notify_schema")
     full = f"{database_schema or 'public'}.{channel}"
     if channel not in CHANNELS:
@@ -98,13 +98,12 @@ def publish_many(session: Session, channel: str, payloads: Sequence[dict[str, An
     if not encoded:
         return
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            text(
-                "SELECT pg_notify(:channel, payload) FROM "
-                "unnest(CAST(:payloads AS text[])) WITH ORDINALITY AS notes(payload, n) ORDER BY n"
-            ),
-            {"channel": full, "payloads": encoded},
-        )
+        pending = session.info.get(PENDING)
+        if pending is None:
+            pending = session.info[PENDING] = []
+            event.listen(session, "before_commit", _send_pending, once=True)
+            event.listen(session, "after_rollback", _drop_pending, once=True)
+        pending.extend((full, data) for data in encoded)
         return
     notes = [Notification(channel, json.loads(data)) for data in encoded]
 
@@ -113,6 +112,31 @@ def publish_many(session: Session, channel: str, payloads: Sequence[dict[str, An
             _deliver_local(full, note)
 
     event.listen(session, "after_commit", deliver, once=True)
+
+
+PENDING = "notify_pending"
+
+
+def _send_pending(session: Session) -> None:
+    """Every notification of the transaction in one statement, just before it commits
+    (PostgreSQL delivers them at the commit, in this order): a batch that announces its
+    decisions, its referrals and the walls' update makes one round trip for them, not
+    three."""
+    pending = session.info.pop(PENDING, [])
+    if not pending:
+        return
+    session.execute(
+        text(
+            "SELECT pg_notify(channel, payload) FROM unnest(CAST(:channels AS text[]), "
+            "CAST(:payloads AS text[])) WITH ORDINALITY AS notes(channel, payload, n) ORDER BY n"
+        ),
+        {"channels": [full for full, _ in pending], "payloads": [data for _, data in pending]},
+    )
+
+
+def _drop_pending(session: Session) -> None:
+    """A rolled-back transaction announces nothing (not even in a later one)."""
+    session.info.pop(PENDING, None)
 
 
 def _conninfo(database: ServerDatabase) -> str:

@@ -17,6 +17,9 @@ import logging
 import threading
 from typing import Any, Protocol
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
 log = logging.getLogger(__name__)
 
 MAX_QUEUED = 1000
@@ -45,6 +48,13 @@ class PubSub(Protocol):
         ...
 
     def publish(self, channel: str, message: dict[str, Any]) -> None: ...
+
+    def publish_many(
+        self, channel: str, messages: list[dict[str, Any]], *, session: Session | None = None
+    ) -> None:
+        """Each of ``messages`` on ``channel``, in order (across processes: one NOTIFY for
+        them all); with ``session``, when (and only if) its transaction commits."""
+        ...
 
     def subscribe(self, *channels: str) -> Subscription: ...
 
@@ -96,6 +106,17 @@ class LocalPubSub:
             targets = [s for s in self._subscriptions if channel in s.channels]
         for subscription in targets:
             subscription.deliver(message)
+
+    def publish_many(
+        self, channel: str, messages: list[dict[str, Any]], *, session: Session | None = None
+    ) -> None:
+        if session is not None:
+            event.listen(
+                session, "after_commit", lambda _s: self.publish_many(channel, messages), once=True
+            )
+            return
+        for message in messages:
+            self.publish(channel, message)
 
     def broadcast(self, message: dict[str, Any]) -> None:
         """``message`` to every subscription, whatever its channels."""

@@ -29,6 +29,8 @@ class ServerState:
     tokens: TokenService
     metrics: ServerMetrics
     signer: ChangeSigner
+    # signs lost/stolen, watchlist and manifest versions as they are written
+    list_signer: ChangeSigner
     login_gate: LoginGate = field(default_factory=lambda: LoginGate(2, 8))
     throttle: ThrottlePolicy = field(default_factory=lambda: ThrottlePolicy(3, 2.0, 900, 3600))
     pubsub: PubSub = field(default_factory=LocalPubSub)

@@ -22,8 +22,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # `pcsc` reader to check it starts out of service, say) would fix the system socket for the
 # rest of the session. So the socket of the session's pcscd is chosen here, before any test
 # runs; tests/pcsc/conftest.py starts the daemon on exactly that path.
+# Under pytest-xdist each worker is a process of its own with its own pcscd: a worker always
+# takes a socket of its own (the controller's choice reaches the workers through the
+# environment).
 PCSC_RUN_DIR = Path(tempfile.mkdtemp(prefix="kiosk-test-pcscd-"))
-os.environ.setdefault("PCSCLITE_CSOCK_NAME", str(PCSC_RUN_DIR / "pcscd.comm"))
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["PCSCLITE_CSOCK_NAME"] = str(PCSC_RUN_DIR / "pcscd.comm")
+else:
+    os.environ.setdefault("PCSCLITE_CSOCK_NAME", str(PCSC_RUN_DIR / "pcscd.comm"))
 
 
 @pytest.fixture

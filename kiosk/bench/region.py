@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -54,8 +55,10 @@ class ServerProcess:
         *,
         proxy_protocol_from: str | None = None,
         settings: dict[str, str] | None = None,
+        niceness: int = 0,
     ) -> None:
         self.data_dir, self.db_url, self.schema = data_dir, db_url, schema
+        self.niceness = niceness  # added to ours (a unit's Nice=): below the kiosk processes
         self.ca, self.log = ca, log
         self.proxy_protocol_from = proxy_protocol_from  # the balancer's address (PROXY v2)
         self.settings = dict(settings or {})  # more KIOSK_SERVER_... environment settings
@@ -68,8 +71,8 @@ class ServerProcess:
             env["KIOSK_SERVER_PROXY_PROTOCOL_FROM"] = f'["{self.proxy_protocol_from}"]'
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "kiosk.cli.main", "--log-level", "WARNING", "server",
-                 "--data-dir", str(self.data_dir), "--db", self.db_url, "run",
+                [*self._nice(), sys.executable, "-m", "kiosk.cli.main", "--log-level",
+                 "WARNING", "server", "--data-dir", str(self.data_dir), "--db", self.db_url, "run",
                  "--port", str(self.port)],
                 env=env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
@@ -85,6 +88,9 @@ class ServerProcess:
         wait_until(healthy, f"server on {self.port}", self.process)
         return self
 
+    def _nice(self) -> list[str]:
+        return ["nice", "-n", str(self.niceness)] if self.niceness else []
+
     def stop(self) -> None:
         if self.process is None:
             return
@@ -97,27 +103,102 @@ class ServerProcess:
         self.process = None
 
 
+HELLO_WAIT_S = 5  # how long the balancer holds a connection for its TLS ClientHello
+
+
+@dataclass(frozen=True)
+class SourceLimits:
+    """Per client address, at the balancer: at most ``connections`` open at once and
+    ``per_10s`` opened in any 10 s (a site's kiosks behind one NAT address hold one each
+    and open one every few seconds); beyond either, HAProxy closes the connection as it is
+    accepted, before any byte is read or a server process sees it."""
+
+    connections: int = 100
+    per_10s: int = 200
+
+
+def haproxy_config(
+    kiosk_backends: list[int],
+    kiosk_port: int,
+    *,
+    people_backends: list[int] | None = None,
+    people_port: int | None = None,
+    send_proxy: bool = False,
+    bind: str = "127.0.0.1",
+    per_source: SourceLimits | None = None,
+) -> str:
+    """The balancer's configuration as deployed (docs/OPERATOR.md section 9): TCP mode (TLS
+    passes through to the servers), a connection that has not sent a TLS ClientHello within
+    ``HELLO_WAIT_S`` is closed by HAProxy and never reaches a server process; with
+    ``people_backends`` a second frontend (``people_port``: logins, booths, analysts) goes
+    to server processes of its own, so that the kiosk port's processes never see a login;
+    with ``per_source`` each frontend limits the connections of one client address."""
+    # with PROXY headers the balancer connects from an address of its own, so that a
+    # direct connection to a server (a health probe, /metrics) is not taken for it
+    proxy = f" send-proxy-v2 source {BALANCER_SOURCE}" if send_proxy else ""
+    limits = (
+        "  stick-table type ip size 100k expire 30s store conn_cur,conn_rate(10s)\n"
+        "  tcp-request connection track-sc0 src\n"
+        f"  tcp-request connection reject if {{ sc0_conn_cur gt {per_source.connections} }}\n"
+        f"  tcp-request connection reject if {{ sc0_conn_rate gt {per_source.per_10s} }}\n"
+        if per_source is not None
+        else ""
+    )
+    hello = limits + (
+        f"  tcp-request inspect-delay {HELLO_WAIT_S}s\n"
+        "  tcp-request content accept if { req.ssl_hello_type 1 }\n"
+        "  tcp-request content reject\n"
+    )
+
+    def backend(name: str, ports: list[int]) -> str:
+        servers = "".join(
+            f"  server {name}{i} 127.0.0.1:{port} check inter 300ms fall 1 rise 1{proxy}\n"
+            for i, port in enumerate(ports)
+        )
+        return f"backend {name}\n  balance roundrobin\n{servers}"
+
+    text = (
+        "global\n  maxconn 8000\n"
+        "defaults\n  mode tcp\n  timeout connect 2s\n  timeout client 60s\n"
+        "  timeout server 60s\n  retries 3\n  option redispatch\n"
+        f"frontend kiosks\n  bind {bind}:{kiosk_port}\n{hello}  default_backend egate\n"
+        + backend("egate", kiosk_backends)
+    )
+    if people_backends:
+        text += (
+            f"frontend people\n  bind {bind}:{people_port}\n{hello}"
+            "  default_backend egate_people\n" + backend("egate_people", people_backends)
+        )
+    return text
+
+
 class Balancer:
     """HAProxy in TCP mode (TLS passes through) over ``backends``, on a free port; with
     ``send_proxy`` each connection to a backend opens with a PROXY v2 header naming the
-    client (the servers' ``proxy_protocol_from``)."""
+    client (the servers' ``proxy_protocol_from``); with ``people`` a second port
+    (:attr:`people_url`) for the processes that serve people (``serves = "people"``)."""
 
-    def __init__(self, backends: list[int], directory: Path, *, send_proxy: bool = False) -> None:
+    def __init__(
+        self,
+        backends: list[int],
+        directory: Path,
+        *,
+        send_proxy: bool = False,
+        people: list[int] | None = None,
+        per_source: SourceLimits | None = None,
+    ) -> None:
         self.port = free_port()
+        self.people_port = free_port() if people else None
         self.config = directory / "haproxy.cfg"
-        # with PROXY headers the balancer connects from an address of its own, so that a
-        # direct connection to a server (a health probe, /metrics) is not taken for it
-        proxy = f" send-proxy-v2 source {BALANCER_SOURCE}" if send_proxy else ""
-        servers = "\n".join(
-            f"  server s{i} 127.0.0.1:{port} check inter 300ms fall 1 rise 1{proxy}"
-            for i, port in enumerate(backends)
-        )
         self.config.write_text(
-            "global\n  maxconn 2000\n"
-            "defaults\n  mode tcp\n  timeout connect 2s\n  timeout client 60s\n"
-            "  timeout server 60s\n  retries 3\n  option redispatch\n"
-            f"frontend kiosks\n  bind 127.0.0.1:{self.port}\n  default_backend servers\n"
-            f"backend servers\n  balance roundrobin\n{servers}\n",
+            haproxy_config(
+                backends,
+                self.port,
+                people_backends=people,
+                people_port=self.people_port,
+                send_proxy=send_proxy,
+                per_source=per_source,
+            ),
             encoding="utf-8",
         )
         self.process: subprocess.Popen[bytes] | None = None
@@ -129,9 +210,12 @@ class Balancer:
                 [HAPROXY, "-db", "-f", str(self.config)], stdout=log, stderr=subprocess.STDOUT
             )
 
+        ports = [self.port] + ([self.people_port] if self.people_port else [])
+
         def listening() -> bool:
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                for port in ports:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
             except OSError:
                 return False
             return True
@@ -141,7 +225,13 @@ class Balancer:
 
     @property
     def url(self) -> str:
+        """The kiosk port (every process, when there is no people port)."""
         return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def people_url(self) -> str:
+        """The people port (logins, booths, analysts); the kiosk port without one."""
+        return f"https://127.0.0.1:{self.people_port or self.port}"
 
     def stop(self) -> None:
         if self.process is not None:

@@ -5,6 +5,7 @@ connections). Each records what it measured per phase; nothing is computed inste
 
 from __future__ import annotations
 
+import json
 import random
 import socket
 import ssl
@@ -19,6 +20,7 @@ from typing import Any
 import httpx
 
 PASSWORD_GUESS = "not the password" * 2
+JSON = {"content-type": "application/json"}
 
 
 @dataclass
@@ -27,6 +29,26 @@ class Phase:
 
     name: str = "warmup"
     stop: threading.Event = field(default_factory=threading.Event)
+
+
+PHASES = ("warmup", "baseline", "attack", "after")
+
+
+class SharedPhase:
+    """:class:`Phase` across processes: the phase's number in a shared integer
+    (``multiprocessing.Value``) and ``stop`` a multiprocessing event."""
+
+    def __init__(self, number: Any, stop: Any) -> None:
+        self._number = number
+        self.stop = stop
+
+    @property
+    def name(self) -> str:
+        return PHASES[int(self._number.value)]
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._number.value = PHASES.index(value)
 
 
 @dataclass
@@ -70,24 +92,33 @@ def decision(kiosk: str, index: int, now: datetime) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def kiosk_address(number: int) -> str:
+    """The loopback address of kiosk ``number``: each kiosk is a machine of its own, as
+    the balancer's per-address limits see it (127.0.2.1, ...; 127.0.3.1 after 250)."""
+    return f"127.0.{2 + number // 250}.{1 + number % 250}"
+
+
 def kiosk(url: str, name: str, context: ssl.SSLContext, batch: int, interval_s: float,
-          phase: Phase, stats: Stats) -> None:  # fmt: skip
+          phase: Phase, stats: Stats, source: str | None = None) -> None:  # fmt: skip
     """A batch of decisions every ``interval_s`` (from a random offset, so that kiosks do not
     march in step; at once when the previous answer came late); a heartbeat every 5th
-    batch, a watchlist delta every 10th."""
+    batch, a watchlist delta every 10th; from the address ``source``."""
     now = datetime.now(UTC) - timedelta(minutes=1)
     index = 0
     since = 0
     due = time.monotonic() + random.uniform(0, interval_s)
-    with httpx.Client(base_url=url, verify=context, timeout=30) as client:
+    transport = httpx.HTTPTransport(verify=context, local_address=source)
+    with httpx.Client(base_url=url, transport=transport, timeout=30) as client:
         while not phase.stop.wait(max(0.0, due - time.monotonic())):
             due += interval_s
             items = [decision(name, index + k, now) for k in range(batch)]
             index += batch
+            # encoded before the clock starts: the latency is the server's, from sending
+            body = json.dumps({"items": items}).encode("utf-8")
             key = phase.name
             began = time.perf_counter()
             try:
-                answer = client.post("/v1/kiosk/decisions", json={"items": items})
+                answer = client.post("/v1/kiosk/decisions", content=body, headers=JSON)
             except httpx.HTTPError:
                 stats.record(key, time.perf_counter() - began, status=0)
                 continue
@@ -105,6 +136,37 @@ def kiosk(url: str, name: str, context: ssl.SSLContext, batch: int, interval_s: 
                         since = int(delta.json().get("version", since))
             except httpx.HTTPError:
                 pass
+
+
+def kiosks(url: str, credentials: list[tuple[int, str, str, str, str]], batch: int,
+           interval_s: float, number: Any, stop: Any, ready: Any,
+           results: Any) -> None:  # fmt: skip
+    """Kiosks in a process of their own (kiosks are other machines; one interpreter for
+    all 200 of them measured its own lock waits as the server's latency): one thread per
+    kiosk, ``credentials`` (number, name, certificate, key, CA files); the phase from
+    ``number`` and ``stop`` (:class:`SharedPhase`); ``ready`` (a queue) hears when every
+    kiosk thread runs; what they measured goes to ``results``."""
+    from pathlib import Path
+
+    from kiosk.config import SyncConfig
+    from kiosk.sync.client import ssl_context
+
+    phase = SharedPhase(number, stop)
+    stats = Stats()
+    threads = []
+    for number, name, cert, key, ca in credentials:
+        sync = SyncConfig(client_cert=Path(cert), client_key=Path(key), ca_cert=Path(ca))
+        context = ssl_context(sync)
+        threads.append(threading.Thread(
+            target=kiosk, name=f"bench-{name}",
+            args=(url, name, context, batch, interval_s, phase, stats, kiosk_address(number)),
+        ))  # fmt: skip
+    for thread in threads:
+        thread.start()
+    ready.put(len(threads))
+    for thread in threads:
+        thread.join()
+    results.put((dict(stats.latencies), dict(stats.decisions), dict(stats.statuses)))
 
 
 def booth(url: str, token: str, context: ssl.SSLContext, subscriber: Any, phase: Phase,
@@ -139,10 +201,12 @@ def administrator(url: str, token: str, context: ssl.SSLContext, phase: Phase) -
                 pass
 
 
-def login_flood(url: str, context: ssl.SSLContext, attacking: threading.Event, phase: Phase,
-                stats: Stats) -> None:  # fmt: skip
-    """Attack 1: wrong passwords for made-up names, back to back, while attacking."""
-    with httpx.Client(base_url=url, verify=context, timeout=30) as client:
+def login_flood(url: str, context: ssl.SSLContext, source: str, attacking: threading.Event,
+                phase: Phase, stats: Stats) -> None:  # fmt: skip
+    """Attack 1: wrong passwords for made-up names, back to back, while attacking, from
+    the address ``source``."""
+    transport = httpx.HTTPTransport(verify=context, local_address=source)
+    with httpx.Client(base_url=url, transport=transport, timeout=30) as client:
         while not phase.stop.is_set():
             if not attacking.wait(0.2):
                 continue
@@ -157,9 +221,11 @@ def login_flood(url: str, context: ssl.SSLContext, attacking: threading.Event, p
 
 
 def idle_connections(host: str, port: int, context: ssl.SSLContext, count: int,
-                     attacking: threading.Event, phase: Phase, stats: Stats) -> None:  # fmt: skip
-    """Attack 2: keep ``count`` TLS connections open that never send a request; reopen
-    those the server closes."""
+                     sources: list[str], attacking: threading.Event, phase: Phase,
+                     stats: Stats) -> None:  # fmt: skip
+    """Attack 2: keep ``count`` TLS connections open that never send a request (each from
+    the next of ``sources``); reopen those closed (by the server or the balancer)."""
+    turn = 0
     held: list[ssl.SSLSocket] = []
     while not phase.stop.is_set():
         if not attacking.wait(0.2):
@@ -181,7 +247,9 @@ def idle_connections(host: str, port: int, context: ssl.SSLContext, count: int,
         held = alive
         for _ in range(min(50, count - len(held))):  # then look again for closed ones
             try:
-                raw = socket.create_connection((host, port), timeout=5)
+                turn += 1
+                source = (sources[turn % len(sources)], 0)
+                raw = socket.create_connection((host, port), timeout=5, source_address=source)
                 held.append(context.wrap_socket(raw, server_hostname=host))
                 stats.record("idle-opened", status=1)
             except OSError:
@@ -193,20 +261,23 @@ def idle_connections(host: str, port: int, context: ssl.SSLContext, count: int,
 
 
 def attackers(url: str, host: str, port: int, ca: str, flood: int, idle: int,
-              start: Any, stop: Any, results: Any) -> None:  # fmt: skip
+              sources: list[str], start: Any, stop: Any, results: Any) -> None:  # fmt: skip
     """The attacks in a process of their own (attackers are other machines; here they must
-    not compete for the measuring process's interpreter lock): from ``start`` until ``stop``
+    not compete for the measuring process's interpreter lock), from the loopback addresses
+    ``sources`` (other machines than the kiosks'): from ``start`` until ``stop``
     (multiprocessing events); the answers counted go to ``results`` (a queue)."""
     context = ssl.create_default_context(cafile=ca)
     phase = Phase(name="attack")
     stats = Stats()
     attacking = threading.Event()
     threads = [
-        threading.Thread(target=login_flood, args=(url, context, attacking, phase, stats))
-        for _ in range(flood)
+        threading.Thread(target=login_flood, args=(url, context, sources[n % len(sources)],
+                                                   attacking, phase, stats))
+        for n in range(flood)
     ] + [
         threading.Thread(target=idle_connections,
-                         args=(host, port, context, idle // 4, attacking, phase, stats))
+                         args=(host, port, context, idle // 4, sources, attacking, phase,
+                               stats))
         for _ in range(4)
     ]  # fmt: skip
     for thread in threads:

@@ -1,22 +1,31 @@
 """``kiosk bench server``: the mixed load of a region on the real server.
 
-Two server processes (``kiosk server run``, mutual TLS) on one PostgreSQL schema behind
-HAProxy (TCP mode, TLS passed through; ``--processes 1`` without a balancer when HAProxy is
-absent is refused: install it, ``packaging/bootstrap.sh`` does). Then, at once:
+Server processes (``kiosk server run``, mutual TLS) on one PostgreSQL schema behind HAProxy
+(TCP mode, TLS passed through, PROXY v2 headers) as deployed (docs/OPERATOR.md section 9):
+``--processes`` ingestion processes (``serves = "kiosks"``) behind the kiosk port and
+``--people-processes`` (``serves = "people"``, ``--people-niceness`` lower priority) behind
+the people port; both ports close a connection without a TLS ClientHello and limit each
+client address (``--no-source-limits`` to measure without). ``--people-processes 0``: one
+port, every process serves everything. Without HAProxy the bench refuses to run: install
+it, ``packaging/bootstrap.sh`` does. Then, at once:
 
 - ``--kiosks`` simulated kiosks posting decisions (one in five referred) in batches of
   ``--batch`` every ``--interval`` seconds (200 x 50 / 8 s offer 1,250 decisions/s), a
-  heartbeat every 5th batch and a watchlist delta every 10th;
-- ``--booths`` booths on live updates: each holds a LISTEN on the referrals channel and
-  fetches the open queue on every notification;
+  heartbeat every 5th batch and a watchlist delta every 10th; in ``--generators``
+  processes of their own, each kiosk from a loopback address of its own, the latency
+  clock started once the request's body is encoded;
+- ``--booths`` booths on live updates (people port): each holds a LISTEN on the referrals
+  channel and fetches the open queue on every notification;
 - an administrator publishing a watchlist change every 2 s;
-- for the second half (``--seconds`` each), the attacks of issue 14: a login flood of
-  ``--flood`` clients with wrong passwords, and ``--idle`` TLS connections that never send
-  a request (reopened when the server closes them).
+- for the second half (``--seconds`` each), the attacks of issue 14, from
+  ``--attack-sources`` addresses of their own: a login flood of ``--flood`` clients with
+  wrong passwords on the people port, and ``--idle`` TLS connections to the kiosk port
+  that never send a request (reopened when closed).
 
 ``decisions_per_s`` is what the kiosks got accepted per second before the attacks,
 ``latency_ms_p99`` their request latency then, ``under_attack_latency_ms_p99`` with the
-attacks running. Every figure is measured; the schema is dropped after."""
+attacks running (what kiosks send while the attackers wind down counts in neither).
+Every figure is measured; the schema is dropped after."""
 
 from __future__ import annotations
 
@@ -39,9 +48,7 @@ import httpx
 from sqlalchemy import create_engine, func, select, text
 
 from kiosk.bench import regional_load as load
-from kiosk.bench.region import BALANCER_SOURCE, HAPROXY, Balancer, ServerProcess
-from kiosk.config import SyncConfig
-from kiosk.sync.client import ssl_context
+from kiosk.bench.region import BALANCER_SOURCE, HAPROXY, Balancer, ServerProcess, SourceLimits
 
 DEFAULT_DB = os.environ.get(
     "KIOSK_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -51,7 +58,17 @@ PASSWORD = "bench password 0123456789"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=DEFAULT_DB, help="PostgreSQL URL (a schema is created)")
-    parser.add_argument("--processes", type=int, default=2, help="server processes")
+    parser.add_argument("--processes", type=int, default=2, help="kiosk server processes")
+    parser.add_argument(
+        "--people-processes", type=int, default=1,
+        help="server processes behind the people port (logins, booths); 0: one port, every "
+        "process serves everything",
+    )  # fmt: skip
+    parser.add_argument(
+        "--people-niceness", type=int, default=5,
+        help="added to the people processes' niceness (a unit's Nice=)",
+    )  # fmt: skip
+    parser.add_argument("--generators", type=int, default=4, help="kiosk load processes")
     parser.add_argument("--kiosks", type=int, default=200, help="simulated kiosks")
     parser.add_argument("--booths", type=int, default=20, help="booths on live updates")
     parser.add_argument("--batch", type=int, default=50, help="decisions per request")
@@ -61,6 +78,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="each phase's length")
     parser.add_argument("--flood", type=int, default=40, help="login flood clients")
     parser.add_argument("--idle", type=int, default=1000, help="idle TLS connections")
+    parser.add_argument(
+        "--attack-sources", type=int, default=1,
+        help="loopback addresses the attacks come from (127.0.1.1 ...; the kiosks: 127.0.0.1)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-source-limits", action="store_true",
+        help="no per-address connection limits at the balancer",
+    )  # fmt: skip
 
 
 def _p99(values: list[float]) -> float:
@@ -106,9 +131,26 @@ def _raise_file_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
 
 
+def _merge(stats: load.Stats, measured: tuple[dict[str, Any], ...]) -> None:
+    """What a kiosk load process measured, into ``stats``."""
+    latencies, decisions, statuses = measured
+    for key, values in latencies.items():
+        stats.latencies[key].extend(values)
+    for key, count in decisions.items():
+        stats.decisions[key] += count
+    for key, count in statuses.items():
+        stats.statuses[key] += count
+
+
 def _token(url: str, context: ssl.SSLContext, name: str) -> str:
-    answer = httpx.post(f"{url}/v1/auth/token", json={"username": name, "password": PASSWORD},
-                        verify=context, timeout=30)  # fmt: skip
+    """Log in as a booth would: a 503 (every login slot busy: the login gate admits a few
+    a second) is retried after its Retry-After."""
+    for _ in range(60):
+        answer = httpx.post(f"{url}/v1/auth/token", json={"username": name, "password": PASSWORD},
+                            verify=context, timeout=30)  # fmt: skip
+        if answer.status_code != 503:
+            break
+        time.sleep(float(answer.headers.get("retry-after", "1")))
     answer.raise_for_status()
     return str(answer.json()["access_token"])
 
@@ -140,12 +182,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     stats = load.Stats()
     threads: list[threading.Thread] = []
     state = None
+    phase_stop: Any = None
     try:
         config = ServerConfig(data_dir=work / "server", database_url=args.db,
                               database_schema=schema, port=0)  # fmt: skip
         state = build_state(config)
         print(f"enrolling {args.kiosks} kiosks ...", flush=True)
-        contexts: list[tuple[str, ssl.SSLContext]] = []
+        credentials: list[tuple[int, str, str, str, str]] = []
         for number in range(args.kiosks):
             name = f"bench-kiosk-{number:03d}"
             key = public_key_pem(Ed25519PrivateKey.generate().public_key())
@@ -153,72 +196,112 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                     audit_public_key_pem=key)  # fmt: skip
             out = work / "kiosks" / name
             write_device_credentials(enrolled, out, "")
-            sync = SyncConfig(client_cert=out / "kiosk.pem", client_key=out / "kiosk.key",
-                              ca_cert=out / "ca.pem")  # fmt: skip
-            contexts.append((name, ssl_context(sync)))
+            credentials.append(
+                (number, name, str(out / "kiosk.pem"), str(out / "kiosk.key"), str(out / "ca.pem"))
+            )
         for role, count in ((Role.OFFICER, args.booths), (Role.ADMINISTRATOR, 1)):
             for number in range(count):
                 add_user(state.database, f"bench-{role.value}-{number}", role, PASSWORD)
         ca = config.ca_dir / "device-ca.pem"
         people = ssl.create_default_context(cafile=str(ca))
-        print(f"starting {args.processes} server processes and haproxy ...", flush=True)
-        servers = [
+        print(f"starting {args.processes}+{args.people_processes} server processes and "
+              "haproxy ...", flush=True)  # fmt: skip
+        split = args.people_processes > 0
+        kiosk_servers = [
             ServerProcess(config.data_dir, args.db, schema, ca, work / f"server-{i}.log",
-                          proxy_protocol_from=BALANCER_SOURCE).start()
+                          proxy_protocol_from=BALANCER_SOURCE,
+                          settings={"KIOSK_SERVER_SERVES": "kiosks"} if split else None)
             for i in range(args.processes)
         ]  # fmt: skip
-        balancer = Balancer([server.port for server in servers], work, send_proxy=True).start()
-        url = balancer.url
+        people_servers = [
+            ServerProcess(config.data_dir, args.db, schema, ca, work / f"people-{i}.log",
+                          proxy_protocol_from=BALANCER_SOURCE,
+                          settings={"KIOSK_SERVER_SERVES": "people"},
+                          niceness=args.people_niceness)
+            for i in range(args.people_processes)
+        ]  # fmt: skip
+        servers = kiosk_servers + people_servers
+        for server in servers:
+            server.start()
+        limits = None if args.no_source_limits else SourceLimits()
+        balancer = Balancer([server.port for server in kiosk_servers], work, send_proxy=True,
+                            people=[server.port for server in people_servers],
+                            per_source=limits).start()  # fmt: skip
+        url, people_url = balancer.url, balancer.people_url
 
         def actor(target: Any, name: str, *actor_args: Any) -> None:
             threads.append(threading.Thread(target=target, name=name, args=actor_args))
 
-        for name, context in contexts:
-            actor(load.kiosk, f"bench-{name}", url, name, context, args.batch, args.interval,
-                  phase, stats)  # fmt: skip
+        spawn = multiprocessing.get_context("spawn")
+        phase_number, phase_stop = spawn.Value("i", 0), spawn.Event()
+        shared_phase = load.SharedPhase(phase_number, phase_stop)
+        kiosk_results, kiosks_ready = spawn.Queue(), spawn.Queue()
+        generators = [
+            spawn.Process(
+                target=load.kiosks, name=f"bench-kiosks-{number}",
+                args=(url, credentials[number :: args.generators], args.batch, args.interval,
+                      phase_number, phase_stop, kiosks_ready, kiosk_results),
+            )
+            for number in range(args.generators)
+        ]  # fmt: skip
         for number in range(args.booths):
-            token = _token(url, people, f"bench-officer-{number}")
+            token = _token(people_url, people, f"bench-officer-{number}")
             subscriber = Subscriber(state.database, ["referrals"])
             subscribers.append(subscriber)
-            actor(load.booth, f"bench-booth-{number}", url, token, people, subscriber, phase,
-                  stats)  # fmt: skip
-        admin_token = _token(url, people, "bench-administrator-0")
-        actor(load.administrator, "bench-admin", url, admin_token, people, phase)
-        spawn = multiprocessing.get_context("spawn")
+            actor(load.booth, f"bench-booth-{number}", people_url, token, people, subscriber,
+                  phase, stats)  # fmt: skip
+        admin_token = _token(people_url, people, "bench-administrator-0")
+        actor(load.administrator, "bench-admin", people_url, admin_token, people, phase)
         attack_start, attack_stop, attack_results = spawn.Event(), spawn.Event(), spawn.Queue()
+        # the flood goes where logins are served; the idle connections to the kiosk port
+        # (what locked the kiosks out in issue 14)
         attacker = spawn.Process(
             target=load.attackers, name="bench-attackers",
-            args=(url, "127.0.0.1", balancer.port, str(ca), args.flood, args.idle,
+            args=(people_url, "127.0.0.1", balancer.port, str(ca), args.flood, args.idle,
+                  [f"127.0.1.{n + 1}" for n in range(args.attack_sources)],
                   attack_start, attack_stop, attack_results),
         )  # fmt: skip
         attacker.start()
+        for generator in generators:
+            generator.start()
         for thread in threads:
             thread.start()
+        for _ in generators:
+            kiosks_ready.get(timeout=300)  # every kiosk thread running
         phase.stop.wait(3.0)  # warm-up: connections made, caches filled
         print(f"baseline for {args.seconds:.0f} s ...", flush=True)
         histograms = [_buckets(servers, people)]
-        phase.name = "baseline"
+        phase.name = shared_phase.name = "baseline"
         began = time.perf_counter()
         phase.stop.wait(args.seconds)
         baseline_s = time.perf_counter() - began
         print(f"under attack for {args.seconds:.0f} s ...", flush=True)
         histograms.append(_buckets(servers, people))
         attack_start.set()
-        phase.name = "attack"
+        phase.name = shared_phase.name = "attack"
         began = time.perf_counter()
         phase.stop.wait(args.seconds)
         attack_s = time.perf_counter() - began
+        # what the kiosks send while the attackers wind down is not counted in either phase
+        phase.name = shared_phase.name = "after"
         histograms.append(_buckets(servers, people))
         attack_stop.set()
         stats.statuses.update(attack_results.get(timeout=120))
         attacker.join(60)
         phase.stop.set()
+        phase_stop.set()
+        for _ in generators:
+            _merge(stats, kiosk_results.get(timeout=120))
+        for generator in generators:
+            generator.join(60)
         for thread in threads:
             thread.join(60)
         with state.database.sessions() as session:
             stored = int(session.scalar(select(func.count()).select_from(ReceivedDecisionRow)) or 0)
     finally:
         phase.stop.set()
+        if phase_stop is not None:
+            phase_stop.set()
         for subscriber in subscribers:
             subscriber.close()
         if balancer is not None:
@@ -257,15 +340,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "login_flood_answers": flood,
         "idle_connections_opened": stats.statuses.get("idle-opened:1", 0),
         "idle_connections_closed_by_server": stats.statuses.get("idle-closed-by-server:1", 0),
+        "idle_connections_refused": stats.statuses.get("idle-open-failed:1", 0),
+        "attack_source_addresses": args.attack_sources,
+        "per_source_limits": None if args.no_source_limits else vars(SourceLimits()),
         "decisions_accepted": accepted,
         "decisions_stored": stored,
         "kiosks": args.kiosks,
         "booths": args.booths,
         "server_processes": args.processes,
+        "people_server_processes": args.people_processes,
+        "load_generator_processes": args.generators,
         "batch": args.batch,
         "offered_decisions_per_s": round(args.kiosks * args.batch / args.interval, 1),
         "seconds_per_phase": args.seconds,
         "cpus": os.cpu_count(),
         "database": "postgresql",
-        "transport": "https, mutual TLS, through haproxy (tcp mode, PROXY v2 headers)",
+        "transport": "https, mutual TLS, through haproxy (tcp mode, PROXY v2 headers, "
+        + ("a kiosk port and a people port)" if args.people_processes else "one port)"),
     }

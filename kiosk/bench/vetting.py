@@ -391,6 +391,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from kiosk.screening.matching import PartialDate
     from kiosk.screening.watchlist import PersonQuery
     from server.database import ServerDatabase, create_server_engine
+    from server.security.change_signing import ChangeSigner
     from server.vetting.config import VettingConfig
     from server.vetting.generator import GeneratedFlight, paxlst
     from server.vetting.service import VettingService
@@ -429,7 +430,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result["lists_store_s"] = round(time.perf_counter() - started, 1)
         _rules(database, args.rules, rng)
         config = VettingConfig()
-        service = VettingService(database, config, b"b" * 32)
+        service = VettingService(database, config, b"b" * 32, ChangeSigner.generate())
         started = time.perf_counter()
         with database.sessions() as session:
             lists = service.lists(session, lambda stage, n: _progress(f"{stage} loaded", n))

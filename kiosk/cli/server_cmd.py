@@ -64,7 +64,25 @@ def register(sub: Any, name: str, help_text: str) -> None:
         managed.add_argument("user", metavar="NAME")
         managed.set_defaults(handler=_manage_user, account_action=action)
     key = actions.add_parser("signing-key", help="print the change-signing public key (PEM)")
-    key.set_defaults(handler=_signing_key)
+    key.set_defaults(handler=_signing_key, key_file="change_signing_key_file")
+    list_key = actions.add_parser(
+        "list-signing-key", help="print the list-signing public key (PEM) kiosks pin"
+    )
+    list_key.set_defaults(handler=_signing_key, key_file="list_signing_key_file")
+    sign_lists = actions.add_parser(
+        "sign-lists",
+        help="sign stored lost/stolen, watchlist and manifest versions (upgrade, key rotation)",
+    )
+    sign_lists.add_argument(
+        "--unsigned", action="store_true", help="also sign versions that carry no signature"
+    )
+    sign_lists.add_argument(
+        "--previous-key",
+        type=Path,
+        metavar="PEM",
+        help="re-sign the versions whose signature verifies with this old public key",
+    )
+    sign_lists.set_defaults(handler=_sign_lists)
     purge = actions.add_parser("purge", help="purge personal data older than retention_hours")
     purge.set_defaults(handler=_purge)
 
@@ -198,9 +216,30 @@ def _manage_user(args: argparse.Namespace) -> int:
 def _signing_key(args: argparse.Namespace) -> int:
     from server.security.change_signing import ChangeSigner
 
-    signer = ChangeSigner.open(_config(args).change_signing_key_file)
+    signer = ChangeSigner.open(getattr(_config(args), args.key_file))
     print(signer.public_key_pem, end="")
     return 0
+
+
+def _sign_lists(args: argparse.Namespace) -> int:
+    from kiosk.audit.signing import load_public_key
+    from server.app import build_state
+    from server.list_resign import sign_stored_versions
+
+    previous = load_public_key(args.previous_key) if args.previous_key else None
+    state = build_state(_config(args))
+    try:
+        report = sign_stored_versions(
+            state.database, state.list_signer, unsigned=args.unsigned, previous=previous
+        )
+    finally:
+        state.close()
+    print(
+        f"signed {report.signed} unsigned, re-signed {report.resigned}, "
+        f"kept {report.current} current; left {len(report.left)}"
+        + "".join(f"\n  left {item}" for item in report.left[:20])
+    )
+    return 0 if not report.left else 1
 
 
 def _purge(args: argparse.Namespace) -> int:

@@ -87,11 +87,15 @@ class EmbeddedServer:
 
     def kiosk_config(self, config: KioskConfig) -> KioskConfig:
         """``config`` syncing to this server with the enrolled kiosk's credentials, pinning
-        its change-signing key."""
+        its change-signing and list-signing keys."""
         signing_key = self.credentials / "change-signing.pub.pem"
+        list_key = self.credentials / "list-signing.pub.pem"
         if self._state is not None:
             signing_key.write_text(self._state.signer.public_key_pem, encoding="ascii")
-        central = config.central.model_copy(update={"signing_public_key": signing_key})
+            list_key.write_text(self._state.list_signer.public_key_pem, encoding="ascii")
+        central = config.central.model_copy(
+            update={"signing_public_key": signing_key, "list_signing_public_keys": [list_key]}
+        )
         sync = config.sync.model_copy(
             update={
                 "server_url": self.url,

@@ -2,20 +2,23 @@
 
 Lost/stolen documents, watchlist entries and manifest entries are written to the kiosk's
 screening tables in the transaction that records the version reached (``list_versions``),
-so an interrupted pull resumes where it stopped. Trust-list changes go to the trust store and
-configuration changes to the central configuration file (``kiosk/sync/trust_delta.py``,
-``kiosk/sync/central_config.py``) before the version is recorded: applying them again
-after an interruption changes nothing."""
+so an interrupted pull resumes where it stopped; only the versions whose list signature
+verifies with a pinned key are (``kiosk/sync/list_signatures.py``): the list stops before
+the first that does not, and the refusal is reported to the server once. Trust-list
+changes go to the trust store and configuration changes to the central configuration file
+(``kiosk/sync/trust_delta.py``, ``kiosk/sync/central_config.py``) before the version is
+recorded: applying them again after an interruption changes nothing."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -26,13 +29,14 @@ from kiosk.storage.database import Database
 from kiosk.sync.central_config import apply_config_changes
 from kiosk.sync.client import ServerClient
 from kiosk.sync.errors import ListApplyError, ServerUnreachableError
+from kiosk.sync.list_signatures import check_page, pinned_list_keys
 from kiosk.sync.manifest_delta import apply_manifest_change
 from kiosk.sync.signed_delta import pinned_key, verify_delta
 from kiosk.sync.trust_delta import apply_trust_changes
 from kiosk.trust.pinning import pinned_anchors
 from models.base import utc_now
 from models.errors import KioskError
-from models.tables import ListVersionRow, LostStolenDocumentRow, WatchlistEntryRow
+from models.tables import ListVersionRow, LostStolenDocumentRow, OutboxMessageRow, WatchlistEntryRow
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,11 @@ Applier = Callable[[Session, int, dict[str, Any]], None]
 # applies a page of changes outside the database: (the page's changes, the whole delta); the
 # versions it refused, as outbox payloads for the server (kind REFUSAL_KIND)
 PageApplier = Callable[[list[dict[str, Any]], dict[str, Any]], list[dict[str, Any]]]
+# checks a page pulled after a version: (the changes to apply, the version they reach, the
+# refusals to report, as outbox payloads); a refusal ends the pull of the list
+PageChecker = Callable[
+    [int, dict[str, Any]], tuple[list[dict[str, Any]], int, list[dict[str, Any]]]
+]
 REFUSAL_KIND = "refused_change"
 
 
@@ -113,10 +122,12 @@ def pull_list(
     name: str,
     *,
     apply_page: PageApplier | None = None,
+    check: PageChecker | None = None,
 ) -> int:
     """Bring list ``name`` up to the server's version; the number of changes applied.
     ``apply_page`` applies a page of changes outside the database (before its version is
-    recorded); otherwise the list's row applier does, in the version's transaction."""
+    recorded); otherwise the list's row applier does, in the version's transaction.
+    ``check`` keeps the part of a page that may be applied (its signatures)."""
     applier = APPLIERS.get(name)
     applied = 0
     for _ in range(MAX_PAGES):
@@ -125,8 +136,11 @@ def pull_list(
         if not isinstance(delta, dict) or not isinstance(delta.get("changes"), list):
             raise ServerUnreachableError(f"list {name}: unexpected answer")
         changes: list[dict[str, Any]] = delta["changes"]
-        version = int(delta.get("version", since))
+        refused: list[dict[str, Any]] = []
         try:
+            version = int(delta.get("version", since))
+            if check is not None:
+                changes, version, refused = check(since, delta)
             refusals = apply_page(changes, delta) if apply_page is not None and changes else []
             with database.write() as session:
                 for change in changes:
@@ -136,6 +150,7 @@ def pull_list(
                 # reached, relayed like a decision (kiosk/sync/relay.py)
                 for refusal in refusals:
                     outbox.enqueue(session, REFUSAL_KIND, refusal)
+                _enqueue_once(session, refused)
                 row = session.get(ListVersionRow, name)
                 if row is None:
                     row = ListVersionRow(name=name, version=0, entries=0)
@@ -148,11 +163,26 @@ def pull_list(
                 f"list {name}: changes after version {since} not applied ({exc.__class__.__name__})"
             ) from exc
         applied += len(changes)
-        if not delta.get("more"):
+        if refused or not delta.get("more"):
             break
     if applied:
         log.info("list %s: %d changes applied", name, applied)
     return applied
+
+
+def _enqueue_once(session: Session, refusals: list[dict[str, Any]]) -> None:
+    """Queue each refusal unless the same one (list, version, reason) was queued before: a
+    refused version is pulled again every cycle until the server serves one that verifies."""
+    for refusal in refusals:
+        what = f"{refusal['list_name']}:{refusal['version']}:{refusal['reason']}"
+        subject = hashlib.sha256(what.encode("utf-8")).hexdigest()[:64]
+        known = session.scalar(
+            select(OutboxMessageRow.id).where(
+                OutboxMessageRow.kind == REFUSAL_KIND, OutboxMessageRow.subject_id == subject
+            )
+        )
+        if known is None:
+            outbox.enqueue(session, REFUSAL_KIND, refusal, subject_id=subject)
 
 
 def refusal_reports(
@@ -183,8 +213,11 @@ def pull_all(database: Database, client: ServerClient, config: KioskConfig) -> d
 
     def trust(_changes: list[dict[str, Any]], delta: dict[str, Any]) -> list[dict[str, Any]]:
         verified = verify_delta("trust", delta, key)
-        apply_trust_changes(database, verified.changes, pinned)
-        return refusal_reports(config.kiosk_id, "trust", verified.refused)
+        applied = apply_trust_changes(database, verified.changes, pinned)
+        # the versions whose signature failed, and content of signed ones the trust store
+        # refused (a master list outside the pinned anchors, a CRL that does not verify)
+        refused = verified.refused + applied.refused
+        return refusal_reports(config.kiosk_id, "trust", refused)
 
     def central(_changes: list[dict[str, Any]], delta: dict[str, Any]) -> list[dict[str, Any]]:
         verified = verify_delta("config", delta, key)
@@ -192,8 +225,27 @@ def pull_all(database: Database, client: ServerClient, config: KioskConfig) -> d
         # both the versions whose signature failed and the values beyond local bounds
         return refusal_reports(config.kiosk_id, "config", report.rejected)
 
+    list_keys = pinned_list_keys(config.central.list_signing_public_keys)
+    port = config.sync.port or ""
+
+    def screening(name: str) -> PageChecker:
+        def check(since: int, delta: dict[str, Any]) -> tuple[Any, int, list[dict[str, Any]]]:
+            page = check_page(
+                name, since, delta, list_keys, port=port if name == "manifest" else ""
+            )
+            refused = [page.refused] if page.refused is not None else []
+            return page.changes, page.version, refusal_reports(config.kiosk_id, name, refused)
+
+        return check
+
     page_appliers: dict[str, PageApplier] = {"trust": trust, "config": central}
     return {
-        name: pull_list(database, client, name, apply_page=page_appliers.get(name))
+        name: pull_list(
+            database,
+            client,
+            name,
+            apply_page=page_appliers.get(name),
+            check=screening(name) if name in APPLIERS else None,
+        )
         for name in LIST_NAMES
     }

@@ -87,9 +87,8 @@ class SyncService:
         try:
             report.resolutions = pull_resolutions(self.database, self.client)
             report.list_changes = sum(pull_all(self.database, self.client, self.config).values())
-            if report.list_changes:
-                # versions the pull refused were queued for the server: tell it in this cycle
-                self._add(report.relay, self.relay.drain())
+            # versions the pull refused were queued for the server: tell it in this cycle
+            self._add(report.relay, self.relay.drain())
             self._heartbeat()
             contact.record(self.database, ok=True)
         except SyncError as exc:

@@ -34,6 +34,9 @@ _FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
 class TrustDeltaReport:
     summary: ImportSummary = field(default_factory=ImportSummary)
     withdrawn: int = 0
+    # the rejected content as refusals to report ({"version", "key", "reason"}): a master
+    # list outside the pinned anchors, a CRL whose signature fails, a file not understood
+    refused: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _content(change: dict[str, Any]) -> bytes | str:
@@ -61,6 +64,32 @@ def _withdraw(database: Database, fingerprint: str) -> int:
     return int(getattr(certs, "rowcount", 0) or 0) + int(getattr(crls, "rowcount", 0) or 0)
 
 
+def _version(change: dict[str, Any]) -> int:
+    version = change.get("version")
+    return version if isinstance(version, int) and version >= 0 else 0
+
+
+def _apply_one(
+    database: Database,
+    store: TrustStore,
+    change: dict[str, Any],
+    where: str,
+    report: TrustDeltaReport,
+) -> None:
+    if change.get("op") == "delete":
+        key = str(change.get("key", "")).lower()
+        if _FINGERPRINT.match(key):
+            report.withdrawn += _withdraw(database, key)
+        else:
+            report.summary.rejected.append({"file": where, "reason": "not a fingerprint"})
+        return
+    content = _content(change)
+    if isinstance(content, str):
+        report.summary.rejected.append({"file": where, "reason": content})
+        return
+    import_data(where, content, store, report.summary)
+
+
 def apply_trust_changes(
     database: Database, changes: list[dict[str, Any]], pinned: PinnedAnchors | None = None
 ) -> TrustDeltaReport:
@@ -70,18 +99,16 @@ def apply_trust_changes(
     store = TrustStore(database, pinned)
     for change in changes:
         where = f"trust v{change.get('version')} {str(change.get('key'))[:64]}"
-        if change.get("op") == "delete":
-            key = str(change.get("key", "")).lower()
-            if _FINGERPRINT.match(key):
-                report.withdrawn += _withdraw(database, key)
-            else:
-                report.summary.rejected.append({"file": where, "reason": "not a fingerprint"})
-            continue
-        content = _content(change)
-        if isinstance(content, str):
-            report.summary.rejected.append({"file": where, "reason": content})
-            continue
-        import_data(where, content, store, report.summary)
+        before = len(report.summary.rejected)
+        _apply_one(database, store, change, where, report)
+        for item in report.summary.rejected[before:]:  # which version and entry it was
+            report.refused.append(
+                {
+                    "version": _version(change),
+                    "key": str(change.get("key", ""))[:128],
+                    "reason": f"trust content rejected: {item.get('reason', '')}",
+                }  # fmt: skip
+            )
     summary = report.summary
     if summary.rejected:
         log.warning(

@@ -96,25 +96,36 @@ def _results(ids: list[str], new: set[str], state: ServerState, kind: str) -> Ba
     return BatchResult(accepted=accepted, duplicates=len(items) - accepted, items=items)
 
 
-def _announce(state: ServerState, kiosk_id: str, transaction_ids: list[str]) -> None:
-    """New referrals: the booths' queues and the lanes' tiles change now."""
-    if not transaction_ids:
+def _announce(
+    state: ServerState, session: Session, kiosk_id: str, transaction_ids: Iterable[str]
+) -> None:
+    """New referrals: the booths' queues and the lanes' tiles change, announced in the
+    transaction that stores them (sent when, and only if, it commits)."""
+    ids = list(transaction_ids)
+    if not ids:
         return
-    with state.database.sessions() as session:
-        rows = session.scalars(
-            select(ReferralQueueRow).where(
-                ReferralQueueRow.kiosk_id == kiosk_id,
-                ReferralQueueRow.transaction_id.in_(transaction_ids),
-            )
-        ).all()
-    publish_referrals(state, list(rows))
+    rows = session.scalars(
+        select(ReferralQueueRow).where(
+            ReferralQueueRow.kiosk_id == kiosk_id, ReferralQueueRow.transaction_id.in_(ids)
+        )
+    ).all()
+    publish_referrals(state, list(rows), session=session)
 
 
-def _store(state: ServerState, store: Callable[[Session, Any], set[str]], items: Any) -> set[str]:
+def _store(
+    state: ServerState,
+    store: Callable[[Session, Any], set[str]],
+    items: Any,
+    announce: Callable[[Session, set[str]], None] | None = None,
+) -> set[str]:
+    """``store`` the items in one transaction, with ``announce`` (of what was new) in it."""
     _check_batch_size(state, items)
     try:
         with state.database.session() as session:
-            return store(session, items)
+            new = store(session, items)
+            if announce is not None:
+                announce(session, new)
+            return new
     except ConflictingRecordError as exc:
         state.metrics.items.labels("record", "conflict").inc()
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
@@ -139,8 +150,14 @@ def post_decisions(
     id: a resent batch changes nothing and its items come back as ``duplicate``."""
     _check_sender(device, (item.kiosk_id for item in batch.items))
     _check_clock(state, "decided_at", enumerate(item.decided_at for item in batch.items))
-    new = _store(state, store_decisions, batch.items)
-    _announce(state, device.name, new_referral_ids(batch.items, new))
+    new = _store(
+        state,
+        store_decisions,
+        batch.items,
+        lambda session, new: _announce(
+            state, session, device.name, new_referral_ids(batch.items, new)
+        ),
+    )
     log.info("device %s: %d decisions, %d new", device.name, len(batch.items), len(new))
     return _results([item.transaction_id for item in batch.items], new, state, "decision")
 
@@ -153,8 +170,12 @@ def post_referrals(
 ) -> BatchResult:
     _check_sender(device, (item.kiosk_id for item in batch.items))
     _check_clock(state, "created_at", enumerate(item.created_at for item in batch.items))
-    new = _store(state, store_referrals, batch.items)
-    _announce(state, device.name, sorted(new))
+    new = _store(
+        state,
+        store_referrals,
+        batch.items,
+        lambda session, new: _announce(state, session, device.name, sorted(new)),
+    )
     return _results([item.transaction_id for item in batch.items], new, state, "referral")
 
 

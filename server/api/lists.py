@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from models.base import utc_now
 from models.change_envelope import SIGNED_LISTS
+from models.list_signature import SCREENING_LISTS, VETTED_PREFIX, list_message, scope_digests
 from models.server_tables import (
     ListChangeRow,
     ListSignatureRow,
@@ -25,9 +26,9 @@ from server.api.schemas import (
     VersionSignatureOut,
 )
 from server.ingest import insert_new
+from server.security.change_signing import ChangeSigner
 from server.state import ServerState
 
-VETTED_PREFIX = "vetted:"  # keys of the vetted manifests (server/vetting/publish.py)
 DEFAULT_PAGE = 1000
 MAX_PAGE = 5000
 
@@ -63,14 +64,26 @@ def _port_filter(name: ListName, port: str | None) -> list[Any]:
 def delta(
     state: ServerState, name: ListName, since: int, limit: int, *, port: str | None = None
 ) -> ListDelta:
+    """The changes after ``since``, a page of at most ``limit`` changes and ``limit``
+    versions; for a screening list, the signature of every version the page covers (a
+    version with none of this kiosk's changes too: the kiosk checks that it lost nothing)."""
     only = _port_filter(name, port)
     with state.database.sessions() as session:
-        latest = session.scalar(
-            select(ListVersionServerRow.version).where(ListVersionServerRow.name == name.value)
+        latest = int(
+            session.scalar(
+                select(ListVersionServerRow.version).where(ListVersionServerRow.name == name.value)
+            )
+            or 0
         )
+        until = min(latest, since + limit)
         rows = session.scalars(
             select(ListChangeRow)
-            .where(ListChangeRow.list_name == name.value, ListChangeRow.version > since, *only)
+            .where(
+                ListChangeRow.list_name == name.value,
+                ListChangeRow.version > since,
+                ListChangeRow.version <= until,
+                *only,
+            )
             .order_by(ListChangeRow.version, ListChangeRow.id)
             .limit(limit + 1)
         ).all()
@@ -88,18 +101,22 @@ def delta(
                     .order_by(ListChangeRow.id)
                 ).all()
             )
-        versions = {row.version for row in rows}
+        version = rows[-1].version if more else until
+        if name.value in SIGNED_LISTS:
+            signed = select(ListSignatureRow).where(
+                ListSignatureRow.list_name == name.value,
+                ListSignatureRow.version.in_({row.version for row in rows}),
+            )
+        else:
+            signed = select(ListSignatureRow).where(
+                ListSignatureRow.list_name == name.value,
+                ListSignatureRow.version > since,
+                ListSignatureRow.version <= version,
+            )
+        wanted = bool(rows) or name.value not in SIGNED_LISTS
         signatures = (
-            session.scalars(
-                select(ListSignatureRow).where(
-                    ListSignatureRow.list_name == name.value,
-                    ListSignatureRow.version.in_(versions),
-                )
-            ).all()
-            if versions and name.value in SIGNED_LISTS
-            else []
+            session.scalars(signed.order_by(ListSignatureRow.version)).all() if wanted else []
         )
-    version = rows[-1].version if more else int(latest or 0)
     changes = [
         ListChangeOut(version=row.version, op=row.op, key=row.key, data=row.data) for row in rows
     ]
@@ -107,7 +124,7 @@ def delta(
         name=name,
         since=since,
         version=max(version, since),
-        more=more,
+        more=more or version < latest,
         changes=changes,
         signatures=[
             VersionSignatureOut(
@@ -123,13 +140,48 @@ def delta(
 
 def upload(state: ServerState, name: ListName, body: ListUpload, actor: str) -> ListVersionOut:
     """Append ``body`` as the next version of list ``name``."""
+    changes = [change.model_dump() for change in body.changes]
     with state.database.session() as session:
-        append_version(session, name.value, [change.model_dump() for change in body.changes], actor)
+        append_version(session, name.value, changes, actor, signer=state.list_signer)
     return current_version(state, name)
 
 
-def append_version(session: Session, name: str, changes: list[dict[str, Any]], actor: str) -> int:
-    """Append ``changes`` as the next version of list ``name`` (in ``session``); the version."""
+def sign_version(
+    session: Session,
+    signer: ChangeSigner,
+    name: str,
+    version: int,
+    changes: list[dict[str, Any]],
+    actor: str,
+) -> None:
+    """Sign ``version`` of screening list ``name`` as written (``changes``, in order) with
+    the list-signing key (:mod:`models.list_signature`); kiosks apply nothing unsigned."""
+    scopes = scope_digests(name, changes)
+    session.merge(
+        ListSignatureRow(
+            list_name=name,
+            version=version,
+            # the digests are signed; who and when are for the record
+            envelope={"scopes": scopes, "signed_by": actor, "signed_at": utc_now().isoformat()},
+            key_id=signer.key_id,
+            signature=signer.sign(list_message(name, version, scopes)),
+        )
+    )
+
+
+def append_version(
+    session: Session,
+    name: str,
+    changes: list[dict[str, Any]],
+    actor: str,
+    *,
+    signer: ChangeSigner | None = None,
+) -> int:
+    """Append ``changes`` as the next version of list ``name`` (in ``session``); the version.
+    A screening list's version is signed with ``signer`` (required for them); configuration
+    and trust versions are signed by their second administrator (server/change_approval.py)."""
+    if name in SCREENING_LISTS and signer is None:
+        raise ValueError(f"list {name} is signed when written: no list-signing key given")
     now = utc_now()
     insert_new(
         session,
@@ -165,4 +217,6 @@ def append_version(session: Session, name: str, changes: list[dict[str, Any]], a
             time=now,
         )
     )
+    if name in SCREENING_LISTS and signer is not None:
+        sign_version(session, signer, name, version, changes, actor)
     return version

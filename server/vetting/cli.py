@@ -14,6 +14,7 @@ from typing import Any
 
 from server.config import ServerConfig
 from server.database import open_server_database
+from server.security.change_signing import ChangeSigner
 from server.security.tokens import load_or_create_secret
 from server.vetting.service import IngestReport, VettingService
 
@@ -24,7 +25,8 @@ def import_files(config: ServerConfig, files: list[Path], *, as_json: bool, acto
     database = open_server_database(config)
     config.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = load_or_create_secret(config.data_dir / "vetting-contact.key")
-    service = VettingService(database, config.vetting, key)
+    signer = ChangeSigner.open(config.list_signing_key_file)
+    service = VettingService(database, config.vetting, key, signer)
     total = IngestReport()
     try:
         for path in files:

@@ -15,9 +15,11 @@ from typing import Any, Protocol
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from models.list_signature import VETTED_PREFIX
 from models.server_tables import ListChangeRow
 from models.vetting_tables import VettingFlightRow, VettingHitRow, VettingTravellerRow
-from server.api.lists import VETTED_PREFIX
+from server.api.lists import sign_version
+from server.security.change_signing import ChangeSigner
 from server.vetting.lists import bump_version
 
 LIST = "manifest"
@@ -85,11 +87,12 @@ def publish_flight(
     *,
     crew: bool,
     actor: str,
+    signer: ChangeSigner,
     vetted: tuple[Sequence[VettingTravellerRow], Mapping[int, Sequence[HitLike]]] | None = None,
 ) -> int:
-    """Append the flight's vetted manifest to the kiosks' ``manifest`` list; the number of
-    changes. ``vetted``: the flight's travellers and their hits as just stored by the
-    vetting in this transaction (else they are read)."""
+    """Append the flight's vetted manifest to the kiosks' ``manifest`` list, signed with the
+    list-signing key ``signer``; the number of changes. ``vetted``: the flight's travellers
+    and their hits as just stored by the vetting in this transaction (else they are read)."""
     hits_of: Mapping[int, Sequence[HitLike]]
     if vetted is not None:
         travellers, hits_of = vetted
@@ -130,5 +133,6 @@ def publish_flight(
             for row in rows
         ],
     )
+    sign_version(session, signer, LIST, version, rows, actor)
     flight.published_keys = sorted(entries)
     return len(rows)

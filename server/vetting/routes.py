@@ -262,7 +262,7 @@ def _static(name: str) -> Response:
 def install(app: FastAPI, state: ServerState) -> None:
     """Attach the vetting service, its routes and the analyst page to ``app``."""
     key = load_or_create_secret(state.config.data_dir / "vetting-contact.key")
-    app.state.vetting = VettingService(state.database, state.config.vetting, key)
+    app.state.vetting = VettingService(state.database, state.config.vetting, key, state.list_signer)
     app.include_router(router)
 
     @app.get("/analyst/", include_in_schema=False, response_class=HTMLResponse)

@@ -34,6 +34,7 @@ from models.vetting_tables import (
 )
 from server.database import ServerDatabase
 from server.ingest import insert_new
+from server.security.change_signing import ChangeSigner
 from server.vetting import iapi
 from server.vetting.config import VettingConfig
 from server.vetting.edifact import EdifactError, decode, interchange
@@ -102,10 +103,18 @@ def _settle() -> None:
 class VettingService:
     """One per server process; thread-safe (the lists are swapped whole under a lock)."""
 
-    def __init__(self, database: ServerDatabase, config: VettingConfig, contact_key: bytes):
+    def __init__(
+        self,
+        database: ServerDatabase,
+        config: VettingConfig,
+        contact_key: bytes,
+        signer: ChangeSigner,
+    ):
+        """``signer``: the list-signing key the published manifests are signed with."""
         self.database = database
         self.config = config
         self._key = contact_key
+        self._signer = signer
         self._lists: VettingLists | None = None
         self._lock = threading.Lock()
 
@@ -304,7 +313,7 @@ class VettingService:
             vetted[flight.id] = revet_flight(session, flight, lists, rules, self.config, hits)
             publish_flight(
                 session, flight, crew=self.config.publish_crew, actor=f"vetting:{actor}",
-                vetted=(vetted[flight.id], hits),
+                signer=self._signer, vetted=(vetted[flight.id], hits),
             )  # fmt: skip
         report.flights = set(flights)
         row = session.get(VettingInterchangeRow, interchange_id)
@@ -389,7 +398,9 @@ class VettingService:
         for flight in session.scalars(
             select(VettingFlightRow).where(VettingFlightRow.id.in_(flight_ids))
         ):
-            publish_flight(session, flight, crew=self.config.publish_crew, actor=actor)
+            publish_flight(
+                session, flight, crew=self.config.publish_crew, actor=actor, signer=self._signer
+            )
 
     def revet(self, session: Session, flight_ids: list[int], actor: str) -> None:
         """Vet these flights again (a rule or an analyst's decision changed) and republish."""
@@ -402,5 +413,5 @@ class VettingService:
             travellers = revet_flight(session, flight, lists, rules, self.config, hits)
             publish_flight(
                 session, flight, crew=self.config.publish_crew, actor=actor,
-                vetted=(travellers, hits),
+                signer=self._signer, vetted=(travellers, hits),
             )  # fmt: skip

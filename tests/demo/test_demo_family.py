@@ -11,18 +11,12 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from kiosk.demo.scenarios import FAMILY, scenario
+from kiosk.demo.scenarios import scenario
 from kiosk.demo.world import DemoWorld
 from kiosk.storage.database import connect_database
 from models.tables import OutboxMessageRow, TransactionRow
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.mark.parametrize("item", FAMILY, ids=lambda s: s.name)
-def test_a_family_scenario_reaches_its_decision(world: DemoWorld, item: object) -> None:
-    result = world.run(item)  # type: ignore[arg-type]
-    assert result.as_expected, result.as_dict()
 
 
 @dataclass(frozen=True)

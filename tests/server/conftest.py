@@ -93,6 +93,14 @@ class ServerSetup:
             path.write_text(self.state.signer.public_key_pem, encoding="ascii")
         return path
 
+    @property
+    def list_signing_public_key(self) -> Path:
+        """The server's list-signing public key, as a kiosk pins it."""
+        path = self.credentials / "list-signing.pub.pem"
+        if not path.exists():
+            path.write_text(self.state.list_signer.public_key_pem, encoding="ascii")
+        return path
+
     def user(self, role: Role) -> str:
         """A fresh user with ``role``; its name."""
         name = f"{role.value}-{uuid.uuid4().hex[:6]}"
@@ -100,10 +108,29 @@ class ServerSetup:
         return name
 
 
+@pytest.fixture(scope="session")
+def list_signing_key(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """One list-signing key for the session's schema, as one region has one: the lists
+    that tests leave in the schema verify at every later test's kiosk."""
+    path = tmp_path_factory.mktemp("list-key") / "list-signing.pem"
+    load_signing_key(path)
+    return path.read_bytes()
+
+
+def _with_list_key(data_dir: Path, key: bytes) -> Path:
+    """``data_dir`` holding the region's list-signing key where a server process looks for
+    it (``<data_dir>/list-signing.pem``), as the operator copies it to each host."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = data_dir / "list-signing.pem"
+    path.write_bytes(key)
+    path.chmod(0o600)
+    return data_dir
+
+
 @pytest.fixture
-def server_setup(pg_schema: str, tmp_path: Path) -> Iterator[ServerSetup]:
+def server_setup(pg_schema: str, tmp_path: Path, list_signing_key: bytes) -> Iterator[ServerSetup]:
     config = ServerConfig(
-        data_dir=tmp_path / "server",
+        data_dir=_with_list_key(tmp_path / "server", list_signing_key),
         database_url=POSTGRES_URL,
         database_schema=pg_schema,
         port=0,
@@ -137,7 +164,10 @@ def kiosk_config_for(
         data_dir=home,
         kiosk_id=setup.device,
         storage={"audit_key_file": str(setup.audit_key_file)},
-        central={"signing_public_key": str(setup.signing_public_key)},
+        central={
+            "signing_public_key": str(setup.signing_public_key),
+            "list_signing_public_keys": [str(setup.list_signing_public_key)],
+        },
         sync={
             "server_url": server_url,
             "client_cert": str(setup.credentials / "kiosk.pem"),
@@ -291,14 +321,27 @@ class ControlRoom:
         assert report.ok, report
 
 
+def _public_key_file(state: ServerState, directory: Path) -> Path:
+    path = directory / "list-signing.pub.pem"
+    path.write_text(state.list_signer.public_key_pem, encoding="ascii")
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def room(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ControlRoom]:
+def room(
+    request: pytest.FixtureRequest, tmp_path: Path, list_signing_key: bytes
+) -> Iterator[ControlRoom]:
     if request.param == "postgresql":
         schema = request.getfixturevalue("pg_schema")
         database = {"database_url": POSTGRES_URL, "database_schema": schema}
     else:
         database = {"database_url": f"sqlite:///{tmp_path / 'server.db'}"}
-    config = ServerConfig(data_dir=tmp_path / "server", port=0, pool_size=8, **database)
+    config = ServerConfig(
+        data_dir=_with_list_key(tmp_path / "server", list_signing_key),
+        port=0,
+        pool_size=8,
+        **database,
+    )
     state = build_state(config)
     device = f"gate-{uuid.uuid4().hex[:8]}"
     site = f"S{uuid.uuid4().hex[:8]}"
@@ -323,6 +366,7 @@ def room(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ControlRoom
             "ca_cert": str(credentials / "ca.pem"),
         },
         wall={"commands_wait_s": 1, "heartbeat_s": 5},
+        central={"list_signing_public_keys": [str(_public_key_file(state, credentials))]},
     )
     kiosk_db = open_database(kiosk_config)
     try:

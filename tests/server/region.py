@@ -3,6 +3,7 @@ session's PostgreSQL schema, and what each process's own ``/metrics`` says it se
 
 from __future__ import annotations
 
+import socket
 import ssl
 from pathlib import Path
 from typing import Any
@@ -50,3 +51,15 @@ def metric(server: ServerProcess, ca: Path, name: str, labels: str = "") -> floa
         if line.startswith((name + "{", name + " ")) and labels in line:
             total += float(line.rsplit(" ", 1)[1])
     return total
+
+
+def closed_by_peer(sock: socket.socket | ssl.SSLSocket, limit_s: float = 60.0) -> bool:
+    """Wait (up to ``limit_s``: an upper bound for a hang, not a measurement) for the other
+    end (a server process or the balancer) to close the connection."""
+    sock.settimeout(limit_s)
+    try:
+        return sock.recv(1) == b""
+    except (ssl.SSLError, ConnectionError):
+        return True
+    except TimeoutError:
+        return False

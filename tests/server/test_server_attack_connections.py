@@ -16,22 +16,12 @@ from kiosk.storage.recorder import decision_payload
 from kiosk.sync.client import ServerClient
 from server.connection_guard import RateLimitedLog
 from server.runner import ServerThread
+from tests.server.region import closed_by_peer
 
 pytestmark = pytest.mark.postgres
 
 IDLE_TLS = 150
 IDLE_TCP = 50
-
-
-def _closed_by_server(sock: socket.socket | ssl.SSLSocket) -> bool:
-    """Wait (up to 60 s, an upper bound, not a measurement) for the server to close."""
-    sock.settimeout(60)
-    try:
-        return sock.recv(1) == b""
-    except (ssl.SSLError, ConnectionError):
-        return True
-    except TimeoutError:
-        return False
 
 
 def test_idle_connections_do_not_lock_kiosks_out(
@@ -58,8 +48,8 @@ def test_idle_connections_do_not_lock_kiosks_out(
             assert client.post_batch("decisions", batch)["accepted"] == 20
         # AND the server closes every idle connection: the oldest at once (the cap), the
         # others at their header or handshake deadline
-        assert all(_closed_by_server(sock) for sock in idle)
-        assert all(_closed_by_server(sock) for sock in bare)
+        assert all(closed_by_peer(sock) for sock in idle)
+        assert all(closed_by_peer(sock) for sock in bare)
         for sock in idle + bare:
             sock.close()
         # AND a kiosk is served again afterwards

@@ -9,6 +9,7 @@ decision) to ``/v1/kiosk/refusals``; the server audits them, alerts the supervis
 
 from __future__ import annotations
 
+import base64
 import json
 import ssl
 from contextlib import closing
@@ -27,6 +28,8 @@ from kiosk.sync.service import SyncService
 from models.base import utc_now
 from models.server_tables import KioskRefusalRow, ListChangeRow
 from models.tables import OutboxMessageRow
+from models.tables.trust import TrustCertificateRow
+from server import change_approval
 from server.api.lists import append_version
 from server.security.tokens import Role
 from tests.server.test_server_attack_fleet_changes import SHIPPED, _holds_rogue, _rogue_trust
@@ -34,6 +37,7 @@ from tests.server.test_server_attack_fleet_changes import SHIPPED, _holds_rogue,
 pytestmark = pytest.mark.postgres
 
 PASSWORD = "correct horse battery staple"
+TRUST = Path(__file__).parent.parent / "data" / "trust"
 
 
 class People:
@@ -161,3 +165,46 @@ def test_a_resent_refusal_is_a_duplicate_and_another_kiosk_cannot_report_for_it(
     assert len(_stored_refusals(server_setup)) == 1
     with kiosk_database.read() as session:  # nothing was queued at the kiosk for these
         assert not outbox.pending(session, limit=10)
+
+
+def test_trust_content_outside_the_pinned_anchors_is_reported(
+    server_setup, running_server, kiosk_database, kiosk_config_factory, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    # GIVEN a trust version two administrators approved (so signed, and verified by the
+    # kiosk) holding a master list this kiosk's pinned anchors do not cover, and a file
+    # that is no trust content at all
+    state = server_setup.state
+    master_list = (TRUST / "DE_ML_2026-05-28-08-28-45.ml").read_bytes()
+    changes = [
+        {"op": "upsert", "key": "de-master-list",
+         "data": {"content_b64": base64.b64encode(master_list).decode()}},
+        {"op": "upsert", "key": "not-a-certificate",
+         "data": {"content_b64": base64.b64encode(b"hello").decode()}},
+    ]  # fmt: skip
+    request = change_approval.propose(state.database, "trust", changes, reason="ml",
+                                      actor="admin-a")  # fmt: skip
+    version = change_approval.approve(state.database, state.signer, request.id, actor="admin-b")
+    assert version.version is not None
+    config = kiosk_config_factory(server_setup, tmp_path / "kiosk", running_server.url)
+    # WHEN the kiosk syncs
+    _sync(config, kiosk_database)
+    # THEN nothing of the master list is trusted
+    with kiosk_database.read() as session:
+        assert not session.scalars(select(TrustCertificateRow)).all()
+    # AND the server holds one refusal per rejected entry of that version, with its reason
+    with state.database.sessions() as session:
+        rows = session.scalars(
+            select(KioskRefusalRow).where(
+                KioskRefusalRow.kiosk_id == server_setup.device,
+                KioskRefusalRow.list_name == "trust",
+                KioskRefusalRow.version == version.version,
+            )
+        ).all()
+        reasons = {row.key: row.reason for row in rows}
+    assert set(reasons) == {"de-master-list", "not-a-certificate"}
+    assert all(reason.startswith("trust content rejected: ") for reason in reasons.values())
+    assert "pinned" in reasons["de-master-list"]
+    # AND a second sync reports nothing again
+    before = len(_stored_refusals(server_setup))
+    _sync(config, kiosk_database)
+    assert len(_stored_refusals(server_setup)) == before

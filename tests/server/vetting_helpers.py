@@ -71,4 +71,4 @@ def watch(traveller: GeneratedTraveller, key: str, **data: Any) -> dict[str, Any
 
 
 def service_of(state: ServerState, **config: Any) -> VettingService:
-    return VettingService(state.database, VettingConfig(**config), KEY)
+    return VettingService(state.database, VettingConfig(**config), KEY, state.list_signer)
