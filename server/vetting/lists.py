@@ -288,6 +288,8 @@ def _copied_documents(session: Session) -> Iterator[bytes]:
     """The encoded keys of :data:`_COPY_DOCUMENTS`, streamed (ten million documents as
     text lines: no row objects, no per-row normalisation for keys already normal)."""
     raw = session.connection().connection.driver_connection
+    if raw is None:
+        raise RuntimeError("no PostgreSQL connection to copy from")
     with raw.cursor() as cursor, cursor.copy(_COPY_DOCUMENTS) as copy:
         pending = b""
         for block in copy:
