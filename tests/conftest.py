@@ -53,22 +53,37 @@ LEAK_GRACE_S = 15.0
 LIBRARY_THREADS = ("AnyIO worker thread", "asyncio-portal-", "asyncio_", "kiosk-health")
 
 
-def _child_processes() -> set[int]:
-    """Live (not zombie) child processes of this process, from /proc, but for the helpers
-    multiprocessing keeps for the whole session."""
+def _children_of(parent: int) -> set[int]:
     children: set[int] = set()
-    for task in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+    for task in Path(f"/proc/{parent}/task").glob("*/children"):
         try:
             children.update(int(pid) for pid in task.read_text().split())
         except (OSError, ValueError):
             continue
+    return children
+
+
+def _child_processes() -> set[int]:
+    """Live (not zombie) child processes of this process, from /proc, but for the helpers
+    multiprocessing keeps for the whole session; the face workers forked by multiprocessing's
+    fork server (its children) count as this process's own."""
     alive = set()
-    for pid in children:
+    for pid in _live(_children_of(os.getpid())):
+        if not _shared_helper(pid):
+            alive.add(pid)
+        elif b"multiprocessing.forkserver" in _command_line(pid):
+            alive.update(_live(_children_of(pid)))
+    return alive
+
+
+def _live(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
         try:
             state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
         except (OSError, IndexError):
             continue
-        if state not in ("Z", "X") and not _shared_helper(pid):
+        if state not in ("Z", "X"):
             alive.add(pid)
     return alive
 

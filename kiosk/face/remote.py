@@ -40,7 +40,7 @@ class ProcessFaceMatcher(WorkerClient, FaceMatcher):
         max_pixels: int = DEFAULT_MAX_PIXELS,
         request_timeout_s: float = 8.0,
         start_timeout_s: float = 60.0,
-        start_method: str = "spawn",
+        start_method: str | None = None,
     ) -> None:
         super().__init__(threshold)
         self.max_pixels = max_pixels
@@ -74,7 +74,7 @@ class ProcessFaceDetector(WorkerClient):
         *,
         request_timeout_s: float = 3.0,
         start_timeout_s: float = 60.0,
-        start_method: str = "spawn",
+        start_method: str | None = None,
     ) -> None:
         self.request_timeout_s = request_timeout_s
         self.worker = FaceWorker(

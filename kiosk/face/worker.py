@@ -4,9 +4,12 @@ dlib keeps the Python GIL while it detects faces or computes an encoding (about 
 face), which freezes every thread of the process that calls it, the GUI thread included.
 :class:`FaceWorker` runs that work in a separate process:
 
-- started with the ``spawn`` context (a fresh interpreter; a process that has threads is
-  never forked) as soon as :meth:`FaceWorker.start` is called, and it loads its dlib models
-  at once, so the first traveller never waits for them;
+- started as soon as :meth:`FaceWorker.start` is called, never by forking the kiosk process
+  (a process that has threads is never forked): a matcher or detector is forked from
+  multiprocessing's fork server, a clean process that imported dlib, its models and OpenCV
+  once (:mod:`kiosk.face.preload`), so a new worker is ready in milliseconds instead of
+  seconds; the decoder gets a fresh interpreter (``spawn``); the first traveller never
+  waits for the models;
 - one request at a time goes through a pipe: numpy arrays out, plain picklable values back;
 - a request that gets no answer within its timeout, or a worker that dies, gives a
   :class:`FaceWorkerError` (the engine refers the traveller); the worker is killed and a new
@@ -64,19 +67,18 @@ class FaceWorker:
         settings: dict[str, Any] | None = None,
         *,
         start_timeout_s: float = 60.0,
-        start_method: str = "spawn",
+        start_method: str | None = None,
     ) -> None:
         if role not in ROLES:
             raise ValueError(f"unknown face worker role {role!r}")
-        if start_method not in ("spawn", "forkserver"):
+        method = start_method or ("spawn" if role == "decoder" else "forkserver")
+        if method not in ("spawn", "forkserver"):
             raise ValueError("the face worker is started with spawn or forkserver, never fork")
         self.role = role
         self.settings = dict(settings or {})
         self.start_timeout_s = start_timeout_s
         self._context: SpawnContext | ForkServerContext = (
-            multiprocessing.get_context("spawn")
-            if start_method == "spawn"
-            else multiprocessing.get_context("forkserver")
+            multiprocessing.get_context("spawn") if method == "spawn" else _fork_server()
         )
         self._lock = threading.Lock()  # one request in flight; guards the process and pipe
         self._process: BaseProcess | None = None
@@ -240,6 +242,16 @@ class FaceWorker:
             log.error("face %s worker (pid %s) did not exit", self.role, process.pid)
         else:
             process.close()
+
+
+PRELOAD = "kiosk.face.preload"
+
+
+def _fork_server() -> ForkServerContext:
+    """multiprocessing's fork server, told (before it starts) to import :data:`PRELOAD`."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([PRELOAD])  # no effect once the server runs (same list)
+    return context
 
 
 def _handlers(role: str, settings: dict[str, Any]) -> dict[str, Any]:

@@ -6,8 +6,8 @@ shared worker threads. :class:`LoginGate` runs login work on ``concurrency`` ded
 threads with at most ``queue`` more waiting, and admits at most ``rate_per_s`` attempts a
 second (a bucket of ``burst``); an attempt beyond either is refused at once
 (:class:`LoginBusyError`, 503 with Retry-After) without touching the database or argon2. So
-a flood costs the server at most ``rate_per_s`` verifications a second, run at the lowest
-CPU priority, and the ingestion endpoints keep the application's worker threads to
+a flood costs the server at most ``rate_per_s`` verifications a second, run at a low CPU
+priority (nice 10), and the ingestion endpoints keep the application's worker threads to
 themselves."""
 
 from __future__ import annotations
@@ -23,13 +23,16 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-LOGIN_NICENESS = 19
+# nice 10 weighs a tenth of a normal thread: kiosks' requests come first under a flood, yet an
+# officer's login still finishes on a busy host (at nice 19, a fiftieth, one argon2
+# verification beside two busy processes took longer than the booth's 5 s timeout)
+LOGIN_NICENESS = 10
 
 
 def _lowest_priority() -> None:
-    """Run this login thread (and the threads argon2 starts from it) at the lowest CPU
-    priority: under a login flood the kiosks' requests come first (Linux: a thread is a
-    task with its own nice value)."""
+    """Run this login thread (and the threads argon2 starts from it) at a low CPU priority:
+    under a login flood the kiosks' requests come first (Linux: a thread is a task with its
+    own nice value)."""
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOGIN_NICENESS)
     except (AttributeError, OSError):
