@@ -1,9 +1,15 @@
 """``kiosk bench vetting``: PAXLST messages ingested and vetted on PostgreSQL at scale.
 
-In a private PostgreSQL schema (dropped afterwards): a regional watchlist of ``--names``
-people and ``--documents`` lost/stolen documents are written to the server's list tables
-(the kiosks' distribution format) with COPY, ``--rules`` risk rules are stored, and the
-vetting lists are loaded as the server loads them. Then ``--messages`` PAXLST interchanges
+In a PostgreSQL schema of its own: a regional watchlist of ``--names`` people and
+``--documents`` lost/stolen documents are written to the server's list tables (the kiosks'
+distribution format) with COPY, ``--rules`` risk rules are stored, and the vetting lists
+are loaded as the server loads them. Writing ten million documents takes minutes, so the
+schema holding the lists is kept after the run, named after what it holds (sizes, seed,
+a digest of the generators' output and :data:`LISTS_FORMAT`), and the next run with the
+same lists reuses it: everything but the two lists is emptied before and after each run,
+so every run vets on the same lists and the same empty tables. ``--fresh`` stores the
+lists again; ``--drop-lists`` drops the schema after the run. Runs sharing a schema take
+turns (a PostgreSQL advisory lock). Then ``--messages`` PAXLST interchanges
 of ``--passengers`` travellers each (about 1 % variants of listed people, the rest
 unrelated) are ingested one after the other through the same path as the endpoint: parse,
 store, vet every traveller, publish the vetted manifest, all in PostgreSQL.
@@ -18,14 +24,17 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import io
 import json
 import os
 import random
 import resource
 import sys
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -33,6 +42,11 @@ import numpy as np
 DEFAULT_DB = os.environ.get(
     "KIOSK_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+# bump when what the bench stores for the lists changes (kept schemas of older formats are
+# then not reused)
+LISTS_FORMAT = 1
+_KEPT_TABLES = ("server_list_changes", "server_list_versions", "bench_lists")
+_LISTS = ("watchlist", "lost_stolen")
 _ISSUERS = ("TTO", "JAM", "BRB", "GUY", "LCA", "GRD", "VCT", "DMA", "KNA", "ATG", "USA", "GBR")
 
 
@@ -46,6 +60,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--listed-share", type=float, default=0.01)
     parser.add_argument("--brute-force", type=int, default=100, help="travellers brute-forced")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="messages ingested at once (threads)"
+    )
+    parser.add_argument(
+        "--processes", type=int, default=1, help="server processes sharing the messages"
+    )
+    parser.add_argument(
+        "--fresh", action="store_true", help="store the lists again even when a kept copy exists"
+    )
+    parser.add_argument(
+        "--drop-lists", action="store_true", help="drop the schema of the lists after the run"
+    )
 
 
 def _progress(stage: str, done: int, total: int | None = None) -> None:
@@ -81,7 +107,8 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
 
 
-def _lists(engine: Any, names: int, documents: int, seed: int) -> list[Any]:
+def _lists(engine: Any, names: int, documents: int, seed: int) -> None:
+    """Write the lists, and the row saying they are complete, in one transaction."""
     from sqlalchemy import text
 
     from kiosk.screening.synthetic import people
@@ -129,7 +156,7 @@ def _lists(engine: Any, names: int, documents: int, seed: int) -> list[Any]:
                     )
 
         _copy_rows(connection, documents_rows(), documents, "lost/stolen stored")
-        for name in ("watchlist", "lost_stolen"):
+        for name in _LISTS:
             connection.execute(
                 text(
                     "INSERT INTO server_list_versions (name, version, updated_at) "
@@ -137,7 +164,86 @@ def _lists(engine: Any, names: int, documents: int, seed: int) -> list[Any]:
                 ),
                 {"name": name},
             )
-    return entries
+        connection.execute(
+            text("CREATE TABLE bench_lists (format int, names bigint, documents bigint, seed int)")
+        )
+        connection.execute(
+            text("INSERT INTO bench_lists VALUES (:format, :names, :documents, :seed)"),
+            {"format": LISTS_FORMAT, "names": names, "documents": documents, "seed": seed},
+        )
+
+
+def _generated_order(entry: Any) -> int:
+    """The position of a synthetic entry in its generation (``SYNTHETIC-<position>``)."""
+    return int(entry.reference.rsplit("-", 1)[1])
+
+
+def lists_schema(names: int, documents: int, seed: int) -> str:
+    """The name of the schema keeping these lists: their sizes, the seed, and a digest of
+    the format and of what the generators give for this seed (a changed generator or
+    format is a new schema, never a stale one)."""
+    from kiosk.screening.synthetic import people
+
+    sample = [
+        (e.reference, e.surname, e.given_names, str(e.birth_date), e.nationality)
+        for e in people(200, seed=seed)
+    ]
+    rng = np.random.default_rng(seed)
+    digest = hashlib.sha256(
+        repr((LISTS_FORMAT, sample, rng.integers(0, 1 << 30, 8).tolist(), _ISSUERS)).encode()
+    ).hexdigest()[:8]
+    return f"kiosk_bench_vetting_lists_{names}_{documents}_{seed}_{digest}"
+
+
+def _ready(connection: Any, schema: str) -> bool:
+    """Does ``schema`` hold a complete copy of the lists (written by a run that finished)?"""
+    from sqlalchemy import text
+
+    found = connection.execute(
+        text("SELECT 1 FROM pg_tables WHERE schemaname = :schema AND tablename = 'bench_lists'"),
+        {"schema": schema},
+    ).first()
+    if found is None:
+        return False
+    row = connection.execute(text(f"SELECT format FROM {schema}.bench_lists")).first()
+    return row is not None and int(row[0]) == LISTS_FORMAT
+
+
+def _empty_run_data(connection: Any, schema: str) -> None:
+    """Everything a run wrote (messages, travellers, hits, rules, audit, the manifest list)
+    removed; the two lists and their versions kept."""
+    from sqlalchemy import text
+
+    from server.migrations import VERSION_TABLE
+
+    kept = (*_KEPT_TABLES, VERSION_TABLE)
+    tables = [
+        row[0]
+        for row in connection.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = :schema"), {"schema": schema}
+        )
+        if row[0] not in kept
+    ]
+    if tables:
+        connection.execute(
+            text("TRUNCATE " + ", ".join(f"{schema}.{t}" for t in tables) + " CASCADE")
+        )
+    written = [
+        row[0]
+        for row in connection.execute(
+            text(f"SELECT name FROM {schema}.server_list_versions WHERE name <> ALL(:kept)"),
+            {"kept": list(_LISTS)},
+        )
+    ]
+    for name in written:  # one list at a time: the (list_name, version) index is used
+        connection.execute(
+            text(f"DELETE FROM {schema}.server_list_changes WHERE list_name = :name"),
+            {"name": name},
+        )
+    connection.execute(
+        text(f"DELETE FROM {schema}.server_list_versions WHERE name <> ALL(:kept)"),
+        {"kept": list(_LISTS)},
+    )
 
 
 def _rules(database: Any, count: int, rng: random.Random) -> None:
@@ -212,6 +318,73 @@ def _travellers(entries: list[Any], count: int, share: float, rng: random.Random
     return out
 
 
+def _ingest_all(
+    service: Any, messages: list[bytes], indexes: list[int], concurrency: int
+) -> list[tuple[float, int]]:
+    """Ingest ``messages[i]`` for each of ``indexes``, ``concurrency`` at once (threads, as
+    that many gateways posting to the server, each on one of its request threads): each
+    message's time from bytes in to every verdict stored, and its passengers."""
+    out: list[tuple[float, int]] = []
+    done = threading.Lock()
+
+    def ingest(i: int) -> None:
+        begin = time.perf_counter()
+        report = service.ingest(messages[i], source=f"bench-{i}", channel="cli", actor="bench")
+        took = time.perf_counter() - begin
+        with done:
+            out.append((took, report.passengers))
+            print(
+                f"vetting bench: message {i + 1:,} / {len(messages):,} vetted"
+                f" ({took * 1000:,.0f} ms)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    with ThreadPoolExecutor(max_workers=max(concurrency, 1)) as pool:
+        list(pool.map(ingest, indexes))
+    return out
+
+
+def _in_processes(
+    service: Any, messages: list[bytes], processes: int, concurrency: int
+) -> list[tuple[float, int]]:
+    """The messages shared out between ``processes`` server processes, forked once the
+    lists are loaded (as several server processes behind one load balancer, each with the
+    lists in memory; here they share the loaded pages until written)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    results = context.SimpleQueue()
+
+    def child(indexes: list[int]) -> None:
+        service.database.engine.dispose(close=False)  # the parent's connections stay its own
+        try:
+            results.put(("ok", _ingest_all(service, messages, indexes, concurrency)))
+        except BaseException as exc:
+            results.put(("failed", f"{exc.__class__.__name__}: {exc}"))
+            raise
+
+    workers = [
+        context.Process(target=child, args=(list(range(k, len(messages), processes)),))
+        for k in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    out: list[tuple[float, int]] = []
+    failures = []
+    for _ in workers:
+        outcome, value = results.get()
+        if outcome == "ok":
+            out += value
+        else:
+            failures.append(value)
+    for worker in workers:
+        worker.join()
+    if failures or any(worker.exitcode != 0 for worker in workers):
+        raise RuntimeError(f"a vetting process failed: {failures}")
+    return out
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from sqlalchemy import create_engine, text
 
@@ -224,43 +397,67 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from server.vetting.service import VettingService
 
     rng = random.Random(args.seed)
-    schema = f"kiosk_bench_vetting_{uuid.uuid4().hex[:8]}"
+    schema = lists_schema(args.names, args.documents, args.seed)
     admin = create_engine(args.db)
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    database = ServerDatabase(create_server_engine(args.db, schema=schema, pool_size=4))
+    # held for the whole run: another run of the same lists waits, rather than emptying
+    # the tables under this one
+    guard = admin.connect()
+    lock = {"key": int.from_bytes(hashlib.sha256(schema.encode()).digest()[:8], "big", signed=True)}
+    if not guard.execute(text("SELECT pg_try_advisory_lock(:key)"), lock).scalar():
+        print(f"vetting bench: waiting for another run on {schema}", file=sys.stderr, flush=True)
+        guard.execute(text("SELECT pg_advisory_lock(:key)"), lock)
+    guard.commit()
+    database: ServerDatabase | None = None
     result: dict[str, Any] = {}
     try:
+        with admin.begin() as connection:
+            reuse = not args.fresh and _ready(connection, schema)
+            if not reuse:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                connection.execute(text(f"CREATE SCHEMA {schema}"))
+        database = ServerDatabase(
+            create_server_engine(args.db, schema=schema, pool_size=max(4, args.concurrency + 2))
+        )
         database.migrate()
         started = time.perf_counter()
-        entries = _lists(database.engine, args.names, args.documents, args.seed)
-        _rules(database, args.rules, rng)
+        if reuse:
+            print(f"vetting bench: lists kept in {schema} reused", file=sys.stderr, flush=True)
+            with admin.begin() as connection:
+                _empty_run_data(connection, schema)
+        else:
+            _lists(database.engine, args.names, args.documents, args.seed)
+        result["lists_reused"] = reuse
         result["lists_store_s"] = round(time.perf_counter() - started, 1)
+        _rules(database, args.rules, rng)
         config = VettingConfig()
         service = VettingService(database, config, b"b" * 32, ChangeSigner.generate())
         started = time.perf_counter()
         with database.sessions() as session:
             lists = service.lists(session, lambda stage, n: _progress(f"{stage} loaded", n))
         result["lists_load_s"] = round(time.perf_counter() - started, 1)
-        latencies: list[float] = []
-        passengers = 0
-        referred = 0
+        # the listed people the travellers are variants of: the loaded entries in the order
+        # they were generated (their references number them), so that a run that reused the
+        # lists draws the same travellers as one that stored them, and as earlier versions
+        # of this benchmark did for the same seed
+        entries = sorted(lists.watchlist.base.entries, key=_generated_order)
         all_travellers: list[Any] = []
-        total_started = time.perf_counter()
+        messages: list[bytes] = []
         departure = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
-        for i in range(args.messages):
+        for i in range(args.messages):  # written before the clock starts: the hub receives them
             people = _travellers(entries, args.passengers, args.listed_share, rng)
             all_travellers += people
             plane = GeneratedFlight(
                 "BW", str(100 + i), ("JFK", "POS"), departure + dt.timedelta(hours=i), tuple(people)
             )
-            data = paxlst(plane, reference=f"BENCH{i:06d}").encode()
-            begin = time.perf_counter()
-            report = service.ingest(data, source=f"bench-{i}", channel="cli", actor="bench")
-            latencies.append(time.perf_counter() - begin)
-            passengers += report.passengers
-            _progress("messages vetted", i + 1, args.messages)
+            messages.append(paxlst(plane, reference=f"BENCH{i:06d}").encode())
+        total_started = time.perf_counter()
+        if args.processes > 1:
+            vetted = _in_processes(service, messages, args.processes, args.concurrency)
+        else:
+            vetted = _ingest_all(service, messages, list(range(len(messages))), args.concurrency)
         elapsed = time.perf_counter() - total_started
+        latencies = [took for took, _ in vetted]
+        passengers = sum(count for _, count in vetted)
         from sqlalchemy import func, select
 
         from models.vetting_tables import VettingTravellerRow
@@ -295,6 +492,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "documents": args.documents,
                 "rules": args.rules,
                 "messages": args.messages,
+                "concurrency": args.concurrency,
+                "processes": args.processes,
                 "passengers": passengers,
                 "referred": referred,
                 "passengers_per_s": round(passengers / elapsed, 1) if elapsed else None,
@@ -310,8 +509,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             }
         )
     finally:
-        database.close()
+        if database is not None:
+            database.close()
         with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            if args.drop_lists:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            elif _ready(connection, schema):
+                _empty_run_data(connection, schema)
+            else:  # the lists were not all written: nothing worth keeping
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        guard.execute(text("SELECT pg_advisory_unlock(:key)"), lock)
+        guard.close()
         admin.dispose()
     return result

@@ -92,10 +92,16 @@ def hash_encoded_keys(
 
 def hash_keys(keys: Iterable[DocumentKey]) -> HashArray:
     """The hashes of ``keys``, computed in vectorised chunks."""
+    return hash_encoded(key.encoded() for key in keys)
+
+
+def hash_encoded(encoded: Iterable[bytes]) -> HashArray:
+    """The hashes of keys already encoded (:meth:`DocumentKey.encoded` of normalised keys),
+    computed in vectorised chunks."""
     chunks: list[HashArray] = []
     batch: list[bytes] = []
-    for key in keys:
-        batch.append(key.encoded())
+    for key in encoded:
+        batch.append(key)
         if len(batch) >= _BUILD_CHUNK:
             chunks.append(_hash_batch(batch))
             batch = []
@@ -141,6 +147,16 @@ class LostStolenIndex:
         hashes = self._hashes
         position = int(np.searchsorted(hashes, np.uint64(value)))
         return position < hashes.size and int(hashes[position]) == value
+
+    def contains_hashes(self, hashes: HashArray) -> npt.NDArray[np.bool_]:
+        """For each of ``hashes`` (:func:`key_hash` values), is it listed? (Many lookups in
+        one binary search.)"""
+        table = self._hashes
+        if table.size == 0 or hashes.size == 0:
+            return np.zeros(hashes.shape, dtype=bool)
+        positions = np.minimum(np.searchsorted(table, hashes), table.size - 1)
+        found: npt.NDArray[np.bool_] = table[positions] == hashes
+        return found
 
     def contains(self, key: DocumentKey) -> bool:
         """Is ``key`` listed, either with its own category or with no category given?"""

@@ -14,8 +14,10 @@ dropped before their names are compared. The rest are scored exactly as
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import jellyfish
 import numpy as np
@@ -85,6 +87,20 @@ class WatchlistHit:
         return tuple(fields)
 
 
+def _distinct(values: IntArray) -> IntArray:
+    """The distinct values, sorted (a sort and a comparison: faster than ``np.unique`` on
+    the few thousand ids of one query)."""
+    ordered = np.sort(values)
+    if ordered.size < 2:
+        return ordered
+    keep = np.empty(ordered.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    distinct: IntArray = ordered[keep]
+    return distinct
+
+
+@lru_cache(maxsize=65_536)
 def block_keys(token: str) -> tuple[str, str]:
     """The blocks a name token belongs to: its metaphone code and its first four letters
     (Jaro-Winkler rewards a shared prefix, so similar tokens rarely differ in both)."""
@@ -132,6 +148,7 @@ class WatchlistIndex:
             count=len(self.entries),
         )
         self._build_blocks()
+        self._local = threading.local()
 
     def _build_blocks(self) -> None:
         codes: dict[str, int] = {}
@@ -188,7 +205,7 @@ class WatchlistIndex:
             parts.append(self._block_rows[start + low : start + high])
         if not parts:
             return np.empty(0, dtype=np.int32)
-        return np.unique(np.concatenate(parts))
+        return _distinct(np.concatenate(parts))
 
     def search(
         self, query: PersonQuery, threshold: float, limit: int | None = None
@@ -291,12 +308,12 @@ class WatchlistIndex:
         narrow = self._narrow[rows]
         groups = (np.nonzero(narrow)[0], np.nonzero(~narrow)[0])
         row_tokens = (self._rows[rows[groups[0]], :_NARROW], self._rows[rows[groups[1]]])
-        used_mask = np.zeros(len(self._tokens) + 1, dtype=bool)
-        for part in row_tokens:
-            used_mask[part] = True
-        used_mask[-1] = False
-        used = np.nonzero(used_mask)[0].astype(np.int32)
-        local_of = np.full(len(self._tokens) + 1, NO_TOKEN, dtype=np.int32)
+        # the distinct tokens of these rows, and each token's position among them; the
+        # padding NO_TOKEN (-1, sorted first) keeps pointing at the zero column at the end
+        used = _distinct(np.concatenate([part.ravel() for part in row_tokens]))
+        if used.size and used[0] == NO_TOKEN:
+            used = used[1:]
+        local_of = self._scratch()
         local_of[used] = np.arange(used.size, dtype=np.int32)
         sims = token_similarities(tokens, self._token_array[used].tolist())
         lengths = np.append(self._token_lengths[used], 0).astype(np.int32)
@@ -312,6 +329,16 @@ class WatchlistIndex:
         query_lengths = np.array([len(t) for t in tokens], dtype=np.int32)
         names = name_scores(sims, query_lengths, local_of[self._rows[rows[kept]]], lengths)
         return kept, names
+
+    def _scratch(self) -> IntArray:
+        """This thread's token-position array (one per thread: searches run concurrently).
+        Only the positions of the tokens a search writes are read by it, so it is never
+        cleared; its last element, where NO_TOKEN points, stays NO_TOKEN."""
+        local_of: IntArray | None = getattr(self._local, "positions", None)
+        if local_of is None:
+            local_of = np.full(len(self._tokens) + 1, NO_TOKEN, dtype=np.int32)
+            self._local.positions = local_of
+        return local_of
 
     def _nationality_agreement(self, nationality: str, rows: IntArray) -> npt.NDArray[np.int8]:
         listed = self._nationalities[rows]

@@ -155,7 +155,8 @@ def _fast_raw_segments(text: str, characters: Characters) -> list[list[list[str]
         characters.segment_terminator,
     )
     release = characters.escape_character
-    if release and release in text:
+    released = bool(release) and release in text
+    if released:
         placeholders = {c: _PLACEHOLDERS[i] for i, c in enumerate(controls)}
 
         def swap(match: re.Match[str]) -> str:
@@ -178,9 +179,12 @@ def _fast_raw_segments(text: str, characters: Characters) -> list[list[list[str]
     out: list[list[list[str]]] = []
     for piece in pieces[:-1]:
         elements = piece.lstrip("\r\n").split(data)
-        out.append(
-            [[_restore(part, restore) for part in element.split(component)] for element in elements]
-        )
+        if released and any(c in piece for c in restore):
+            out.append(
+                [[_restore(p, restore) for p in element.split(component)] for element in elements]
+            )
+        else:  # nothing was released in this segment: the parts are as they are
+            out.append([element.split(component) for element in elements])
     return out
 
 

@@ -90,13 +90,13 @@ def _query(subject: Subject) -> PersonQuery:
 
 
 def _list_hits(
-    subject: Subject, lists: VettingLists, people: Sequence[WatchlistHit]
+    subject: Subject, documents: Sequence[str], people: Sequence[WatchlistHit]
 ) -> list[HitDraft]:
     hits: list[HitDraft] = []
     for problem in subject.problems:
         hits.append(HitDraft("identity", "api", problem[:128], None, (), problem[:300]))
     if subject.doc_number:
-        for source in lists.document_hits(subject.doc_issuer, subject.doc_type, subject.doc_number):
+        for source in documents:
             hits.append(
                 HitDraft(
                     "lost_stolen",
@@ -173,7 +173,17 @@ def vet_flight(
     # the whole manifest is searched at once (one batch through the watchlist index)
     named = [s for s in subjects if s.surname]
     people = iter(lists.watchlist.search_many([_query(s) for s in named], threshold, limit))
-    found = [_list_hits(s, lists, next(people) if s.surname else ()) for s in subjects]
+    # and every document at once (the lost/stolen lists)
+    documents = lists.document_hits_many(
+        [
+            (s.doc_issuer, s.doc_type, s.doc_number) if s.doc_number else ("", "", "")
+            for s in subjects
+        ]
+    )
+    found = [
+        _list_hits(s, listed, next(people) if s.surname else ())
+        for s, listed in zip(subjects, documents, strict=True)
+    ]
     flagged: dict[str, int] = {}
     for subject, hits in zip(subjects, found, strict=True):
         if subject.reservation and any(h.kind in ("watchlist", "lost_stolen") for h in hits):

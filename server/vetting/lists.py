@@ -13,16 +13,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
-from kiosk.screening.lost_stolen import DocumentKey, LostStolenIndex, hash_keys
+from kiosk.screening.lost_stolen import DocumentKey, LostStolenIndex, hash_encoded, hash_keys
 from kiosk.screening.matching import PartialDate, ScoreWeights
 from kiosk.screening.watchlist import WatchlistEntry, WatchlistIndex
 from kiosk.screening.watchlist_layers import LayeredWatchlist
@@ -60,6 +61,32 @@ class VettingLists:
         for state, index in self.national_documents.items():
             if any(index.contains(k) for k in keys):
                 found.append(f"national:{state}")
+        return found
+
+    def document_hits_many(self, documents: Sequence[tuple[str, str, str]]) -> list[list[str]]:
+        """:meth:`document_hits` of every ``(issuer, doc_type, number)`` (a manifest's), the
+        keys of all of them hashed and looked up at once."""
+        keys: list[DocumentKey] = []
+        owners: list[int] = []
+        for i, (issuer, doc_type, number) in enumerate(documents):
+            base = DocumentKey.of(issuer, doc_type, number)
+            if not base.number:  # as contains(): a document without a number is not listed
+                continue
+            for kind in dict.fromkeys((base.doc_type, *DOC_TYPES)):
+                keys.append(DocumentKey(base.issuer, kind, base.number))
+                owners.append(i)
+        found: list[list[str]] = [[] for _ in documents]
+        if not keys:
+            return found
+        hashes = hash_keys(keys)
+        owner = np.array(owners, dtype=np.int64)
+        indexes = [("regional", self.regional_documents)]
+        indexes += [
+            (f"national:{state}", index) for state, index in self.national_documents.items()
+        ]
+        for source, index in indexes:
+            for i in np.unique(owner[index.contains_hashes(hashes)]).tolist():
+                found[i].append(source)
         return found
 
 
@@ -234,10 +261,62 @@ def _watchlist_delta(
     return watchlist.with_changes(changes)
 
 
+# The live lost/stolen documents (newest change of each key, an upsert), written by
+# PostgreSQL as lines: "N" and the encoded key (ISSUER|TYPE|NUMBER) when the stored key and
+# type are in normal form already (the fast path of _document), else "R", the key and the
+# type in hex (normalised in Python, whatever characters they hold).
+_COPY_DOCUMENTS = r"""
+COPY (
+    SELECT CASE
+        WHEN key ~ '^[A-Z]{1,3}:[A-Z0-9]{1,20}$' AND doc_type IN ('', 'P', 'I', 'A', 'C', 'V')
+        THEN 'N' || split_part(key, ':', 1) || '|' || doc_type || '|' || split_part(key, ':', 2)
+        ELSE 'R' || encode(convert_to(key, 'UTF8'), 'hex') || ':'
+             || encode(convert_to(doc_type, 'UTF8'), 'hex')
+    END
+    FROM (
+        SELECT DISTINCT ON (key) key, op, coalesce(data ->> 'doc_type', '') AS doc_type
+        FROM server_list_changes
+        WHERE list_name = 'lost_stolen'
+        ORDER BY key, version DESC, id DESC
+    ) AS latest
+    WHERE op = 'upsert'
+) TO STDOUT
+"""
+
+
+def _copied_documents(session: Session) -> Iterator[bytes]:
+    """The encoded keys of :data:`_COPY_DOCUMENTS`, streamed (ten million documents as
+    text lines: no row objects, no per-row normalisation for keys already normal)."""
+    raw = session.connection().connection.driver_connection
+    if raw is None:
+        raise RuntimeError("no PostgreSQL connection to copy from")
+    with raw.cursor() as cursor, cursor.copy(_COPY_DOCUMENTS) as copy:
+        pending = b""
+        for block in copy:
+            lines = (pending + bytes(block)).split(b"\n")
+            pending = lines.pop()
+            for line in lines:
+                if line[:1] == b"N":
+                    yield line[1:]
+                else:
+                    key, _, doc_type = line[1:].partition(b":")
+                    decoded = (
+                        bytes.fromhex(key.decode()).decode(),
+                        bytes.fromhex(doc_type.decode()).decode(),
+                    )
+                    yield _document(*decoded).encoded()
+        if pending:
+            raise RuntimeError("lost/stolen copy ended inside a line")
+
+
 def _regional_documents(session: Session, progress: Progress | None) -> LostStolenIndex:
-    regional = LostStolenIndex(
-        hash_keys(_document(k, str(t)) for k, t in _current(session, "lost_stolen", _DOC_TYPE))
-    )
+    if session.get_bind().dialect.name == "postgresql":
+        hashes = hash_encoded(_copied_documents(session))
+    else:
+        hashes = hash_keys(
+            _document(k, str(t)) for k, t in _current(session, "lost_stolen", _DOC_TYPE)
+        )
+    regional = LostStolenIndex(hashes)
     if progress:
         progress("lost_stolen", len(regional))
     return regional

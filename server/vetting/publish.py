@@ -9,7 +9,8 @@ kiosks; the keys published last are remembered on the flight."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -30,14 +31,27 @@ def manifest_key(port: str, flight: str, day: dt.date, issuer: str, number: str)
     return f"{PREFIX}{port}:{flight}:{day.isoformat()}:{issuer}:{number}"[:128]
 
 
-def _reasons(hits: list[VettingHitRow]) -> list[str]:
+class HitLike(Protocol):
+    """What a reason is made of: a stored hit row, or the hit just written."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def score(self) -> float | None: ...
+    @property
+    def detail(self) -> str: ...
+
+
+def _reasons(hits: Sequence[HitLike]) -> list[str]:
     live = [h for h in hits if h.status != "dismissed"]
     live.sort(key=lambda h: (h.status != "confirmed", h.kind != "watchlist", -(h.score or 0)))
     return [f"{h.kind}: {h.detail}"[:200] for h in live[:MAX_REASONS]]
 
 
 def _entry(
-    flight: VettingFlightRow, traveller: VettingTravellerRow, hits: list[VettingHitRow]
+    flight: VettingFlightRow, traveller: VettingTravellerRow, hits: Sequence[HitLike]
 ) -> tuple[str, dict[str, Any]] | None:
     if not (traveller.doc_number and traveller.doc_issuer and traveller.surname):
         return None
@@ -68,19 +82,35 @@ def _entry(
 
 
 def publish_flight(
-    session: Session, flight: VettingFlightRow, *, crew: bool, actor: str, signer: ChangeSigner
+    session: Session,
+    flight: VettingFlightRow,
+    *,
+    crew: bool,
+    actor: str,
+    signer: ChangeSigner,
+    vetted: tuple[Sequence[VettingTravellerRow], Mapping[int, Sequence[HitLike]]] | None = None,
 ) -> int:
     """Append the flight's vetted manifest to the kiosks' ``manifest`` list, signed with the
-    list-signing key ``signer``; the number of changes."""
-    travellers = session.scalars(
-        select(VettingTravellerRow).where(VettingTravellerRow.flight_id == flight.id)
-    ).all()
-    hits_of: dict[int, list[VettingHitRow]] = {}
-    if travellers:
-        for hit in session.scalars(
-            select(VettingHitRow).where(VettingHitRow.traveller_id.in_([t.id for t in travellers]))
-        ):
-            hits_of.setdefault(hit.traveller_id, []).append(hit)
+    list-signing key ``signer``; the number of changes. ``vetted``: the flight's travellers
+    and their hits as just stored by the vetting in this transaction (else they are read)."""
+    hits_of: Mapping[int, Sequence[HitLike]]
+    if vetted is not None:
+        travellers, hits_of = vetted
+    else:
+        travellers = session.scalars(
+            select(VettingTravellerRow)
+            .where(VettingTravellerRow.flight_id == flight.id)
+            .order_by(VettingTravellerRow.id)
+        ).all()
+        read: dict[int, list[VettingHitRow]] = {}
+        if travellers:
+            for hit in session.scalars(
+                select(VettingHitRow).where(
+                    VettingHitRow.traveller_id.in_([t.id for t in travellers])
+                )
+            ):
+                read.setdefault(hit.traveller_id, []).append(hit)
+        hits_of = read
     entries: dict[str, dict[str, Any]] = {}
     for traveller in travellers:
         if traveller.role == "crew" and not crew:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import gc
 import hashlib
 import logging
 import threading
@@ -43,6 +44,7 @@ from server.vetting.pnrgov import parse_pnrgov
 from server.vetting.publish import publish_flight
 from server.vetting.records import PaxlstMessage, PnrgovMessage
 from server.vetting.store import (
+    StoredHit,
     load_rules,
     revet_flight,
     store_reservation,
@@ -53,6 +55,7 @@ from server.vetting.store import (
 log = logging.getLogger(__name__)
 
 TYPES = ("PAXLST", "PNRGOV")
+INGEST_ATTEMPTS = 3  # a message that raced another one for a new row is ingested again
 
 
 @dataclass
@@ -86,6 +89,17 @@ class IngestReport:
         }
 
 
+def _settle() -> None:
+    """Move the objects alive now (the loaded lists: millions of entries) out of the cyclic
+    collector's reach. Left in its oldest generation, each full collection walked them all
+    (1.5 s for a million names) every few messages, which made the slowest messages. They
+    are still freed by reference counting when the next lists replace them (they hold no
+    cycles); the previous freeze is undone first so that nothing stays frozen for good."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 class VettingService:
     """One per server process; thread-safe (the lists are swapped whole under a lock)."""
 
@@ -116,6 +130,7 @@ class VettingService:
         with self._lock:
             if self._lists is None or self._lists.versions != versions:
                 self._lists = load_lists(session, self.config, progress, previous=self._lists)
+                _settle()
             return self._lists
 
     def warm_up(self) -> threading.Thread:
@@ -145,22 +160,27 @@ class VettingService:
             return report
         sender = (parsed.sender or "-")[:40]
         reference = (parsed.control_reference or f"sha256:{digest[:56]}")[:80]
-        try:
-            with self.database.session() as session:
-                self._ingest(session, report, text, parsed, sender, reference, digest, source,
-                             channel, actor)  # fmt: skip
-        except IntegrityError:  # the same interchange stored meanwhile by another request
-            report = IngestReport(duplicates=1)
+        for attempt in range(1, INGEST_ATTEMPTS + 1):
+            try:
+                with self.database.session() as session:
+                    self._ingest(session, report, text, parsed, sender, reference, digest,
+                                 source, channel, actor)  # fmt: skip
+                break
+            except IntegrityError:
+                # The same interchange stored meanwhile by another request (a duplicate); or
+                # another message created the same flight, or a list version row, first:
+                # everything was rolled back, and the next attempt finds their rows.
+                if self._stored(sender, reference) is not None:
+                    report = IngestReport(duplicates=1)
+                    break
+                if attempt == INGEST_ATTEMPTS:
+                    raise
+                log.info("interchange via %s raced another request; attempt %d", channel, attempt)
+                report = IngestReport()
         if report.duplicates:
-            with self.database.sessions() as session:
-                row = session.scalar(
-                    select(VettingInterchangeRow).where(
-                        VettingInterchangeRow.sender == sender,
-                        VettingInterchangeRow.control_reference == reference,
-                    )
-                )
-                report.interchange_id = row.id if row else None
-                report.response = row.response if row else None
+            row = self._stored(sender, reference)
+            report.interchange_id = row.id if row else None
+            report.response = row.response if row else None
         log.info(
             "interchange via %s: %d messages, %d passengers, %d crew, %d quarantined%s",
             channel,
@@ -171,6 +191,15 @@ class VettingService:
             " (duplicate)" if report.duplicates else "",
         )
         return report
+
+    def _stored(self, sender: str, reference: str) -> VettingInterchangeRow | None:
+        with self.database.sessions() as session:
+            return session.scalar(
+                select(VettingInterchangeRow).where(
+                    VettingInterchangeRow.sender == sender,
+                    VettingInterchangeRow.control_reference == reference,
+                )
+            )
 
     def _quarantine(
         self,
@@ -280,9 +309,12 @@ class VettingService:
         rules = load_rules(session)
         vetted: dict[int, list[VettingTravellerRow]] = {}
         for flight in flights.values():
-            vetted[flight.id] = revet_flight(session, flight, lists, rules, self.config)
-            publish_flight(session, flight, crew=self.config.publish_crew, actor=f"vetting:{actor}",
-                          signer=self._signer)  # fmt: skip
+            hits: dict[int, list[StoredHit]] = {}
+            vetted[flight.id] = revet_flight(session, flight, lists, rules, self.config, hits)
+            publish_flight(
+                session, flight, crew=self.config.publish_crew, actor=f"vetting:{actor}",
+                signer=self._signer, vetted=(vetted[flight.id], hits),
+            )  # fmt: skip
         report.flights = set(flights)
         row = session.get(VettingInterchangeRow, interchange_id)
         if row is not None:
@@ -377,7 +409,9 @@ class VettingService:
         for flight in session.scalars(
             select(VettingFlightRow).where(VettingFlightRow.id.in_(flight_ids))
         ):
-            revet_flight(session, flight, lists, rules, self.config)
+            hits: dict[int, list[StoredHit]] = {}
+            travellers = revet_flight(session, flight, lists, rules, self.config, hits)
             publish_flight(
-                session, flight, crew=self.config.publish_crew, actor=actor, signer=self._signer
-            )
+                session, flight, crew=self.config.publish_crew, actor=actor,
+                signer=self._signer, vetted=(travellers, hits),
+            )  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, insert, or_, select, tuple_, update
@@ -25,6 +26,16 @@ from server.vetting.engine import Booking, Subject, status_of, vet_flight
 from server.vetting.lists import VettingLists
 from server.vetting.records import ApiTraveller, Leg, PaxlstMessage, PnrRecord
 from server.vetting.rules import Condition, Rule
+
+
+@dataclass(frozen=True)
+class StoredHit:
+    """What the published manifest reads of a stored hit."""
+
+    kind: str
+    status: str
+    score: float | None
+    detail: str
 
 
 def leg_json(leg: Leg) -> dict[str, Any]:
@@ -321,9 +332,11 @@ def revet_flight(
     lists: VettingLists,
     rules: Sequence[Rule],
     config: VettingConfig,
+    hits_out: dict[int, list[StoredHit]] | None = None,
 ) -> list[VettingTravellerRow]:
     """Vet every traveller of ``flight`` again; analysts' decisions on hits found again are
-    kept. The travellers, with their new status."""
+    kept. The travellers (in id order), with their new status; each traveller's hits as
+    stored go to ``hits_out`` when given (for publishing without reading them back)."""
     travellers = list(
         session.scalars(
             select(VettingTravellerRow)
@@ -409,7 +422,14 @@ def revet_flight(
             }
         )
     if hit_rows:
-        session.execute(insert(VettingHitRow), hit_rows)
+        # Core executemany: one statement for all the hits (the ORM's bulk insert split
+        # them wherever a score or decision was None)
+        session.execute(VettingHitRow.__table__.insert(), hit_rows)  # type: ignore[attr-defined]
+    if hits_out is not None:
+        for row in hit_rows:
+            hits_out.setdefault(row["traveller_id"], []).append(
+                StoredHit(row["kind"], row["status"], row["score"], row["detail"])
+            )
     # one executemany by primary key, not one UPDATE per traveller through the unit of work
     session.execute(update(VettingTravellerRow), updates)
     for traveller, values in zip(travellers, updates, strict=True):

@@ -477,3 +477,79 @@ def test_national_list_entries_are_listed_and_removed_only_by_analysts_and_admin
     assert all(e["key"] != key for e in listed)
     bad = people_client.delete("/v1/vetting/national/LCA?kind=visa&key=X", headers=admin)
     assert bad.status_code == 422
+
+
+def test_a_message_that_loses_a_race_for_a_new_row_is_ingested_again_not_dropped(
+    server_setup, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    # GIVEN a message whose first attempt fails as when another request inserted the same
+    # new flight (or the manifest's version row) first: PostgreSQL's unique violation
+    from sqlalchemy.exc import IntegrityError
+
+    from server.vetting import service as service_module
+
+    state = server_setup.state
+    service = service_of(state)
+    plane = flight(21, 6, number="660")
+    reference = _ref()
+    real = service_module.publish_flight
+    calls = {"n": 0}
+
+    def racing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise IntegrityError("INSERT", {}, Exception("duplicate key value"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service_module, "publish_flight", racing)
+    # WHEN it is ingested
+    report = service.ingest(
+        paxlst(plane, reference=reference).encode(), source="a", channel="cli", actor="t"
+    )
+    # THEN it was not taken for a duplicate: stored once, every traveller vetted, published
+    assert report.duplicates == 0 and report.passengers == 6 and calls["n"] == 2
+    with state.database.sessions() as session:
+        stored = session.scalars(
+            select(VettingInterchangeRow).where(
+                VettingInterchangeRow.control_reference == reference
+            )
+        ).all()
+        assert len(stored) == 1 and stored[0].id == report.interchange_id
+        (flight_id,) = report.flights
+        travellers = session.scalars(
+            select(VettingTravellerRow).where(VettingTravellerRow.flight_id == flight_id)
+        ).all()
+        assert len(travellers) == 6 and all(t.vetted_at is not None for t in travellers)
+
+
+def test_two_messages_for_one_new_flight_arriving_together_are_both_stored(server_setup) -> None:  # type: ignore[no-untyped-def]
+    # GIVEN two interchanges for the same flight, not yet known, posted at the same moment
+    # by two gateways (threads released together)
+    import threading
+
+    state = server_setup.state
+    service = service_of(state)
+    plane = flight(22, 5, number="661")
+    texts = [paxlst(plane, reference=_ref()).encode() for _ in range(2)]
+    start = threading.Barrier(2)
+    reports: list = []  # type: ignore[type-arg]
+
+    def post(text: bytes) -> None:
+        start.wait()
+        reports.append(service.ingest(text, source="g", channel="endpoint", actor="gw"))
+
+    threads = [threading.Thread(target=post, args=(text,)) for text in texts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # THEN neither was taken for a duplicate of the other and both are stored; the flight
+    # exists once, with its five travellers (the later original replaced the earlier one)
+    assert sorted(r.duplicates for r in reports) == [0, 0]
+    assert len({r.interchange_id for r in reports}) == 2
+    (flight_id,) = {f for r in reports for f in r.flights}
+    with state.database.sessions() as session:
+        count = session.scalar(
+            select(func.count()).where(VettingTravellerRow.flight_id == flight_id)
+        )
+        assert count == 5
