@@ -21,8 +21,14 @@ typecheck: setup
 imports: setup
 	$(VENV)/bin/lint-imports
 
+# The whole suite runs as two pytest processes side by side (tests/run_suite.sh); with
+# PYTEST_ARGS, one pytest process runs what they name.
 pytest: setup
+ifeq ($(strip $(PYTEST_ARGS)),)
+	QT_QPA_PLATFORM=offscreen PY=$(PY) ./tests/run_suite.sh
+else
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+endif
 
 test: setup
 	@$(MAKE) --no-print-directory lint typecheck imports pytest
