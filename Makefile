@@ -21,7 +21,8 @@ typecheck: setup
 imports: setup
 	$(VENV)/bin/lint-imports
 
-# The whole suite runs as two pytest processes side by side (tests/run_suite.sh); with
+# The whole suite runs as two pytest processes side by side (tests/run_suite.sh: the server
+# tests beside the others); with
 # PYTEST_ARGS, one pytest process runs what they name.
 pytest: setup
 ifeq ($(strip $(PYTEST_ARGS)),)
