@@ -16,7 +16,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 CHROMIUM = "/usr/bin/chromium"
+
+# a test module of pages: skipped without Debian's chromium, except in CI (where it fails)
+NEEDS_CHROMIUM = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and os.environ.get("CI", "").lower() != "true",
+    reason="chromium is installed by packaging/bootstrap.sh",
+)
 
 
 class BrowserError(RuntimeError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -40,6 +41,7 @@ from server.config import ServerConfig
 from server.runner import ServerThread
 from server.security.tokens import Role
 from server.state import ServerState
+from tests.server.browser import Browser
 from tests.server.region import Region
 
 POSTGRES_URL = os.environ.get(
@@ -55,11 +57,12 @@ def _no_kiosk_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
-@pytest.fixture(scope="session")
-def pg_schema() -> Iterator[str]:
-    """A schema of its own for this test session in the machine's PostgreSQL."""
+@contextmanager
+def private_schema(prefix: str) -> Iterator[str]:
+    """A schema of its own in the machine's PostgreSQL, dropped afterwards; PostgreSQL
+    unreachable fails the test in CI and skips it elsewhere."""
     engine = create_engine(POSTGRES_URL)
-    schema = f"kiosk_server_test_{uuid.uuid4().hex[:10]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     try:
         with engine.begin() as connection:
             connection.execute(text(f"CREATE SCHEMA {schema}"))
@@ -75,6 +78,13 @@ def pg_schema() -> Iterator[str]:
         with engine.begin() as connection:
             connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_schema() -> Iterator[str]:
+    """A schema of its own for this test session in the machine's PostgreSQL."""
+    with private_schema("kiosk_server_test") as schema:
+        yield schema
 
 
 @dataclass
@@ -394,3 +404,13 @@ def region(server_setup, tmp_path: Path) -> Iterator[Region]:  # type: ignore[no
         yield started.start()
     finally:
         started.stop()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Browser]:
+    """Debian's headless chromium on a profile of its own (tests/server/browser.py)."""
+    chromium = Browser(tmp_path / "chromium-profile")
+    try:
+        yield chromium
+    finally:
+        chromium.close()

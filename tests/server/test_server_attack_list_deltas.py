@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import ssl
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,7 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, delete, select, text, update
+from sqlalchemy import delete, select, update
 
 from kiosk.sync.client import ServerClient
 from kiosk.sync.list_signatures import check_page
@@ -41,7 +40,7 @@ from models.tables.screening import ManifestEntryRow
 from server.api.lists import append_version
 from server.list_resign import sign_stored_versions
 from server.security.change_signing import ChangeSigner
-from tests.server.conftest import POSTGRES_URL, kiosk_config_for
+from tests.server.conftest import kiosk_config_for, private_schema
 
 pytestmark = pytest.mark.postgres
 
@@ -51,16 +50,8 @@ PERSON = {"surname": "ROGUE", "given_names": "ANY", "birth_date": "1970-01-01"}
 @pytest.fixture
 def pg_schema() -> Iterator[str]:
     """A schema for this test alone (the session's is shared by every server test)."""
-    engine = create_engine(POSTGRES_URL)
-    schema = f"kiosk_lists_test_{uuid.uuid4().hex[:10]}"
-    try:
-        with engine.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
+    with private_schema("kiosk_lists_test") as schema:
         yield schema
-    finally:
-        with engine.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        engine.dispose()
 
 
 def _write(setup: Any, name: str, changes: list[dict[str, Any]]) -> int:

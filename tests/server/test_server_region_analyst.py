@@ -10,9 +10,7 @@ it pins (both processes sign with the region's one key)."""
 
 from __future__ import annotations
 
-import os
 import ssl
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,26 +23,11 @@ from kiosk.sync.service import SyncService
 from models.tables.screening import ManifestEntryRow
 from server.security.tokens import Role
 from server.vetting.generator import paxlst
-from tests.server.browser import CHROMIUM, Browser
+from tests.server.browser import NEEDS_CHROMIUM, Browser
 from tests.server.conftest import PASSWORD
 from tests.server.vetting_helpers import flight, watch
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists() and os.environ.get("CI", "").lower() != "true",
-        reason="chromium is installed by packaging/bootstrap.sh",
-    ),
-]
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Browser]:
-    chromium = Browser(tmp_path / "chromium-profile")
-    try:
-        yield chromium
-    finally:
-        chromium.close()
+pytestmark = [pytest.mark.postgres, NEEDS_CHROMIUM]
 
 
 def _client(base: str, ca: Path, setup: Any, role: Role) -> tuple[httpx.Client, str]:

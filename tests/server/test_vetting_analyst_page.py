@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,26 +20,11 @@ from server.security.tokens import Role
 from server.vetting import analyst
 from server.vetting.generator import GeneratedBooking, paxlst, pnrgov
 from server.vetting.rules import Condition, RuleIn
-from tests.server.browser import CHROMIUM, Browser
+from tests.server.browser import NEEDS_CHROMIUM, Browser
 from tests.server.conftest import PASSWORD
 from tests.server.vetting_helpers import flight, service_of, upload, watch
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists() and os.environ.get("CI", "").lower() != "true",
-        reason="chromium is installed by packaging/bootstrap.sh",
-    ),
-]
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Browser]:
-    chromium = Browser(tmp_path / "chromium-profile")
-    try:
-        yield chromium
-    finally:
-        chromium.close()
+pytestmark = [pytest.mark.postgres, NEEDS_CHROMIUM]
 
 
 def test_the_analyst_page_shows_flights_hits_bookings_and_rules(
