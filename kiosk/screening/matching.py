@@ -124,7 +124,11 @@ def name_scores(
         forward += pair.max(axis=1) * q_weights[i]
         np.maximum(backward, pair, out=backward)
     forward /= q_weights.sum()
-    backward_score = (backward * r_weights).sum(axis=1) / np.maximum(r_weights.sum(axis=1), 1)
+    # summed position by position, in order: the compiled search sums the same way
+    weighted = np.zeros(row_tokens.shape[0], dtype=np.float32)
+    for p in range(row_tokens.shape[1]):
+        weighted += backward[:, p] * r_weights[:, p]
+    backward_score = weighted / np.maximum(r_weights.sum(axis=1), 1)
     scores: FloatArray = ((forward + backward_score) / 2).astype(np.float32)
     return scores
 

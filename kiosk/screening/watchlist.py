@@ -7,9 +7,10 @@ query only scores the entries that share a code with one of its tokens; when the
 penalty for a different birth date makes a hit impossible, it also only reads the entries
 born within a year of the traveller or with no known birth date. Candidates whose birth date
 and nationality alone cost more than the threshold allows (a name scores at most 1) are
-dropped before their names are compared. The rest are scored exactly as
-:meth:`WatchlistIndex.brute_force` scores every entry, so the pruning never loses a hit.
-:meth:`WatchlistIndex.search_many` searches a whole manifest at once.
+dropped before their names are compared, and so are those whose tokens' best similarities
+leave the threshold out of reach. The rest are scored exactly as
+:meth:`WatchlistIndex.brute_force` scores every entry (numpy, the reference), so the
+pruning never loses a hit. The loops run compiled (:mod:`kiosk.screening.watchlist_kernels`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import jellyfish
 import numpy as np
 import numpy.typing as npt
 
+from kiosk.screening import watchlist_kernels as kernels
 from kiosk.screening.matching import (
     AGREEMENTS,
     NO_TOKEN,
@@ -40,7 +42,15 @@ from kiosk.screening.normalise import name_tokens, normalise_code
 
 # float32 scores: a row is kept when its penalty leaves the threshold within this margin
 _SLACK = 1e-4
-_NARROW = 4  # tokens
+_LAST_SERIAL = 255
+
+
+@dataclass(slots=True)
+class _Scratch:
+    rows: npt.NDArray[np.uint8]
+    tokens: npt.NDArray[np.uint8]
+    positions: IntArray
+    serial: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +110,19 @@ def _distinct(values: IntArray) -> IntArray:
     return distinct
 
 
+_warmed = threading.Event()
+
+
+def _warm() -> None:
+    """Compile (or load from numba's cache) the search loops once per process, when the
+    first index is built, so that no traveller's search waits for it."""
+    if _warmed.is_set():
+        return
+    _warmed.set()
+    probe = WatchlistIndex([WatchlistEntry("warm", "warm", "WARM", "UP", PartialDate(1970))])
+    probe.search(PersonQuery("WARM", "UP", PartialDate(1970), "XXX"), 0.5)
+
+
 @lru_cache(maxsize=65_536)
 def block_keys(token: str) -> tuple[str, str]:
     """The blocks a name token belongs to: its metaphone code and its first four letters
@@ -133,8 +156,6 @@ class WatchlistIndex:
         self._row_weights: FloatArray = (
             self._token_lengths[self._rows].sum(axis=1).astype(np.float32)
         )
-        # most names have few tokens: the pruning reads only the first columns of those
-        self._narrow: npt.NDArray[np.bool_] = (self._rows[:, _NARROW:] == NO_TOKEN).all(axis=1)
         self._births: npt.NDArray[np.int32] = np.fromiter(
             (e.birth_date.code if e.birth_date else 0 for e in self.entries),
             dtype=np.int32,
@@ -148,7 +169,18 @@ class WatchlistIndex:
             count=len(self.entries),
         )
         self._build_blocks()
+        self._penalties: FloatArray = np.array(
+            [
+                0.0,
+                self.weights.dob_partial_penalty,
+                self.weights.dob_mismatch_penalty,
+                0.0,
+                self.weights.nationality_mismatch_penalty,
+            ],
+            dtype=np.float32,
+        )
         self._local = threading.local()
+        _warm()
 
     def _build_blocks(self) -> None:
         codes: dict[str, int] = {}
@@ -170,6 +202,12 @@ class WatchlistIndex:
         code_of, rows, years = code_of[first], rows[first], years[first]
         self._block_rows: IntArray = rows
         self._block_years: npt.NDArray[np.int16] = years
+        # each block entry's birth date and nationality beside it: a search reads a block
+        # in order, not the whole index at random
+        births = self._births[rows]
+        self._block_months: npt.NDArray[np.int8] = (births // 100 % 100).astype(np.int8)
+        self._block_days: npt.NDArray[np.int8] = (births % 100).astype(np.int8)
+        self._block_nationalities: npt.NDArray[np.int16] = self._nationalities[rows]
         counts = np.bincount(code_of, minlength=len(codes))
         self._block_starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
@@ -178,23 +216,25 @@ class WatchlistIndex:
 
     @property
     def nbytes(self) -> int:
-        arrays = (self._rows, self._births, self._nationalities, self._block_rows)
-        return sum(int(a.nbytes) for a in arrays) + int(self._block_years.nbytes)
+        arrays = (
+            self._rows,
+            self._births,
+            self._nationalities,
+            self._block_rows,
+            self._block_years,
+            self._block_months,
+            self._block_days,
+            self._block_nationalities,
+        )
+        return sum(int(a.nbytes) for a in arrays)
 
     def candidates(self, query: PersonQuery, threshold: float) -> IntArray:
-        """Rows sharing a phonetic block with the query (and a birth year, when that is safe)."""
+        """Rows sharing a phonetic block with the query (and a birth year, when that is
+        safe), sorted."""
         year = query.birth_date.year if query.birth_date else 0
         by_year = year > 0 and threshold + self.weights.dob_mismatch_penalty > 1.0
         parts: list[IntArray] = []
-        keys = {
-            key
-            for token in name_tokens(query.surname, query.given_names)
-            for key in block_keys(token)
-        }
-        for key in keys:
-            code = self._codes.get(key)
-            if code is None:
-                continue
+        for code in self._query_codes(name_tokens(query.surname, query.given_names)).tolist():
             start, end = int(self._block_starts[code]), int(self._block_starts[code + 1])
             if not by_year:
                 parts.append(self._block_rows[start:end])
@@ -207,11 +247,73 @@ class WatchlistIndex:
             return np.empty(0, dtype=np.int32)
         return _distinct(np.concatenate(parts))
 
+    def _query_codes(self, tokens: Sequence[str]) -> npt.NDArray[np.int64]:
+        """The blocks of the query's tokens that the index holds, each once."""
+        found = {self._codes.get(key) for token in tokens for key in block_keys(token)}
+        found.discard(None)
+        return np.array(sorted(found), dtype=np.int64)  # type: ignore[type-var]
+
     def search(
         self, query: PersonQuery, threshold: float, limit: int | None = None
     ) -> list[WatchlistHit]:
-        """Entries scoring at least ``threshold``, best first."""
-        return self._hits(query, self.candidates(query, threshold), threshold, limit, prune=True)
+        """Entries scoring at least ``threshold``, best first (ties in list order)."""
+        tokens = name_tokens(query.surname, query.given_names)
+        if not tokens or not self.entries:
+            return []
+        codes = self._query_codes(tokens)
+        if codes.size == 0:
+            return []
+        year = query.birth_date.year if query.birth_date else 0
+        scratch = self._scratch()
+        found, cost, birth, nationality, used = kernels.gather(
+            codes,
+            year > 0 and threshold + self.weights.dob_mismatch_penalty > 1.0,
+            year,
+            self._block_starts,
+            self._block_rows,
+            self._block_years,
+            self._block_months,
+            self._block_days,
+            self._block_nationalities,
+            query.birth_date.code if query.birth_date else 0,
+            self._nationality_id(query.nationality),
+            self._penalties,
+            1.0 - threshold + _SLACK,
+            self._rows,
+            scratch.rows,
+            scratch.tokens,
+            scratch.positions,
+            scratch.serial,
+        )
+        if found.size == 0:
+            return []
+        sims = token_similarities(tokens, self._token_array[used].tolist())
+        query_lengths = np.array([len(t) for t in tokens], dtype=np.int32)
+        keep, scores, names = kernels.score(
+            found,
+            cost,
+            self._rows,
+            scratch.positions,
+            self._token_lengths,
+            self._row_weights,
+            sims,
+            query_lengths,
+            threshold,
+            _SLACK,
+        )
+        order = np.lexsort((found[keep], -scores))
+        if limit is not None:
+            order = order[:limit]
+        return [
+            WatchlistHit(
+                entry=self.entries[int(found[keep[i]])],
+                score=round(float(scores[i]), 4),
+                name_score=round(float(names[i]), 4),
+                birth_date=AGREEMENTS[int(birth[keep[i]])],
+                nationality=AGREEMENTS[int(nationality[keep[i]])],
+            )
+            for i in order.tolist()
+        ]
 
     def search_many(
         self, queries: Sequence[PersonQuery], threshold: float, limit: int | None = None
@@ -222,43 +324,20 @@ class WatchlistIndex:
     def brute_force(
         self, query: PersonQuery, threshold: float, limit: int | None = None
     ) -> list[WatchlistHit]:
-        """The same search over every entry, without blocking (for checking recall)."""
-        rows = np.arange(len(self.entries), dtype=np.int32)
-        return self._hits(query, rows, threshold, limit)
-
-    def _hits(
-        self,
-        query: PersonQuery,
-        rows: IntArray,
-        threshold: float,
-        limit: int | None,
-        *,
-        prune: bool = False,
-    ) -> list[WatchlistHit]:
+        """The same search over every entry, without blocking or pruning, with numpy and
+        rapidfuzz (the reference that recall is checked against)."""
         tokens = name_tokens(query.surname, query.given_names)
-        if not tokens or rows.size == 0:
+        if not tokens or not self.entries:
             return []
+        rows = np.arange(len(self.entries), dtype=np.int32)
         birth = birth_agreement(
             query.birth_date.code if query.birth_date else 0, self._births[rows]
         )
         nationality = self._nationality_agreement(query.nationality, rows)
         cost = penalties(birth, nationality, self.weights)
-        if prune:
-            # a name scores at most 1: rows whose birth date and nationality cost too much
-            # cannot reach the threshold; of the others, only those whose backward name
-            # score leaves room for it are scored in full
-            possible = np.nonzero(cost <= 1.0 - threshold + _SLACK)[0]
-            rows, birth, nationality, cost = (
-                rows[possible], birth[possible], nationality[possible], cost[possible]
-            )  # fmt: skip
-            survivors, names = self._pruned_name_scores(tokens, rows, cost, threshold)
-            rows, birth, nationality, cost = (
-                rows[survivors], birth[survivors], nationality[survivors], cost[survivors]
-            )  # fmt: skip
-        else:
-            names = self._name_scores(tokens, rows)
+        names = self._name_scores(tokens, rows)
         scores = names - cost
-        keep = np.nonzero(scores >= threshold)[0]
+        keep = np.nonzero(scores >= np.float32(threshold))[0]
         keep = keep[np.argsort(-scores[keep], kind="stable")]
         if limit is not None:
             keep = keep[:limit]
@@ -274,71 +353,35 @@ class WatchlistIndex:
         ]
 
     def _name_scores(self, tokens: Sequence[str], rows: IntArray) -> FloatArray:
-        row_tokens = self._rows[rows]
+        sims = token_similarities(tokens, self._tokens)
         query_lengths = np.array([len(t) for t in tokens], dtype=np.int32)
-        if row_tokens.size >= len(self._tokens):
-            sims = token_similarities(tokens, self._tokens)
-            return name_scores(sims, query_lengths, row_tokens, self._token_lengths)
-        used, local = self._local_tokens(row_tokens)
-        sims = token_similarities(tokens, self._token_array[used].tolist())
-        lengths = np.append(self._token_lengths[used], 0).astype(np.int32)
-        return name_scores(sims, query_lengths, local, lengths)
+        return name_scores(sims, query_lengths, self._rows[rows], self._token_lengths)
 
-    def _local_tokens(self, row_tokens: IntArray) -> tuple[IntArray, IntArray]:
-        """The distinct tokens of these rows, and the rows as positions into them (padding
-        stays ``NO_TOKEN``, the zero column at the end of the similarities)."""
-        used_mask = np.zeros(len(self._tokens) + 1, dtype=bool)
-        used_mask[row_tokens] = True
-        used_mask[-1] = False
-        used = np.nonzero(used_mask)[0].astype(np.int32)
-        local_of = np.full(len(self._tokens) + 1, NO_TOKEN, dtype=np.int32)
-        local_of[used] = np.arange(used.size, dtype=np.int32)
-        return used, local_of[row_tokens]
+    def _scratch(self) -> _Scratch:
+        """This thread's stamp arrays (searches run concurrently on several threads). A
+        search marks the rows and tokens it meets with a serial number of its own (one
+        byte: the arrays stay small enough for the caches), so the arrays are cleared only
+        when the serial numbers run out."""
+        scratch: _Scratch | None = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = _Scratch(
+                np.zeros(len(self.entries), dtype=np.uint8),
+                np.zeros(len(self._tokens) + 1, dtype=np.uint8),
+                np.zeros(len(self._tokens) + 1, dtype=np.int32),
+            )
+            self._local.scratch = scratch
+        if scratch.serial >= _LAST_SERIAL:
+            scratch.rows.fill(0)
+            scratch.tokens.fill(0)
+            scratch.serial = 0
+        scratch.serial += 1
+        return scratch
 
-    def _pruned_name_scores(
-        self, tokens: Sequence[str], rows: IntArray, cost: FloatArray, threshold: float
-    ) -> tuple[IntArray, FloatArray]:
-        """The rows (positions into ``rows``) that may reach ``threshold`` and their exact
-        name scores. The name score is the mean of a forward part (at most 1) and a backward
-        part, which needs only each row token's best similarity with any query token: a row
-        whose backward part is below ``2 * (threshold + cost) - 1`` cannot reach the
-        threshold, and is not scored further."""
-        if rows.size == 0:
-            return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
-        narrow = self._narrow[rows]
-        groups = (np.nonzero(narrow)[0], np.nonzero(~narrow)[0])
-        row_tokens = (self._rows[rows[groups[0]], :_NARROW], self._rows[rows[groups[1]]])
-        # the distinct tokens of these rows, and each token's position among them; the
-        # padding NO_TOKEN (-1, sorted first) keeps pointing at the zero column at the end
-        used = _distinct(np.concatenate([part.ravel() for part in row_tokens]))
-        if used.size and used[0] == NO_TOKEN:
-            used = used[1:]
-        local_of = self._scratch()
-        local_of[used] = np.arange(used.size, dtype=np.int32)
-        sims = token_similarities(tokens, self._token_array[used].tolist())
-        lengths = np.append(self._token_lengths[used], 0).astype(np.int32)
-        # each token's best similarity times its length (the padding column stays 0)
-        weighted = sims.max(axis=0) * lengths.astype(np.float32)
-        need = 2 * (threshold + cost) - 1 - _SLACK
-        survivors: list[IntArray] = []
-        for group, part in zip(groups, row_tokens, strict=True):
-            local = local_of[part]
-            backward = weighted[local].sum(axis=1) / np.maximum(self._row_weights[rows[group]], 1)
-            survivors.append(group[backward >= need[group]])
-        kept = np.sort(np.concatenate(survivors)).astype(np.int32)
-        query_lengths = np.array([len(t) for t in tokens], dtype=np.int32)
-        names = name_scores(sims, query_lengths, local_of[self._rows[rows[kept]]], lengths)
-        return kept, names
-
-    def _scratch(self) -> IntArray:
-        """This thread's token-position array (one per thread: searches run concurrently).
-        Only the positions of the tokens a search writes are read by it, so it is never
-        cleared; its last element, where NO_TOKEN points, stays NO_TOKEN."""
-        local_of: IntArray | None = getattr(self._local, "positions", None)
-        if local_of is None:
-            local_of = np.full(len(self._tokens) + 1, NO_TOKEN, dtype=np.int32)
-            self._local.positions = local_of
-        return local_of
+    def _nationality_id(self, nationality: str) -> int:
+        """The query's nationality as the kernels take it: its id, -1 when no entry has
+        it, -2 when the query has none."""
+        code = normalise_code(nationality)
+        return self._nationality_ids.get(code, -1) if code else -2
 
     def _nationality_agreement(self, nationality: str, rows: IntArray) -> npt.NDArray[np.int8]:
         listed = self._nationalities[rows]

@@ -224,3 +224,20 @@ def test_dockerfile_mirrors_the_server_package() -> None:
     assert cmd is not None
     unit = parse_unit(DEB / "server" / UNITS["server"])
     assert json.loads(cmd.group(1)) == unit["Service"]["ExecStart"].split()
+
+
+@pytest.mark.parametrize(
+    ("unit_path", "cache"),
+    [
+        (DEB / "server" / UNITS["server"], "open-egate-server"),
+        (DEB / "kiosk" / UNITS["kiosk"], "open-egate"),
+        (DEB / "kiosk" / "kiosk-lane.service", "open-egate"),
+    ],
+)
+def test_units_give_numba_a_writable_cache(unit_path: Path, cache: str) -> None:
+    # GIVEN a unit whose installed code is read-only (ProtectSystem=strict)
+    service = parse_unit(unit_path)["Service"]
+    assert service["ProtectSystem"] == "strict"
+    # THEN the compiled watchlist loops are cached in the unit's own cache directory
+    assert service["CacheDirectory"] == cache
+    assert f"NUMBA_CACHE_DIR=/var/cache/{cache}/numba" in str(service["Environment"]).split()

@@ -126,6 +126,44 @@ def test_blocked_search_recall_against_brute_force() -> None:
     assert found / expected >= 0.99
 
 
+@pytest.mark.parametrize("threshold", [0.88, 0.75])
+def test_compiled_search_scores_as_the_numpy_brute_force(threshold: float) -> None:
+    # GIVEN an index with birth dates known, partial and unknown, and nationalities
+    entries = people(8_000, seed=21)
+    index = WatchlistIndex(entries)
+    for query in queries(entries, 120, seed=22):
+        # WHEN the compiled, blocked search and the numpy scan score the same query
+        blocked = index.search(query, threshold)
+        brute = {id(h.entry): h for h in index.brute_force(query, threshold)}
+        # THEN every hit of the search is a brute-force hit with the very same scores and
+        # agreements, and hits come best first, ties in list order
+        for hit in blocked:
+            same = brute[id(hit.entry)]
+            assert (hit.score, hit.name_score) == (same.score, same.name_score)
+            assert (hit.birth_date, hit.nationality) == (same.birth_date, same.nationality)
+        assert [h.score for h in blocked] == sorted((h.score for h in blocked), reverse=True)
+
+
+def test_searches_on_many_threads_agree_with_one() -> None:
+    # GIVEN an index searched from several threads at once (the server's request threads)
+    from concurrent.futures import ThreadPoolExecutor
+
+    entries = people(5_000, seed=31)
+    index = WatchlistIndex(entries)
+    asked = queries(entries, 300, seed=32)
+    alone = [[(h.entry.reference, h.score) for h in index.search(q, THRESHOLD)] for q in asked]
+    # WHEN the same queries run on four threads, more than 255 each (the stamps wrap)
+    with ThreadPoolExecutor(4) as pool:
+        together = list(
+            pool.map(
+                lambda q: [(h.entry.reference, h.score) for h in index.search(q, THRESHOLD)],
+                asked * 4,
+            )
+        )
+    # THEN every thread got what one thread alone gets
+    assert together == alone * 4
+
+
 def test_empty_index_and_empty_query() -> None:
     assert WatchlistIndex([]).search(PersonQuery("Smith"), THRESHOLD) == []
     index = WatchlistIndex(people(50))
