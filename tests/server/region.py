@@ -14,7 +14,8 @@ from kiosk.bench.region import BALANCER_SOURCE, Balancer, ServerProcess
 
 
 class Region:
-    def __init__(self, setup: Any, directory: Path) -> None:
+    def __init__(self, setup: Any, directory: Path, settings: dict[str, str] | None = None) -> None:
+        """``settings``: more ``KIOSK_SERVER_...`` environment settings of both processes."""
         ca = setup.credentials / "ca.pem"
         self.servers = [
             ServerProcess(
@@ -24,6 +25,7 @@ class Region:
                 ca,
                 directory / f"server-{i}.log",
                 proxy_protocol_from=BALANCER_SOURCE,
+                settings=settings,
             )  # fmt: skip
             for i in range(2)
         ]
