@@ -44,6 +44,15 @@ class Region:
             server.stop()
 
 
+def login_from(url: str, ca: Path, source: str, user: str, password: str) -> httpx.Response:
+    """One login attempt from the local address ``source`` on a connection of its own (the
+    balancer sends each connection to the next process)."""
+    context = ssl.create_default_context(cafile=str(ca))
+    transport = httpx.HTTPTransport(local_address=source, verify=context)
+    with httpx.Client(transport=transport, timeout=60) as client:
+        return client.post(f"{url}/v1/auth/token", json={"username": user, "password": password})
+
+
 def metric(server: ServerProcess, ca: Path, name: str, labels: str = "") -> float:
     """The sum of ``name{labels...}`` on one process's /metrics (loopback reads them)."""
     context = ssl.create_default_context(cafile=str(ca))

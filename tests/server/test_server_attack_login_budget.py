@@ -29,7 +29,7 @@ from models.server_tables import ServerAuditEventRow
 from server.security import login_throttle
 from server.security.tokens import Role
 from tests.server.conftest import PASSWORD
-from tests.server.region import Region, metric
+from tests.server.region import Region, login_from, metric
 
 ATTACKER = "127.0.2.1"
 BOOTH = "127.0.2.2"
@@ -59,16 +59,8 @@ def budget_region(server_setup, tmp_path: Path) -> Iterator[Region]:  # type: ig
         region.stop()
 
 
-def _login(url: str, ca: Path, source: str, user: str, password: str) -> httpx.Response:
-    """One attempt on a connection of its own (the balancer sends each to the next process)."""
-    context = ssl.create_default_context(cafile=str(ca))
-    transport = httpx.HTTPTransport(local_address=source, verify=context)
-    with httpx.Client(transport=transport, timeout=60) as client:
-        return client.post(f"{url}/v1/auth/token", json={"username": user, "password": password})
-
-
 def _guess(url: str, ca: Path) -> httpx.Response:
-    return _login(url, ca, ATTACKER, f"guess-{uuid.uuid4().hex[:8]}", "not the password at all")
+    return login_from(url, ca, ATTACKER, f"guess-{uuid.uuid4().hex[:8]}", "not the password at all")
 
 
 def _flood_until_refused(url: str, ca: Path, clients: int = 6, cap: int = 200) -> list[int]:
@@ -124,7 +116,7 @@ def test_a_flood_of_made_up_names_is_refused_past_the_address_budget_without_arg
     for server in region.servers:  # the block is in the database: both processes refuse
         assert metric(server, ca, REFUSED, 'kind="login_address_throttled"') >= 1
     # AND the officer at another address logs in (one verification, the officer's own)
-    assert _login(url, ca, BOOTH, officer, PASSWORD).status_code == 200
+    assert login_from(url, ca, BOOTH, officer, PASSWORD).status_code == 200
     assert _verified(region, ca) == BUDGET + 1
     # AND a booth at the blocked address is told so, even with the right password (not
     # verified either), with the wait, and not "server answered 429"
