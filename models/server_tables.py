@@ -322,6 +322,20 @@ class LoginThrottleRow(ServerBase):
     last_failure_at: Mapped[datetime]
 
 
+class LoginAddressRow(ServerBase):
+    """Failed logins from one client address, whatever the user names, counted before any
+    password is verified (the times within the sliding window), and the address's block;
+    shared by every server process through the database."""
+
+    __tablename__ = "server_login_addresses"
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # POSIX times of the attempts counted in the window (at most the budget's length)
+    attempts: Mapped[list[Any]]
+    blocked_until: Mapped[datetime | None]
+    blocks: Mapped[int]  # blocks in a row: each one doubles the next
+
+
 class ChangeRequestRow(ServerBase):
     """A configuration or trust-list change proposed by one administrator; it reaches the
     kiosks only once a second administrator approved it (then ``version`` is set)."""

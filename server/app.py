@@ -53,7 +53,7 @@ from server.retention import RetentionPurger
 from server.security.ca import DeviceCA
 from server.security.change_signing import ChangeSigner
 from server.security.login_gate import LoginGate
-from server.security.login_throttle import ThrottlePolicy
+from server.security.login_throttle import AddressPolicy, ThrottlePolicy
 from server.security.metrics_access import require_metrics_access
 from server.security.tokens import TokenService, load_or_create_secret
 from server.state import ServerState, server_state
@@ -96,6 +96,7 @@ def build_state(config: ServerConfig, database: ServerDatabase | None = None) ->
             burst=config.login_burst,
         ),
         throttle=ThrottlePolicy.from_config(config),
+        address_budget=AddressPolicy.from_config(config),
     )
 
 
@@ -166,6 +167,7 @@ def create_app(config: ServerConfig, *, state: ServerState | None = None) -> Fas
         LoginShed,
         gate=server.login_gate,
         on_shed=lambda address: login_routes.refused_busy(server, address),
+        blocked=lambda scope: login_routes.blocked_address(server, scope),
         delay_s=config.login_shed_delay_s,
     )
     if config.serves != "all":

@@ -98,6 +98,16 @@ class ServerConfig(BaseSettings):
     login_delay_s: float = Field(2.0, gt=0, le=3600)
     login_delay_max_s: float = Field(900.0, gt=0, le=86_400)
     login_reset_s: float = Field(3600.0, gt=0, le=7 * 86_400)
+    # failed logins per client address, whatever the user names (made up or real): at most
+    # login_address_failures in any login_address_window_s; the next attempt from the
+    # address is then refused (429) before a user is read or argon2 runs, for
+    # login_address_block_s, doubled for each further block up to login_address_block_max_s
+    # (the doubling starts again once the address has had no block for that long); a success
+    # does not count and clears nothing
+    login_address_failures: int = Field(20, ge=1, le=1000)
+    login_address_window_s: float = Field(300.0, gt=0, le=86_400)
+    login_address_block_s: float = Field(300.0, gt=0, le=86_400)
+    login_address_block_max_s: float = Field(3600.0, gt=0, le=7 * 86_400)
     # the client address is taken from X-Forwarded-For only when the connection comes from
     # one of these proxies (a TLS-terminating proxy); empty: the peer address, always
     trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)

@@ -33,6 +33,11 @@ class ServerMetrics:
             ["kind"],
             registry=self.registry,
         )
+        self.verifications = Counter(
+            "kiosk_server_password_verifications",
+            "argon2 password verifications run for logins",
+            registry=self.registry,
+        )
         self.live = Gauge(
             "kiosk_server_live_waits",
             "open wall streams (wall) and kiosk long polls waiting for an action (commands)",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from server.metrics import ServerMetrics
@@ -16,8 +17,12 @@ from server.security.tokens import InvalidTokenError
 Scope = dict[str, Any]
 
 
-async def _send_json(send: Any, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode("utf-8")
+async def _send_json(
+    send: Any, status: int, detail: str | dict[str, Any], headers: dict[str, str] | None = None
+) -> None:
+    """Answer ``{"detail": detail}``, or ``detail`` itself when it is an object."""
+    body = json.dumps(detail if isinstance(detail, dict) else {"detail": detail}).encode("utf-8")
+    extra = [(k.lower().encode("ascii"), v.encode("ascii")) for k, v in (headers or {}).items()]
     await send(
         {
             "type": "http.response.start",
@@ -25,6 +30,7 @@ async def _send_json(send: Any, status: int, detail: str) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode("ascii")),
+                *extra,
             ],
         }
     )
@@ -176,41 +182,52 @@ class NoStore:
 
 
 class LoginShed:
-    """During a login flood, refuse ``POST /v1/auth/token`` with 503 before the request is
-    routed or its body read, whenever the login gate would refuse it anyway, and only after
-    ``delay_s`` (a tarpit: a client that floods on a few connections then gets a few
-    answers a second instead of hundreds; a sleeping request costs the server nothing). A
-    flood thus costs the event loop little and the kiosks keep their share of it."""
+    """During a login flood, refuse ``POST /v1/auth/token`` before the request is routed or
+    its body read: 429 when ``blocked`` says the client's address is blocked after failed
+    logins (``(seconds left, the answer)``; the database said so to this process before),
+    else 503 whenever the login gate would refuse it anyway. Either only after ``delay_s`` (a
+    tarpit: a client that floods on a few connections then gets a few answers a second
+    instead of hundreds; a sleeping request costs the server nothing). A flood thus costs
+    the event loop little, takes no login slot, and the kiosks keep their share of it."""
 
-    def __init__(self, app: Any, gate: Any, on_shed: Any, delay_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        app: Any,
+        gate: Any,
+        on_shed: Any,
+        delay_s: float = 1.0,
+        blocked: Callable[[Scope], tuple[int, dict[str, Any]] | None] | None = None,
+    ) -> None:
         self.app = app
         self.gate = gate
         self.on_shed = on_shed
         self.delay_s = delay_s
+        self.blocked = blocked
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if (
+        if not (
             scope["type"] == "http"
             and scope.get("path") == "/v1/auth/token"
             and scope.get("method") == "POST"
-            and not self.gate.has_room()
         ):
+            await self.app(scope, receive, send)
+            return
+        refusal = self.blocked(scope) if self.blocked is not None else None
+        if refusal is not None:
+            wait_s, answer = refusal
+            await asyncio.sleep(self.delay_s)
+            await _send_json(send, 429, answer, {"Retry-After": str(wait_s)})
+            return
+        if not self.gate.has_room():
             client = scope.get("client") or ("unknown", 0)
             self.on_shed(str(client[0]))
             await asyncio.sleep(self.delay_s)
-            body = b'{"detail":"the server is busy with other logins; try again in a moment"}'
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 503,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode("ascii")),
-                        (b"retry-after", b"1"),
-                    ],
-                }
+            await _send_json(
+                send,
+                503,
+                "the server is busy with other logins; try again in a moment",
+                {"Retry-After": "1"},
             )
-            await send({"type": "http.response.body", "body": body})
             return
         await self.app(scope, receive, send)
 

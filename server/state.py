@@ -17,7 +17,7 @@ from server.pubsub import LocalPubSub, PubSub
 from server.security.ca import DeviceCA
 from server.security.change_signing import ChangeSigner
 from server.security.login_gate import LoginGate
-from server.security.login_throttle import ThrottlePolicy
+from server.security.login_throttle import AddressBlocks, AddressPolicy, ThrottlePolicy
 from server.security.tokens import TokenService
 
 
@@ -33,6 +33,9 @@ class ServerState:
     list_signer: ChangeSigner
     login_gate: LoginGate = field(default_factory=lambda: LoginGate(2, 8))
     throttle: ThrottlePolicy = field(default_factory=lambda: ThrottlePolicy(3, 2.0, 900, 3600))
+    address_budget: AddressPolicy = field(default_factory=lambda: AddressPolicy(20, 300, 300, 3600))
+    # the address blocks this process heard of (refused before the login gate)
+    address_blocks: AddressBlocks = field(default_factory=AddressBlocks)
     pubsub: PubSub = field(default_factory=LocalPubSub)
     photos: PhotoVault | None = None
     # the control room's time (claims lapsing, approvals expiring, the wall's token); tests

@@ -14,7 +14,9 @@ from kiosk.storage.database import open_database
 def register(sub: Any, name: str, help_text: str) -> None:
     parser = sub.add_parser(name, help=help_text)
     actions = parser.add_subparsers(dest="action", required=True)
-    status = actions.add_parser("status", help="backlog, last contact, list versions")
+    status = actions.add_parser(
+        "status", help="backlog, last contact, list versions, refused versions and content"
+    )
     status.add_argument("--json", action="store_true", help="print one JSON object")
     status.set_defaults(handler=_status)
     run = actions.add_parser("run", help="relay the outbox and pull lists")
@@ -59,7 +61,19 @@ def _status(args: argparse.Namespace) -> int:
         print(f"central config  version {central['version']}: {', '.join(central['sections'])}")
     for refused in central["rejected"]:
         print(f"  refused v{refused.get('version')}: {refused.get('reason')}")
+    _print_refusals(status["refusals"])
     return 0
+
+
+def _print_refusals(refusals: dict[str, Any]) -> None:
+    """The versions and trust content this kiosk refused, the latest first."""
+    unreported = refusals["unreported"]
+    waiting = f" ({unreported} not yet reported to the server)" if unreported else ""
+    print(f"refused         {refusals['count']}{waiting}")
+    for item in refusals["latest"]:
+        version = f"v{item['version']}" if item["version"] is not None else "v?"
+        pending = "" if item["reported"] else "  (not yet reported)"
+        print(f"  {item['refused_at']}  {item['list_name']} {version}: {item['reason']}{pending}")
 
 
 def _run(args: argparse.Namespace) -> int:

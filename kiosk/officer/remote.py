@@ -1,7 +1,9 @@
 """Referrals from the central server's officer API (the booth of a site with a server).
 
     POST   {base}/v1/auth/token                  {"username", "password"} -> bearer token
-                                                 (429 + Retry-After: throttled account)
+                                                 (429 + Retry-After: throttled account,
+                                                 or {"throttled": "address"}: this booth's
+                                                 address, after failed logins of any names)
     GET    {base}/v1/referrals?status=open&offset=&limit=&kiosk=   -> {"items", "total"}
     GET    {base}/v1/referrals/{id}?kiosk_id=    -> ReferralDetailOut (checks, document)
     GET    {base}/v1/referrals/{id}/photos       -> chip photo and best live frame (base64)
@@ -73,6 +75,11 @@ DOCUMENT_LABELS = (
 )
 
 
+def _wait_text(retry_after_s: int) -> str:
+    minutes, seconds = divmod(retry_after_s, 60)
+    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+
+
 class LoginThrottledError(LoginFailedError):
     """The server throttles this account from this booth after failed logins (429)."""
 
@@ -81,11 +88,24 @@ class LoginThrottledError(LoginFailedError):
     def __init__(self, retry_after_s: int) -> None:
         super().__init__(f"login throttled for {retry_after_s} s")
         self.retry_after_s = retry_after_s
-        minutes, seconds = divmod(retry_after_s, 60)
-        wait = f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
         self.user_message = (
-            f"This account is throttled after failed logins: try again in {wait}. "
-            "The server is working."
+            f"This account is throttled after failed logins: try again in "
+            f"{_wait_text(retry_after_s)}. The server is working."
+        )
+
+
+class LoginAddressThrottledError(LoginThrottledError):
+    """The server throttles every login from this booth's network address after too many
+    failed logins from it, whatever the accounts (429, ``"throttled": "address"``)."""
+
+    code = "officer_login_address_throttled"
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(retry_after_s)
+        self.user_message = (
+            "Logins from this booth's network address are throttled after too many failed "
+            f"logins (of any account): try again in {_wait_text(retry_after_s)}. Another "
+            "account will not help. The server is working."
         )
 
 
@@ -94,6 +114,19 @@ def _retry_after(response: httpx.Response) -> int:
         return max(1, min(86_400, int(response.headers.get("retry-after", "60"))))
     except ValueError:
         return 60
+
+
+def _throttled(response: httpx.Response) -> LoginThrottledError:
+    """What a 429 to a login says is throttled: this booth's address, or the account (an
+    answer without a readable ``"throttled"`` is the account's, as older servers sent)."""
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    scope = data.get("throttled") if isinstance(data, dict) else None
+    if scope == "address":
+        return LoginAddressThrottledError(_retry_after(response))
+    return LoginThrottledError(_retry_after(response))
 
 
 class HttpReferralSource:
@@ -151,7 +184,7 @@ class HttpReferralSource:
         if response.status_code in (401, 403, 422):
             raise LoginFailedError("login failed")
         if response.status_code == 429:
-            raise LoginThrottledError(_retry_after(response))
+            raise _throttled(response)
         data = self._json(response)
         token = data.get("access_token")
         if not isinstance(token, str) or not token:

@@ -28,7 +28,11 @@ from kiosk.officer.referrals import (
     SessionExpiredError,
     SourceUnavailableError,
 )
-from kiosk.officer.remote import HttpReferralSource
+from kiosk.officer.remote import (
+    HttpReferralSource,
+    LoginAddressThrottledError,
+    LoginThrottledError,
+)
 from kiosk.officer.samples import seed_sample_referrals
 from kiosk.storage.crypto_store import BlobCipher
 from kiosk.storage.database import Database, open_database
@@ -213,3 +217,37 @@ def test_an_unreachable_server_is_a_typed_error() -> None:
             remote.login("officer1", "pw")
     finally:
         remote.close()
+
+
+@pytest.mark.parametrize(
+    ("answer", "address"),
+    [
+        ({"detail": "...", "throttled": "address", "retry_after_s": 300}, True),
+        ({"detail": "...", "throttled": "account", "retry_after_s": 300}, False),
+        ({"detail": "this account is throttled ..."}, False),  # a server before the field
+        ("not json", False),
+    ],
+)
+def test_a_throttled_login_says_what_is_throttled_and_for_how_long(
+    answer: object, address: bool
+) -> None:
+    def throttled(_request: httpx.Request) -> httpx.Response:
+        headers = {"Retry-After": "300"}
+        if isinstance(answer, dict):
+            return httpx.Response(429, json=answer, headers=headers)
+        return httpx.Response(429, text=str(answer), headers=headers)
+
+    remote = HttpReferralSource("https://server", transport=httpx.MockTransport(throttled))
+    try:
+        with pytest.raises(LoginThrottledError) as raised:
+            remote.login("officer1", "pw")
+    finally:
+        remote.close()
+    # the officer reads what is throttled, and for how long (5 min), never "429"
+    assert isinstance(raised.value, LoginAddressThrottledError) is address
+    message = raised.value.user_message
+    assert "5 min 0 s" in message and "429" not in message
+    assert ("network address" in message) is address
+    assert raised.value.code == (
+        "officer_login_address_throttled" if address else "officer_login_throttled"
+    )

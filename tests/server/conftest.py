@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, delete, text
 from sqlalchemy.exc import OperationalError
 
 from kiosk.audit.signing import load_signing_key, public_key_pem
@@ -35,6 +35,7 @@ from models.records import (
     ReasonCode,
     ReferralSubject,
 )
+from models.server_tables import LoginAddressRow
 from server.accounts import add_user, enrol_device, write_device_credentials
 from server.app import build_state, create_app
 from server.config import ServerConfig
@@ -147,6 +148,10 @@ def server_setup(pg_schema: str, tmp_path: Path, list_signing_key: bytes) -> Ite
         pool_size=4,
     )
     state = build_state(config)
+    # every test logs in from loopback: each starts with the whole budget of failed logins
+    # per address (the schema is the session's)
+    with state.database.session() as session:
+        session.execute(delete(LoginAddressRow))
     device = f"kiosk-{uuid.uuid4().hex[:8]}"
     # the kiosk's audit key exists before enrolment, which requires its public half
     audit_key_file = tmp_path / "kiosk-audit-signing.pem"

@@ -14,7 +14,8 @@ from kiosk.bench.region import BALANCER_SOURCE, Balancer, ServerProcess
 
 
 class Region:
-    def __init__(self, setup: Any, directory: Path) -> None:
+    def __init__(self, setup: Any, directory: Path, settings: dict[str, str] | None = None) -> None:
+        """``settings``: more ``KIOSK_SERVER_...`` environment settings of both processes."""
         ca = setup.credentials / "ca.pem"
         self.servers = [
             ServerProcess(
@@ -24,6 +25,7 @@ class Region:
                 ca,
                 directory / f"server-{i}.log",
                 proxy_protocol_from=BALANCER_SOURCE,
+                settings=settings,
             )  # fmt: skip
             for i in range(2)
         ]
@@ -40,6 +42,15 @@ class Region:
         self.balancer.stop()
         for server in self.servers:
             server.stop()
+
+
+def login_from(url: str, ca: Path, source: str, user: str, password: str) -> httpx.Response:
+    """One login attempt from the local address ``source`` on a connection of its own (the
+    balancer sends each connection to the next process)."""
+    context = ssl.create_default_context(cafile=str(ca))
+    transport = httpx.HTTPTransport(local_address=source, verify=context)
+    with httpx.Client(transport=transport, timeout=60) as client:
+        return client.post(f"{url}/v1/auth/token", json={"username": user, "password": password})
 
 
 def metric(server: ServerProcess, ca: Path, name: str, labels: str = "") -> float:

@@ -23,7 +23,11 @@ import pytest
 
 import server.api.login_routes as login_routes
 from kiosk.officer.referrals import LoginFailedError
-from kiosk.officer.remote import HttpReferralSource, LoginThrottledError
+from kiosk.officer.remote import (
+    HttpReferralSource,
+    LoginAddressThrottledError,
+    LoginThrottledError,
+)
 from kiosk.storage.recorder import decision_payload
 from kiosk.sync.client import ServerClient
 from server.security.tokens import Role
@@ -139,7 +143,9 @@ def test_the_booth_says_the_account_is_throttled_and_for_how_long(
     # WHEN the officer then types the right password
     with pytest.raises(LoginThrottledError) as throttled:
         source.login(officer, PASSWORD)
-    # THEN the booth is told the account is throttled, for how many seconds, not "429"
+    # THEN the booth is told the account (not its address) is throttled, for how many
+    # seconds, not "429"
+    assert not isinstance(throttled.value, LoginAddressThrottledError)
     assert 1 <= throttled.value.retry_after_s <= 50
     message = throttled.value.user_message
     assert "throttled" in message and f"{throttled.value.retry_after_s} s" in message

@@ -20,10 +20,12 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from kiosk.cli.main import main
 from kiosk.config import load_config
 from kiosk.storage import outbox
 from kiosk.sync.client import ServerClient
 from kiosk.sync.errors import ServerRefusedError
+from kiosk.sync.lists import REFUSAL_KIND, refusal_reports
 from kiosk.sync.service import SyncService
 from models.base import utc_now
 from models.server_tables import KioskRefusalRow, ListChangeRow
@@ -91,8 +93,20 @@ def _stored_refusals(setup: Any) -> list[KioskRefusalRow]:
         )
 
 
+def _sync_status(setup: Any, home: Path, capsys: Any, *args: str) -> str:
+    """What ``kiosk sync status`` prints for the kiosk whose data is in ``home``."""
+    toml = home.parent / "kiosk-status.toml"
+    toml.write_text(
+        f'kiosk_id = "{setup.device}"\ndata_dir = "{home}"\n\n'
+        f'[storage]\naudit_key_file = "{setup.audit_key_file}"\n'
+    )
+    capsys.readouterr()
+    assert main(["--config", str(toml), "sync", "status", *args]) == 0
+    return str(capsys.readouterr().out)
+
+
 def test_a_refused_signed_version_is_reported_and_shown_to_the_supervisors(
-    server_setup, running_server, kiosk_database, kiosk_config_factory, tmp_path: Path
+    server_setup, running_server, kiosk_database, kiosk_config_factory, tmp_path: Path, capsys
 ) -> None:  # type: ignore[no-untyped-def]
     home = tmp_path / "kiosk"
     config = kiosk_config_factory(server_setup, home, running_server.url)
@@ -143,6 +157,44 @@ def test_a_refused_signed_version_is_reported_and_shown_to_the_supervisors(
                 select(OutboxMessageRow).where(OutboxMessageRow.kind == "refused_change")
             ).all()
             assert len(queued) == len(stored) and all(row.sent_at for row in queued)
+    # AND the technician sees them at the kiosk: `kiosk sync status`, as JSON and as a table
+    refusals = json.loads(_sync_status(server_setup, home, capsys, "--json"))["refusals"]
+    assert refusals["count"] == len(stored) and refusals["unreported"] == 0
+    listed = {(item["list_name"], item["version"]): item for item in refusals["latest"]}
+    assert listed[("trust", trust_version)]["reason"] == "unsigned"
+    assert listed[("config", config_version)]["reason"] == "the signature does not verify"
+    assert all(item["reported"] and item["refused_at"] for item in refusals["latest"])
+    table = _sync_status(server_setup, home, capsys)
+    assert f"refused         {len(stored)}\n" in table
+    assert f"trust v{trust_version}: unsigned" in table
+    assert f"config v{config_version}: the signature does not verify" in table
+
+
+def test_sync_status_counts_every_refusal_and_lists_the_latest(
+    server_setup, kiosk_database, tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    # GIVEN seven refused versions queued at the kiosk, the server told of all but the last
+    refused = [{"version": v, "key": f"watchlist v{v}", "reason": "another key"} for v in range(7)]
+    with kiosk_database.write() as session:
+        rows = [
+            outbox.enqueue(session, REFUSAL_KIND, item)
+            for item in refusal_reports(server_setup.device, "watchlist", refused)
+        ]
+        session.flush()
+        outbox.mark_sent(session, [row.id for row in rows[:-1]])
+    # WHEN the technician asks for the status
+    refusals = json.loads(_sync_status(server_setup, tmp_path / "kiosk", capsys, "--json"))[
+        "refusals"
+    ]
+    # THEN all seven are counted, one waits for the server, and the latest five are listed,
+    # newest first
+    assert (refusals["count"], refusals["unreported"]) == (7, 1)
+    assert [item["version"] for item in refusals["latest"]] == [6, 5, 4, 3, 2]
+    assert [item["reported"] for item in refusals["latest"]] == [False] + [True] * 4
+    table = _sync_status(server_setup, tmp_path / "kiosk", capsys)
+    assert "refused         7 (1 not yet reported to the server)" in table
+    assert "watchlist v6: another key  (not yet reported)" in table
+    assert "watchlist v1:" not in table
 
 
 def test_a_resent_refusal_is_a_duplicate_and_another_kiosk_cannot_report_for_it(

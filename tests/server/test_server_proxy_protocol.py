@@ -15,7 +15,6 @@ from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -34,6 +33,7 @@ from server.proxy_accept import (
 )
 from server.security.tokens import Role
 from tests.server.conftest import PASSWORD
+from tests.server.region import login_from
 
 PEER = ("127.0.0.2", 40000)
 
@@ -112,13 +112,6 @@ def proxied(server_setup, tmp_path: Path) -> Iterator[tuple[ServerProcess, Balan
         server.stop()
 
 
-def _login(url: str, ca: Path, source: str, user: str, password: str) -> httpx.Response:
-    context = ssl.create_default_context(cafile=str(ca))
-    transport = httpx.HTTPTransport(local_address=source, verify=context)
-    with httpx.Client(transport=transport, timeout=30) as client:
-        return client.post(f"{url}/v1/auth/token", json={"username": user, "password": password})
-
-
 def _addresses(setup: Any, user: str) -> list[str]:
     with setup.state.database.sessions() as session:
         rows = session.scalars(
@@ -135,13 +128,13 @@ def test_behind_haproxy_the_throttle_sees_each_client(server_setup, proxied) -> 
     free = server_setup.config.login_free_attempts
     # GIVEN an attacker at 127.0.0.3 guessing the officer's password through the balancer
     answers = [
-        _login(balancer.url, ca, "127.0.0.3", officer, "wrong guess 0123").status_code
+        login_from(balancer.url, ca, "127.0.0.3", officer, "wrong guess 0123").status_code
         for _ in range(free + 1)
     ]
     # THEN the attacker is throttled after the free attempts
     assert answers == [401] * free + [429]
     # WHEN the officer logs in from the booth at 127.0.0.4, through the same balancer
-    answer = _login(balancer.url, ca, "127.0.0.4", officer, PASSWORD)
+    answer = login_from(balancer.url, ca, "127.0.0.4", officer, PASSWORD)
     # THEN the officer is not throttled: the key was the attacker's address, not HAProxy's
     assert answer.status_code == 200
     # AND the audit names each client's own address, never the balancer's
