@@ -22,7 +22,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Table, text
+from sqlalchemy import Table, bindparam, text
 from sqlalchemy.orm import Session
 
 
@@ -46,13 +46,16 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _name(table: Table) -> str:
+    name = _quote(table.name)
+    return name if table.schema is None else f"{_quote(table.schema)}.{name}"
+
+
 def _statement(
     table: Table, columns: Sequence[str], conflict: Sequence[str], returning: str
 ) -> str:
     quote = _quote
-    name = quote(table.name)
-    if table.schema is not None:
-        name = f"{quote(table.schema)}.{name}"
+    name = _name(table)
     listed = ", ".join(quote(column) for column in columns)
     return (
         f"INSERT INTO {name} ({listed}) SELECT {listed} "
@@ -60,6 +63,28 @@ def _statement(
         f"ON CONFLICT ({', '.join(quote(column) for column in conflict)}) DO NOTHING "
         f"RETURNING {quote(returning)}"
     )
+
+
+def _payload(
+    table: Table, rows: Sequence[dict[str, Any]], *, defaults_given: bool = False
+) -> tuple[list[str], str] | None:
+    """The rows' columns and the rows as one JSON array, or ``None`` when the JSON path
+    would not store them exactly (``defaults_given``: an update, where columns left out
+    keep their values)."""
+    columns = sorted({key for row in rows for key in row})
+    if not set(columns) <= set(table.c.keys()):
+        return None
+    if not defaults_given:
+        for column in table.c:
+            if column.name not in columns and column.default is not None:
+                return None  # a Python-side default the general statement would apply
+    complete = [{column: row.get(column) for column in columns} for row in rows]
+    try:
+        payload = json.dumps(complete, default=_encode, separators=(",", ":"),
+                             allow_nan=False)  # fmt: skip
+    except (_NotPortable, ValueError, TypeError):
+        return None
+    return columns, payload
 
 
 def insert_new_postgresql(
@@ -70,20 +95,67 @@ def insert_new_postgresql(
     returning: str,
 ) -> set[Any] | None:
     """The keys inserted, or ``None`` when these rows need the general statement."""
-    columns = sorted({key for row in rows for key in row})
-    known = set(table.c.keys())
-    if not set(columns) <= known:
+    encoded = _payload(table, rows)
+    if encoded is None:
         return None
-    for column in table.c:
-        if column.name not in columns and column.default is not None:
-            return None  # a Python-side default the general statement would apply
-    complete = [{column: row.get(column) for column in columns} for row in rows]
-    try:
-        payload = json.dumps(complete, default=_encode, separators=(",", ":"),
-                             allow_nan=False)  # fmt: skip
-    except (_NotPortable, ValueError, TypeError):
-        return None
+    columns, payload = encoded
     result = session.execute(
         text(_statement(table, columns, conflict, returning)), {"rows": payload}
     )
     return set(result.scalars().all())
+
+
+def _postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ``rows`` (a manifest's travellers, their hits): on PostgreSQL as one
+    statement with one parameter, else (or for rows the JSON path cannot carry) with the
+    general executemany."""
+    if not rows:
+        return
+    encoded = _payload(table, rows) if _postgresql(session) else None
+    if encoded is None:
+        session.execute(table.insert(), list(rows))
+        return
+    columns, payload = encoded
+    listed = ", ".join(_quote(column) for column in columns)
+    name = _name(table)
+    session.execute(
+        text(
+            f"INSERT INTO {name} ({listed}) SELECT {listed} "
+            f"FROM jsonb_populate_recordset(NULL::{name}, CAST(:rows AS jsonb))"
+        ),
+        {"rows": payload},
+    )
+
+
+def update_rows(
+    session: Session, table: Table, rows: Sequence[dict[str, Any]], key: str = "id"
+) -> None:
+    """Update each row found by ``key`` with the row's other values: on PostgreSQL one
+    ``UPDATE ... FROM jsonb_populate_recordset``, else one executemany."""
+    if not rows:
+        return
+    encoded = _payload(table, rows, defaults_given=True) if _postgresql(session) else None
+    if encoded is None:
+        session.execute(
+            table.update().where(table.c[key] == bindparam(f"key_{key}")),
+            [{**{k: v for k, v in row.items() if k != key}, f"key_{key}": row[key]}
+             for row in rows],
+        )  # fmt: skip
+        return
+    columns, payload = encoded
+    name = _name(table)
+    assignments = ", ".join(
+        f"{_quote(column)} = given.{_quote(column)}" for column in columns if column != key
+    )
+    session.execute(
+        text(
+            f"UPDATE {name} SET {assignments} "
+            f"FROM jsonb_populate_recordset(NULL::{name}, CAST(:rows AS jsonb)) AS given "
+            f"WHERE {name}.{_quote(key)} = given.{_quote(key)}"
+        ),
+        {"rows": payload},
+    )

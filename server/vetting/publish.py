@@ -12,12 +12,13 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.list_signature import VETTED_PREFIX
 from models.server_tables import ListChangeRow
 from models.vetting_tables import VettingFlightRow, VettingHitRow, VettingTravellerRow
+from server import bulk_insert
 from server.api.lists import sign_version
 from server.security.change_signing import ChangeSigner
 from server.vetting.lists import bump_version
@@ -126,8 +127,9 @@ def publish_flight(
     rows = [{"op": "delete", "key": key, "data": None} for key in gone] + [
         {"op": "upsert", "key": key, "data": data} for key, data in entries.items()
     ]
-    session.execute(
-        insert(ListChangeRow),
+    bulk_insert.insert_rows(
+        session,
+        ListChangeRow.__table__,  # type: ignore[arg-type]
         [
             {"list_name": LIST, "version": version, "uploaded_by": actor, "created_at": now, **row}
             for row in rows

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, tuple_, update
+from sqlalchemy import delete, insert, or_, select, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -21,6 +21,7 @@ from models.vetting_tables import (
     VettingRuleRow,
     VettingTravellerRow,
 )
+from server import bulk_insert
 from server.vetting.config import VettingConfig
 from server.vetting.engine import Booking, Subject, status_of, vet_flight
 from server.vetting.lists import VettingLists
@@ -179,9 +180,12 @@ def store_travellers(
         )
     if message.function == "cancel":
         return
-    rows = [_traveller_row(t, flight.id, interchange_id) for t in message.travellers]
-    if rows:
-        session.execute(insert(travellers), rows)
+    now = dt.datetime.now(dt.UTC)
+    rows = [
+        {**_traveller_row(t, flight.id, interchange_id), "vetted_at": now}
+        for t in message.travellers
+    ]
+    bulk_insert.insert_rows(session, travellers.__table__, rows)  # type: ignore[arg-type]
 
 
 def store_reservation(session: Session, record: PnrRecord, interchange_id: int) -> int:
@@ -421,17 +425,16 @@ def revet_flight(
                 "pnr_id": traveller.pnr_id,
             }
         )
-    if hit_rows:
-        # Core executemany: one statement for all the hits (the ORM's bulk insert split
-        # them wherever a score or decision was None)
-        session.execute(VettingHitRow.__table__.insert(), hit_rows)  # type: ignore[attr-defined]
+    # one statement for all the hits (the ORM's bulk insert split them wherever a score
+    # or decision was None; an executemany is a statement a hit)
+    bulk_insert.insert_rows(session, VettingHitRow.__table__, hit_rows)  # type: ignore[arg-type]
     if hits_out is not None:
         for row in hit_rows:
             hits_out.setdefault(row["traveller_id"], []).append(
                 StoredHit(row["kind"], row["status"], row["score"], row["detail"])
             )
-    # one executemany by primary key, not one UPDATE per traveller through the unit of work
-    session.execute(update(VettingTravellerRow), updates)
+    # one statement for the flight, not one UPDATE per traveller
+    bulk_insert.update_rows(session, VettingTravellerRow.__table__, updates)  # type: ignore[arg-type]
     for traveller, values in zip(travellers, updates, strict=True):
         set_committed_value(traveller, "status", values["status"])
         set_committed_value(traveller, "vetted_at", now)
