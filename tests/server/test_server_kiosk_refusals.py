@@ -27,6 +27,7 @@ from kiosk.sync.client import ServerClient
 from kiosk.sync.errors import ServerRefusedError
 from kiosk.sync.lists import REFUSAL_KIND, refusal_reports
 from kiosk.sync.service import SyncService
+from kiosk.sync.status import LATEST_REFUSALS
 from models.base import utc_now
 from models.server_tables import KioskRefusalRow, ListChangeRow
 from models.tables import OutboxMessageRow
@@ -160,14 +161,16 @@ def test_a_refused_signed_version_is_reported_and_shown_to_the_supervisors(
     # AND the technician sees them at the kiosk: `kiosk sync status`, as JSON and as a table
     refusals = json.loads(_sync_status(server_setup, home, capsys, "--json"))["refusals"]
     assert refusals["count"] == len(stored) and refusals["unreported"] == 0
-    listed = {(item["list_name"], item["version"]): item for item in refusals["latest"]}
-    assert listed[("trust", trust_version)]["reason"] == "unsigned"
-    assert listed[("config", config_version)]["reason"] == "the signature does not verify"
-    assert all(item["reported"] and item["refused_at"] for item in refusals["latest"])
+    # (the latest few: other tests' versions in this schema may be refused after ours)
+    latest = refusals["latest"]
+    assert len(latest) == min(LATEST_REFUSALS, len(stored))
+    for item in latest:
+        assert stored[(item["list_name"], item["version"])] == item["reason"]
+        assert item["reported"] and item["refused_at"]
     table = _sync_status(server_setup, home, capsys)
     assert f"refused         {len(stored)}\n" in table
-    assert f"trust v{trust_version}: unsigned" in table
-    assert f"config v{config_version}: the signature does not verify" in table
+    for item in latest:
+        assert f"{item['list_name']} v{item['version']}: {item['reason']}" in table
 
 
 def test_sync_status_counts_every_refusal_and_lists_the_latest(
