@@ -104,9 +104,17 @@ def test_the_analyst_page_works_across_two_processes_behind_haproxy(
     # WHEN the analyst confirms the watchlist hit on the page served by process 1
     _sign_in(browser, first, name)
     assert "no board" not in _traveller_page(browser, first, traveller_id)
+    hit_row = (
+        "[...document.querySelectorAll('#hit-table tbody tr')]"
+        ".find(r => r.textContent.includes('watchlist'))"
+    )
+    try:
+        browser.wait_for(f"Boolean({hit_row})")
+    except Exception as exc:  # say what the page showed
+        shown = browser.evaluate("document.getElementById('hit-table').textContent")
+        raise AssertionError(f"no watchlist hit on the page: {shown!r}") from exc
     browser.evaluate(
-        "const row = [...document.querySelectorAll('#hit-table tbody tr')]"
-        ".find(r => r.innerText.includes('watchlist'));"
+        f"const row = {hit_row};"
         "row.querySelector('input.note').value = 'identity confirmed with the carrier';"
         "row.querySelector('[data-action=confirm]').click(); true"
     )
