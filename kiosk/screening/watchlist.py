@@ -97,19 +97,6 @@ class WatchlistHit:
         return tuple(fields)
 
 
-def _distinct(values: IntArray) -> IntArray:
-    """The distinct values, sorted (a sort and a comparison: faster than ``np.unique`` on
-    the few thousand ids of one query)."""
-    ordered = np.sort(values)
-    if ordered.size < 2:
-        return ordered
-    keep = np.empty(ordered.size, dtype=bool)
-    keep[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
-    distinct: IntArray = ordered[keep]
-    return distinct
-
-
 _warmed = threading.Event()
 
 
@@ -227,25 +214,6 @@ class WatchlistIndex:
             self._block_nationalities,
         )
         return sum(int(a.nbytes) for a in arrays)
-
-    def candidates(self, query: PersonQuery, threshold: float) -> IntArray:
-        """Rows sharing a phonetic block with the query (and a birth year, when that is
-        safe), sorted."""
-        year = query.birth_date.year if query.birth_date else 0
-        by_year = year > 0 and threshold + self.weights.dob_mismatch_penalty > 1.0
-        parts: list[IntArray] = []
-        for code in self._query_codes(name_tokens(query.surname, query.given_names)).tolist():
-            start, end = int(self._block_starts[code]), int(self._block_starts[code + 1])
-            if not by_year:
-                parts.append(self._block_rows[start:end])
-                continue
-            years = self._block_years[start:end]
-            unknown_end, low, high = np.searchsorted(years, [1, year - 1, year + 2])
-            parts.append(self._block_rows[start : start + unknown_end])
-            parts.append(self._block_rows[start + low : start + high])
-        if not parts:
-            return np.empty(0, dtype=np.int32)
-        return _distinct(np.concatenate(parts))
 
     def _query_codes(self, tokens: Sequence[str]) -> npt.NDArray[np.int64]:
         """The blocks of the query's tokens that the index holds, each once."""
