@@ -51,17 +51,13 @@ def _name(table: Table) -> str:
     return name if table.schema is None else f"{_quote(table.schema)}.{name}"
 
 
-def _statement(
-    table: Table, columns: Sequence[str], conflict: Sequence[str], returning: str
-) -> str:
-    quote = _quote
+def _insert(table: Table, columns: Sequence[str]) -> str:
+    """``INSERT INTO t (columns) SELECT columns FROM`` the rows of the one JSON parameter."""
+    listed = ", ".join(_quote(column) for column in columns)
     name = _name(table)
-    listed = ", ".join(quote(column) for column in columns)
     return (
         f"INSERT INTO {name} ({listed}) SELECT {listed} "
-        f"FROM jsonb_populate_recordset(NULL::{name}, CAST(:rows AS jsonb)) "
-        f"ON CONFLICT ({', '.join(quote(column) for column in conflict)}) DO NOTHING "
-        f"RETURNING {quote(returning)}"
+        f"FROM jsonb_populate_recordset(NULL::{name}, CAST(:rows AS jsonb))"
     )
 
 
@@ -99,9 +95,12 @@ def insert_new_postgresql(
     if encoded is None:
         return None
     columns, payload = encoded
-    result = session.execute(
-        text(_statement(table, columns, conflict, returning)), {"rows": payload}
+    statement = (
+        f"{_insert(table, columns)} "
+        f"ON CONFLICT ({', '.join(_quote(column) for column in conflict)}) DO NOTHING "
+        f"RETURNING {_quote(returning)}"
     )
+    result = session.execute(text(statement), {"rows": payload})
     return set(result.scalars().all())
 
 
@@ -120,15 +119,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         session.execute(table.insert(), list(rows))
         return
     columns, payload = encoded
-    listed = ", ".join(_quote(column) for column in columns)
-    name = _name(table)
-    session.execute(
-        text(
-            f"INSERT INTO {name} ({listed}) SELECT {listed} "
-            f"FROM jsonb_populate_recordset(NULL::{name}, CAST(:rows AS jsonb))"
-        ),
-        {"rows": payload},
-    )
+    session.execute(text(_insert(table, columns)), {"rows": payload})
 
 
 def update_rows(

@@ -49,6 +49,11 @@ KEY_CHARS = 64
 Row = TypeVar("Row", LoginThrottleRow, LoginAddressRow)
 
 
+def _doubled(base_s: float, max_s: float, doublings: int) -> float:
+    """``base_s`` doubled ``doublings`` times, at most ``max_s`` (both throttles' waits)."""
+    return float(min(max_s, base_s * 2.0**doublings))
+
+
 @dataclass(frozen=True)
 class ThrottlePolicy:
     free_attempts: int
@@ -69,7 +74,7 @@ class ThrottlePolicy:
         """The wait imposed after ``failures`` counted failures."""
         if failures < self.free_attempts:
             return 0.0
-        return float(min(self.delay_max_s, self.delay_s * 2.0 ** (failures - self.free_attempts)))
+        return _doubled(self.delay_s, self.delay_max_s, failures - self.free_attempts)
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,7 @@ class AddressPolicy:
 
     def block(self, blocks: int) -> float:
         """How long the ``blocks``-th block in a row lasts."""
-        return float(min(self.block_max_s, self.block_s * 2.0 ** (blocks - 1)))
+        return _doubled(self.block_s, self.block_max_s, blocks - 1)
 
 
 def _seconds(wait: timedelta) -> int:
