@@ -43,13 +43,14 @@ from kiosk.screening.normalise import name_tokens, normalise_code
 # float32 scores: a row is kept when its penalty leaves the threshold within this margin
 _SLACK = 1e-4
 _LAST_SERIAL = 255
+# a search's token columns are kept in the low 24 bits of a stamp word
+MAX_TOKENS = (1 << 24) - 1
 
 
 @dataclass(slots=True)
 class _Scratch:
     rows: npt.NDArray[np.uint8]
-    tokens: npt.NDArray[np.uint8]
-    positions: IntArray
+    tokens: npt.NDArray[np.uint32]
     serial: int = 0
 
 
@@ -110,6 +111,14 @@ def _warm() -> None:
     probe.search(PersonQuery("WARM", "UP", PartialDate(1970), "XXX"), 0.5)
 
 
+def _packed(tokens: Sequence[str]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """Tokens' letters end to end (one byte each: tokens hold A-Z only) and where each
+    starts, with the end of the last."""
+    starts = np.zeros(len(tokens) + 1, dtype=np.int64)
+    np.cumsum([len(t) for t in tokens], out=starts[1:])
+    return np.frombuffer("".join(tokens).encode("ascii"), dtype=np.uint8), starts
+
+
 @lru_cache(maxsize=65_536)
 def block_keys(token: str) -> tuple[str, str]:
     """The blocks a name token belongs to: its metaphone code and its first four letters
@@ -128,9 +137,13 @@ class WatchlistIndex:
         for entry in self.entries:
             tokens = name_tokens(entry.surname, entry.given_names)
             rows.append([vocabulary.setdefault(token, len(vocabulary)) for token in tokens])
+        if len(vocabulary) > MAX_TOKENS:
+            raise ValueError(f"a watchlist holds at most {MAX_TOKENS:,} distinct name tokens")
         self._vocabulary = vocabulary
         self._tokens: list[str] = list(vocabulary)
-        self._token_array: npt.NDArray[np.object_] = np.array(self._tokens + [""], dtype=object)
+        # the tokens' letters (A-Z, see name_tokens) end to end, for the compiled similarity
+        self._chars, self._char_starts = _packed(self._tokens)
+        self._token_info = kernels.letter_counts(self._chars, self._char_starts)
         # one extra 0 at the end: the length of the padding token NO_TOKEN (-1)
         self._token_lengths: IntArray = np.fromiter(
             (len(t) for t in [*self._tokens, ""]), dtype=np.int32, count=len(self._tokens) + 1
@@ -195,6 +208,12 @@ class WatchlistIndex:
         self._block_months: npt.NDArray[np.int8] = (births // 100 % 100).astype(np.int8)
         self._block_days: npt.NDArray[np.int8] = (births % 100).astype(np.int8)
         self._block_nationalities: npt.NDArray[np.int16] = self._nationalities[rows]
+        # each block entry's row tokens beside it, for the same reason
+        token_count = int((self._rows != NO_TOKEN).sum(axis=1, dtype=np.int64)[rows].sum())
+        self._entry_starts = np.empty(
+            rows.size + 1, dtype=np.int32 if token_count < 2**31 else np.int64
+        )
+        self._entry_tokens: IntArray = kernels.entry_tokens(self._rows, rows, self._entry_starts)
         counts = np.bincount(code_of, minlength=len(codes))
         self._block_starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
@@ -212,6 +231,8 @@ class WatchlistIndex:
             self._block_months,
             self._block_days,
             self._block_nationalities,
+            self._entry_starts,
+            self._entry_tokens,
         )
         return sum(int(a.nbytes) for a in arrays)
 
@@ -233,7 +254,8 @@ class WatchlistIndex:
             return []
         year = query.birth_date.year if query.birth_date else 0
         scratch = self._scratch()
-        found, cost, birth, nationality, used = kernels.gather(
+        query_chars, query_starts = _packed(tokens)
+        found, scores, names, birth, nationality = kernels.search(
             codes,
             year > 0 and threshold + self.weights.dob_mismatch_penalty > 1.0,
             year,
@@ -246,39 +268,30 @@ class WatchlistIndex:
             query.birth_date.code if query.birth_date else 0,
             self._nationality_id(query.nationality),
             self._penalties,
-            1.0 - threshold + _SLACK,
-            self._rows,
-            scratch.rows,
-            scratch.tokens,
-            scratch.positions,
-            scratch.serial,
-        )
-        if found.size == 0:
-            return []
-        sims = token_similarities(tokens, self._token_array[used].tolist())
-        query_lengths = np.array([len(t) for t in tokens], dtype=np.int32)
-        keep, scores, names = kernels.score(
-            found,
-            cost,
-            self._rows,
-            scratch.positions,
-            self._token_lengths,
-            self._row_weights,
-            sims,
-            query_lengths,
             threshold,
             _SLACK,
+            self._entry_starts,
+            self._entry_tokens,
+            self._rows.shape[1],
+            self._chars,
+            self._char_starts,
+            self._token_info,
+            query_chars,
+            query_starts,
+            scratch.rows,
+            scratch.tokens,
+            scratch.serial,
         )
-        order = np.lexsort((found[keep], -scores))
+        order = np.lexsort((found, -scores))
         if limit is not None:
             order = order[:limit]
         return [
             WatchlistHit(
-                entry=self.entries[int(found[keep[i]])],
+                entry=self.entries[int(found[i])],
                 score=round(float(scores[i]), 4),
                 name_score=round(float(names[i]), 4),
-                birth_date=AGREEMENTS[int(birth[keep[i]])],
-                nationality=AGREEMENTS[int(nationality[keep[i]])],
+                birth_date=AGREEMENTS[int(birth[i])],
+                nationality=AGREEMENTS[int(nationality[i])],
             )
             for i in order.tolist()
         ]
@@ -328,14 +341,14 @@ class WatchlistIndex:
     def _scratch(self) -> _Scratch:
         """This thread's stamp arrays (searches run concurrently on several threads). A
         search marks the rows and tokens it meets with a serial number of its own (one
-        byte: the arrays stay small enough for the caches), so the arrays are cleared only
-        when the serial numbers run out."""
+        byte, and for a token beside its column in the search: the arrays stay small
+        enough for the caches), so the arrays are cleared only when the serial numbers run
+        out."""
         scratch: _Scratch | None = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = _Scratch(
                 np.zeros(len(self.entries), dtype=np.uint8),
-                np.zeros(len(self._tokens) + 1, dtype=np.uint8),
-                np.zeros(len(self._tokens) + 1, dtype=np.int32),
+                np.zeros(len(self._tokens) + 1, dtype=np.uint32),
             )
             self._local.scratch = scratch
         if scratch.serial >= _LAST_SERIAL:

@@ -7,6 +7,7 @@ import random
 import numpy as np
 import pytest
 
+from kiosk.screening import watchlist_kernels as kernels
 from kiosk.screening.matching import (
     NO_TOKEN,
     Agreement,
@@ -15,8 +16,15 @@ from kiosk.screening.matching import (
     name_scores,
     token_similarities,
 )
+from kiosk.screening.normalise import name_tokens
 from kiosk.screening.synthetic import people, queries
-from kiosk.screening.watchlist import PersonQuery, WatchlistEntry, WatchlistIndex
+from kiosk.screening.watchlist import (
+    PersonQuery,
+    WatchlistEntry,
+    WatchlistIndex,
+    _packed,
+    block_keys,
+)
 
 THRESHOLD = 0.88
 DOB = PartialDate(1971, 4, 23)
@@ -142,6 +150,71 @@ def test_compiled_search_scores_as_the_numpy_brute_force(threshold: float) -> No
             assert (hit.score, hit.name_score) == (same.score, same.name_score)
             assert (hit.birth_date, hit.nationality) == (same.birth_date, same.nationality)
         assert [h.score for h in blocked] == sorted((h.score for h in blocked), reverse=True)
+
+
+def _random_tokens(rng: random.Random, count: int) -> list[str]:
+    """Tokens over small alphabets (where Jaro's greedy matching and transpositions are
+    hardest) and over A-Z, short, long and past the 63 letters of the bit-parallel path."""
+    out = []
+    for _ in range(count):
+        alphabet = rng.choice(["AB", "ABC", "ABCDE", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"])
+        size = rng.randint(1, rng.choice([3, 8, 20, 70]))
+        out.append("".join(rng.choice(alphabet) for _ in range(size)))
+    return out
+
+
+def _compiled_similarity(first: str, second: str) -> float:
+    (a, starts_a), (b, starts_b) = _packed([first]), _packed([second])
+    n1, n2 = int(starts_a[1]), int(starts_b[1])
+    if 0 < n1 < 64 and 0 < n2 < 64:
+        positions = np.zeros(256, dtype=np.uint64)
+        for k, letter in enumerate(b.tolist()):
+            positions[letter] |= np.uint64(1 << k)
+        return float(kernels._jaro_winkler_bits(a, 0, n1, b, 0, n2, positions))
+    return float(kernels._jaro_winkler(a, 0, n1, b, 0, n2, np.zeros(n1 + n2, dtype=np.uint8)))
+
+
+def test_compiled_jaro_winkler_is_rapidfuzz_to_the_last_bit() -> None:
+    from rapidfuzz.distance import JaroWinkler
+
+    # GIVEN pairs of a synthetic list's vocabulary and random tokens of every shape
+    rng = random.Random(41)
+    vocabulary = sorted({t for e in people(400, seed=41) for t in name_tokens(e.surname)})
+    pairs = [(rng.choice(vocabulary), rng.choice(vocabulary)) for _ in range(3_000)]
+    pairs += list(zip(_random_tokens(rng, 6_000), _random_tokens(rng, 6_000), strict=True))
+    for first, second in pairs:
+        # THEN the compiled similarity is rapidfuzz's, exactly
+        expected = JaroWinkler.normalized_similarity(first, second)
+        assert _compiled_similarity(first, second) == expected, (first, second)
+
+
+def test_similarity_bound_is_never_below_the_similarity() -> None:
+    from rapidfuzz.distance import JaroWinkler
+
+    rng = random.Random(43)
+    firsts, seconds = _random_tokens(rng, 6_000), _random_tokens(rng, 6_000)
+    info_a = kernels.letter_counts(*_packed(firsts))
+    info_b = kernels.letter_counts(*_packed(seconds))
+    for i, (first, second) in enumerate(zip(firsts, seconds, strict=True)):
+        bound = kernels._upper_bound(info_a[i, 0], info_a[i, 1], info_b[i, 0], info_b[i, 1])
+        assert bound >= JaroWinkler.normalized_similarity(first, second), (first, second)
+
+
+def test_bounds_lose_no_hit_that_shares_a_block() -> None:
+    # GIVEN a list and queries of its variants and of unrelated people
+    entries = people(8_000, seed=45)
+    index = WatchlistIndex(entries)
+    checked = 0
+    for query in queries(entries, 150, seed=46):
+        keys = {k for t in name_tokens(query.surname, query.given_names) for k in block_keys(t)}
+        found = {id(h.entry) for h in index.search(query, THRESHOLD)}
+        for hit in index.brute_force(query, THRESHOLD):
+            listed = name_tokens(hit.entry.surname, hit.entry.given_names)
+            if keys & {k for t in listed for k in block_keys(t)}:
+                # THEN every brute-force hit the blocks reach, the pruned search finds
+                checked += 1
+                assert id(hit.entry) in found, (query, hit.entry)
+    assert checked > 100
 
 
 def test_searches_on_many_threads_agree_with_one() -> None:
