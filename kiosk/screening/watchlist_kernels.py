@@ -13,8 +13,41 @@ on several cores."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+
+def _prefetch_intrinsic(typingctx: Any, array: Any, index: Any) -> Any:
+    """Ask the processor to bring ``array[index]`` (C order, one index) into its caches:
+    a hint, with no effect on any result. The search asks for the rows' stamps and the
+    tokens' words a few candidates ahead, so that their reads overlap (they are read at
+    random in arrays too large for the fastest caches)."""
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        pointer = cgutils.get_item_pointer(  # type: ignore[no-untyped-call]
+            context, builder, signature.args[0], ary, [args[1]]
+        )
+        i32 = ir.IntType(32)
+        byte_pointer = ir.PointerType(ir.IntType(8))
+        fnty = ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
+            builder.module, fnty, "llvm.prefetch.p0"
+        )
+        # read, keep in all cache levels, data
+        builder.call(fn, [builder.bitcast(pointer, byte_pointer), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(array, index), codegen
+
+
+_prefetch: Any = intrinsic(_prefetch_intrinsic)
+
 
 # agreement codes, as kiosk.screening.matching: 0 exact, 1 partial, 2 mismatch, 3 unknown
 
@@ -384,6 +417,9 @@ def search(
                 cost = np.float32(penalties[b]) + (nationality_penalty if m == 2 else np.float32(0))
                 if cost > max_cost:
                     continue
+                # the stamp of the row 16 entries ahead
+                if j + 16 < spans[k, 2 * part + 1]:
+                    _prefetch(stamp, block_rows[j + 16])
                 row = block_rows[j]
                 if stamp[row] == serial:
                     continue
@@ -393,9 +429,20 @@ def search(
                 birth[n_candidates] = b
                 nation[n_candidates] = m
                 n_candidates += 1
+    # the stamps and words of the tokens of the candidate this many ahead are asked for
+    ahead = 6
+    info_flat = token_info.reshape(-1)
+    for i in range(min(ahead, n_candidates)):
+        for e in range(entry_starts[candidates[i]], entry_starts[candidates[i] + 1]):
+            _prefetch(token_local, entry_tokens[e])
     for i in range(n_candidates):
         j = candidates[i]
         cost = costs[i]
+        if i + ahead < n_candidates:
+            later = candidates[i + ahead]
+            for e in range(entry_starts[later], entry_starts[later + 1]):
+                _prefetch(token_local, entry_tokens[e])
+                _prefetch(info_flat, 2 * entry_tokens[e])
         # the row's tokens, each met for the first time given a column and bounds
         count = 0
         weight_sum = 0
