@@ -184,6 +184,17 @@ class SessionEngine:
     def cancel(self) -> None:
         self._token.cancel()
 
+    def _chip_went_away(self, exc: Exception) -> bool:
+        """Whether the passport left the reader before or as the step failed. A chip read
+        fails the moment the card leaves the field, and the reader reports the removal
+        after that (its own event, on another thread): a failure of the chip read waits for
+        that report, up to ``removal_grace_s``, before it counts as a fault."""
+        if self._removed.is_set():
+            return True
+        if self.state is State.CHIP and not isinstance(exc, Cancelled):
+            return self._removed.wait(self.timeouts.removal_grace_s)
+        return False
+
     def wait_idle(self, timeout_s: float = 60.0) -> bool:
         worker = self._worker
         if worker is not None:
@@ -375,7 +386,7 @@ class SessionEngine:
                 )
                 timed("screening", t0)
         except Exception as exc:
-            if self._removed.is_set():  # whatever the step raised once the passport left
+            if self._chip_went_away(exc):  # whatever the step raised once the passport left
                 return Outcome.PASSPORT_REMOVED
             if isinstance(exc, Cancelled):
                 return Outcome.CANCELLED

@@ -41,6 +41,9 @@ class SessionTimeouts:
     join_s: float = 5.0  # a cancelled step (and its device work) must end within this
     family_next_s: float = 60.0  # a family's next passport must be placed within this
     prompt_s: float = 6.0  # the liveness challenge waits this long to be shown and spoken
+    # a chip that stops answering mid-read: how long the reader has to report the card gone
+    # (a card pulled out of the field) before it counts as a fault of the chip or reader
+    removal_grace_s: float = 3.0
 
 
 @dataclass

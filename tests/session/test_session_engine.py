@@ -210,6 +210,53 @@ def test_removing_the_passport_during_the_chip_read_cancels() -> None:
     assert not any(isinstance(e, Decided) for e in events)
 
 
+class _PulledMidRead(ScriptedPipeline):
+    """The card leaves the field during the chip read: the read fails at once, and the
+    reader reports the removal only afterwards, from its own thread (as pcscd does)."""
+
+    def __init__(self, report_removal: bool) -> None:
+        super().__init__()
+        self.report_removal = report_removal
+        self.engine: SessionEngine | None = None
+        self.failed = threading.Event()
+
+    def read_chip(self, document: DocumentStep, cancel: threading.Event) -> ChipStep:
+        if self.report_removal:
+            threading.Thread(target=self._report, daemon=True).start()
+        self.failed.set()
+        raise DeviceError("the chip stopped answering")
+
+    def _report(self) -> None:
+        self.failed.wait(5)
+        time.sleep(0.05)  # the report comes after the failure, never before
+        assert self.engine is not None
+        self.engine.passport_removed()
+
+
+def test_a_card_pulled_mid_read_is_a_removal_even_when_the_reader_reports_it_late() -> None:
+    pipeline = _PulledMidRead(report_removal=True)
+    engine, events = make_engine(pipeline)
+    pipeline.engine = engine
+    assert engine.document_presented(["L1"])
+    assert engine.wait_idle(10.0)
+    assert engine.last_outcome is not None
+    assert engine.last_outcome.outcome is Outcome.PASSPORT_REMOVED
+    assert pipeline.recorded == [] and pipeline.gate_calls == 0
+    assert not any(isinstance(e, Decided) for e in events)
+
+
+def test_a_chip_that_goes_mute_on_the_reader_is_a_fault() -> None:
+    # the card stays on the reader (no removal reported): the grace ends, the gate stays shut
+    pipeline = _PulledMidRead(report_removal=False)
+    engine, _ = make_engine(pipeline, timeouts=SessionTimeouts(removal_grace_s=0.2))
+    pipeline.engine = engine
+    assert engine.document_presented(["L1"])
+    assert engine.wait_idle(10.0)
+    outcome = engine.last_outcome
+    assert outcome is not None and outcome.decision is Decision.REFER
+    assert "system_malfunction" in outcome.reasons and pipeline.gate_calls == 0
+
+
 def test_only_one_transaction_runs_at_a_time() -> None:
     pipeline = ScriptedPipeline()
     pipeline.chip_delay_s = 0.3
