@@ -7,10 +7,12 @@ query only scores the entries that share a code with one of its tokens; when the
 penalty for a different birth date makes a hit impossible, it also only reads the entries
 born within a year of the traveller or with no known birth date. Candidates whose birth date
 and nationality alone cost more than the threshold allows (a name scores at most 1) are
-dropped before their names are compared, and so are those whose tokens' best similarities
-leave the threshold out of reach. The rest are scored exactly as
-:meth:`WatchlistIndex.brute_force` scores every entry (numpy, the reference), so the
-pruning never loses a hit. The loops run compiled (:mod:`kiosk.screening.watchlist_kernels`).
+dropped before their names are compared, and so are those that a bound of their tokens'
+similarities (from the letters the tokens share, never below the similarity) leaves out of
+reach. Only the rest get the exact Jaro-Winkler similarities of their tokens, computed as
+rapidfuzz computes them, and are scored exactly as :meth:`WatchlistIndex.brute_force` (numpy
+and rapidfuzz, the reference) scores every entry, so the pruning never loses a hit the
+blocks reach. The loops run compiled (:mod:`kiosk.screening.watchlist_kernels`).
 """
 
 from __future__ import annotations
