@@ -141,7 +141,6 @@ class WatchlistIndex:
             rows.append([vocabulary.setdefault(token, len(vocabulary)) for token in tokens])
         if len(vocabulary) > MAX_TOKENS:
             raise ValueError(f"a watchlist holds at most {MAX_TOKENS:,} distinct name tokens")
-        self._vocabulary = vocabulary
         self._tokens: list[str] = list(vocabulary)
         # the tokens' letters (A-Z, see name_tokens) end to end, for the compiled similarity
         self._chars, self._char_starts = _packed(self._tokens)
@@ -154,10 +153,6 @@ class WatchlistIndex:
         self._rows: IntArray = np.full((len(rows), width), NO_TOKEN, dtype=np.int32)
         for i, row in enumerate(rows):
             self._rows[i, : len(row)] = row
-        # each row's total token length: the denominator of its backward name score
-        self._row_weights: FloatArray = (
-            self._token_lengths[self._rows].sum(axis=1).astype(np.float32)
-        )
         self._births: npt.NDArray[np.int32] = np.fromiter(
             (e.birth_date.code if e.birth_date else 0 for e in self.entries),
             dtype=np.int32,
@@ -211,10 +206,8 @@ class WatchlistIndex:
         self._block_days: npt.NDArray[np.int8] = (births % 100).astype(np.int8)
         self._block_nationalities: npt.NDArray[np.int16] = self._nationalities[rows]
         # each block entry's row tokens beside it, for the same reason
-        token_count = int((self._rows != NO_TOKEN).sum(axis=1, dtype=np.int64)[rows].sum())
-        self._entry_starts = np.empty(
-            rows.size + 1, dtype=np.int32 if token_count < 2**31 else np.int64
-        )
+        most = rows.size * self._rows.shape[1]  # no entry's row has more tokens than a row
+        self._entry_starts = np.empty(rows.size + 1, dtype=np.int32 if most < 2**31 else np.int64)
         self._entry_tokens: IntArray = kernels.entry_tokens(self._rows, rows, self._entry_starts)
         counts = np.bincount(code_of, minlength=len(codes))
         self._block_starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
@@ -235,6 +228,9 @@ class WatchlistIndex:
             self._block_nationalities,
             self._entry_starts,
             self._entry_tokens,
+            self._chars,
+            self._char_starts,
+            self._token_info,
         )
         return sum(int(a.nbytes) for a in arrays)
 
