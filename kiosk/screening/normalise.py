@@ -70,8 +70,29 @@ def _fallback_transliterate(text: str) -> str:
     return "".join(out)
 
 
+# ASCII, as the ICAO transliteration takes it: the letters, the separators (the filler
+# between components) and the marks it drops; any other ASCII character (a digit, say) it
+# refuses, and the table below leaves as it is
+_ICAO_ASCII = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz -\t<'`.,")
+_ICAO_ASCII_MAP = str.maketrans({"-": " ", "\t": " ", "<": " ", "'": "", "`": "", ".": "", ",": ""})
+
+
+def _ascii_transliterate(text: str) -> str:
+    """:func:`transliterate` of ASCII text without a character-by-character pass (names
+    and document numbers are nearly always ASCII; a test checks the two agree)."""
+    if _ICAO is not None and _ICAO_ASCII.issuperset(text):
+        return " ".join(text.upper().translate(_ICAO_ASCII_MAP).split())
+    return text.upper()
+
+
 def transliterate(text: str) -> str:
     """``text`` in ICAO Latin capitals; characters with no mapping are left for the caller."""
+    if text.isascii():
+        return _ascii_transliterate(text)
+    return _transliterate(text)
+
+
+def _transliterate(text: str) -> str:
     if _ICAO is not None:
         try:
             return _ICAO(text).upper().replace("<", " ")
