@@ -22,7 +22,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Table, bindparam, text
+from sqlalchemy import ARRAY, Table, any_, bindparam, func, select, text, tuple_
 from sqlalchemy.orm import Session
 
 
@@ -150,3 +150,25 @@ def update_rows(
         ),
         {"rows": payload},
     )
+
+
+def one_of(session: Session, columns: Sequence[Any], values: Sequence[Any]) -> Any:
+    """``columns IN values`` (one column and its values, or several columns and tuples of
+    theirs) for a flight's worth of values: on PostgreSQL one array parameter a column
+    (``= ANY(...)``, or ``IN (SELECT * FROM unnest(...))`` for tuples), so that the
+    statement's text, its plan and its parameters do not grow with the values; elsewhere
+    the general ``IN`` list."""
+    values = list(values)
+    if len(columns) == 1:
+        if not _postgresql(session):
+            return columns[0].in_(values)
+        return columns[0] == any_(bindparam(None, values, type_=ARRAY(columns[0].type)))
+    if not _postgresql(session):
+        return tuple_(*columns).in_(values)
+    arrays = [
+        bindparam(None, [value[i] for value in values], type_=ARRAY(column.type))
+        for i, column in enumerate(columns)
+    ]
+    names = [f"v{i}" for i in range(len(columns))]
+    unnested = func.unnest(*arrays).table_valued(*names).render_derived()
+    return tuple_(*columns).in_(select(*(unnested.c[name] for name in names)))

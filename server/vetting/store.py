@@ -284,7 +284,7 @@ def _by_document(
     found: dict[tuple[str, str], int] = {}
     for issuer, number, reservation in session.execute(
         select(documents.issuer, documents.number, documents.reservation_id)
-        .where(tuple_(documents.issuer, documents.number).in_(wanted))
+        .where(bulk_insert.one_of(session, [documents.issuer, documents.number], list(wanted)))
         .order_by(documents.reservation_id)
     ):
         found[(issuer, number)] = reservation  # the newest (highest id) wins
@@ -300,9 +300,13 @@ def _bookings(session: Session, travellers: Sequence[VettingTravellerRow]) -> di
     locators = {t.reservation for t in travellers if t.reservation and not t.pnr_id}
     if not ids and not locators:
         return {}
+    reservations = VettingReservationRow
     rows = session.scalars(
-        select(VettingReservationRow).where(
-            or_(VettingReservationRow.id.in_(ids), VettingReservationRow.locator.in_(locators))
+        select(reservations).where(
+            or_(
+                bulk_insert.one_of(session, [reservations.id], sorted(ids)),
+                bulk_insert.one_of(session, [reservations.locator], sorted(locators)),
+            )
         )
     ).all()
     by_id = {row.id: row for row in rows}
@@ -355,7 +359,8 @@ def revet_flight(
         (h.traveller_id, h.kind, h.source, h.reference): h
         for h in session.scalars(
             select(VettingHitRow).where(
-                VettingHitRow.traveller_id.in_(ids), VettingHitRow.status != "open"
+                bulk_insert.one_of(session, [VettingHitRow.traveller_id], ids),
+                VettingHitRow.status != "open",
             )
         )
     }
@@ -390,7 +395,9 @@ def revet_flight(
         threshold=config.watchlist_threshold,
         limit=config.max_hits,
     )
-    session.execute(delete(VettingHitRow).where(VettingHitRow.traveller_id.in_(ids)))
+    session.execute(
+        delete(VettingHitRow).where(bulk_insert.one_of(session, [VettingHitRow.traveller_id], ids))
+    )
     versions = {**lists.versions}
     hit_rows: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
