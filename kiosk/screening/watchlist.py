@@ -21,6 +21,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 
 import jellyfish
 import numpy as np
@@ -116,8 +117,7 @@ def _warm() -> None:
 def _packed(tokens: Sequence[str]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
     """Tokens' letters end to end (one byte each: tokens hold A-Z only) and where each
     starts, with the end of the last."""
-    starts = np.zeros(len(tokens) + 1, dtype=np.int64)
-    np.cumsum([len(t) for t in tokens], out=starts[1:])
+    starts = np.fromiter(accumulate(map(len, tokens), initial=0), dtype=np.int64)
     return np.frombuffer("".join(tokens).encode("ascii"), dtype=np.uint8), starts
 
 
@@ -280,18 +280,24 @@ class WatchlistIndex:
             scratch.tokens,
             scratch.serial,
         )
+        if found.size == 0:
+            return []
         order = np.lexsort((found, -scores))
         if limit is not None:
             order = order[:limit]
+        entries = self.entries
         return [
             WatchlistHit(
-                entry=self.entries[int(found[i])],
-                score=round(float(scores[i]), 4),
-                name_score=round(float(names[i]), 4),
-                birth_date=AGREEMENTS[int(birth[i])],
-                nationality=AGREEMENTS[int(nationality[i])],
+                entries[row], round(score, 4), round(name, 4), AGREEMENTS[b], AGREEMENTS[m]
+            )  # fmt: skip
+            for row, score, name, b, m in zip(
+                found[order].tolist(),
+                scores[order].tolist(),
+                names[order].tolist(),
+                birth[order].tolist(),
+                nationality[order].tolist(),
+                strict=True,
             )
-            for i in order.tolist()
         ]
 
     def search_many(

@@ -153,10 +153,14 @@ def sign_version(
     version: int,
     changes: list[dict[str, Any]],
     actor: str,
+    scopes: dict[str, str] | None = None,
 ) -> None:
     """Sign ``version`` of screening list ``name`` as written (``changes``, in order) with
-    the list-signing key (:mod:`models.list_signature`); kiosks apply nothing unsigned."""
-    scopes = scope_digests(name, changes)
+    the list-signing key (:mod:`models.list_signature`); kiosks apply nothing unsigned.
+    ``scopes``: ``scope_digests(name, changes)`` computed already (they do not depend on
+    the version: a writer holding the version's lock computes them before taking it)."""
+    if scopes is None:
+        scopes = scope_digests(name, changes)
     session.merge(
         ListSignatureRow(
             list_name=name,

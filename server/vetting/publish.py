@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.list_signature import VETTED_PREFIX
+from models.list_signature import VETTED_PREFIX, scope_digests
 from models.server_tables import ListChangeRow
 from models.vetting_tables import VettingFlightRow, VettingHitRow, VettingTravellerRow
 from server import bulk_insert
@@ -122,11 +122,14 @@ def publish_flight(
     gone = [key for key in flight.published_keys or [] if key not in entries]
     if not entries and not gone:
         return 0
-    version = bump_version(session, LIST)
-    now = dt.datetime.now(dt.UTC)
     rows = [{"op": "delete", "key": key, "data": None} for key in gone] + [
         {"op": "upsert", "key": key, "data": data} for key, data in entries.items()
     ]
+    # the digests first: from taking the list's version to the commit, every other flight
+    # being published waits (the versions of a list are committed in order)
+    scopes = scope_digests(LIST, rows)
+    version = bump_version(session, LIST)
+    now = dt.datetime.now(dt.UTC)
     bulk_insert.insert_rows(
         session,
         ListChangeRow.__table__,  # type: ignore[arg-type]
@@ -135,6 +138,6 @@ def publish_flight(
             for row in rows
         ],
     )
-    sign_version(session, signer, LIST, version, rows, actor)
+    sign_version(session, signer, LIST, version, rows, actor, scopes)
     flight.published_keys = sorted(entries)
     return len(rows)

@@ -308,13 +308,12 @@ class VettingService:
         lists = self.lists(session)
         rules = load_rules(session)
         vetted: dict[int, list[VettingTravellerRow]] = {}
+        hits_of: dict[int, dict[int, list[StoredHit]]] = {}
         for flight in flights.values():
-            hits: dict[int, list[StoredHit]] = {}
-            vetted[flight.id] = revet_flight(session, flight, lists, rules, self.config, hits)
-            publish_flight(
-                session, flight, crew=self.config.publish_crew, actor=f"vetting:{actor}",
-                signer=self._signer, vetted=(vetted[flight.id], hits),
-            )  # fmt: skip
+            hits_of[flight.id] = {}
+            vetted[flight.id] = revet_flight(
+                session, flight, lists, rules, self.config, hits_of[flight.id]
+            )
         report.flights = set(flights)
         row = session.get(VettingInterchangeRow, interchange_id)
         if row is not None:
@@ -336,6 +335,13 @@ class VettingService:
                 },
             )
         )
+        # published last: a flight's manifest takes the list's next version, which every
+        # other message being published waits for until this one commits
+        for flight in flights.values():
+            publish_flight(
+                session, flight, crew=self.config.publish_crew, actor=f"vetting:{actor}",
+                signer=self._signer, vetted=(vetted[flight.id], hits_of[flight.id]),
+            )  # fmt: skip
 
     @staticmethod
     def _flights_of_reservations(
