@@ -52,10 +52,12 @@ class Seg:
 
     def get(self, element: int, component: int = 0) -> str:
         """The component, stripped, or "" when absent."""
-        if element >= len(self.elements):
-            return ""
-        parts = self.elements[element]
-        return parts[component].strip() if component < len(parts) else ""
+        elements = self.elements
+        if element < len(elements):
+            parts = elements[element]
+            if component < len(parts):
+                return parts[component].strip()
+        return ""
 
     def composite(self, element: int) -> tuple[str, ...]:
         return self.elements[element] if element < len(self.elements) else ()
@@ -217,8 +219,8 @@ def segments(text: str, *, engine: str = "fast") -> list[Seg]:
         tag = head[0].strip().upper()
         if not (len(tag) == 3 and tag.isalnum()):
             raise EdifactError("segment tag is not three letters", f"{position} {tag[:10]}")
-        out.append(Seg(tag, tuple(tuple(e) for e in elements[1:]), position))
-        if len(out) > MAX_SEGMENTS:
+        out.append(Seg(tag, tuple(map(tuple, elements[1:])), position))
+        if position > MAX_SEGMENTS:
             raise EdifactError(f"more than {MAX_SEGMENTS} segments", f"{position} {tag}")
     if not out:
         raise EdifactError("no segment")
