@@ -104,8 +104,11 @@ def insert_new_postgresql(
     return set(result.scalars().all())
 
 
-def _postgresql(session: Session) -> bool:
+def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+_postgresql = is_postgresql
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:

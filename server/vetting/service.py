@@ -50,6 +50,7 @@ from server.vetting.store import (
     store_reservation,
     store_travellers,
     upsert_flight,
+    vet_whole_manifest,
 )
 
 log = logging.getLogger(__name__)
@@ -299,17 +300,31 @@ class VettingService:
         if pnrs:
             for flight in self._flights_of_reservations(session, pnrs, stored):
                 flights[flight.id] = flight
-        for api in apis:
-            flight = upsert_flight(session, api, interchange_id)
-            store_travellers(session, flight, api, interchange_id)
-            flights[flight.id] = flight
-            report.passengers += sum(1 for t in api.travellers if t.role == "passenger")
-            report.crew += sum(1 for t in api.travellers if t.role == "crew")
         lists = self.lists(session)
         rules = load_rules(session)
         vetted: dict[int, list[VettingTravellerRow]] = {}
         hits_of: dict[int, dict[int, list[StoredHit]]] = {}
+        stored_only: set[int] = set()  # flights vetted once all their messages are stored
+        for api in apis:
+            flight = upsert_flight(session, api, interchange_id)
+            whole = None
+            if flight.id not in flights:  # a whole manifest, vetted as it is stored
+                hits_of[flight.id] = {}
+                whole = vet_whole_manifest(
+                    session, flight, api, interchange_id, lists, rules, self.config,
+                    hits_of[flight.id],
+                )  # fmt: skip
+            if whole is None:
+                store_travellers(session, flight, api, interchange_id)
+                stored_only.add(flight.id)
+            else:
+                vetted[flight.id] = whole
+            flights[flight.id] = flight
+            report.passengers += sum(1 for t in api.travellers if t.role == "passenger")
+            report.crew += sum(1 for t in api.travellers if t.role == "crew")
         for flight in flights.values():
+            if flight.id in vetted and flight.id not in stored_only:
+                continue
             hits_of[flight.id] = {}
             vetted[flight.id] = revet_flight(
                 session, flight, lists, rules, self.config, hits_of[flight.id]

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, insert, or_, select, text, tuple_
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models.vetting_tables import (
@@ -23,7 +23,7 @@ from models.vetting_tables import (
 )
 from server import bulk_insert
 from server.vetting.config import VettingConfig
-from server.vetting.engine import Booking, Subject, status_of, vet_flight
+from server.vetting.engine import Booking, Subject, Verdict, status_of, vet_flight
 from server.vetting.lists import VettingLists
 from server.vetting.records import ApiTraveller, Leg, PaxlstMessage, PnrRecord
 from server.vetting.rules import Condition, Rule
@@ -291,10 +291,12 @@ def _by_document(
     return found
 
 
-def _bookings(session: Session, travellers: Sequence[VettingTravellerRow]) -> dict[int, Booking]:
-    """The reservation of each traveller: the one linked already, else the one named by
-    the traveller's reservation reference (locator), else the newest naming their travel
-    document (a PNR that arrived before the API message)."""
+def _bookings(session: Session, travellers: Sequence[Any]) -> dict[int, tuple[int, Booking]]:
+    """The reservation of each traveller (by ``id``; a stored traveller, or one about to be
+    stored, with ``pnr_id``, ``reservation``, ``doc_issuer`` and ``doc_number``): the one
+    linked already, else the one named by the traveller's reservation reference (locator),
+    else the newest naming their travel document (a PNR that arrived before the API
+    message). Each with the reservation's id."""
     by_document = _by_document(session, travellers)
     ids = {t.pnr_id for t in travellers if t.pnr_id} | set(by_document.values())
     locators = {t.reservation for t in travellers if t.reservation and not t.pnr_id}
@@ -311,7 +313,7 @@ def _bookings(session: Session, travellers: Sequence[VettingTravellerRow]) -> di
     ).all()
     by_id = {row.id: row for row in rows}
     by_locator = {row.locator: row for row in rows}
-    out: dict[int, Booking] = {}
+    out: dict[int, tuple[int, Booking]] = {}
     for traveller in travellers:
         document = by_document.get((traveller.doc_issuer or "", traveller.doc_number or ""))
         row = (
@@ -321,15 +323,17 @@ def _bookings(session: Session, travellers: Sequence[VettingTravellerRow]) -> di
         )
         if row is None:
             continue
-        set_committed_value(traveller, "pnr_id", row.id)  # stored with the bulk update
-        out[traveller.id] = Booking(
-            row.locator,
-            row.created,
-            row.ticketed,
-            row.one_way,
-            tuple(row.payment_types),
-            row.agency,
-            len(row.travellers),
+        out[traveller.id] = (
+            row.id,
+            Booking(
+                row.locator,
+                row.created,
+                row.ticketed,
+                row.one_way,
+                tuple(row.payment_types),
+                row.agency,
+                len(row.travellers),
+            ),
         )
     return out
 
@@ -365,6 +369,48 @@ def revet_flight(
         )
     }
     bookings = _bookings(session, travellers)
+    for traveller in travellers:
+        if traveller.id in bookings:  # stored with the bulk update
+            set_committed_value(traveller, "pnr_id", bookings[traveller.id][0])
+    verdicts = _vet(travellers, bookings, flight, lists, rules, config)
+    session.execute(
+        delete(VettingHitRow).where(bulk_insert.one_of(session, [VettingHitRow.traveller_id], ids))
+    )
+    versions = {**lists.versions}
+    now = dt.datetime.now(dt.UTC)
+    hit_rows, statuses = _hit_rows([t.id for t in travellers], verdicts, decided)
+    updates = [
+        {
+            "id": traveller.id,
+            "status": status,
+            "vetted_at": now,
+            "list_versions": versions,
+            "pnr_id": traveller.pnr_id,
+        }
+        for traveller, status in zip(travellers, statuses, strict=True)
+    ]
+    # one statement for all the hits (the ORM's bulk insert split them wherever a score
+    # or decision was None; an executemany is a statement a hit)
+    bulk_insert.insert_rows(session, VettingHitRow.__table__, hit_rows)  # type: ignore[arg-type]
+    _hits_out(hit_rows, hits_out)
+    # one statement for the flight, not one UPDATE per traveller
+    bulk_insert.update_rows(session, VettingTravellerRow.__table__, updates)  # type: ignore[arg-type]
+    for traveller, values in zip(travellers, updates, strict=True):
+        set_committed_value(traveller, "status", values["status"])
+        set_committed_value(traveller, "vetted_at", now)
+        set_committed_value(traveller, "list_versions", versions)
+    return travellers
+
+
+def _vet(
+    travellers: Sequence[Any],
+    bookings: dict[int, tuple[int, Booking]],
+    flight: VettingFlightRow,
+    lists: VettingLists,
+    rules: Sequence[Rule],
+    config: VettingConfig,
+) -> list[Verdict]:
+    """The verdicts of the flight's travellers (stored rows, or rows about to be)."""
     subjects = [
         Subject(
             t.role,
@@ -382,35 +428,38 @@ def revet_flight(
             t.reservation,
             t.bags,
             tuple(t.problems),
-            bookings.get(t.id),
+            bookings[t.id][1] if t.id in bookings else None,
         )  # fmt: skip
         for t in travellers
     ]
-    legs = [leg_of(leg) for leg in flight.legs]
-    verdicts = vet_flight(
+    return vet_flight(
         subjects,
-        legs,
+        [leg_of(leg) for leg in flight.legs],
         lists,
         rules,
         threshold=config.watchlist_threshold,
         limit=config.max_hits,
     )
-    session.execute(
-        delete(VettingHitRow).where(bulk_insert.one_of(session, [VettingHitRow.traveller_id], ids))
-    )
-    versions = {**lists.versions}
+
+
+def _hit_rows(
+    ids: Sequence[int],
+    verdicts: Sequence[Verdict],
+    decided: dict[tuple[int, str, str, str], VettingHitRow],
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The hit rows of the travellers ``ids`` (analysts' decisions on hits found again
+    kept), and each traveller's status."""
     hit_rows: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    now = dt.datetime.now(dt.UTC)
-    for traveller, verdict in zip(travellers, verdicts, strict=True):
-        statuses: list[str] = []
+    statuses: list[str] = []
+    for traveller_id, verdict in zip(ids, verdicts, strict=True):
+        found: list[str] = []
         for hit in verdict.hits:
-            before = decided.get((traveller.id, *hit.identity))
+            before = decided.get((traveller_id, *hit.identity))
             status = before.status if before else "open"
-            statuses.append(status)
+            found.append(status)
             hit_rows.append(
                 {
-                    "traveller_id": traveller.id,
+                    "traveller_id": traveller_id,
                     "kind": hit.kind,
                     "source": hit.source,
                     "reference": hit.reference,
@@ -423,27 +472,95 @@ def revet_flight(
                     "note": before.note if before else None,
                 }
             )
-        updates.append(
-            {
-                "id": traveller.id,
-                "status": status_of(statuses),
-                "vetted_at": now,
-                "list_versions": versions,
-                "pnr_id": traveller.pnr_id,
-            }
-        )
-    # one statement for all the hits (the ORM's bulk insert split them wherever a score
-    # or decision was None; an executemany is a statement a hit)
-    bulk_insert.insert_rows(session, VettingHitRow.__table__, hit_rows)  # type: ignore[arg-type]
+        statuses.append(status_of(found))
+    return hit_rows, statuses
+
+
+def _hits_out(hit_rows: list[dict[str, Any]], hits_out: dict[int, list[StoredHit]] | None) -> None:
     if hits_out is not None:
         for row in hit_rows:
             hits_out.setdefault(row["traveller_id"], []).append(
                 StoredHit(row["kind"], row["status"], row["score"], row["detail"])
             )
-    # one statement for the flight, not one UPDATE per traveller
-    bulk_insert.update_rows(session, VettingTravellerRow.__table__, updates)  # type: ignore[arg-type]
-    for traveller, values in zip(travellers, updates, strict=True):
-        set_committed_value(traveller, "status", values["status"])
-        set_committed_value(traveller, "vetted_at", now)
-        set_committed_value(traveller, "list_versions", versions)
+
+
+@dataclass(slots=True)
+class _New:
+    """A traveller of a message about to be stored, as :func:`_bookings` and
+    :func:`_vet` read it (``id`` is the row's id, drawn from its sequence)."""
+
+    id: int
+    pnr_id: int | None
+    values: dict[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def vet_whole_manifest(
+    session: Session,
+    flight: VettingFlightRow,
+    message: PaxlstMessage,
+    interchange_id: int,
+    lists: VettingLists,
+    rules: Sequence[Rule],
+    config: VettingConfig,
+    hits_out: dict[int, list[StoredHit]] | None = None,
+) -> list[VettingTravellerRow] | None:
+    """Replace the flight's travellers with those of ``message`` (an original or close-out
+    list: the whole manifest) already vetted, as :func:`store_travellers` then
+    :func:`revet_flight` would leave them, with the travellers written once instead of
+    written, read back and updated. ``None`` (nothing done) where this does not apply:
+    another kind of message, or a database other than PostgreSQL (the travellers' ids are
+    drawn from their sequence before they are written). The travellers, in id order."""
+    if message.function not in ("original", "closeout") or not bulk_insert.is_postgresql(session):
+        return None
+    table = VettingTravellerRow.__table__
+    session.execute(delete(VettingTravellerRow).where(VettingTravellerRow.flight_id == flight.id))
+    if not message.travellers:
+        return []
+    ids = [
+        int(i)
+        for i in session.scalars(
+            text(
+                "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
+            ),
+            {"table": table.name, "n": len(message.travellers)},  # type: ignore[attr-defined]
+        )
+    ]
+    ids.sort()
+    pending = [
+        _New(i, None, _traveller_row(t, flight.id, interchange_id))
+        for i, t in zip(ids, message.travellers, strict=True)
+    ]
+    bookings = _bookings(session, pending)
+    verdicts = _vet(pending, bookings, flight, lists, rules, config)
+    hit_rows, statuses = _hit_rows(ids, verdicts, {})
+    now = dt.datetime.now(dt.UTC)
+    versions = {**lists.versions}
+    rows = [
+        {
+            **new.values,
+            "id": new.id,
+            "status": status,
+            "vetted_at": now,
+            "list_versions": versions,
+            "pnr_id": bookings[new.id][0] if new.id in bookings else None,
+            "iapi": None,
+        }
+        for new, status in zip(pending, statuses, strict=True)
+    ]
+    bulk_insert.insert_rows(session, table, rows)  # type: ignore[arg-type]
+    bulk_insert.insert_rows(session, VettingHitRow.__table__, hit_rows)  # type: ignore[arg-type]
+    _hits_out(hit_rows, hits_out)
+    # the stored rows as the session's own (no read back): published, answered from
+    travellers = []
+    for row in rows:
+        traveller = VettingTravellerRow(**row)
+        make_transient_to_detached(traveller)
+        session.add(traveller)
+        travellers.append(traveller)
     return travellers

@@ -553,3 +553,87 @@ def test_two_messages_for_one_new_flight_arriving_together_are_both_stored(serve
             select(func.count()).where(VettingTravellerRow.flight_id == flight_id)
         )
         assert count == 5
+
+
+def test_a_whole_manifest_vetted_as_it_is_stored_equals_one_stored_then_vetted(
+    server_setup, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import server.vetting.service as service_module
+
+    stored_then_vetted: list[int] = []
+    general = service_module.store_travellers
+
+    def store_travellers(session, flight, *args):  # type: ignore[no-untyped-def]
+        stored_then_vetted.append(flight.id)
+        return general(session, flight, *args)
+
+    monkeypatch.setattr(service_module, "store_travellers", store_travellers)
+    state = server_setup.state
+    service = service_of(state)
+    plane = flight(23, 12)
+    a, b, c = plane.travellers[:3]
+    # GIVEN a listed traveller, a stolen document, a rule on bookings, and the booking of C
+    # (cash, late) arriving before the API message (linked by its document)
+    upload(state, ListName.WATCHLIST, [watch(a, f"WL-{_ref()}", category="regional")])
+    upload(
+        state,
+        ListName.LOST_STOLEN,
+        [{"op": "upsert", "key": f"{b.issuer}:{b.document_number}", "data": {"doc_type": "P"}}],
+    )
+    with state.database.session() as session:
+        analyst.save_rule(
+            session,
+            RuleIn(
+                name="Cash booked late",
+                reason="pattern",
+                conditions=[Condition(fact="payment", op="in", value=["CA"])],
+                expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=30),
+            ),
+            "analyst-1",
+        )
+    party = tuple(t for t in plane.travellers if t.reservation == c.reservation)
+    booked = plane.departure - dt.timedelta(hours=5)
+    booking = GeneratedBooking(c.reservation, party, booked, booked, payment="CA", one_way=True)
+    service.ingest(
+        pnrgov(plane, [booking], reference=_ref()).encode(), source="p", channel="cli", actor="t"
+    )
+
+    def outcome() -> dict:  # type: ignore[type-arg]
+        with state.database.sessions() as session:
+            travellers = session.scalars(
+                select(VettingTravellerRow)
+                .where(VettingTravellerRow.flight_id.in_(report.flights))
+                .order_by(VettingTravellerRow.id)
+            ).all()
+            out = {}
+            for t in travellers:
+                found = session.scalars(
+                    select(VettingHitRow).where(VettingHitRow.traveller_id == t.id)
+                ).all()
+                out[t.doc_number] = (
+                    t.status, t.pnr_id, t.iapi, dict(t.list_versions), t.surname, t.birth_date,
+                    sorted((h.kind, h.source, h.reference, h.score, tuple(h.fields), h.detail,
+                            h.status) for h in found),
+                )  # fmt: skip
+            return out
+
+    # WHEN the manifest arrives (vetted as it is stored), asking for an iAPI answer
+    report = service.ingest(
+        paxlst(plane, reference=_ref(), iapi=True).encode(), source="t", channel="cli", actor="t"
+    )
+    assert len(report.flights) == 1 and report.response
+    assert stored_then_vetted == []  # the whole manifest was not written twice
+    first = outcome()
+    # THEN it was vetted: the hits and statuses are there, the booking linked
+    assert first[a.document_number][0] == "refer" and first[b.document_number][0] == "refer"
+    assert first[c.document_number][1] is not None
+    assert {v[2] for v in first.values()} <= {"board", "no_board", "contact"}
+    assert len(first) == len(plane.travellers)
+    # WHEN the same flight is vetted again from what is stored (the general path)
+    with state.database.session() as session:
+        service.revet(session, sorted(report.flights), "analyst")
+    # THEN every traveller has the same status, booking and hits as before
+    again = outcome()
+    assert {k: (v[0], v[1], v[4], v[5], v[6]) for k, v in again.items()} == {
+        k: (v[0], v[1], v[4], v[5], v[6]) for k, v in first.items()
+    }
