@@ -74,7 +74,14 @@ def _payload(
         for column in table.c:
             if column.name not in columns and column.default is not None:
                 return None  # a Python-side default the general statement would apply
-    complete = [{column: row.get(column) for column in columns} for row in rows]
+    width = len(columns)
+    # rows that hold every column go as they are (a missing key would read as NULL anyway,
+    # but the general statement's rows are written out in full, and so are these)
+    complete = (
+        rows
+        if all(len(row) == width for row in rows)
+        else [{column: row.get(column) for column in columns} for row in rows]
+    )
     try:
         payload = json.dumps(complete, default=_encode, separators=(",", ":"),
                              allow_nan=False)  # fmt: skip
