@@ -24,7 +24,14 @@ from server.security.tokens import Role
 from server.vetting import analyst
 from server.vetting.generator import GeneratedBooking, paxlst, pnrgov
 from server.vetting.rules import Condition, RuleIn
-from tests.server.vetting_helpers import flight, service_of, upload, watch
+from tests.server.vetting_helpers import (
+    flight,
+    payment_rule,
+    service_of,
+    stolen,
+    upload,
+    watch,
+)
 
 pytestmark = pytest.mark.postgres
 DATA = Path(__file__).resolve().parents[1] / "data" / "vetting"
@@ -49,11 +56,7 @@ def test_every_traveller_is_vetted_against_lists_and_rules(server_setup) -> None
     # of B, C on Barbados's national list, and rules on bookings
     listed = replace(a, given_names=" ".join(reversed(a.given_names.split())))
     upload(state, ListName.WATCHLIST, [watch(listed, f"WL-{_ref()}", category="regional")])
-    upload(
-        state,
-        ListName.LOST_STOLEN,
-        [{"op": "upsert", "key": f"{b.issuer}:{b.document_number}", "data": {"doc_type": "P"}}],
-    )
+    upload(state, ListName.LOST_STOLEN, [stolen(b)])
     with state.database.session() as session:
         analyst.add_national(
             session,
@@ -575,22 +578,9 @@ def test_a_whole_manifest_vetted_as_it_is_stored_equals_one_stored_then_vetted(
     # GIVEN a listed traveller, a stolen document, a rule on bookings, and the booking of C
     # (cash, late) arriving before the API message (linked by its document)
     upload(state, ListName.WATCHLIST, [watch(a, f"WL-{_ref()}", category="regional")])
-    upload(
-        state,
-        ListName.LOST_STOLEN,
-        [{"op": "upsert", "key": f"{b.issuer}:{b.document_number}", "data": {"doc_type": "P"}}],
-    )
+    upload(state, ListName.LOST_STOLEN, [stolen(b)])
     with state.database.session() as session:
-        analyst.save_rule(
-            session,
-            RuleIn(
-                name="Cash booked late",
-                reason="pattern",
-                conditions=[Condition(fact="payment", op="in", value=["CA"])],
-                expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=30),
-            ),
-            "analyst-1",
-        )
+        payment_rule(session, "Cash booked late")
     party = tuple(t for t in plane.travellers if t.reservation == c.reservation)
     booked = plane.departure - dt.timedelta(hours=5)
     booking = GeneratedBooking(c.reservation, party, booked, booked, payment="CA", one_way=True)

@@ -8,11 +8,15 @@ import random
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from server.api import lists
 from server.api.schemas import ListChangeIn, ListName, ListUpload
 from server.state import ServerState
+from server.vetting import analyst
 from server.vetting.config import VettingConfig
 from server.vetting.generator import GeneratedFlight, GeneratedTraveller, random_travellers
+from server.vetting.rules import Condition, RuleIn
 from server.vetting.service import VettingService
 
 KEY = b"c" * 32
@@ -54,6 +58,29 @@ def flight(
 
 def upload(state: ServerState, name: ListName, changes: list[dict[str, Any]]) -> None:
     lists.upload(state, name, ListUpload(changes=[ListChangeIn(**c) for c in changes]), "admin")
+
+
+def stolen(traveller: GeneratedTraveller) -> dict[str, Any]:
+    """The lost/stolen change listing the traveller's passport."""
+    return {
+        "op": "upsert",
+        "key": f"{traveller.issuer}:{traveller.document_number}",
+        "data": {"doc_type": "P"},
+    }
+
+
+def payment_rule(session: Session, name: str, payment: str = "CA") -> int:
+    """An analyst's rule, for 30 days, on a booking's form of payment; its id."""
+    return analyst.save_rule(
+        session,
+        RuleIn(
+            name=name,
+            reason="pattern",
+            conditions=[Condition(fact="payment", op="in", value=[payment])],
+            expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=30),
+        ),
+        "analyst-1",
+    )
 
 
 def watch(traveller: GeneratedTraveller, key: str, **data: Any) -> dict[str, Any]:
