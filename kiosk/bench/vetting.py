@@ -30,8 +30,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
-import io
-import json
 import os
 import random
 import resource
@@ -44,16 +42,20 @@ from typing import Any
 
 import numpy as np
 
+from kiosk.bench.vetting_lists import (
+    ISSUERS,
+    empty_run_data,
+    generated_order,
+    lists_schema,
+    progress,
+    ready,
+    store_lists,
+)
+
 DEFAULT_DB = os.environ.get(
     "KIOSK_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-# bump when what the bench stores for the lists changes (kept schemas of older formats are
-# then not reused)
-LISTS_FORMAT = 1
-_KEPT_TABLES = ("server_list_changes", "server_list_versions", "bench_lists")
-_LISTS = ("watchlist", "lost_stolen")
 WARM_UP_CARRIER = "ZW"
-_ISSUERS = ("TTO", "JAM", "BRB", "GUY", "LCA", "GRD", "VCT", "DMA", "KNA", "ATG", "USA", "GBR")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -86,178 +88,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _progress(stage: str, done: int, total: int | None = None) -> None:
-    suffix = f" / {total:,}" if total else ""
-    print(f"vetting bench: {stage} {done:,}{suffix}", file=sys.stderr, flush=True)
-
-
-def _copy_rows(connection: Any, rows: Any, total: int, stage: str) -> None:
-    """COPY (list_name, version, op, key, data, uploaded_by, created_at) rows in chunks."""
-    raw = connection.connection.driver_connection
-    columns = "list_name, version, op, key, data, uploaded_by, created_at"
-    now = dt.datetime.now(dt.UTC).isoformat()
-    written = 0
-    # one COPY of millions of rows outlasts the server's per-statement limit
-    connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f"COPY server_list_changes ({columns}) FROM STDIN") as copy,
-    ):
-        buffer = io.StringIO()
-        for name, key, data in rows:
-            buffer.write(f"{name}\t1\tupsert\t{key}\t{data}\tbench\t{now}\n")
-            written += 1
-            if written % 200_000 == 0:
-                copy.write(buffer.getvalue())
-                buffer = io.StringIO()
-                _progress(stage, written, total)
-        copy.write(buffer.getvalue())
-    _progress(stage, written, total)
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
-
-
-def _lists(engine: Any, names: int, documents: int, seed: int) -> None:
-    """Write the lists, and the row saying they are complete, in one transaction."""
-    from sqlalchemy import text
-
-    from kiosk.screening.synthetic import people
-
-    entries = people(names, seed=seed)
-    _progress("watchlist generated", len(entries))
-    rng = np.random.default_rng(seed)
-    alphabet = np.frombuffer(b"ABCDEFGHJKLMNPRSTUVWXYZ0123456789", dtype=np.uint8)
-    with engine.begin() as connection:
-        _copy_rows(
-            connection,
-            (
-                (
-                    "watchlist",
-                    _escape(e.reference),
-                    _escape(
-                        json.dumps(
-                            {
-                                "surname": e.surname,
-                                "given_names": e.given_names,
-                                "birth_date": str(e.birth_date) if e.birth_date else None,
-                                "nationality": e.nationality,
-                                "category": "regional",
-                            }
-                        )
-                    ),  # fmt: skip
-                )
-                for e in entries
-            ),
-            names,
-            "watchlist stored",
-        )
-
-        def documents_rows() -> Any:
-            chunk = 500_000
-            for start in range(0, documents, chunk):
-                size = min(chunk, documents - start)
-                numbers = alphabet[rng.integers(0, alphabet.size, (size, 9))].view("S9").ravel()
-                issuers = rng.integers(0, len(_ISSUERS), size)
-                for issuer, number in zip(issuers.tolist(), numbers.tolist(), strict=True):
-                    yield (
-                        "lost_stolen",
-                        f"{_ISSUERS[issuer]}:{number.decode()}",
-                        '{"doc_type": "P"}',
-                    )
-
-        _copy_rows(connection, documents_rows(), documents, "lost/stolen stored")
-        for name in _LISTS:
-            connection.execute(
-                text(
-                    "INSERT INTO server_list_versions (name, version, updated_at) "
-                    "VALUES (:name, 1, now())"
-                ),
-                {"name": name},
-            )
-        connection.execute(
-            text("CREATE TABLE bench_lists (format int, names bigint, documents bigint, seed int)")
-        )
-        connection.execute(
-            text("INSERT INTO bench_lists VALUES (:format, :names, :documents, :seed)"),
-            {"format": LISTS_FORMAT, "names": names, "documents": documents, "seed": seed},
-        )
-
-
-def _generated_order(entry: Any) -> int:
-    """The position of a synthetic entry in its generation (``SYNTHETIC-<position>``)."""
-    return int(entry.reference.rsplit("-", 1)[1])
-
-
-def lists_schema(names: int, documents: int, seed: int) -> str:
-    """The name of the schema keeping these lists: their sizes, the seed, and a digest of
-    the format and of what the generators give for this seed (a changed generator or
-    format is a new schema, never a stale one)."""
-    from kiosk.screening.synthetic import people
-
-    sample = [
-        (e.reference, e.surname, e.given_names, str(e.birth_date), e.nationality)
-        for e in people(200, seed=seed)
-    ]
-    rng = np.random.default_rng(seed)
-    digest = hashlib.sha256(
-        repr((LISTS_FORMAT, sample, rng.integers(0, 1 << 30, 8).tolist(), _ISSUERS)).encode()
-    ).hexdigest()[:8]
-    return f"kiosk_bench_vetting_lists_{names}_{documents}_{seed}_{digest}"
-
-
-def _ready(connection: Any, schema: str) -> bool:
-    """Does ``schema`` hold a complete copy of the lists (written by a run that finished)?"""
-    from sqlalchemy import text
-
-    found = connection.execute(
-        text("SELECT 1 FROM pg_tables WHERE schemaname = :schema AND tablename = 'bench_lists'"),
-        {"schema": schema},
-    ).first()
-    if found is None:
-        return False
-    row = connection.execute(text(f"SELECT format FROM {schema}.bench_lists")).first()
-    return row is not None and int(row[0]) == LISTS_FORMAT
-
-
-def _empty_run_data(connection: Any, schema: str) -> None:
-    """Everything a run wrote (messages, travellers, hits, rules, audit, the manifest list)
-    removed; the two lists and their versions kept."""
-    from sqlalchemy import text
-
-    from server.migrations import VERSION_TABLE
-
-    kept = (*_KEPT_TABLES, VERSION_TABLE)
-    tables = [
-        row[0]
-        for row in connection.execute(
-            text("SELECT tablename FROM pg_tables WHERE schemaname = :schema"), {"schema": schema}
-        )
-        if row[0] not in kept
-    ]
-    if tables:
-        connection.execute(
-            text("TRUNCATE " + ", ".join(f"{schema}.{t}" for t in tables) + " CASCADE")
-        )
-    written = [
-        row[0]
-        for row in connection.execute(
-            text(f"SELECT name FROM {schema}.server_list_versions WHERE name <> ALL(:kept)"),
-            {"kept": list(_LISTS)},
-        )
-    ]
-    for name in written:  # one list at a time: the (list_name, version) index is used
-        connection.execute(
-            text(f"DELETE FROM {schema}.server_list_changes WHERE list_name = :name"),
-            {"name": name},
-        )
-    connection.execute(
-        text(f"DELETE FROM {schema}.server_list_versions WHERE name <> ALL(:kept)"),
-        {"kept": list(_LISTS)},
-    )
-
-
 def _rules(database: Any, count: int, rng: random.Random) -> None:
     from server.vetting import analyst
     from server.vetting.rules import Condition, RuleIn
@@ -267,7 +97,7 @@ def _rules(database: Any, count: int, rng: random.Random) -> None:
             Condition(fact="route", op="contains", value=rng.choice(["CCS-", "-BOG", "PTY-"]))
         ],
         lambda: [
-            Condition(fact="nationality", op="in", value=rng.sample(_ISSUERS, 2)),
+            Condition(fact="nationality", op="in", value=rng.sample(ISSUERS, 2)),
             Condition(fact="age", op="lt", value=rng.randint(18, 25)),
         ],  # fmt: skip
         lambda: [
@@ -275,7 +105,7 @@ def _rules(database: Any, count: int, rng: random.Random) -> None:
             Condition(fact="booking_to_departure_hours", op="lt", value=rng.randint(6, 48)),
         ],  # fmt: skip
         lambda: [
-            Condition(fact="document_issuer", op="eq", value=rng.choice(_ISSUERS)),
+            Condition(fact="document_issuer", op="eq", value=rng.choice(ISSUERS)),
             Condition(fact="sex", op="eq", value=rng.choice("MF")),
             Condition(fact="age", op="gt", value=rng.randint(70, 90)),
         ],  # fmt: skip
@@ -312,7 +142,7 @@ def _travellers(entries: list[Any], count: int, share: float, rng: random.Random
         day = (
             dt.date(birth.year, birth.month or 1, birth.day or 1) if birth else dt.date(1980, 1, 1)
         )
-        issuer = rng.choice(_ISSUERS)
+        issuer = rng.choice(ISSUERS)
         out.append(
             GeneratedTraveller(
                 surname=" ".join(name_tokens(surname)) or "UNKNOWN",
@@ -371,8 +201,10 @@ def _own_copy(lists: Any) -> int:
     read = 0
     for index in lists.watchlist.layers:
         for entry in index.entries:
-            fields = (entry.reference, entry.list_name, entry.surname, entry.given_names)
-            read += len(fields) + len((entry.birth_date, entry.nationality)) > 0
+            read += bool(
+                (entry.reference, entry.list_name, entry.surname, entry.given_names,
+                 entry.birth_date, entry.nationality)
+            )  # fmt: skip
     return read
 
 
@@ -421,7 +253,7 @@ def _in_processes(
     warm: list[float] = []
     for _ in workers:
         warm += ready.get()
-    _progress("server processes ready", len(workers))
+    progress("server processes ready", len(workers))
     started = time.perf_counter()
     start.set()
     out: list[tuple[float, int]] = []
@@ -466,7 +298,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {}
     try:
         with admin.begin() as connection:
-            reuse = not args.fresh and _ready(connection, schema)
+            reuse = not args.fresh and ready(connection, schema)
             if not reuse:
                 connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
                 connection.execute(text(f"CREATE SCHEMA {schema}"))
@@ -478,9 +310,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if reuse:
             print(f"vetting bench: lists kept in {schema} reused", file=sys.stderr, flush=True)
             with admin.begin() as connection:
-                _empty_run_data(connection, schema)
+                empty_run_data(connection, schema)
         else:
-            _lists(database.engine, args.names, args.documents, args.seed)
+            store_lists(database.engine, args.names, args.documents, args.seed)
         result["lists_reused"] = reuse
         result["lists_store_s"] = round(time.perf_counter() - started, 1)
         _rules(database, args.rules, rng)
@@ -488,13 +320,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         service = VettingService(database, config, b"b" * 32, ChangeSigner.generate())
         started = time.perf_counter()
         with database.sessions() as session:
-            lists = service.lists(session, lambda stage, n: _progress(f"{stage} loaded", n))
+            lists = service.lists(session, lambda stage, n: progress(f"{stage} loaded", n))
         result["lists_load_s"] = round(time.perf_counter() - started, 1)
         # the listed people the travellers are variants of: the loaded entries in the order
         # they were generated (their references number them), so that a run that reused the
         # lists draws the same travellers as one that stored them, and as earlier versions
         # of this benchmark did for the same seed
-        entries = sorted(lists.watchlist.base.entries, key=_generated_order)
+        entries = sorted(lists.watchlist.base.entries, key=generated_order)
         all_travellers: list[Any] = []
         messages: list[bytes] = []
         departure = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
@@ -599,8 +431,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         with admin.begin() as connection:
             if args.drop_lists:
                 connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            elif _ready(connection, schema):
-                _empty_run_data(connection, schema)
+            elif ready(connection, schema):
+                empty_run_data(connection, schema)
             else:  # the lists were not all written: nothing worth keeping
                 connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         guard.execute(text("SELECT pg_advisory_unlock(:key)"), lock)
