@@ -115,16 +115,13 @@ def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-_postgresql = is_postgresql
-
-
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert ``rows`` (a manifest's travellers, their hits): on PostgreSQL as one
     statement with one parameter, else (or for rows the JSON path cannot carry) with the
     general executemany."""
     if not rows:
         return
-    encoded = _payload(table, rows) if _postgresql(session) else None
+    encoded = _payload(table, rows) if is_postgresql(session) else None
     if encoded is None:
         session.execute(table.insert(), list(rows))
         return
@@ -139,7 +136,7 @@ def update_rows(
     ``UPDATE ... FROM jsonb_populate_recordset``, else one executemany."""
     if not rows:
         return
-    encoded = _payload(table, rows, defaults_given=True) if _postgresql(session) else None
+    encoded = _payload(table, rows, defaults_given=True) if is_postgresql(session) else None
     if encoded is None:
         session.execute(
             table.update().where(table.c[key] == bindparam(f"key_{key}")),
@@ -170,10 +167,10 @@ def one_of(session: Session, columns: Sequence[Any], values: Sequence[Any]) -> A
     the general ``IN`` list."""
     values = list(values)
     if len(columns) == 1:
-        if not _postgresql(session):
+        if not is_postgresql(session):
             return columns[0].in_(values)
         return columns[0] == any_(bindparam(None, values, type_=ARRAY(columns[0].type)))
-    if not _postgresql(session):
+    if not is_postgresql(session):
         return tuple_(*columns).in_(values)
     arrays = [
         bindparam(None, [value[i] for value in values], type_=ARRAY(column.type))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import delete, insert, or_, select, text, tuple_
@@ -378,7 +379,7 @@ def revet_flight(
     )
     versions = {**lists.versions}
     now = dt.datetime.now(dt.UTC)
-    hit_rows, statuses = _hit_rows([t.id for t in travellers], verdicts, decided)
+    hit_rows, statuses = _hit_rows(ids, verdicts, decided)
     updates = [
         {
             "id": traveller.id,
@@ -484,22 +485,6 @@ def _hits_out(hit_rows: list[dict[str, Any]], hits_out: dict[int, list[StoredHit
             )
 
 
-@dataclass(slots=True)
-class _New:
-    """A traveller of a message about to be stored, as :func:`_bookings` and
-    :func:`_vet` read it (``id`` is the row's id, drawn from its sequence)."""
-
-    id: int
-    pnr_id: int | None
-    values: dict[str, Any]
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.values[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
 def vet_whole_manifest(
     session: Session,
     flight: VettingFlightRow,
@@ -532,8 +517,9 @@ def vet_whole_manifest(
         )
     ]
     ids.sort()
+    # what _bookings and _vet read of a traveller, before the row exists
     pending = [
-        _New(i, None, _traveller_row(t, flight.id, interchange_id))
+        SimpleNamespace(**_traveller_row(t, flight.id, interchange_id), id=i, pnr_id=None)
         for i, t in zip(ids, message.travellers, strict=True)
     ]
     bookings = _bookings(session, pending)
@@ -543,8 +529,7 @@ def vet_whole_manifest(
     versions = {**lists.versions}
     rows = [
         {
-            **new.values,
-            "id": new.id,
+            **vars(new),
             "status": status,
             "vetted_at": now,
             "list_versions": versions,
